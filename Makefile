@@ -1,0 +1,93 @@
+# pctx — build, test and benchmark. `make test` installs everything the tests need into
+# .cache/ (Go tools, npm MCP servers and TypeScript, the Python venv) and runs every test.
+
+SHELL      := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+GO         ?= go
+PYTHON     ?= python3
+CACHE      := $(CURDIR)/.cache
+BIN        := $(CACHE)/bin
+NPM_DIR    := $(CACHE)/npm
+VENV       := $(CACHE)/venv
+PCTX       := $(BIN)/pctx
+VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+STATICCHECK_VERSION := v0.8.2
+FUZZTIME   ?= 10s
+
+# npm peers used by tests, pinned so a run is reproducible.
+NPM_PACKAGES := \
+	@modelcontextprotocol/server-everything@2026.8.31 \
+	@modelcontextprotocol/server-memory@2026.8.31 \
+	@modelcontextprotocol/server-filesystem@2026.8.31 \
+	typescript@5.9.3
+
+export PCTX_BIN     := $(PCTX)
+export PCTX_NPM_DIR := $(NPM_DIR)
+export PCTX_TSC     := $(NPM_DIR)/node_modules/.bin/tsc
+
+.PHONY: all build run test deps lint go-test py-test fuzz bench clean
+
+all: build
+
+build: $(PCTX)
+
+$(PCTX): $(shell find . -name '*.go' -not -path './.cache/*') go.mod go.sum
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $@ .
+
+## run: serve MCP over HTTP on 127.0.0.1:8080 with built-in defaults (or ./pctx.toml).
+run: build
+	$(PCTX) start
+
+## test: install what tests need, then lint and run every Go and Python test.
+test: deps lint go-test py-test fuzz
+
+deps: $(CACHE)/.go-deps $(NPM_DIR)/.stamp $(VENV)/.stamp $(BIN)/staticcheck
+
+$(CACHE)/.go-deps: go.mod go.sum
+	@mkdir -p $(CACHE)
+	$(GO) mod download
+	@touch $@
+
+$(BIN)/staticcheck:
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+$(NPM_DIR)/.stamp: Makefile
+	@mkdir -p $(NPM_DIR)
+	npm install --prefix $(NPM_DIR) --no-audit --no-fund --loglevel=error $(NPM_PACKAGES)
+	@touch $@
+
+$(VENV)/.stamp: sdk/python/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e 'sdk/python[dev]'
+	@touch $@
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(BIN)/staticcheck ./...
+	$(VENV)/bin/ruff check sdk/python
+	$(VENV)/bin/ruff format --check sdk/python
+
+go-test: build
+	$(GO) test -race -count=1 ./...
+
+py-test: build
+	cd sdk/python && $(VENV)/bin/python -m pytest -q
+
+## fuzz: run every fuzz target briefly (FUZZTIME each) on top of its committed corpus.
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$target"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+## bench: run the Go benchmarks.
+bench: deps build
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf $(CACHE)

@@ -1,0 +1,302 @@
+package catalog
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// details renders full declarations for the requested "ns.fn" names, one
+// `declare namespace` block per namespace, in order of first request.
+func (s *Snapshot) details(names []string) (string, error) {
+	if len(names) == 0 {
+		return "", errors.New("no function names given: pass names like \"namespace.function\" as list_functions shows them")
+	}
+	var order []*namespace
+	picked := map[*namespace][]*function{}
+	seen := map[*function]bool{}
+	var problems []string
+	for _, name := range names {
+		n, f, problem := s.resolve(name)
+		if problem != "" {
+			problems = append(problems, problem)
+			continue
+		}
+		if seen[f] {
+			continue
+		}
+		seen[f] = true
+		if _, ok := picked[n]; !ok {
+			order = append(order, n)
+		}
+		picked[n] = append(picked[n], f)
+	}
+	if len(problems) > 0 {
+		return "", errors.New(strings.Join(problems, "; "))
+	}
+	var b strings.Builder
+	for i, n := range order {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		writeBlock(&b, n, picked[n])
+	}
+	return b.String(), nil
+}
+
+// resolve finds name ("ns.fn", sanitised or as the backend wrote it) or explains why not.
+func (s *Snapshot) resolve(name string) (*namespace, *function, string) {
+	nsName, fnName, ok := strings.Cut(strings.TrimSpace(name), ".")
+	if ok {
+		if n := s.byName[sanitizeNamespace(nsName)]; n != nil {
+			if n.unavailable != "" {
+				return nil, nil, fmt.Sprintf("namespace %s is unavailable (%s)", n.name, oneLine(n.unavailable, 200))
+			}
+			if f := n.byName[fnName]; f != nil {
+				return n, f, ""
+			}
+			if f := n.byRaw[fnName]; f != nil {
+				return n, f, ""
+			}
+		}
+	}
+	msg := fmt.Sprintf("unknown function %q", name)
+	if near := s.nearMatches(name, 3); len(near) > 0 {
+		msg += " (did you mean " + strings.Join(near, ", ") + "?)"
+	} else if !ok {
+		msg += ` (names look like "namespace.function")`
+	}
+	return nil, nil, msg
+}
+
+// nearMatches returns up to limit "ns.fn" names whose function part is close to the
+// requested one (by edit distance, or containing it). When the requested namespace
+// exists, only its functions are candidates.
+func (s *Snapshot) nearMatches(name string, limit int) []string {
+	q := strings.ToLower(strings.TrimSpace(name))
+	spaces := s.spaces
+	if nsName, fnName, ok := strings.Cut(q, "."); ok {
+		q = fnName
+		if n := s.byName[sanitizeNamespace(nsName)]; n != nil && len(n.funcs) > 0 {
+			spaces = []*namespace{n}
+		}
+	}
+	type cand struct {
+		full string
+		dist int
+	}
+	var cands []cand
+	for _, n := range spaces {
+		for _, f := range n.funcs {
+			target := strings.ToLower(f.name)
+			d := editDistance(q, target)
+			if len(q) >= 3 && (strings.Contains(target, q) || strings.Contains(q, target)) {
+				d = min(d, 1)
+			}
+			if d <= max(1, len(q)/3) {
+				cands = append(cands, cand{n.name + "." + f.name, d})
+			}
+		}
+	}
+	sort.Slice(cands, func(i, j int) bool {
+		if cands[i].dist != cands[j].dist {
+			return cands[i].dist < cands[j].dist
+		}
+		return cands[i].full < cands[j].full
+	})
+	var out []string
+	for i := 0; i < len(cands) && i < limit; i++ {
+		out = append(out, cands[i].full)
+	}
+	return out
+}
+
+// editDistance is the Levenshtein distance of a and b, by bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// writeBlock renders one `declare namespace` block with the declarations of fns.
+func writeBlock(b *strings.Builder, n *namespace, fns []*function) {
+	namer := newTypeNamer()
+	if d := strings.TrimSpace(n.description); d != "" {
+		writeDoc(b, "", d, nil)
+	}
+	b.WriteString("declare namespace " + n.name + " {\n")
+	// Each function's types sit right above it, so one function reads as one unit.
+	for _, f := range fns {
+		decls, fn := f.declarations(namer)
+		for _, d := range decls {
+			b.WriteString(d)
+		}
+		b.WriteString(fn)
+	}
+	b.WriteString("}\n")
+}
+
+// declarations renders f's named types and its function declaration(s).
+func (f *function) declarations(namer *typeNamer) (decls []string, fn string) {
+	base := pascal(f.name)
+	s := f.schemas()
+	in := newTypeGen(s.in, namer)
+
+	// Parameters.
+	var params string
+	var shortcut string
+	switch {
+	case f.tool.Params != nil:
+		params = f.positionalParams(in, s)
+	default:
+		inName := namer.name(base + "Input")
+		in.refNames[""] = inName
+		in.open[inName] = true
+		t := in.gen(s.in, declIndent)
+		delete(in.open, inName)
+		if !f.takesNoArgs() {
+			in.decls = append(in.decls, declText(inName, t, ""))
+			opt := ""
+			if !anyRequired(s.props) {
+				opt = "?"
+			}
+			params = "args" + opt + ": " + inName
+			if f.shortcut != "" {
+				p, _ := s.param(f.shortcut)
+				ptText := in.structural(p.schema, declIndent).text
+				if strings.Contains(ptText, "\n") || len(ptText) > 60 {
+					ptText = inName + "[" + jsonText(f.shortcut) + "]"
+				}
+				shortcut = paramName(f.shortcut) + ": " + ptText
+			}
+		}
+	}
+	decls = append(decls, in.decls...)
+
+	// Result.
+	ret := "unknown"
+	if s.out != nil {
+		out := newTypeGen(s.out, namer)
+		outName := namer.name(base + "Output")
+		out.refNames[""] = outName
+		out.open[outName] = true
+		t := out.gen(s.out, declIndent)
+		delete(out.open, outName)
+		if t.text != "unknown" {
+			out.decls = append(out.decls, declText(outName, t, ""))
+			ret = outName
+		}
+		decls = append(decls, out.decls...)
+	}
+
+	var b strings.Builder
+	doc := strings.TrimSpace(f.tool.Description)
+	var tags []string
+	if f.name != f.tool.Name {
+		tags = append(tags, fmt.Sprintf("@tool %q", f.tool.Name))
+	}
+	tags = append(tags, "@example "+f.example())
+	writeDoc(&b, declIndent, doc, tags)
+	fmt.Fprintf(&b, "%sfunction %s(%s): Promise<%s>;\n", declIndent, f.name, params, ret)
+	if shortcut != "" {
+		fmt.Fprintf(&b, "%sfunction %s(%s): Promise<%s>;\n", declIndent, f.name, shortcut, ret)
+	}
+	return decls, b.String()
+}
+
+// takesNoArgs reports whether the input schema is a plain object with no properties, as
+// MCP tools without arguments declare it.
+func (f *function) takesNoArgs() bool {
+	s := f.schemas()
+	n, ok := s.in.(*object)
+	if !ok || len(s.props) > 0 {
+		return false
+	}
+	if t, ok := n.get("type"); ok && t != "object" {
+		return false
+	}
+	return !hasAny(n, "additionalProperties", "patternProperties", "anyOf", "oneOf", "allOf", "$ref", "enum", "const", "not")
+}
+
+func anyRequired(ps []param) bool {
+	for _, p := range ps {
+		if p.required {
+			return true
+		}
+	}
+	return false
+}
+
+// paramName turns a property name into a parameter name.
+func paramName(s string) string {
+	if s == "" {
+		return "value"
+	}
+	return sanitizeIdent(s)
+}
+
+// positionalParams renders an SDK tool's parameter list. A parameter that is optional
+// but followed by a required one is written "x: T | undefined", as TypeScript has no
+// optional parameter before a required one.
+func (f *function) positionalParams(g *typeGen, s *schemas) string {
+	props := map[string]param{}
+	for _, p := range s.props {
+		props[p.name] = p
+	}
+	lastRequired := -1
+	for i, name := range f.tool.Params {
+		if props[name].required {
+			lastRequired = i
+		}
+	}
+	used := map[string]bool{}
+	parts := make([]string, 0, len(f.tool.Params))
+	for i, name := range f.tool.Params {
+		p, ok := props[name]
+		t := tsUnknown
+		if ok {
+			t = g.structural(p.schema, declIndent)
+		}
+		id := paramName(name)
+		for base, k := id, 2; used[id]; k++ {
+			id = fmt.Sprintf("%s_%d", base, k)
+		}
+		used[id] = true
+		switch {
+		case p.required:
+			parts = append(parts, id+": "+t.text)
+		case i < lastRequired:
+			parts = append(parts, id+": "+union([]tsType{t, prim("undefined")}).text)
+		default:
+			parts = append(parts, id+"?: "+t.text)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// declText renders a top-level declaration of t under name.
+func declText(name string, t tsType, doc string) string {
+	var b strings.Builder
+	writeDoc(&b, declIndent, doc, nil)
+	if t.object {
+		b.WriteString(declIndent + "interface " + name + " " + t.text + "\n")
+	} else {
+		b.WriteString(declIndent + "type " + name + " = " + t.text + ";\n")
+	}
+	return b.String()
+}

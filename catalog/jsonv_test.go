@@ -1,0 +1,71 @@
+package catalog
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestScanTop: the shallow read agrees with the full parse on every fixture schema, and
+// rejects what encoding/json rejects.
+func TestScanTop(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.json")
+	for _, path := range files {
+		ns := loadFixture(t, path)
+		for _, tl := range ns.Tools {
+			for _, raw := range []json.RawMessage{tl.InputSchema, tl.OutputSchema} {
+				if len(raw) == 0 {
+					continue
+				}
+				got, err := scanTop(raw)
+				if err != nil {
+					t.Fatalf("%s %s: %v", path, tl.Name, err)
+				}
+				v, err := parseJSON(raw)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := topParams(v)
+				for i := range want {
+					want[i].schema = nil
+				}
+				if len(got) != 0 || len(want) != 0 {
+					if !reflect.DeepEqual(got, want) {
+						t.Errorf("%s %s: scanTop = %+v, want %+v", path, tl.Name, got, want)
+					}
+				}
+			}
+		}
+	}
+	docs := []string{
+		`{"a":1}`, `{"properties":{"x":{"y":[1,2,{"z":null}]}},"required":["x","w"]}`, `[1, "x", true]`, `-0.5e+10`, `"s\\"t"`,
+		``, `{`, `{"properties":{"x":}}`, `{"a":1,}`, `[1 2]`, `01`, `1.`, `-`, `1e`, `{"a":tru}`, `{"a":1} x`, "\"\x01\"",
+		`{"properties":{"x":1},"required":[1,"x"]}`, `{"a":"\u00e9"}`, `{"a" 1}`, `{1:2}`, `[`, `]`,
+	}
+	for _, d := range docs {
+		_, err := scanTop([]byte(d))
+		if valid := json.Valid([]byte(d)); valid != (err == nil) {
+			t.Errorf("scanTop(%q): err = %v, but json.Valid = %v", d, err, valid)
+		}
+	}
+	deep := strings.Repeat(`{"a":`, 300) + "1" + strings.Repeat("}", 300)
+	if _, err := scanTop([]byte(deep)); err == nil || !strings.Contains(err.Error(), "nesting") {
+		t.Errorf("deep document: err = %v", err)
+	}
+}
+
+func TestValidNumber(t *testing.T) {
+	for _, n := range []string{"0", "-0", "12", "1.5", "-1.5e10", "1E+2", "0.0e-0"} {
+		if !validNumber([]byte(n)) {
+			t.Errorf("%s should be valid", n)
+		}
+	}
+	for _, n := range []string{"", "-", "01", "1.", ".5", "1e", "1e+", "+1", "1-2", "--1", "0x1"} {
+		if validNumber([]byte(n)) {
+			t.Errorf("%s should be invalid", n)
+		}
+	}
+}
+

@@ -1,0 +1,236 @@
+package catalog
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// The listing is for an agent deciding what to call, so it is as terse as it can be
+// while still showing how to call: each line is the name to call and its parameter
+// names, "?" marking optional ones, plus the output's property names when the tool
+// declares a short output schema. Types and descriptions are left to
+// get_function_details. Measured with cl100k_base per function line (TestListTokens),
+// server-everything / server-filesystem:
+//
+//	names only (this format)           median  8 / 11 tokens, 143 / 165 in all
+//	with primitive parameter types     median 12 / 15 tokens, +33% in all
+//	with the description's 1st sentence median 22 / 25 tokens, 2.2× in all
+//
+// So types would sit right at the 15-token budget and descriptions far beyond it. A
+// query's result, being short, does carry the first sentence (see listQuery).
+
+// signature renders the listing line of f (without indentation).
+func (f *function) signature() string {
+	var b strings.Builder
+	b.WriteString(f.name)
+	b.WriteByte('(')
+	switch {
+	case f.tool.Params != nil:
+		for i, p := range f.tool.Params {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(sanitizeIdent(p))
+			if !f.paramRequired(p) {
+				b.WriteByte('?')
+			}
+		}
+	case len(f.top) > 0:
+		b.WriteByte('{')
+		for i, p := range f.top {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(propertyKey(p.name))
+			if !p.required {
+				b.WriteByte('?')
+			}
+		}
+		b.WriteByte('}')
+	}
+	b.WriteByte(')')
+	if r := shortReturn(f.outTop); r != "" {
+		b.WriteString(": ")
+		b.WriteString(r)
+	}
+	return b.String()
+}
+
+func (f *function) paramRequired(name string) bool {
+	for _, p := range f.top {
+		if p.name == name {
+			return p.required
+		}
+	}
+	return false
+}
+
+// shortReturn renders an output schema's top-level property names, e.g. "{content}",
+// or "" when there are none or they would be long.
+func shortReturn(props []param) string {
+	if len(props) == 0 || len(props) > 4 {
+		return ""
+	}
+	names := make([]string, len(props))
+	for i, p := range props {
+		names[i] = propertyKey(p.name)
+		if !p.required {
+			names[i] += "?"
+		}
+	}
+	return "{" + strings.Join(names, ", ") + "}"
+}
+
+// list renders the list_functions text.
+func (s *Snapshot) list(opts ListOptions) string {
+	spaces := s.spaces
+	if opts.Namespace != "" {
+		n := s.byName[sanitizeNamespace(opts.Namespace)]
+		if n == nil {
+			return fmt.Sprintf("// no namespace %q; namespaces: %s\n", opts.Namespace, strings.Join(s.names(), ", "))
+		}
+		spaces = []*namespace{n}
+	}
+	if len(spaces) == 0 {
+		return "// no functions are available\n"
+	}
+	if strings.TrimSpace(opts.Query) != "" {
+		return listQuery(spaces, opts.Query)
+	}
+	var b strings.Builder
+	for _, n := range spaces {
+		writeNamespaceHeader(&b, n)
+		if n.unavailable != "" {
+			continue
+		}
+		for _, f := range n.funcs {
+			b.WriteString("  ")
+			b.WriteString(f.line)
+			if f.name != sanitizeIdent(f.tool.Name) {
+				fmt.Fprintf(&b, " // tool %q", f.tool.Name)
+			}
+			b.WriteByte('\n')
+		}
+		b.WriteString("}\n")
+	}
+	return b.String()
+}
+
+func writeNamespaceHeader(b *strings.Builder, n *namespace) {
+	if n.unavailable != "" {
+		fmt.Fprintf(b, "// namespace %s: unavailable (%s)\n", n.name, oneLine(n.unavailable, 200))
+		return
+	}
+	if d := firstSentence(n.description); d != "" {
+		b.WriteString("// " + d + "\n")
+	}
+	b.WriteString("namespace " + n.name + " {\n")
+}
+
+func (s *Snapshot) names() []string {
+	out := make([]string, len(s.spaces))
+	for i, n := range s.spaces {
+		out[i] = n.name
+	}
+	return out
+}
+
+// A query is split into terms at spaces and at the separators of tool names ("_", "-",
+// "."), so "read file", "read_file" and "read-file" all find read_file. A function
+// matches when every term occurs (case-insensitively) in its namespace or function name
+// or in its description. Hits are ranked: an exact name match first, then by how many
+// terms matched the name rather than only the description, then by name.
+func queryTerms(q string) []string {
+	return strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {
+		return r == ' ' || r == '\t' || r == '_' || r == '-' || r == '.' || r == '/'
+	})
+}
+
+type hit struct {
+	f     *function
+	exact bool
+	named int
+}
+
+func listQuery(spaces []*namespace, q string) string {
+	terms := queryTerms(q)
+	joined := strings.Join(terms, " ")
+	var hits []hit
+	for _, n := range spaces {
+		for _, f := range n.funcs {
+			name := strings.ToLower(n.name + " " + f.name + " " + f.tool.Name)
+			desc := strings.ToLower(f.tool.Description)
+			h := hit{f: f}
+			ok := true
+			for _, t := range terms {
+				switch {
+				case strings.Contains(name, t):
+					h.named++
+				case !strings.Contains(desc, t):
+					ok = false
+				}
+			}
+			if !ok {
+				continue
+			}
+			fn := strings.Join(queryTerms(f.name), " ")
+			h.exact = joined == fn || joined == strings.Join(queryTerms(n.name+"."+f.name), " ")
+			hits = append(hits, h)
+		}
+	}
+	if len(hits) == 0 {
+		return fmt.Sprintf("// no functions match %q\n", q)
+	}
+	sort.SliceStable(hits, func(i, j int) bool {
+		a, b := hits[i], hits[j]
+		if a.exact != b.exact {
+			return a.exact
+		}
+		if a.named != b.named {
+			return a.named > b.named
+		}
+		return a.f.ns+"."+a.f.name < b.f.ns+"."+b.f.name
+	})
+	// A query's hits are few, so each line also carries the first sentence of the
+	// description: it is often why the function matched.
+	var b strings.Builder
+	fmt.Fprintf(&b, "// %d matching %q, best first\n", len(hits), q)
+	for _, h := range hits {
+		b.WriteString(h.f.ns + "." + h.f.line)
+		if d := firstSentence(h.f.tool.Description); d != "" {
+			b.WriteString(" // " + d)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// firstSentence returns the first sentence of s on one line, cut at 100 characters.
+func firstSentence(s string) string {
+	s = strings.TrimSpace(s)
+	for i := 0; i < len(s); i++ {
+		if (s[i] == '.' || s[i] == '!' || s[i] == '?') && (i+1 == len(s) || s[i+1] == ' ' || s[i+1] == '\n') {
+			s = s[:i+1]
+			break
+		}
+		if s[i] == '\n' {
+			s = s[:i]
+			break
+		}
+	}
+	return oneLine(s, 100)
+}
+
+// oneLine collapses whitespace and cuts s to at most limit bytes (at a rune boundary).
+func oneLine(s string, limit int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut] + "…"
+}

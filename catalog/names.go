@@ -1,0 +1,119 @@
+package catalog
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// reservedWords cannot name a namespace or a function: ECMAScript keywords, strict-mode
+// reserved words, literals, and the few names that misbehave as bindings or properties.
+var reservedWords = setOf(
+	"break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete",
+	"do", "else", "enum", "export", "extends", "false", "finally", "for", "function", "if",
+	"import", "in", "instanceof", "new", "null", "return", "super", "switch", "this", "throw",
+	"true", "try", "typeof", "var", "void", "while", "with", "yield", "let", "static",
+	"implements", "interface", "package", "private", "protected", "public", "await",
+	"arguments", "eval", "undefined", "NaN", "Infinity", "__proto__",
+)
+
+// sandboxGlobals are global names of the sandbox: a namespace with one of these names
+// would shadow a builtin the agent's code relies on.
+var sandboxGlobals = setOf(
+	"globalThis", "console", "Promise", "JSON", "Math", "Object", "Array", "String",
+	"Number", "Boolean", "Symbol", "BigInt", "Date", "Error", "TypeError", "RangeError",
+	"SyntaxError", "RegExp", "Map", "Set", "WeakMap", "WeakSet", "Reflect", "Proxy", "Intl",
+	"Function", "parseInt", "parseFloat", "isNaN", "isFinite", "setTimeout", "setInterval",
+	"clearTimeout", "clearInterval", "queueMicrotask", "structuredClone", "encodeURI",
+	"decodeURI", "encodeURIComponent", "decodeURIComponent", "ArrayBuffer", "DataView",
+	"Uint8Array", "Int8Array", "Uint16Array", "Int16Array", "Uint32Array", "Int32Array",
+	"Float32Array", "Float64Array", "TextEncoder", "TextDecoder", "URL", "URLSearchParams",
+	"run",
+)
+
+func setOf(words ...string) map[string]bool {
+	m := make(map[string]bool, len(words))
+	for _, w := range words {
+		m[w] = true
+	}
+	return m
+}
+
+// sanitizeIdent turns name into a JavaScript identifier: every character other than
+// ASCII letters, digits, '_' and '$' becomes '_', a leading digit gets a '_' prefix, an
+// empty name becomes "_", and a reserved word gets a '_' suffix. Names that are already
+// valid come back unchanged.
+func sanitizeIdent(name string, reserved ...map[string]bool) string {
+	if isIdentifier(name) && !reservedWords[name] && !anyHas(reserved, name) {
+		return name // the common case, without allocating
+	}
+	var b strings.Builder
+	b.Grow(len(name) + 1)
+	for i, r := range name {
+		switch {
+		case r == '_' || r == '$' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z'):
+			b.WriteRune(r)
+		case r >= '0' && r <= '9':
+			if i == 0 {
+				b.WriteByte('_')
+			}
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	s := b.String()
+	if s == "" {
+		return "_"
+	}
+	if reservedWords[s] || anyHas(reserved, s) {
+		return s + "_"
+	}
+	return s
+}
+
+func anyHas(sets []map[string]bool, s string) bool {
+	for _, set := range sets {
+		if set[s] {
+			return true
+		}
+	}
+	return false
+}
+
+// sanitizeNamespace is sanitizeIdent that also keeps clear of the sandbox's globals.
+func sanitizeNamespace(name string) string { return sanitizeIdent(name, sandboxGlobals) }
+
+// assignNames maps each raw name to a unique identifier, deterministically. Names that
+// are valid identifiers as written keep them first; then the others, in byte order of
+// their raw names, take their sanitised form or, if that is taken, the smallest free
+// form with a "_2", "_3", ... suffix. The result is indexed like raw.
+func assignNames(raw []string) []string {
+	out := make([]string, len(raw))
+	taken := make(map[string]bool, len(raw))
+	order := make([]int, len(raw))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return raw[order[a]] < raw[order[b]] })
+	var pending []int
+	for _, i := range order {
+		s := sanitizeIdent(raw[i])
+		if s == raw[i] && !taken[s] {
+			out[i] = s
+			taken[s] = true
+			continue
+		}
+		pending = append(pending, i)
+	}
+	for _, i := range pending {
+		base := sanitizeIdent(raw[i])
+		name := base
+		for n := 2; taken[name]; n++ {
+			name = base + "_" + strconv.Itoa(n)
+		}
+		out[i] = name
+		taken[name] = true
+	}
+	return out
+}

@@ -1,0 +1,83 @@
+package catalog
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestSanitizeIdent(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"get_sum", "get_sum"},
+		{"getSum", "getSum"},
+		{"$x", "$x"},
+		{"get-sum", "get_sum"},
+		{"get.sum", "get_sum"},
+		{"get sum", "get_sum"},
+		{"123abc", "_123abc"},
+		{"9", "_9"},
+		{"a1", "a1"},
+		{"delete", "delete_"},
+		{"class", "class_"},
+		{"await", "await_"},
+		{"__proto__", "__proto___"},
+		{"", "_"},
+		{"café", "caf_"},
+		{"日本", "__"},
+		{"-", "_"},
+	}
+	for _, tt := range tests {
+		if got := sanitizeIdent(tt.in); got != tt.want {
+			t.Errorf("sanitizeIdent(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestSanitizeNamespace(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"github", "github"},
+		{"my-server", "my_server"},
+		{"console", "console_"},
+		{"Math", "Math_"},
+		{"run", "run_"},
+		{"new", "new_"},
+	}
+	for _, tt := range tests {
+		if got := sanitizeNamespace(tt.in); got != tt.want {
+			t.Errorf("sanitizeNamespace(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestAssignNames(t *testing.T) {
+	tests := []struct {
+		name string
+		raw  []string
+		want []string
+	}{
+		{"no collisions", []string{"a", "b-c"}, []string{"a", "b_c"}},
+		{"valid name keeps it", []string{"get-sum", "get_sum"}, []string{"get_sum_2", "get_sum"}},
+		{"byte order decides the suffixes", []string{"get.sum", "get-sum", "get_sum"}, []string{"get_sum_3", "get_sum_2", "get_sum"}},
+		{"suffix skips taken names", []string{"a-b", "a_b_2", "a.b"}, []string{"a_b", "a_b_2", "a_b_3"}},
+		{"duplicates", []string{"x", "x"}, []string{"x", "x_2"}},
+		{"reserved", []string{"delete", "delete_"}, []string{"delete__2", "delete_"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := assignNames(tt.raw)
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("assignNames(%q) = %q, want %q", tt.raw, got, tt.want)
+			}
+			// The input order must not matter (except between equal names).
+			if len(tt.raw) != len(setOf(tt.raw...)) {
+				return
+			}
+			rev := slices.Clone(tt.raw)
+			slices.Reverse(rev)
+			gotRev := assignNames(rev)
+			slices.Reverse(gotRev)
+			if !slices.Equal(gotRev, tt.want) {
+				t.Fatalf("reversed input: got %q, want %q", gotRev, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,354 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pctx-dev/pctx/catalog"
+	"github.com/pctx-dev/pctx/codemode"
+	"github.com/pctx-dev/pctx/config"
+	"github.com/pctx-dev/pctx/runtime"
+	"github.com/pctx-dev/pctx/sdkbridge"
+	"github.com/pctx-dev/pctx/server"
+)
+
+// newFlags returns a flag set for one subcommand whose -h prints usageLine and its flags.
+func newFlags(name, usageLine string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("pctx "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: %s\n", usageLine)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args, turning -h into errHelp and bad flags into errUsage.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return errHelp
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return nil
+}
+
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("%w: --log-level %q: want debug, info, warn or error", errUsage, level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("start", "pctx start [--config F] [--stdio] [--http ADDR] [--log-level L]", stderr)
+	configFlag := fs.String("config", "", "config file (default: $PCTX_CONFIG, then ./pctx.toml, else built-in defaults)")
+	stdio := fs.Bool("stdio", false, "serve MCP over stdin/stdout (for Claude Desktop); HTTP still serves /ws for SDK workers")
+	httpAddr := fs.String("http", "", "HTTP listen address (default: [server] http, 127.0.0.1:8080)")
+	logLevel := fs.String("log-level", "info", "log level on stderr: debug, info, warn, error")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	logger, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*configFlag)
+	if err != nil {
+		return err
+	}
+	addr := cfg.Server.HTTP
+	if *httpAddr != "" {
+		addr = *httpAddr
+	}
+	if !server.IsLoopback(addr) && cfg.Server.APIKey == "" {
+		return fmt.Errorf("refusing to listen on %s without an API key: anyone who can reach that address could run code against your tools. Set [server] api_key (e.g. api_key = \"${env:PCTX_API_KEY}\") or listen on 127.0.0.1", addr)
+	}
+	// Bind before connecting upstreams so a busy port fails fast.
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		if !*stdio {
+			return fmt.Errorf("listen on %s: %w", addr, err)
+		}
+		// In stdio mode HTTP only carries SDK workers; a second pctx started by the same
+		// desktop client must still serve its own stdio.
+		logger.Warn("SDK websocket unavailable: cannot listen", "addr", addr, "err", err)
+	}
+
+	st := newStack(ctx, cfg, logger)
+	defer st.Close()
+	bridge := sdkbridge.New(st.catalog, st.codemode, &sdkbridge.Options{
+		Logger:        logger,
+		ServerName:    cfg.Name,
+		ServerVersion: version,
+	})
+	defer bridge.Close()
+	srv := server.New(st.codemode, &server.Options{
+		Name:      cfg.Name,
+		Version:   version,
+		Logger:    logger,
+		APIKey:    cfg.Server.APIKey,
+		Websocket: bridge,
+	})
+
+	handler, closeSessions := srv.HTTPHandler()
+	httpSrv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	httpDone := make(chan error, 1)
+	if ln != nil {
+		go func() { httpDone <- httpSrv.Serve(ln) }()
+		logger.Info("pctx listening", "url", "http://"+ln.Addr().String(), "mcp", "/mcp", "websocket", "/ws", "version", version)
+	}
+
+	var serveErr error
+	if *stdio {
+		logger.Info("serving MCP over stdio")
+		serveErr = srv.ServeStdio(ctx, stdin, stdout)
+	} else {
+		select {
+		case <-ctx.Done():
+		case serveErr = <-httpDone:
+		}
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = bridge.Close()
+	if ln != nil {
+		_ = closeSessions(shutdownCtx)
+		_ = httpSrv.Shutdown(shutdownCtx)
+	}
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	return serveErr
+}
+
+func cmdExec(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("exec", "pctx exec [--config F] [-e CODE | FILE | -]", stderr)
+	configFlag := fs.String("config", "", "config file (default: $PCTX_CONFIG, then ./pctx.toml, else built-in defaults)")
+	inline := fs.String("e", "", "the program to run")
+	logLevel := fs.String("log-level", "warn", "log level on stderr: debug, info, warn, error")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	code, err := programSource(*inline, fs.Args(), stdin)
+	if err != nil {
+		return err
+	}
+	logger, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	st, err := openStack(ctx, *configFlag, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	res, err := st.codemode.Execute(ctx, code)
+	if err != nil {
+		return err
+	}
+	writeConsole(stderr, res.Console)
+	if res.Error != nil {
+		fmt.Fprintln(stderr, strings.TrimSuffix(codemode.FormatResult(&runtime.Result{Error: res.Error, Duration: res.Duration, Calls: res.Calls}), "\n"))
+		return errSilent
+	}
+	out, err := json.MarshalIndent(res.Value, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode result: %w", err)
+	}
+	_, err = fmt.Fprintf(stdout, "%s\n", out)
+	return err
+}
+
+// programSource picks the program from -e, a file argument, or "-" for stdin.
+func programSource(inline string, args []string, stdin io.Reader) (string, error) {
+	switch {
+	case inline != "" && len(args) > 0:
+		return "", fmt.Errorf("%w: give the program with -e or as FILE, not both", errUsage)
+	case inline != "":
+		return inline, nil
+	case len(args) == 0:
+		return "", fmt.Errorf("%w: no program: use -e CODE, a FILE, or - for standard input", errUsage)
+	case len(args) > 1:
+		return "", fmt.Errorf("%w: one program at a time, got %d arguments", errUsage, len(args))
+	case args[0] == "-":
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			return "", fmt.Errorf("read standard input: %w", err)
+		}
+		return string(b), nil
+	default:
+		b, err := os.ReadFile(args[0])
+		if err != nil {
+			return "", err
+		}
+		return string(b), nil
+	}
+}
+
+func writeConsole(w io.Writer, lines []runtime.ConsoleLine) {
+	for _, l := range lines {
+		if l.Level == "log" || l.Level == "info" {
+			fmt.Fprintln(w, l.Text)
+		} else {
+			fmt.Fprintf(w, "[%s] %s\n", l.Level, l.Text)
+		}
+	}
+}
+
+func cmdList(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("list", "pctx list [--config F] [--namespace NS] [--query Q] [--details ns.fn,...]", stderr)
+	configFlag := fs.String("config", "", "config file (default: $PCTX_CONFIG, then ./pctx.toml, else built-in defaults)")
+	details := fs.String("details", "", "comma-separated functions to describe in full, as namespace.function")
+	namespace := fs.String("namespace", "", "only this namespace")
+	query := fs.String("query", "", "only functions matching these words")
+	logLevel := fs.String("log-level", "warn", "log level on stderr: debug, info, warn, error")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	logger, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	st, err := openStack(ctx, *configFlag, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var text string
+	if *details != "" {
+		text, err = st.codemode.FunctionDetails(strings.Split(*details, ","))
+	} else {
+		text, err = st.codemode.ListFunctions(catalog.ListOptions{Namespace: *namespace, Query: *query})
+	}
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, strings.TrimRight(text, "\n"))
+	return err
+}
+
+// editablePath is the config file init/add/remove change: --config, $PCTX_CONFIG, or
+// ./pctx.toml, whether or not it exists yet.
+func editablePath(flagPath string) string {
+	if flagPath != "" {
+		return flagPath
+	}
+	if env := os.Getenv("PCTX_CONFIG"); env != "" {
+		return env
+	}
+	return "pctx.toml"
+}
+
+func cmdInit(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("init", "pctx init [--config F] [--force]", stderr)
+	configFlag := fs.String("config", "", "file to write (default: $PCTX_CONFIG, then ./pctx.toml)")
+	force := fs.Bool("force", false, "overwrite an existing file")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	path := editablePath(*configFlag)
+	if err := config.Init(path, *force); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", path)
+	return nil
+}
+
+// keyValues is a repeatable KEY=VALUE flag.
+type keyValues map[string]string
+
+func (kv keyValues) String() string { return "" }
+
+func (kv keyValues) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want KEY=VALUE, got %q", s)
+	}
+	kv[k] = v
+	return nil
+}
+
+func cmdAdd(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("add", "pctx add [--config F] [--transport T] [--header K=V]... [--env K=V]... NAME (URL | -- COMMAND [ARGS...])", stderr)
+	configFlag := fs.String("config", "", "file to change (default: $PCTX_CONFIG, then ./pctx.toml)")
+	transport := fs.String("transport", "", "for a URL: streamable-http or sse (default: try streamable HTTP, then SSE)")
+	headers, env := keyValues{}, keyValues{}
+	fs.Var(headers, "header", "HTTP header for a URL server, KEY=VALUE (repeatable; values may use ${env:NAME})")
+	fs.Var(env, "env", "environment variable for a command server, KEY=VALUE (repeatable)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	rest := fs.Args()
+	if len(rest) < 2 {
+		return fmt.Errorf("%w: want NAME and a URL, or NAME -- COMMAND [ARGS...]", errUsage)
+	}
+	u := config.Upstream{Name: rest[0]}
+	// flag stops at "--", so a command follows it; otherwise the second argument is a URL.
+	if dash := indexOf(args, "--"); dash >= 0 {
+		if dash+1 >= len(args) {
+			return fmt.Errorf("%w: no command after --", errUsage)
+		}
+		u.Command, u.Args = args[dash+1], args[dash+2:]
+	} else {
+		if len(rest) != 2 {
+			return fmt.Errorf("%w: a URL server takes exactly NAME URL; put a command after --", errUsage)
+		}
+		u.URL, u.Transport = rest[1], *transport
+	}
+	if len(headers) > 0 {
+		u.Headers = headers
+	}
+	if len(env) > 0 {
+		u.Env = env
+	}
+	path := editablePath(*configFlag)
+	if err := config.AddServer(path, u); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "added server %q to %s\n", u.Name, path)
+	return nil
+}
+
+func indexOf(args []string, s string) int {
+	for i, a := range args {
+		if a == s {
+			return i
+		}
+	}
+	return -1
+}
+
+func cmdRemove(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("remove", "pctx remove [--config F] NAME", stderr)
+	configFlag := fs.String("config", "", "file to change (default: $PCTX_CONFIG, then ./pctx.toml)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("%w: want exactly one server NAME", errUsage)
+	}
+	path := editablePath(*configFlag)
+	if err := config.RemoveServer(path, fs.Arg(0)); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "removed server %q from %s\n", fs.Arg(0), path)
+	return nil
+}

@@ -1,0 +1,138 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+)
+
+// Defaults and names used when a key or the whole file is absent.
+const (
+	// FileName is the config file looked for in the working directory.
+	FileName = "pctx.toml"
+	// EnvVar names the environment variable that may point at the config file.
+	EnvVar = "PCTX_CONFIG"
+
+	DefaultName            = "pctx"
+	DefaultHTTP            = "127.0.0.1:8080"
+	DefaultUpstreamTimeout = 60 * time.Second
+	// DefaultProtocolVersion is the MCP protocol version offered to upstreams. It is
+	// deliberately older than mcp-go's newest, which some servers mishandle.
+	DefaultProtocolVersion = "2025-06-18"
+)
+
+// Config is a whole pctx.toml after defaults, ${env:NAME} expansion and validation.
+//
+// The koanf tags are the TOML keys; untagged fields are not read from the file.
+type Config struct {
+	Name    string              `koanf:"name"` // reported to MCP clients; default "pctx"
+	Path    string              // file it was loaded from; empty when defaults were used
+	Server  Server              `koanf:"server"`
+	Runtime Runtime             `koanf:"runtime"`
+	Servers map[string]Upstream `koanf:"servers"` // keyed by name
+}
+
+// Server is the [server] table.
+type Server struct {
+	HTTP               string `koanf:"http"`                 // listen address for /mcp, /ws, /healthz; default "127.0.0.1:8080"
+	APIKey             string `koanf:"api_key"`              // optional; required when HTTP binds beyond loopback
+	AllowClientServers bool   `koanf:"allow_client_servers"` // lets authenticated SDK clients register stdio servers (off)
+}
+
+// Runtime is the [runtime] table: limits of one execution (zero means the runtime default).
+type Runtime struct {
+	Timeout          time.Duration `koanf:"timeout"`    // default 30s
+	MaxMemory        int64         `koanf:"max_memory"` // bytes, written as "256MiB"
+	MaxStackDepth    int           `koanf:"max_stack_depth"`
+	MaxCalls         int           `koanf:"max_calls"`
+	MaxCallsInFlight int           `koanf:"max_calls_in_flight"`
+	MaxConsoleBytes  int64         `koanf:"max_console_bytes"`
+	MaxResultBytes   int64         `koanf:"max_result_bytes"`
+}
+
+// Upstream is one [servers.NAME] table: either Command (stdio) or URL (HTTP).
+type Upstream struct {
+	Name            string            // the NAME of [servers.NAME]
+	Command         string            `koanf:"command"`
+	Args            []string          `koanf:"args"`
+	Env             map[string]string `koanf:"env"`
+	Cwd             string            `koanf:"cwd"` // relative paths are resolved against the config file's directory
+	URL             string            `koanf:"url"`
+	Transport       string            `koanf:"transport"` // "" (auto: streamable HTTP, then SSE), "streamable-http", "sse"
+	Headers         map[string]string `koanf:"headers"`
+	Timeout         time.Duration     `koanf:"timeout"`          // per call; default 60s
+	ProtocolVersion string            `koanf:"protocol_version"` // MCP protocol version offered; default "2025-06-18"
+	Disabled        bool              `koanf:"disabled"`
+}
+
+// Transports an upstream URL may name; the empty string means auto-detect.
+const (
+	TransportStreamableHTTP = "streamable-http"
+	TransportSSE            = "sse"
+)
+
+// Default returns the configuration used when no file exists: the defaults above, zero
+// runtime limits (the runtime's own defaults) and no upstreams.
+func Default() *Config {
+	return &Config{
+		Name:   DefaultName,
+		Server: Server{HTTP: DefaultHTTP},
+	}
+}
+
+// Find returns the config file to use: flagPath if set (from --config), else $PCTX_CONFIG
+// if set, else ./pctx.toml if it exists, else "" (meaning: use Default). A file named by
+// the flag or the variable that does not exist is an error wrapping fs.ErrNotExist.
+func Find(flagPath string) (string, error) {
+	if flagPath != "" {
+		return mustExist(flagPath, "--config")
+	}
+	if p := os.Getenv(EnvVar); p != "" {
+		return mustExist(p, "$"+EnvVar)
+	}
+	_, err := os.Stat(FileName)
+	switch {
+	case err == nil:
+		return FileName, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return "", nil
+	default:
+		return "", fmt.Errorf("config: %w", err)
+	}
+}
+
+func mustExist(path, from string) (string, error) {
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("config file %s (from %s) does not exist: %w", path, from, fs.ErrNotExist)
+		}
+		return "", fmt.Errorf("config file %s (from %s): %w", path, from, err)
+	}
+	return path, nil
+}
+
+// Resolve finds the config file as Find does and loads it, or returns Default when there
+// is none.
+func Resolve(flagPath string) (*Config, error) {
+	path, err := Find(flagPath)
+	if err != nil {
+		return nil, err
+	}
+	if path == "" {
+		return Default(), nil
+	}
+	return Load(path)
+}
+
+// Load reads, decodes, expands and validates the TOML file at path. On failure the error
+// joins one *Error per problem (errors.Join), sorted by line; each names the file, the
+// line where known and the dotted key.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return load(path, data, loadOptions{})
+}

@@ -1,0 +1,220 @@
+package runtime
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/dlclark/regexp2/v2"
+	"github.com/dop251/goja"
+)
+
+// regexpTimeout bounds one match of a backtracking regular expression. goja runs
+// patterns that RE2 accepts on Go's linear-time regexp and the rest (backreferences,
+// lookaround) on regexp2, which backtracks and cannot be interrupted by vm.Interrupt.
+// regexp2's only bound is a match timeout fixed when a pattern is compiled, so this
+// package sets regexp2.DefaultMatchTimeout once, process-wide, unless someone already
+// chose one. A timed-out match returns "no match" to goja; the exec guard below turns
+// that into a timeout error so the agent never sees a silently wrong answer.
+const regexpTimeout = time.Second
+
+func init() {
+	if regexp2.DefaultMatchTimeout > 24*time.Hour {
+		regexp2.DefaultMatchTimeout = regexpTimeout
+	}
+}
+
+// Sizes used to estimate what a builtin is about to allocate in one step.
+const (
+	bytesPerChar  = 2  // goja stores non-ASCII strings as UTF-16
+	bytesPerValue = 16 // one goja.Value (an interface) per array element
+)
+
+// installGuards replaces the builtins that can allocate a huge amount, or run a long
+// non-interruptible loop, in a single call with versions that first estimate the size
+// and end the execution with a memory error when one call alone would exceed
+// MaxMemory. Growth made of many small steps is the memory watchdog's job.
+func (e *execution) installGuards() error {
+	vm := e.vm
+	proto := func(ctor string) *goja.Object {
+		return vm.Get(ctor).(*goja.Object).Get("prototype").(*goja.Object)
+	}
+	str, arr := proto("String"), proto("Array")
+	length := func(v goja.Value) int64 {
+		if obj, ok := v.(*goja.Object); ok {
+			return obj.Get("length").ToInteger()
+		}
+		if s, ok := v.(goja.String); ok {
+			return int64(s.Length())
+		}
+		return int64(len(v.String()))
+	}
+	arrayLike := func(v goja.Value) int64 {
+		obj, ok := v.(*goja.Object)
+		if !ok {
+			return 0
+		}
+		return obj.Get("length").ToInteger()
+	}
+	guards := []struct {
+		obj  *goja.Object
+		name string
+		what string
+		size func(goja.FunctionCall) int64
+	}{
+		{str, "repeat", "String.prototype.repeat", func(c goja.FunctionCall) int64 {
+			return mul(length(c.This), c.Argument(0).ToInteger(), bytesPerChar)
+		}},
+		{str, "padStart", "String.prototype.padStart", func(c goja.FunctionCall) int64 {
+			return mul(c.Argument(0).ToInteger(), bytesPerChar, 1)
+		}},
+		{str, "padEnd", "String.prototype.padEnd", func(c goja.FunctionCall) int64 {
+			return mul(c.Argument(0).ToInteger(), bytesPerChar, 1)
+		}},
+		{arr, "fill", "Array.prototype.fill", func(c goja.FunctionCall) int64 {
+			return mul(arrayLike(c.This), bytesPerValue, 1)
+		}},
+		{arr, "join", "Array.prototype.join", func(c goja.FunctionCall) int64 {
+			sep := int64(1)
+			if a := c.Argument(0); !goja.IsUndefined(a) {
+				sep = length(a)
+			}
+			return mul(arrayLike(c.This), sep, bytesPerChar)
+		}},
+		{vm.Get("Array").(*goja.Object), "from", "Array.from", func(c goja.FunctionCall) int64 {
+			return mul(arrayLike(c.Argument(0)), bytesPerValue, 1)
+		}},
+		{proto("Function"), "apply", "Function.prototype.apply", func(c goja.FunctionCall) int64 {
+			return mul(arrayLike(c.Argument(1)), bytesPerValue, 1)
+		}},
+		{vm.Get("Reflect").(*goja.Object), "apply", "Reflect.apply", func(c goja.FunctionCall) int64 {
+			return mul(arrayLike(c.Argument(2)), bytesPerValue, 1)
+		}},
+		{vm.Get("Reflect").(*goja.Object), "construct", "Reflect.construct", func(c goja.FunctionCall) int64 {
+			return mul(arrayLike(c.Argument(1)), bytesPerValue, 1)
+		}},
+	}
+	for _, g := range guards {
+		orig, ok := goja.AssertFunction(g.obj.Get(g.name))
+		if !ok {
+			return fmt.Errorf("%s is not a function", g.what)
+		}
+		size, what := g.size, g.what
+		fn := vm.ToValue(func(call goja.FunctionCall) goja.Value {
+			if n := size(call); n > e.lim.MaxMemory {
+				e.kill(e.allocError(what, n))
+				return goja.Undefined()
+			}
+			v, err := orig(call.This, call.Arguments...)
+			if err != nil {
+				panic(err)
+			}
+			return v
+		})
+		if err := g.obj.DefineDataProperty(g.name, fn, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
+			return fmt.Errorf("guard %s: %w", g.what, err)
+		}
+	}
+	if err := e.guardBuffers(); err != nil {
+		return err
+	}
+	return e.guardRegExp(proto("RegExp"))
+}
+
+// guardBuffers puts ArrayBuffer and the typed-array constructors behind proxies that
+// check the byte size before allocating. A proxy keeps prototype, statics, instanceof
+// and subclassing intact.
+func (e *execution) guardBuffers() error {
+	vm := e.vm
+	ctors := map[string]int64{
+		"ArrayBuffer": 1, "Int8Array": 1, "Uint8Array": 1, "Uint8ClampedArray": 1,
+		"Int16Array": 2, "Uint16Array": 2, "Int32Array": 4, "Uint32Array": 4,
+		"Float32Array": 4, "Float64Array": 8, "BigInt64Array": 8, "BigUint64Array": 8,
+	}
+	for name, elem := range ctors {
+		target, ok := vm.Get(name).(*goja.Object)
+		if !ok {
+			continue // not every goja version has every typed array
+		}
+		construct, ok := goja.AssertConstructor(target)
+		if !ok {
+			return fmt.Errorf("%s is not a constructor", name)
+		}
+		what := "new " + name
+		p := vm.NewProxy(target, &goja.ProxyTrapConfig{
+			Construct: func(_ *goja.Object, args []goja.Value, newTarget *goja.Object) *goja.Object {
+				if len(args) > 0 {
+					n := args[0].ToInteger()
+					if obj, isObj := args[0].(*goja.Object); isObj {
+						n = 0
+						if obj.ClassName() != "ArrayBuffer" {
+							n = obj.Get("length").ToInteger()
+						}
+					}
+					if size := mul(n, elem, 1); size > e.lim.MaxMemory {
+						e.kill(e.allocError(what, size))
+						return vm.NewObject()
+					}
+				}
+				obj, err := construct(newTarget, args...)
+				if err != nil {
+					panic(err)
+				}
+				return obj
+			},
+		})
+		if err := vm.Set(name, p); err != nil {
+			return fmt.Errorf("guard %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// guardRegExp wraps RegExp.prototype.exec, through which goja then routes most regexp
+// operations (match, replace, split, search, matchAll), and RegExp.prototype.test,
+// which goja runs directly, to turn a regexp2 match timeout into a timeout error.
+func (e *execution) guardRegExp(proto *goja.Object) error {
+	for _, name := range []string{"exec", "test"} {
+		orig, ok := goja.AssertFunction(proto.Get(name))
+		if !ok {
+			return fmt.Errorf("RegExp.prototype.%s is not a function", name)
+		}
+		fn := e.vm.ToValue(func(call goja.FunctionCall) goja.Value {
+			if e.fatalErr() != nil {
+				return goja.Null() // ended: let a builtin's loop over matches finish at once
+			}
+			start := time.Now()
+			v, err := orig(call.This, call.Arguments...)
+			if err != nil {
+				panic(err)
+			}
+			if !v.ToBoolean() && time.Since(start) >= regexpTimeout {
+				e.kill(&Error{Kind: KindTimeout, Message: fmt.Sprintf("a regular expression ran longer than %s (catastrophic backtracking?): %s", regexpTimeout, call.This)})
+			}
+			return v
+		})
+		if err := proto.DefineDataProperty(name, fn, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
+			return fmt.Errorf("guard RegExp.prototype.%s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (e *execution) allocError(what string, n int64) *Error {
+	return &Error{Kind: KindMemory, Message: fmt.Sprintf("memory limit: %s would allocate about %d MiB at once; the limit is %d MiB", what, n>>20, e.lim.MaxMemory>>20)}
+}
+
+// mul multiplies non-negative sizes, saturating instead of overflowing.
+func mul(a, b, c int64) int64 {
+	const limit = 1 << 62
+	if a <= 0 || b <= 0 || c <= 0 {
+		return 0
+	}
+	if a > limit/b {
+		return limit
+	}
+	ab := a * b
+	if ab > limit/c {
+		return limit
+	}
+	return ab * c
+}

@@ -1,0 +1,248 @@
+// Package server is pctx's MCP front: the three Code Mode tools over stdio and streamable
+// HTTP, and the HTTP mux that also carries the SDK websocket and a health check.
+//
+// It knows nothing of how functions are implemented: it asks codemode.Service.
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	mcpserver "github.com/mark3labs/mcp-go/server"
+
+	"github.com/pctx-dev/pctx/catalog"
+	"github.com/pctx-dev/pctx/codemode"
+)
+
+// Options configures a Server. A nil *Options is valid and means every default.
+type Options struct {
+	Name    string       // reported to MCP clients; default "pctx"
+	Version string       // reported to MCP clients; default "dev"
+	Logger  *slog.Logger // default slog.Default()
+	// APIKey, when set, is required on /mcp and /ws as "Authorization: Bearer KEY" or
+	// "X-API-Key: KEY". /healthz stays open.
+	APIKey string
+	// Websocket serves /ws (the SDK bridge). Nil leaves /ws unrouted.
+	Websocket http.Handler
+	// SessionIdleTTL drops HTTP MCP sessions idle this long; default 30 minutes.
+	SessionIdleTTL time.Duration
+	// MaxBodyBytes bounds an HTTP request body; default 4 MiB.
+	MaxBodyBytes int64
+}
+
+// Server serves the three Code Mode tools. It is safe for concurrent use.
+type Server struct {
+	cm   *codemode.Service
+	opts Options
+	mcp  *mcpserver.MCPServer
+}
+
+// New returns a Server answering from cm.
+func New(cm *codemode.Service, opts *Options) *Server {
+	s := &Server{cm: cm}
+	if opts != nil {
+		s.opts = *opts
+	}
+	if s.opts.Name == "" {
+		s.opts.Name = "pctx"
+	}
+	if s.opts.Version == "" {
+		s.opts.Version = "dev"
+	}
+	if s.opts.Logger == nil {
+		s.opts.Logger = slog.Default()
+	}
+	if s.opts.SessionIdleTTL == 0 {
+		s.opts.SessionIdleTTL = 30 * time.Minute
+	}
+	if s.opts.MaxBodyBytes == 0 {
+		s.opts.MaxBodyBytes = 4 << 20
+	}
+	s.mcp = mcpserver.NewMCPServer(s.opts.Name, s.opts.Version,
+		mcpserver.WithToolCapabilities(false),
+		mcpserver.WithRecovery(),
+		mcpserver.WithInstructions("Code Mode: call list_functions, then get_function_details for the functions you need, then execute_typescript with one program that calls them and returns only what matters."),
+	)
+	s.addTools()
+	return s
+}
+
+func (s *Server) addTools() {
+	s.mcp.AddTool(mcp.NewTool(codemode.ListFunctionsName,
+		mcp.WithDescription(codemode.ListFunctionsSummary),
+		mcp.WithString("namespace", mcp.Description("Only list this namespace.")),
+		mcp.WithString("query", mcp.Description("Only list functions whose name or description matches these words.")),
+		mcp.WithReadOnlyHintAnnotation(true),
+	), s.listFunctions)
+	s.mcp.AddTool(mcp.NewTool(codemode.FunctionDetailsName,
+		mcp.WithDescription(codemode.FunctionDetailsSummary),
+		mcp.WithArray("functions", mcp.Required(), mcp.WithStringItems(),
+			mcp.Description(`Functions to describe, as "namespace.function".`)),
+		mcp.WithReadOnlyHintAnnotation(true),
+	), s.functionDetails)
+	s.mcp.AddTool(mcp.NewTool(codemode.ExecuteTypeScriptName,
+		mcp.WithDescription(codemode.ExecuteTypeScriptSummary),
+		mcp.WithString("code", mcp.Required(), mcp.Description("The TypeScript program. End with `return value`.")),
+		mcp.WithOpenWorldHintAnnotation(true),
+	), s.executeTypeScript)
+}
+
+func (s *Server) listFunctions(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	text, err := s.cm.ListFunctions(catalog.ListOptions{
+		Namespace: req.GetString("namespace", ""),
+		Query:     req.GetString("query", ""),
+	})
+	if err != nil {
+		return mcp.NewToolResultError(err.Error()), nil
+	}
+	return mcp.NewToolResultText(text), nil
+}
+
+func (s *Server) functionDetails(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	names, err := stringList(req.GetArguments()["functions"])
+	if err != nil {
+		return mcp.NewToolResultError(err.Error()), nil
+	}
+	text, err := s.cm.FunctionDetails(names)
+	if err != nil {
+		return mcp.NewToolResultError(err.Error()), nil
+	}
+	return mcp.NewToolResultText(text), nil
+}
+
+// stringList accepts the functions argument as a list of strings or, leniently, one
+// comma-separated string: models produce both.
+func stringList(v any) ([]string, error) {
+	switch v := v.(type) {
+	case []any:
+		names := make([]string, 0, len(v))
+		for _, item := range v {
+			name, ok := item.(string)
+			if !ok {
+				return nil, fmt.Errorf("functions: want a list of strings like [\"ns.fn\"], got an item of type %T", item)
+			}
+			names = append(names, name)
+		}
+		return names, nil
+	case string:
+		var names []string
+		for _, name := range strings.Split(v, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				names = append(names, name)
+			}
+		}
+		return names, nil
+	case nil:
+		return nil, errors.New(`functions: required, a list like ["namespace.function"]`)
+	default:
+		return nil, fmt.Errorf("functions: want a list of strings like [\"ns.fn\"], got %T", v)
+	}
+}
+
+func (s *Server) executeTypeScript(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	code, err := req.RequireString("code")
+	if err != nil {
+		return mcp.NewToolResultError("code: required, the TypeScript program to run"), nil
+	}
+	res, err := s.cm.Execute(ctx, code)
+	if err != nil {
+		return mcp.NewToolResultError(err.Error()), nil
+	}
+	text := codemode.FormatResult(res)
+	if res.Error != nil {
+		return mcp.NewToolResultError(text), nil
+	}
+	return mcp.NewToolResultText(text), nil
+}
+
+// MCPServer returns the underlying mcp-go server, for in-process clients in tests.
+func (s *Server) MCPServer() *mcpserver.MCPServer { return s.mcp }
+
+// ServeStdio serves one MCP client over in/out until in closes or ctx ends. Nothing else
+// may write to out: it is the protocol stream.
+func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) error {
+	stdio := mcpserver.NewStdioServer(s.mcp)
+	// Tool calls run concurrently so one long execution does not stall the next.
+	mcpserver.WithWorkerPoolSize(16)(stdio)
+	stdio.SetErrorLogger(log.New(slogWriter{s.opts.Logger}, "", 0))
+	err := stdio.Listen(ctx, in, out)
+	if errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {
+		return nil
+	}
+	return err
+}
+
+// HTTPHandler returns the mux for /mcp, /ws and /healthz, with authentication, body
+// limits and cross-origin protection applied, plus a func that ends every MCP session.
+func (s *Server) HTTPHandler() (http.Handler, func(context.Context) error) {
+	streamable := mcpserver.NewStreamableHTTPServer(s.mcp,
+		mcpserver.WithEndpointPath("/mcp"),
+		mcpserver.WithSessionIdleTTL(s.opts.SessionIdleTTL),
+		mcpserver.WithStreamableHTTPLogger(s.opts.Logger),
+	)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"status":"ok"}`)
+	})
+	// mcp-go rejects non-loopback Host headers on loopback connections (DNS rebinding);
+	// stdlib CrossOriginProtection adds the browser Origin check it lacks.
+	csrf := http.NewCrossOriginProtection()
+	mux.Handle("/mcp", s.authorize(csrf.Handler(http.MaxBytesHandler(streamable, s.opts.MaxBodyBytes))))
+	if s.opts.Websocket != nil {
+		mux.Handle("/ws", s.authorize(s.opts.Websocket))
+	}
+	return mux, streamable.Shutdown
+}
+
+// authorize refuses requests without the API key, when one is set. The comparison is
+// constant-time so the key cannot be guessed byte by byte from response timings.
+func (s *Server) authorize(next http.Handler) http.Handler {
+	if s.opts.APIKey == "" {
+		return next
+	}
+	want := []byte(s.opts.APIKey)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := r.Header.Get("X-API-Key")
+		if auth := r.Header.Get("Authorization"); got == "" && len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
+			got = strings.TrimSpace(auth[7:])
+		}
+		if subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="pctx"`)
+			http.Error(w, "unauthorized: this pctx requires its API key as \"Authorization: Bearer KEY\" or \"X-API-Key: KEY\"", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// IsLoopback reports whether a listen address binds only the loopback interface.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// slogWriter adapts mcp-go's *log.Logger output to slog.
+type slogWriter struct{ l *slog.Logger }
+
+func (w slogWriter) Write(p []byte) (int, error) {
+	w.l.Warn(strings.TrimSpace(string(p)), "component", "mcp")
+	return len(p), nil
+}

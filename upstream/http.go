@@ -1,0 +1,157 @@
+package upstream
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client/transport"
+)
+
+// dialHTTP connects to a URL server. With no transport configured it tries
+// streamable HTTP first and falls back to the legacy SSE transport, as the
+// MCP spec's backwards-compatibility section describes.
+func dialHTTP(life, attempt context.Context, srv *server) (*session, error) {
+	switch srv.cfg.Transport {
+	case "streamable-http":
+		return dialStreamable(life, attempt, srv)
+	case "sse":
+		return dialSSE(life, attempt, srv)
+	case "":
+		sess, err := dialStreamable(life, attempt, srv)
+		if err == nil || life.Err() != nil {
+			return sess, err
+		}
+		sess, sseErr := dialSSE(life, attempt, srv)
+		if sseErr == nil {
+			return sess, nil
+		}
+		return nil, fmt.Errorf("streamable HTTP: %w; SSE: %w", err, sseErr)
+	default:
+		return nil, fmt.Errorf("unknown transport %q (want \"streamable-http\" or \"sse\")", srv.cfg.Transport)
+	}
+}
+
+func dialStreamable(life, attempt context.Context, srv *server) (*session, error) {
+	sess := newSession(life, srv)
+	sess.transport = "streamable-http"
+	hc := sess.httpClient()
+	t, err := transport.NewStreamableHTTP(srv.cfg.URL,
+		transport.WithHTTPBasicClient(hc),
+		transport.WithHTTPHeaders(srv.cfg.Headers),
+		// The standalone GET stream carries tools/list_changed. Deprecated
+		// for 2026-07-28, but our default versions are the 2025 ones.
+		//lint:ignore SA1019 the 2025 protocol versions we offer need it
+		transport.WithContinuousListening(),
+		transport.WithHTTPLogger(srv.log),
+	)
+	if err != nil {
+		sess.close()
+		return nil, fmt.Errorf("streamable HTTP %s: %w", srv.cfg.URL, err)
+	}
+	if err := sess.handshake(attempt, t); err != nil {
+		sess.close()
+		return nil, err
+	}
+	return sess, nil
+}
+
+func dialSSE(life, attempt context.Context, srv *server) (*session, error) {
+	sess := newSession(life, srv)
+	sess.transport = "sse"
+	hc := sess.httpClient()
+	wait := srv.t.startTimeout
+	if deadline, ok := attempt.Deadline(); ok {
+		wait = time.Until(deadline)
+	}
+	t, err := transport.NewSSE(srv.cfg.URL,
+		transport.WithHTTPClient(hc),
+		transport.WithHeaders(srv.cfg.Headers),
+		transport.WithSSELogger(srv.log),
+		transport.WithEndpointTimeout(wait),
+		// Calls carry their own deadlines; this only must not be shorter.
+		transport.WithResponseTimeout(24*time.Hour),
+	)
+	if err != nil {
+		sess.close()
+		return nil, fmt.Errorf("SSE %s: %w", srv.cfg.URL, err)
+	}
+	t.SetConnectionLostHandler(func(err error) {
+		sess.die(fmt.Errorf("event stream lost: %w", err))
+	})
+	if err := sess.handshake(attempt, t); err != nil {
+		sess.close()
+		return nil, err
+	}
+	return sess, nil
+}
+
+// httpClient returns a client of the session's own, whose connections close
+// with the session, and whose responses are size limited.
+func (s *session) httpClient() *http.Client {
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	s.cleanup = base.CloseIdleConnections
+	return &http.Client{Transport: &limitTransport{base: base, max: s.srv.t.maxResultBytes}}
+}
+
+// limitTransport bounds every response: a JSON body as a whole, an event
+// stream per line (one event's data line is one JSON-RPC message). Going past
+// the bound fails the read, and flags the request's call as too large.
+type limitTransport struct {
+	base http.RoundTripper
+	max  int
+}
+
+func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	media, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	resp.Body = &limitedBody{
+		ReadCloser: resp.Body,
+		max:        t.max,
+		perLine:    media == "text/event-stream",
+		slot:       slotFrom(req.Context()),
+	}
+	return resp, nil
+}
+
+type limitedBody struct {
+	io.ReadCloser
+	max     int
+	perLine bool
+	n       int // bytes so far (in the current line, if perLine)
+	slot    *rawSlot
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	chunk := p[:n]
+	for b.perLine {
+		i := bytes.IndexByte(chunk, '\n')
+		if i < 0 {
+			break
+		}
+		if b.n+i > b.max {
+			return 0, b.tooLarge()
+		}
+		b.n, chunk = 0, chunk[i+1:]
+	}
+	b.n += len(chunk)
+	if b.n > b.max {
+		return 0, b.tooLarge()
+	}
+	return n, err
+}
+
+func (b *limitedBody) tooLarge() error {
+	if b.slot != nil {
+		b.slot.tooLarge.Store(true)
+	}
+	return fmt.Errorf("%w: more than %d bytes", ErrResultTooLarge, b.max)
+}

@@ -1,0 +1,285 @@
+package upstream
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestStdioCalls(t *testing.T) {
+	reg := newFakeRegistry()
+	dir := t.TempDir()
+	cfg := fakeConfig(t, "fake", "basic")
+	cfg.Env["FAKE_ENV"] = "from config"
+	cfg.Cwd = dir
+	m, _ := startManager(t, reg, testTuning, cfg)
+
+	if st := statusOf(m, "fake"); st.State != StateReady || st.Transport != "stdio" || st.Tools != 15 {
+		t.Fatalf("status = %+v, want ready stdio with 15 tools", st)
+	}
+	ns, _ := reg.get("fake")
+	if ns.Description != "A fake upstream for tests." {
+		t.Errorf("description = %q", ns.Description)
+	}
+	if got := string(reg.tool(t, "fake", "echo").InputSchema); !strings.Contains(got, `"description":"kept verbatim"`) {
+		t.Errorf("input schema not kept verbatim: %s", got)
+	}
+
+	tests := []struct {
+		tool    string
+		args    map[string]any
+		want    any
+		wantErr string // substring; empty means success
+		is      error
+	}{
+		{tool: "echo", args: map[string]any{"x": 1.0, "s": "a"}, want: map[string]any{"x": 1.0, "s": "a"}},
+		{tool: "add", args: map[string]any{"a": 2.0, "b": 3.0}, want: map[string]any{"sum": 5.0}},
+		{tool: "mixed", want: []any{1.0, map[string]any{"type": "image", "data": "aGk=", "mimeType": "image/png"}, "hello"}},
+		{tool: "env", want: map[string]any{"env": "from config", "cwd": dir}},
+		{tool: "fail", args: map[string]any{"msg": "bad input"}, wantErr: `upstream "fake": tool "fail": boom: bad input`, is: ErrToolFailed},
+		{tool: "badshape", wantErr: `upstream "fake": tool "badshape": failed to unmarshal response`},
+		{tool: "nope", wantErr: `upstream "fake": tool "nope": `},
+	}
+	for _, tt := range tests {
+		t.Run(tt.tool, func(t *testing.T) {
+			var got any
+			var err error
+			if tt.tool == "nope" {
+				// Not listed, so call through a listed tool's server directly.
+				got, err = m.servers[0].call(context.Background(), "nope", nil)
+			} else {
+				got, err = reg.call(t, "fake", tt.tool, tt.args)
+			}
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
+				}
+				if tt.is != nil && !errors.Is(err, tt.is) {
+					t.Fatalf("err = %v, want errors.Is %v", err, tt.is)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("got %#v, want %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestStartFailuresLeaveOthersWorking(t *testing.T) {
+	reg := newFakeRegistry()
+	missing := fakeConfig(t, "missing", "basic")
+	missing.Command = "/nonexistent/pctx-no-such-server"
+	dies := fakeConfig(t, "dies", "exit-at-start")
+	good := fakeConfig(t, "good", "basic")
+	m, logs := startManager(t, reg, testTuning, missing, dies, good)
+
+	for _, tt := range []struct{ name, reason string }{
+		{"missing", `start "/nonexistent/pctx-no-such-server": fork/exec /nonexistent/pctx-no-such-server: no such file or directory`},
+		{"dies", "exit status 7 (stderr: fatal: no configuration found)"},
+	} {
+		ns, ok := reg.get(tt.name)
+		if !ok || !strings.Contains(ns.Unavailable, tt.reason) || len(ns.Tools) != 0 {
+			t.Errorf("%s: namespace = %+v, want unavailable with %q", tt.name, ns, tt.reason)
+		}
+		if st := statusOf(m, tt.name); st.State != StateUnavailable || !strings.Contains(st.LastError, tt.reason) {
+			t.Errorf("%s: status = %+v", tt.name, st)
+		}
+		if !strings.Contains(logs.String(), "upstream="+tt.name) {
+			t.Errorf("%s: nothing logged", tt.name)
+		}
+	}
+	if got, err := reg.call(t, "good", "add", map[string]any{"a": 1.0, "b": 1.0}); err != nil || !reflect.DeepEqual(got, map[string]any{"sum": 2.0}) {
+		t.Fatalf("good server: %v, %v", got, err)
+	}
+}
+
+func TestCrashMidCallRejectsAndReconnects(t *testing.T) {
+	reg := newFakeRegistry()
+	m, _ := startManager(t, reg, testTuning, fakeConfig(t, "crashy", "basic"))
+
+	_, err := reg.call(t, "crashy", "crash", nil)
+	if !errors.Is(err, ErrConnectionLost) {
+		t.Fatalf("err = %v, want ErrConnectionLost", err)
+	}
+	for _, want := range []string{`upstream "crashy"`, "connection lost", "exit status 3", "crashing on purpose"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %q, want it to contain %q", err, want)
+		}
+	}
+	eventually(t, "a new session", func() bool {
+		st := statusOf(m, "crashy")
+		return st.State == StateReady && st.Restarts == 1
+	})
+	if got, err := reg.call(t, "crashy", "echo", map[string]any{"ok": true}); err != nil || !reflect.DeepEqual(got, map[string]any{"ok": true}) {
+		t.Fatalf("after reconnect: %v, %v", got, err)
+	}
+}
+
+func TestCloseMidResponse(t *testing.T) {
+	reg := newFakeRegistry()
+	m, _ := startManager(t, reg, testTuning, fakeConfig(t, "half", "basic"))
+	_, err := reg.call(t, "half", "half", nil)
+	if !errors.Is(err, ErrConnectionLost) || !strings.Contains(err.Error(), `upstream "half"`) {
+		t.Fatalf("err = %v, want connection lost naming the server", err)
+	}
+	eventually(t, "a new session", func() bool {
+		st := statusOf(m, "half")
+		return st.State == StateReady && st.Restarts == 1
+	})
+}
+
+func TestCallWhileDown(t *testing.T) {
+	reg := newFakeRegistry()
+	tune := testTuning
+	tune.backoffMin, tune.backoffMax = time.Hour, time.Hour // stay down
+	m, _ := startManager(t, reg, tune, fakeConfig(t, "down", "basic"))
+	echo := reg.tool(t, "down", "echo")
+	if _, err := reg.call(t, "down", "crash", nil); !errors.Is(err, ErrConnectionLost) {
+		t.Fatalf("crash: %v", err)
+	}
+	eventually(t, "unavailable", func() bool { return statusOf(m, "down").State == StateUnavailable })
+	// A function from an older snapshot rejects at once, naming the cause.
+	_, err := echo.Call(context.Background(), nil)
+	if !errors.Is(err, ErrConnectionLost) || !strings.Contains(err.Error(), "exit status 3") {
+		t.Fatalf("err = %v", err)
+	}
+	if ns, _ := reg.get("down"); !strings.Contains(ns.Unavailable, "exit status 3") {
+		t.Fatalf("namespace = %+v", ns)
+	}
+}
+
+func TestTimeoutsAndCancellation(t *testing.T) {
+	reg := newFakeRegistry()
+	cfg := fakeConfig(t, "slow", "basic")
+	cfg.Timeout = 200 * time.Millisecond
+	_, logs := startManager(t, reg, testTuning, cfg)
+
+	t.Run("hang", func(t *testing.T) {
+		_, err := reg.call(t, "slow", "hang", nil)
+		if !errors.Is(err, ErrTimeout) || err.Error() != `upstream "slow": tool "hang": timed out after 200ms` {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("garbage", func(t *testing.T) {
+		_, err := reg.call(t, "slow", "garbage", nil)
+		if !errors.Is(err, ErrTimeout) {
+			t.Fatalf("err = %v", err)
+		}
+		if !strings.Contains(logs.String(), "not JSON") || !strings.Contains(logs.String(), "this is {not json") {
+			t.Fatalf("garbage not logged:\n%s", logs)
+		}
+	})
+	t.Run("cancel", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		tool := reg.tool(t, "slow", "hang")
+		done := make(chan error)
+		go func() {
+			_, err := tool.Call(ctx, nil)
+			done <- err
+		}()
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), `upstream "slow": tool "hang"`) {
+			t.Fatalf("err = %v", err)
+		}
+		// mcp-go tells the server (it logs to stderr, which we log).
+		eventually(t, "notifications/cancelled reaching the server", func() bool {
+			return strings.Contains(logs.String(), "cancelled request")
+		})
+	})
+	t.Run("still serving", func(t *testing.T) {
+		if _, err := reg.call(t, "slow", "echo", nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestResultSize(t *testing.T) {
+	reg := newFakeRegistry()
+	tune := testTuning
+	tune.maxResultBytes = 12 << 20
+	startManager(t, reg, tune, fakeConfig(t, "big", "basic"))
+
+	got, err := reg.call(t, "big", "big", map[string]any{"n": float64(10 << 20)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := got.(string); len(s) != 10<<20 {
+		t.Fatalf("got %d bytes", len(s))
+	}
+	_, err = reg.call(t, "big", "big", map[string]any{"n": float64(13 << 20)})
+	if !errors.Is(err, ErrResultTooLarge) || !strings.Contains(err.Error(), `upstream "big": tool "big": result too large`) {
+		t.Fatalf("err = %v", err)
+	}
+	// The session survives: the oversized line was consumed, not fatal.
+	if _, err := reg.call(t, "big", "echo", nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestToolsListChanged(t *testing.T) {
+	reg := newFakeRegistry()
+	m, _ := startManager(t, reg, testTuning, fakeConfig(t, "dyn", "basic"))
+	if _, err := reg.call(t, "dyn", "change", nil); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the added tool", func() bool {
+		ns, _ := reg.get("dyn")
+		for _, tool := range ns.Tools {
+			if tool.Name == "added" {
+				return true
+			}
+		}
+		return false
+	})
+	if st := statusOf(m, "dyn"); st.Tools != 16 {
+		t.Fatalf("status tools = %d", st.Tools)
+	}
+}
+
+func TestNotificationFlood(t *testing.T) {
+	reg := newFakeRegistry()
+	m, _ := startManager(t, reg, testTuning, fakeConfig(t, "flood", "basic"))
+	const n = 20000
+	if got, err := reg.call(t, "flood", "flood", map[string]any{"n": float64(n)}); err != nil || got != "flooded" {
+		t.Fatalf("flood: %v, %v", got, err)
+	}
+	got, err := reg.call(t, "flood", "listcount", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 10000 list_changed notifications coalesce into a handful of
+	// tools/list calls (plus the two pages of the first listing).
+	if count := got.(map[string]any)["count"].(float64); count > 50 {
+		t.Fatalf("%v tools/list calls for %d notifications", count, n/2)
+	}
+	if st := statusOf(m, "flood"); st.State != StateReady || st.Restarts != 0 {
+		t.Fatalf("status = %+v", st)
+	}
+}
+
+func TestChildStopsReadingStdin(t *testing.T) {
+	reg := newFakeRegistry()
+	cfg := fakeConfig(t, "deaf", "deaf")
+	cfg.Timeout = 300 * time.Millisecond
+	m, _ := startManager(t, reg, testTuning, cfg)
+	// Bigger than the pipe's buffer, so the write itself blocks.
+	arg := map[string]any{"s": strings.Repeat("x", 1<<20)}
+	_, err := reg.call(t, "deaf", "echo", arg)
+	if !errors.Is(err, ErrConnectionLost) && !errors.Is(err, ErrTimeout) {
+		t.Fatalf("err = %v, want connection lost or timeout", err)
+	}
+	if !strings.Contains(err.Error(), `upstream "deaf": tool "echo"`) {
+		t.Fatalf("err = %v", err)
+	}
+	eventually(t, "the stuck session replaced", func() bool { return statusOf(m, "deaf").Restarts >= 1 })
+	if ns, _ := reg.get("deaf"); ns.Unavailable != "" && !strings.Contains(ns.Unavailable, "has not read its stdin") {
+		t.Fatalf("unavailable = %q", ns.Unavailable)
+	}
+}
