@@ -60,7 +60,7 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-var listeningURL = regexp.MustCompile(`pctx listening url=(http://\S+)`)
+var listeningURL = regexp.MustCompile(`msg="pctx listening" url=(http://\S+)`)
 
 // startPctx runs `pctx start` in-process on a free loopback port with the given config
 // text and returns its base URL and its log.

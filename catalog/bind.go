@@ -74,7 +74,7 @@ func (f *function) argObject(args []any) (map[string]any, error) {
 		return map[string]any{}, nil
 	case 1:
 	default:
-		return nil, fmt.Errorf("takes one argument object, got %d arguments", len(args))
+		return nil, fmt.Errorf("takes one argument object, got %d arguments (call it as %s)", len(args), f.line)
 	}
 	v := args[0]
 	m, isObj := v.(map[string]any)
@@ -82,7 +82,7 @@ func (f *function) argObject(args []any) (map[string]any, error) {
 		return map[string]any{f.shortcut: v}, nil
 	}
 	if !isObj {
-		return nil, fmt.Errorf("takes one argument object, got %s", jsType(v))
+		return nil, fmt.Errorf("takes one argument object, got %s (call it as %s)", jsType(v), f.line)
 	}
 	return m, nil
 }
@@ -107,7 +107,7 @@ func (f *function) valueObject(m map[string]any) bool {
 func (f *function) positional(args []any) (map[string]any, error) {
 	ps := f.tool.Params
 	if len(args) > len(ps) {
-		return nil, fmt.Errorf("takes at most %d arguments (%s), got %d", len(ps), strings.Join(ps, ", "), len(args))
+		return nil, fmt.Errorf("takes at most %d arguments, got %d (call it as %s)", len(ps), len(args), f.line)
 	}
 	if len(args) == 1 && len(ps) > 0 {
 		if m, ok := args[0].(map[string]any); ok && len(m) > 0 && !f.firstParamAdmitsObject() && allParams(m, ps) {

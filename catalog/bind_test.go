@@ -50,8 +50,8 @@ func TestArgumentObject(t *testing.T) {
 		{"no arguments", `{"type":"object"}`, nil, nil, obj(), ""},
 		{"undefined alone", `{"type":"object"}`, nil, []any{nil}, obj(), ""},
 		{"one object", schemaTwoRequired, nil, []any{obj("a", 1.0, "b", 2.0)}, obj("a", 1.0, "b", 2.0), ""},
-		{"two arguments", schemaTwoRequired, nil, []any{obj("a", 1.0), obj("b", 2.0)}, nil, "ns.f: takes one argument object, got 2 arguments"},
-		{"a string without shortcut", schemaTwoRequired, nil, []any{"x"}, nil, "ns.f: takes one argument object, got string"},
+		{"two arguments", schemaTwoRequired, nil, []any{obj("a", 1.0), obj("b", 2.0)}, nil, "ns.f: takes one argument object, got 2 arguments (call it as f({a, b}))"},
+		{"a string without shortcut", schemaTwoRequired, nil, []any{"x"}, nil, "ns.f: takes one argument object, got string (call it as f({a, b}))"},
 
 		// The single-required-property shortcut.
 		{"shortcut: string", schemaOneRequired, nil, []any{"cust_1"}, obj("id", "cust_1"), ""},
@@ -74,12 +74,12 @@ func TestArgumentObject(t *testing.T) {
 		{"positional: trailing optional omitted", schemaPositional, []string{"customer_id", "threshold"}, []any{"c1"}, obj("customer_id", "c1"), ""},
 		{"positional: trailing undefined dropped", schemaPositional, []string{"customer_id", "threshold"}, []any{"c1", nil}, obj("customer_id", "c1"), ""},
 		{"positional: too many", schemaPositional, []string{"customer_id", "threshold"}, []any{"c1", 0.5, true}, nil,
-			"ns.f: takes at most 2 arguments (customer_id, threshold), got 3"},
+			"ns.f: takes at most 2 arguments, got 3 (call it as f(customer_id, threshold?))"},
 		{"positional: missing required", schemaPositional, []string{"customer_id", "threshold"}, nil, nil, `ns.f: argument "customer_id": missing required property`},
 		{"positional: named-argument object", schemaPositional, []string{"customer_id", "threshold"}, []any{obj("customer_id", "c1", "threshold", 0.2)},
 			obj("customer_id", "c1", "threshold", 0.2), ""},
 		{"positional: object for an object parameter", schemaPosObject, []string{"doc", "lang"}, []any{obj("doc", 1.0)}, obj("doc", obj("doc", 1.0)), ""},
-		{"positional: no parameters", `{"type":"object"}`, []string{}, []any{1.0}, nil, "ns.f: takes at most 0 arguments (), got 1"},
+		{"positional: no parameters", `{"type":"object"}`, []string{}, []any{1.0}, nil, "ns.f: takes at most 0 arguments, got 1 (call it as f())"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -229,5 +229,32 @@ func TestSchemaCompiledOncePerPut(t *testing.T) {
 	mustPut(t, c, "a", ns)
 	if f2 := c.Snapshot().byName["ns"].byName["f"]; f2 == f1 || f2.schema != nil {
 		t.Fatal("a new Put must start from a fresh, uncompiled function")
+	}
+}
+
+// TestFixtureValidation calls real tool schemas (draft-07, as the npm servers send them).
+func TestFixtureValidation(t *testing.T) {
+	s := fixtureSnapshot(t, "server-everything", "server-filesystem")
+	fns := s.Functions()
+	tests := []struct {
+		fn   string
+		args []any
+		want string // "" for success
+	}{
+		{"server_filesystem.read_text_file", []any{"/tmp/a"}, ""},
+		{"server_filesystem.read_text_file", []any{map[string]any{"path": "/tmp/a", "head": "ten"}}, `server_filesystem.read_text_file: argument "head": got string, want number`},
+		{"server_filesystem.edit_file", []any{map[string]any{"path": "p", "edits": []any{map[string]any{"oldText": "a"}}}},
+			`server_filesystem.edit_file: argument "edits[0].newText": missing required property`},
+		{"server_everything.get_sum", []any{map[string]any{"a": 1.0, "b": int64(2)}}, ""},
+		{"server_everything.get_annotated_message", []any{"warning"}, `server_everything.get_annotated_message: argument "messageType": value must be one of 'error', 'success', 'debug'`},
+		{"server_everything.get_env", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fn, func(t *testing.T) {
+			_, err := fns[tt.fn](t.Context(), tt.args)
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || err.Error() != tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
 	}
 }

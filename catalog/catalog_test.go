@@ -12,7 +12,11 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// The runtime package (imported for its Functions type) sets a regexp2 match timeout
+// at init, which starts regexp2's process-wide clock goroutine: not ours, not a leak.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/dlclark/regexp2/v2.runClock"))
+}
 
 // tool returns a tool with the given input schema and a call func that echoes its args.
 func tool(name, schema string) Tool {

@@ -163,27 +163,27 @@ func (f *function) declarations(namer *typeNamer) (decls []string, fn string) {
 	switch {
 	case f.tool.Params != nil:
 		params = f.positionalParams(in, s)
+	case f.takesNoArgs():
 	default:
 		inName := namer.name(base + "Input")
 		in.refNames[""] = inName
 		in.open[inName] = true
 		t := in.gen(s.in, declIndent)
 		delete(in.open, inName)
-		if !f.takesNoArgs() {
-			in.decls = append(in.decls, declText(inName, t, ""))
-			opt := ""
-			if !anyRequired(s.props) {
-				opt = "?"
+		in.decls = append(in.decls, declText(inName, t, ""))
+		opt := ""
+		if !anyRequired(s.props) {
+			opt = "?"
+		}
+		params = "args" + opt + ": " + inName
+		if f.shortcut != "" {
+			// The overload for the shortcut; a long type is referred to, not repeated.
+			p, _ := s.param(f.shortcut)
+			ptText := in.structural(p.schema, declIndent).text
+			if strings.Contains(ptText, "\n") || len(ptText) > 60 {
+				ptText = inName + "[" + jsonText(f.shortcut) + "]"
 			}
-			params = "args" + opt + ": " + inName
-			if f.shortcut != "" {
-				p, _ := s.param(f.shortcut)
-				ptText := in.structural(p.schema, declIndent).text
-				if strings.Contains(ptText, "\n") || len(ptText) > 60 {
-					ptText = inName + "[" + jsonText(f.shortcut) + "]"
-				}
-				shortcut = paramName(f.shortcut) + ": " + ptText
-			}
+			shortcut = paramName(f.shortcut) + ": " + ptText
 		}
 	}
 	decls = append(decls, in.decls...)

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -177,4 +178,43 @@ func FuzzSchema(f *testing.F) {
 			_, _ = s.Functions()["ns.f"](t.Context(), args)
 		}
 	})
+}
+
+// TestFanOutStaysLinear: 12 definitions, each with 12 required properties referring to
+// the next, would expand to 12^12 values if refs were inlined. Declarations, the
+// example and the shortcut check must stay small.
+func TestFanOutStaysLinear(t *testing.T) {
+	defs := map[string]any{}
+	const n = 12
+	for i := range n {
+		props := map[string]any{}
+		var req []string
+		for j := range n {
+			name := fmt.Sprintf("p%d", j)
+			req = append(req, name)
+			if i+1 < n {
+				props[name] = map[string]any{"$ref": fmt.Sprintf("#/$defs/d%d", i+1)}
+			} else {
+				props[name] = map[string]any{"type": "string"}
+			}
+		}
+		defs[fmt.Sprintf("d%d", i)] = map[string]any{"type": "object", "properties": props, "required": req}
+	}
+	schema, _ := json.Marshal(map[string]any{
+		"type": "object", "$defs": defs, "required": []string{"root"},
+		"properties": map[string]any{"root": map[string]any{"$ref": "#/$defs/d0"}},
+	})
+	c := New()
+	mustPut(t, c, "a", Namespace{Name: "ns", Tools: []Tool{tool("f", string(schema))}})
+	s := c.Snapshot()
+	d, err := s.Details([]string{"ns.f"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d) > 64<<10 {
+		t.Fatalf("details are %d bytes: refs were expanded", len(d))
+	}
+	if _, err := s.Functions()["ns.f"](t.Context(), []any{map[string]any{"x": 1.0}}); err == nil {
+		t.Fatal("expected a validation error")
+	}
 }

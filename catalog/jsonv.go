@@ -209,6 +209,12 @@ func (p *jsonParser) array(depth int) (any, error) {
 }
 
 func (p *jsonParser) str() (string, error) {
+	b, err := p.strBytes()
+	return string(b), err
+}
+
+// strBytes reads a string; the result aliases the input unless the string has escapes.
+func (p *jsonParser) strBytes() ([]byte, error) {
 	start := p.pos
 	p.pos++ // opening quote
 	escaped := false
@@ -219,25 +225,25 @@ func (p *jsonParser) str() (string, error) {
 			p.pos++
 			if !escaped {
 				if s := p.data[start+1 : p.pos-1]; utf8.Valid(s) {
-					return string(s), nil
+					return s, nil
 				}
 			}
 			// Escapes and invalid UTF-8 are rare: let encoding/json handle them exactly.
 			var s string
 			if err := json.Unmarshal(p.data[start:p.pos], &s); err != nil {
-				return "", fmt.Errorf("invalid JSON string at offset %d: %w", start, err)
+				return nil, fmt.Errorf("invalid JSON string at offset %d: %w", start, err)
 			}
-			return s, nil
+			return []byte(s), nil
 		case c == '\\':
 			escaped = true
 			p.pos += 2
 		case c < 0x20:
-			return "", p.errorf("control character in string")
+			return nil, p.errorf("control character in string")
 		default:
 			p.pos++
 		}
 	}
-	return "", p.errorf("unterminated string")
+	return nil, p.errorf("unterminated string")
 }
 
 func (p *jsonParser) number() (json.Number, error) {
@@ -260,17 +266,22 @@ func scanTop(data []byte) ([]param, error) {
 	var required []string
 	var err error
 	if p.pos < len(p.data) && p.data[p.pos] == '{' {
-		err = p.members(0, func(key string) error {
+		err = p.members(0, func(key []byte) error {
 			switch {
-			case key == "properties" && p.data[p.pos] == '{':
-				return p.members(1, func(name string) error {
-					props = append(props, param{name: name})
+			case string(key) == "properties" && p.data[p.pos] == '{':
+				return p.members(1, func(name []byte) error {
+					props = append(props, param{name: string(name)})
 					return p.skip(2)
 				})
-			case key == "required":
-				v, err := p.value(1)
-				required = stringList(v)
-				return err
+			case string(key) == "required" && p.data[p.pos] == '[':
+				return p.elements(1, func() error {
+					if p.data[p.pos] != '"' {
+						return p.skip(2)
+					}
+					r, err := p.str()
+					required = append(required, r)
+					return err
+				})
 			}
 			return p.skip(1)
 		})
@@ -305,7 +316,7 @@ func scanTop(data []byte) ([]param, error) {
 
 // members walks the object at the cursor, calling fn with the cursor on each member's
 // value; fn must consume the value. A nil fn skips the members without allocating.
-func (p *jsonParser) members(depth int, fn func(key string) error) error {
+func (p *jsonParser) members(depth int, fn func(key []byte) error) error {
 	if depth > maxJSONDepth {
 		return p.errorf("nesting deeper than %d", maxJSONDepth)
 	}
@@ -320,12 +331,12 @@ func (p *jsonParser) members(depth int, fn func(key string) error) error {
 		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
 			return p.errorf("expected a property name")
 		}
-		var k string
+		var k []byte
 		var err error
 		if fn == nil {
 			err = p.skipString()
 		} else {
-			k, err = p.str()
+			k, err = p.strBytes()
 		}
 		if err != nil {
 			return err
@@ -336,6 +347,9 @@ func (p *jsonParser) members(depth int, fn func(key string) error) error {
 		}
 		p.pos++
 		p.space()
+		if p.pos >= len(p.data) {
+			return p.errorf("unexpected end of input")
+		}
 		if fn == nil {
 			err = p.skip(depth + 1)
 		} else {
@@ -360,6 +374,42 @@ func (p *jsonParser) members(depth int, fn func(key string) error) error {
 	}
 }
 
+// elements walks the array at the cursor, calling fn with the cursor on each element;
+// fn must consume the element.
+func (p *jsonParser) elements(depth int, fn func() error) error {
+	if depth > maxJSONDepth {
+		return p.errorf("nesting deeper than %d", maxJSONDepth)
+	}
+	p.pos++ // [
+	p.space()
+	if p.pos < len(p.data) && p.data[p.pos] == ']' {
+		p.pos++
+		return nil
+	}
+	for {
+		p.space()
+		if p.pos >= len(p.data) {
+			return p.errorf("unexpected end of input in array")
+		}
+		if err := fn(); err != nil {
+			return err
+		}
+		p.space()
+		if p.pos >= len(p.data) {
+			return p.errorf("unexpected end of input in array")
+		}
+		switch p.data[p.pos] {
+		case ',':
+			p.pos++
+		case ']':
+			p.pos++
+			return nil
+		default:
+			return p.errorf("expected ',' or ']'")
+		}
+	}
+}
+
 // skip checks and moves past one value without building it.
 func (p *jsonParser) skip(depth int) error {
 	if depth > maxJSONDepth {
@@ -372,31 +422,7 @@ func (p *jsonParser) skip(depth int) error {
 	case c == '{':
 		return p.members(depth, nil)
 	case c == '[':
-		p.pos++
-		p.space()
-		if p.pos < len(p.data) && p.data[p.pos] == ']' {
-			p.pos++
-			return nil
-		}
-		for {
-			p.space()
-			if err := p.skip(depth + 1); err != nil {
-				return err
-			}
-			p.space()
-			if p.pos >= len(p.data) {
-				return p.errorf("unexpected end of input in array")
-			}
-			switch p.data[p.pos] {
-			case ',':
-				p.pos++
-			case ']':
-				p.pos++
-				return nil
-			default:
-				return p.errorf("expected ',' or ']'")
-			}
-		}
+		return p.elements(depth, func() error { return p.skip(depth + 1) })
 	case c == '"':
 		return p.skipString()
 	case c == '-' || (c >= '0' && c <= '9'):
@@ -460,7 +486,7 @@ func validNumber(b []byte) bool {
 	return i == len(b)
 }
 
-// skipString checks and moves past a string; escapes are checked by the full parse.
+// skipString checks and moves past a string.
 func (p *jsonParser) skipString() error {
 	p.pos++
 	for p.pos < len(p.data) {
@@ -469,7 +495,20 @@ func (p *jsonParser) skipString() error {
 			p.pos++
 			return nil
 		case c == '\\':
-			p.pos += 2
+			if p.pos+1 >= len(p.data) {
+				return p.errorf("unterminated string")
+			}
+			switch p.data[p.pos+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				p.pos += 2
+			case 'u':
+				if p.pos+6 > len(p.data) || !isHex4(p.data[p.pos+2:p.pos+6]) {
+					return p.errorf("invalid \\u escape")
+				}
+				p.pos += 6
+			default:
+				return p.errorf("invalid escape")
+			}
 		case c < 0x20:
 			return p.errorf("control character in string")
 		default:
@@ -477,4 +516,13 @@ func (p *jsonParser) skipString() error {
 		}
 	}
 	return p.errorf("unterminated string")
+}
+
+func isHex4(b []byte) bool {
+	for _, c := range b {
+		if !(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'f') && !(c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }

@@ -42,7 +42,7 @@ func TestScanTop(t *testing.T) {
 	docs := []string{
 		`{"a":1}`, `{"properties":{"x":{"y":[1,2,{"z":null}]}},"required":["x","w"]}`, `[1, "x", true]`, `-0.5e+10`, `"s\\"t"`,
 		``, `{`, `{"properties":{"x":}}`, `{"a":1,}`, `[1 2]`, `01`, `1.`, `-`, `1e`, `{"a":tru}`, `{"a":1} x`, "\"\x01\"",
-		`{"properties":{"x":1},"required":[1,"x"]}`, `{"a":"\u00e9"}`, `{"a" 1}`, `{1:2}`, `[`, `]`,
+		`{"properties":{"x":1},"required":[1,"x"]}`, `{"a":"\u00e9"}`, `{"a" 1}`, `{1:2}`, `[`, `]`, `{"properties":`, `{"required":`, `{"a":`,
 	}
 	for _, d := range docs {
 		_, err := scanTop([]byte(d))
@@ -69,3 +69,31 @@ func TestValidNumber(t *testing.T) {
 	}
 }
 
+// FuzzJSON: parseJSON and scanTop accept exactly what encoding/json accepts (below the
+// nesting limit), and agree on the top-level properties.
+func FuzzJSON(f *testing.F) {
+	for _, seed := range []string{`{"properties":{"a":{}},"required":["a","b"]}`, `[1,{"x":"\u00e9"}]`, `-1.5e3`, `{"a":1,"a":2}`} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		valid := json.Valid([]byte(doc))
+		v, perr := parseJSON([]byte(doc))
+		props, serr := scanTop([]byte(doc))
+		if perr != nil && strings.Contains(perr.Error(), "nesting") {
+			return
+		}
+		if (perr == nil) != valid || (serr == nil) != valid {
+			t.Fatalf("json.Valid = %v, parseJSON err = %v, scanTop err = %v", valid, perr, serr)
+		}
+		if !valid {
+			return
+		}
+		want := topParams(v)
+		for i := range want {
+			want[i].schema = nil
+		}
+		if (len(props) != 0 || len(want) != 0) && !reflect.DeepEqual(props, want) {
+			t.Fatalf("scanTop = %+v, parse = %+v", props, want)
+		}
+	})
+}

@@ -107,9 +107,7 @@ func (s *Snapshot) list(opts ListOptions) string {
 		for _, f := range n.funcs {
 			b.WriteString("  ")
 			b.WriteString(f.line)
-			if f.name != sanitizeIdent(f.tool.Name) {
-				fmt.Fprintf(&b, " // tool %q", f.tool.Name)
-			}
+			b.WriteString(f.note)
 			b.WriteByte('\n')
 		}
 		b.WriteString("}\n")

@@ -30,8 +30,9 @@ type function struct {
 	top      []param // input's top-level properties, without their schemas
 	outTop   []param // output's top-level properties, without their schemas
 	shortcut string  // the single required property of an MCP-style tool, or ""
-	inNote   string  // why the input schema is not used, if it is not
+	inNote   string  // why the input schema could not even be scanned, if so
 	line     string  // compact signature for the listing
+	note     string  // for the listing: the tool's own name when a collision renamed it
 
 	parseOnce sync.Once
 	parsed    *schemas
@@ -45,6 +46,7 @@ type function struct {
 type schemas struct {
 	in, out any     // out is nil when there is none
 	props   []param // top-level properties of in, with their schemas
+	inNote  string  // why the input schema is not used, if it is not
 }
 
 func (s *schemas) param(name string) (param, bool) {
@@ -127,6 +129,9 @@ func prepare(ns, name string, t Tool) *function {
 		}
 	}
 	f.line = f.signature()
+	if name != sanitizeIdent(t.Name) {
+		f.note = fmt.Sprintf(" // tool %q", t.Name)
+	}
 	return f
 }
 
@@ -134,10 +139,10 @@ func prepare(ns, name string, t Tool) *function {
 // not parse counts as {"type":"object"}; an output schema that does not, as none.
 func (f *function) schemas() *schemas {
 	f.parseOnce.Do(func() {
-		s := &schemas{in: emptyObjectSchema}
-		if f.inNote == "" && len(bytes.TrimSpace(f.tool.InputSchema)) > 0 {
+		s := &schemas{in: emptyObjectSchema, inNote: f.inNote}
+		if s.inNote == "" && len(bytes.TrimSpace(f.tool.InputSchema)) > 0 {
 			if v, err := parseJSON(f.tool.InputSchema); err != nil {
-				f.inNote = "input schema: " + err.Error()
+				s.inNote = "input schema: " + err.Error()
 			} else {
 				s.in = v
 			}
@@ -210,9 +215,8 @@ func (n *namespace) sameAs(m *namespace) bool {
 // leaves the function callable without validation; note says why.
 func (f *function) validator() (sch *jsonschema.Schema, note string) {
 	f.compileOnce.Do(func() {
-		f.schemas() // settles inNote
-		if f.inNote != "" {
-			f.schemaNote = f.inNote
+		if note := f.schemas().inNote; note != "" {
+			f.schemaNote = note
 			return
 		}
 		if len(bytes.TrimSpace(f.tool.InputSchema)) == 0 {

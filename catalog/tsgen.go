@@ -3,7 +3,6 @@ package catalog
 import (
 	"encoding/json"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -679,14 +678,4 @@ func writeDoc(b *strings.Builder, ind, text string, tags []string) {
 		}
 	}
 	b.WriteString(ind + " */\n")
-}
-
-// sortedKeys is used where a stable order matters and the source has none.
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -47,7 +47,7 @@ func (e *execution) format(args []goja.Value, budget int) (string, bool) {
 	var b strings.Builder
 	rest := args
 	if len(args) > 0 {
-		if s, isStr := args[0].Export().(string); isStr {
+		if s, isStr := asString(args[0]); isStr {
 			if len(s) > budget {
 				return "", false
 			}
@@ -63,7 +63,7 @@ func (e *execution) format(args []goja.Value, budget int) (string, bool) {
 		if b.Len() > 0 {
 			b.WriteByte(' ')
 		}
-		if s, isStr := a.Export().(string); isStr {
+		if s, isStr := asString(a); isStr {
 			if b.Len()+len(s) > budget {
 				return "", false
 			}
@@ -102,7 +102,7 @@ func (e *execution) directives(b *strings.Builder, s string, args []goja.Value, 
 		i++
 		switch verb {
 		case 's':
-			if str, isStr := a.Export().(string); isStr {
+			if str, isStr := asString(a); isStr {
 				b.WriteString(str)
 			} else {
 				text, _ := e.inspectBounded(a, budget-b.Len())
@@ -160,6 +160,9 @@ func (e *execution) render(v goja.Value, budget int) (string, bool) {
 	if v == nil || goja.IsUndefined(v) {
 		return "undefined", true
 	}
+	if sym, isSym := v.(*goja.Symbol); isSym {
+		return "Symbol(" + sym.String() + ")", true
+	}
 	obj, isObj := v.(*goja.Object)
 	if !isObj {
 		switch x := v.Export().(type) {
@@ -197,4 +200,14 @@ func (e *execution) render(v goja.Value, budget int) (string, bool) {
 	var b bytes.Buffer
 	writeJSON(&b, out)
 	return b.String(), true
+}
+
+// asString returns v's text when v is a string primitive (goja exports symbols as
+// strings too, hence the check).
+func asString(v goja.Value) (string, bool) {
+	if _, isSym := v.(*goja.Symbol); isSym {
+		return "", false
+	}
+	s, ok := v.Export().(string)
+	return s, ok
 }

@@ -165,7 +165,9 @@ func (c *converter) conv(v goja.Value) (out any, ok bool, err error) {
 	case "RegExp", "Symbol":
 		s := obj.String()
 		return s, true, c.grow(len(s) + 2)
-	case "String", "Number", "Boolean":
+	case "String":
+		return c.primitive(c.vm.ToValue(obj.String()))
+	case "Number", "Boolean":
 		return c.primitive(c.vm.ToValue(obj.Export()))
 	}
 	// Maps, Sets, promises and typed arrays all have class "Object" in goja; their
@@ -228,6 +230,12 @@ func (c *converter) set(obj *goja.Object) (any, bool, error) {
 }
 
 func (c *converter) primitive(v goja.Value) (any, bool, error) {
+	if sym, isSym := v.(*goja.Symbol); isSym {
+		if c.mode == modeConsole {
+			return "Symbol(" + sym.String() + ")", true, nil
+		}
+		return nil, false, nil
+	}
 	switch x := v.Export().(type) {
 	case string:
 		return x, true, c.grow(len(x) + 2)
@@ -248,10 +256,6 @@ func (c *converter) primitive(v goja.Value) (any, bool, error) {
 		}
 		s := x.String()
 		return s, true, c.grow(len(s) + 2)
-	}
-	if c.mode == modeConsole {
-		s := v.String() // symbols
-		return s, true, nil
 	}
 	return nil, false, nil
 }

@@ -24,6 +24,9 @@ type execution struct {
 	cancel context.CancelFunc
 	mem    *memAccount
 
+	deadline   *time.Timer // fires kill at Limits.Timeout
+	stopParent func() bool // detaches kill from the caller's context
+
 	mu    sync.Mutex
 	queue []func() error // settled Func calls waiting to resolve their promise on the loop
 	fatal *Error         // the first error that ended the execution from outside the VM
@@ -64,6 +67,11 @@ func execute(ctx context.Context, code string, fns Functions, lim Limits) (res *
 	}()
 	value, err := e.run(p.prog, fns)
 	res.Console, res.Calls = e.console, e.calls
+	if err != nil && ctx.Err() != nil {
+		// The caller's cancellation may reach the code (as a rejected call) before
+		// its own notice arrives; name the real cause.
+		err = parentError(ctx)
+	}
 	if err != nil {
 		res.Error = err
 		return res
@@ -85,13 +93,27 @@ func newExecution(parent context.Context, code string, lim Limits) *execution {
 	}
 	e.vm.SetMaxCallStackSize(lim.MaxStackDepth)
 	e.vm.SetPromiseRejectionTracker(e.trackRejection)
+	e.deadline = time.AfterFunc(lim.Timeout, func() {
+		e.kill(&Error{Kind: KindTimeout, Message: fmt.Sprintf("execution exceeded the %s time limit", lim.Timeout)})
+	})
+	e.stopParent = context.AfterFunc(parent, func() { e.kill(parentError(parent)) })
 	e.mem = watchdog.register(lim.MaxMemory, e.kill)
 	return e
+}
+
+// parentError describes why the caller's context ended.
+func parentError(ctx context.Context) *Error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return &Error{Kind: KindTimeout, Message: "the caller's deadline passed"}
+	}
+	return &Error{Kind: KindCanceled, Message: "the caller cancelled the execution"}
 }
 
 // finish releases everything the execution holds. Every Func context is cancelled so
 // in-flight calls are abandoned; their late results are dropped by enqueue.
 func (e *execution) finish() {
+	e.deadline.Stop()
+	e.stopParent()
 	e.cancel()
 	watchdog.unregister(e.mem)
 	if e.waitTimer != nil {
@@ -317,6 +339,9 @@ func (e *execution) inVM(f func()) error {
 func (e *execution) setup(fns Functions) *Error {
 	vm := e.vm
 	e.errorCtor = vm.Get("Error").(*goja.Object)
+	if err := e.installDisposeSymbols(); err != nil {
+		return &Error{Kind: KindInternal, Message: fmt.Sprintf("install Symbol.dispose: %v", err)}
+	}
 	if err := e.installGuards(); err != nil {
 		return &Error{Kind: KindInternal, Message: fmt.Sprintf("install guards: %v", err)}
 	}
@@ -343,6 +368,30 @@ func (e *execution) setup(fns Functions) *Error {
 		}
 		if err := obj.Set(method, e.binding(name, fn)); err != nil {
 			return &Error{Kind: KindInternal, Message: fmt.Sprintf("bind %q: %v", name, err)}
+		}
+	}
+	return nil
+}
+
+// installDisposeSymbols defines Symbol.dispose and Symbol.asyncDispose, which goja
+// lacks, as the registered symbols esbuild's lowering of `using` falls back to, so that
+// objects written with [Symbol.dispose]() work with `using`.
+func (e *execution) installDisposeSymbols() error {
+	sym := e.vm.Get("Symbol").(*goja.Object)
+	forFn, ok := goja.AssertFunction(sym.Get("for"))
+	if !ok {
+		return errors.New("Symbol.for is not a function")
+	}
+	for _, name := range []string{"dispose", "asyncDispose"} {
+		if v := sym.Get(name); v != nil && !goja.IsUndefined(v) {
+			continue
+		}
+		v, err := forFn(sym, e.vm.ToValue("Symbol."+name))
+		if err != nil {
+			return err
+		}
+		if err := sym.DefineDataProperty(name, v, goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE); err != nil {
+			return err
 		}
 	}
 	return nil

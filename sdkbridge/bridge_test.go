@@ -71,7 +71,9 @@ func TestCallResults(t *testing.T) {
 				}
 			}},
 		{name: "tool error without type",
-			answer:  func(w *fakeWorker, c toolCall) { w.fail(c.ID, wireError{Code: -32603, Message: "Failed executing tool: boom"}) },
+			answer: func(w *fakeWorker, c toolCall) {
+				w.fail(c.ID, wireError{Code: -32603, Message: "Failed executing tool: boom"})
+			},
 			wantErr: "ml.f: Failed executing tool: boom"},
 	}
 	for _, tt := range tests {

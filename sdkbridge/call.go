@@ -156,7 +156,7 @@ func (c *conn) result(pc *pendingCall, r callReply) (any, error) {
 	}
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil, failure("invalid answer from the worker: "+err.Error())
+		return nil, failure("invalid answer from the worker: " + err.Error())
 	}
 	return v, nil
 }

@@ -115,9 +115,10 @@ func TestStreamableHTTP(t *testing.T) {
 	reg := newFakeRegistry()
 	tune := testTuning
 	tune.maxResultBytes = 1 << 20
-	cfg := httpConfig("web", "http://"+peer.addr+"/mcp", "")
-	cfg.Timeout = 300 * time.Millisecond
-	m, _ := startManager(t, reg, tune, cfg)
+	// Two servers for one URL: the second has a short per-call timeout.
+	quick := httpConfig("quick", "http://"+peer.addr+"/mcp", "")
+	quick.Timeout = 200 * time.Millisecond
+	m, _ := startManager(t, reg, tune, httpConfig("web", "http://"+peer.addr+"/mcp", ""), quick)
 
 	if st := statusOf(m, "web"); st.State != StateReady || st.Transport != "streamable-http" || st.Tools != 4 {
 		t.Fatalf("status = %+v", st)
@@ -128,7 +129,7 @@ func TestStreamableHTTP(t *testing.T) {
 	if _, err := reg.call(t, "web", "fail", nil); !errors.Is(err, ErrToolFailed) || err.Error() != `upstream "web": tool "fail": it went wrong` {
 		t.Fatalf("fail: %v", err)
 	}
-	if _, err := reg.call(t, "web", "hang", nil); !errors.Is(err, ErrTimeout) {
+	if _, err := reg.call(t, "quick", "hang", nil); !errors.Is(err, ErrTimeout) || err.Error() != `upstream "quick": tool "hang": timed out after 200ms` {
 		t.Fatalf("hang: %v", err)
 	}
 	eventually(t, "notifications/cancelled for the timed-out call", func() bool { return peer.cancelled.Load() == 1 })

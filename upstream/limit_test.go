@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestIDScanner(t *testing.T) {
@@ -75,5 +76,28 @@ func TestLineFilter(t *testing.T) {
 				t.Fatal("done not closed at EOF")
 			}
 		})
+	}
+}
+
+func TestRateLimiter(t *testing.T) {
+	l := rateLimiter{rate: 10, burst: 3}
+	start := time.Unix(0, 0)
+	steps := []struct {
+		at          time.Duration
+		ok          bool
+		wantDropped int
+	}{
+		{0, true, 0}, {0, true, 0}, {0, true, 0}, // the burst
+		{0, false, 0}, {50 * time.Millisecond, false, 0}, // empty; half a token back
+		{100 * time.Millisecond, true, 2}, // a token back: reports the two dropped
+		{100 * time.Millisecond, false, 0},
+		{10 * time.Second, true, 1}, {10 * time.Second, true, 0}, {10 * time.Second, true, 0}, // refilled to the burst only
+		{10 * time.Second, false, 0},
+	}
+	for i, s := range steps {
+		dropped, ok := l.allow(start.Add(s.at))
+		if ok != s.ok || dropped != s.wantDropped {
+			t.Fatalf("step %d: allow = (%d, %v), want (%d, %v)", i, dropped, ok, s.wantDropped, s.ok)
+		}
 	}
 }

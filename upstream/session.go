@@ -25,7 +25,7 @@ type session struct {
 	transport   string // "stdio", "streamable-http", "sse"
 	protocol    string // negotiated protocol version
 	description string
-	hasTools    bool
+	hasTools    bool // declared the tools capability (some servers forget to)
 
 	life        context.Context // cancelled with the cause of death
 	kill        context.CancelCauseFunc
@@ -256,9 +256,6 @@ const maxListPages = 1000
 // listTools lists every tool (following pages) as catalog tools whose Call
 // goes through the server, so that they keep working across reconnects.
 func (s *session) listTools(ctx context.Context) ([]catalog.Tool, error) {
-	if !s.hasTools {
-		return nil, nil
-	}
 	var all []rawTool
 	seen := map[string]bool{}
 	cursor := ""
@@ -267,6 +264,10 @@ func (s *session) listTools(ctx context.Context) ([]catalog.Tool, error) {
 		req := mcp.ListToolsRequest{}
 		req.Params.Cursor = mcp.Cursor(cursor)
 		if _, err := s.client.ListToolsByPage(pctx, req); err != nil {
+			if !s.hasTools && s.life.Err() == nil {
+				// It did not claim tools, and it has none.
+				return nil, nil
+			}
 			return nil, fmt.Errorf("tools/list: %w", err)
 		}
 		var page struct {

@@ -27,6 +27,7 @@ func dialStdio(life, attempt context.Context, srv *server) (*session, error) {
 	sess.transport = "stdio"
 	p, err := startProcess(srv)
 	if err != nil {
+		sess.close()
 		return nil, err
 	}
 	out := newLineFilter(p.stdout, srv.t.maxResultBytes, sess, srv.log)
@@ -140,8 +141,10 @@ func startProcess(srv *server) (*process, error) {
 func (p *process) stop(grace time.Duration) {
 	_ = p.stdin.Close()
 	if !waitClosed(p.exited, grace) {
+		p.log.Debug("upstream: child still running after stdin closed; sending SIGTERM", "grace", grace)
 		signalGroup(p.cmd.Process, false)
 		if !waitClosed(p.exited, grace) {
+			p.log.Warn("upstream: child ignored SIGTERM; killing it", "grace", grace)
 			signalGroup(p.cmd.Process, true)
 			<-p.exited
 		}
