@@ -48,15 +48,16 @@ func (f *function) call(ctx context.Context, obj map[string]any) (res any, err e
 // Trailing undefined/null arguments are dropped first (the runtime passes both as nil,
 // and omitting lets the backend's defaults apply). Then:
 //
-// Positional tools (Params set): argument i becomes property Params[i]; more arguments
-// than parameters is an error. A lone plain-object argument whose keys are all parameter
+// Positional tools (Params set): argument i becomes property Params[i], except that an
+// undefined/null argument is left out (so f(x, undefined, y) skips the middle
+// parameter, as JS callers expect); more arguments than parameters is an error. A lone plain-object argument whose keys are all parameter
 // names is taken as the argument object itself (named-argument style), unless the first
 // parameter accepts objects, in which case it is that parameter's value.
 //
 // MCP-style tools: no argument is {}; one plain object is the argument object; more than
 // one argument is an error. When the input has exactly one required property P, a lone
 // argument v is P's value instead (the call becomes {P: v}) when:
-//   - v is not a plain object (a string, number, array, boolean or null); or
+//   - v is not a plain object (a string, number, array or boolean); or
 //   - v is a non-empty object none of whose keys is a property of the input schema,
 //     and P's schema accepts objects.
 //
@@ -116,7 +117,9 @@ func (f *function) positional(args []any) (map[string]any, error) {
 	}
 	obj := make(map[string]any, len(args))
 	for i, a := range args {
-		obj[ps[i]] = a
+		if a != nil {
+			obj[ps[i]] = a
+		}
 	}
 	return obj, nil
 }

@@ -73,6 +73,8 @@ func TestArgumentObject(t *testing.T) {
 		{"positional: all", schemaPositional, []string{"customer_id", "threshold"}, []any{"c1", 0.7}, obj("customer_id", "c1", "threshold", 0.7), ""},
 		{"positional: trailing optional omitted", schemaPositional, []string{"customer_id", "threshold"}, []any{"c1"}, obj("customer_id", "c1"), ""},
 		{"positional: trailing undefined dropped", schemaPositional, []string{"customer_id", "threshold"}, []any{"c1", nil}, obj("customer_id", "c1"), ""},
+		{"positional: undefined in the middle", `{"type":"object","properties":{"q":{"type":"string"},"k":{"type":"integer"},"f":{"type":"object"}},"required":["q","f"]}`,
+			[]string{"q", "k", "f"}, []any{"x", nil, obj()}, obj("q", "x", "f", obj()), ""},
 		{"positional: too many", schemaPositional, []string{"customer_id", "threshold"}, []any{"c1", 0.5, true}, nil,
 			"ns.f: takes at most 2 arguments, got 3 (call it as f(customer_id, threshold?))"},
 		{"positional: missing required", schemaPositional, []string{"customer_id", "threshold"}, nil, nil, `ns.f: argument "customer_id": missing required property`},

@@ -50,19 +50,17 @@ var ErrNamespaceTaken = errors.New("namespace taken")
 
 // Catalog is a concurrency-safe registry of namespaces. Writers (Put, Remove,
 // RemoveOwner) are serialised; readers take a Snapshot, which never changes, so a
-// reader never sees half of a Put.
+// reader never sees half of a Put. The zero value is an empty catalog, like New's.
 type Catalog struct {
 	mu      sync.Mutex // serialises writers
 	snap    atomic.Pointer[Snapshot]
-	changed chan struct{} // closed and replaced on every visible change; guarded by mu
+	changed chan struct{} // closed on the next visible change; nil when no one waits; guarded by mu
 }
 
 // New returns an empty catalog.
-func New() *Catalog {
-	c := &Catalog{changed: make(chan struct{})}
-	c.snap.Store(&Snapshot{byName: map[string]*namespace{}})
-	return c
-}
+func New() *Catalog { return &Catalog{} }
+
+var emptySnapshot = &Snapshot{byName: map[string]*namespace{}}
 
 // Put adds or replaces the namespace ns on behalf of owner. A namespace held by another
 // owner is refused with an error wrapping ErrNamespaceTaken. Namespaces are identified by
@@ -78,7 +76,7 @@ func (c *Catalog) Put(owner string, ns Namespace) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	old := c.snap.Load()
+	old := c.Snapshot()
 	prev := old.byName[n.name]
 	if prev != nil && prev.owner != owner {
 		return fmt.Errorf("catalog: put namespace %q for %q: held by %q: %w", n.name, owner, prev.owner, ErrNamespaceTaken)
@@ -91,7 +89,7 @@ func (c *Catalog) Put(owner string, ns Namespace) error {
 func (c *Catalog) Remove(owner, name string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	old := c.snap.Load()
+	old := c.Snapshot()
 	key := sanitizeNamespace(name)
 	if n := old.byName[key]; n != nil && n.owner == owner {
 		c.publish(old.replace(key, nil), true)
@@ -102,7 +100,7 @@ func (c *Catalog) Remove(owner, name string) {
 func (c *Catalog) RemoveOwner(owner string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s := c.snap.Load()
+	s := c.Snapshot()
 	removed := false
 	for _, n := range s.spaces {
 		if n.owner == owner {
@@ -119,30 +117,42 @@ func (c *Catalog) RemoveOwner(owner string) {
 // waiters. A Put that only swaps call funcs (a reconnect with the same tools) is not
 // visible to agents, so it does not notify. Callers hold mu.
 func (c *Catalog) publish(s *Snapshot, visible bool) {
-	s.version = c.snap.Load().version
+	s.version = c.Snapshot().version
 	if visible {
 		s.version++
-		close(c.changed)
-		c.changed = make(chan struct{})
+		if c.changed != nil {
+			close(c.changed)
+			c.changed = nil // made again when someone waits
+		}
 	}
 	c.snap.Store(s)
 }
 
 // Snapshot returns an immutable view of the catalog as it is now.
-func (c *Catalog) Snapshot() *Snapshot { return c.snap.Load() }
+func (c *Catalog) Snapshot() *Snapshot {
+	if s := c.snap.Load(); s != nil {
+		return s
+	}
+	return emptySnapshot
+}
 
 // Changed returns a channel that is closed at the next change of what the catalog
 // lists (a namespace added, removed, or its tools, descriptions or availability
-// changed). Take the channel before reading the Snapshot so no change is missed:
+// changed). Take the next channel before notifying, so that a change made while
+// notifying is not missed:
 //
+//	ch := c.Changed()
 //	for {
-//		ch := c.Changed()
-//		send(c.Snapshot()) // e.g. notifications/tools/list_changed
 //		<-ch
+//		ch = c.Changed()
+//		notify() // e.g. send notifications/tools/list_changed
 //	}
 func (c *Catalog) Changed() <-chan struct{} {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.changed == nil {
+		c.changed = make(chan struct{})
+	}
 	return c.changed
 }
 

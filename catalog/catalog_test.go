@@ -317,3 +317,15 @@ func TestConcurrency(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestZeroCatalog(t *testing.T) {
+	var c Catalog
+	if got := c.Snapshot().List(ListOptions{}); got != "// no functions are available\n" {
+		t.Fatalf("zero catalog lists %q", got)
+	}
+	ch := c.Changed()
+	mustPut(t, &c, "a", Namespace{Name: "n", Tools: []Tool{tool("t", "")}})
+	if !closed(ch) || c.Snapshot().Version() != 1 {
+		t.Fatalf("zero catalog: Changed closed = %v, version %d", closed(ch), c.Snapshot().Version())
+	}
+}

@@ -210,6 +210,15 @@ func (f *function) declarations(namer *typeNamer) (decls []string, fn string) {
 	if f.name != f.tool.Name {
 		tags = append(tags, fmt.Sprintf("@tool %q", f.tool.Name))
 	}
+	if f.tool.Params != nil {
+		// Positional parameters have no interface to carry their docs.
+		for _, name := range f.tool.Params {
+			p, _ := s.param(name)
+			if d := oneLine(docText(p.schema), 200); d != "" {
+				tags = append(tags, "@param "+paramName(name)+" "+d)
+			}
+		}
+	}
 	tags = append(tags, "@example "+f.example())
 	writeDoc(&b, declIndent, doc, tags)
 	fmt.Fprintf(&b, "%sfunction %s(%s): Promise<%s>;\n", declIndent, f.name, params, ret)

@@ -40,8 +40,9 @@
 //   - MCP-style tools take one object. When the input has exactly one required
 //     property P, a lone argument that is not an object, or a non-empty object none of
 //     whose keys is a declared property (when P accepts objects), is P's value.
-//   - SDK tools with Params take positional arguments in that order; a lone object
-//     whose keys are all parameter names is also accepted as the argument object.
+//   - SDK tools with Params take positional arguments in that order (an undefined or
+//     null argument leaves its parameter out); a lone object whose keys are all
+//     parameter names is also accepted as the argument object.
 //   - Trailing undefined/null arguments are dropped first.
 //
 // Input schemas are compiled at most once per Put, on a function's first call; one that

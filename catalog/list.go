@@ -145,6 +145,22 @@ func queryTerms(q string) []string {
 	})
 }
 
+// searchText is what queries match against, lowercased once per Put: the names, the
+// description, and the function's name and qualified name as query terms.
+func (f *function) searchText() *searchText {
+	f.searchOnce.Do(func() {
+		f.search = &searchText{
+			name:      strings.ToLower(f.ns + " " + f.name + " " + f.tool.Name),
+			desc:      strings.ToLower(f.tool.Description),
+			terms:     strings.Join(queryTerms(f.name), " "),
+			qualified: strings.Join(queryTerms(f.ns+"."+f.name), " "),
+		}
+	})
+	return f.search
+}
+
+type searchText struct{ name, desc, terms, qualified string }
+
 type hit struct {
 	f     *function
 	exact bool
@@ -157,23 +173,21 @@ func listQuery(spaces []*namespace, q string) string {
 	var hits []hit
 	for _, n := range spaces {
 		for _, f := range n.funcs {
-			name := strings.ToLower(n.name + " " + f.name + " " + f.tool.Name)
-			desc := strings.ToLower(f.tool.Description)
+			st := f.searchText()
 			h := hit{f: f}
 			ok := true
 			for _, t := range terms {
 				switch {
-				case strings.Contains(name, t):
+				case strings.Contains(st.name, t):
 					h.named++
-				case !strings.Contains(desc, t):
+				case !strings.Contains(st.desc, t):
 					ok = false
 				}
 			}
 			if !ok {
 				continue
 			}
-			fn := strings.Join(queryTerms(f.name), " ")
-			h.exact = joined == fn || joined == strings.Join(queryTerms(n.name+"."+f.name), " ")
+			h.exact = joined == st.terms || joined == st.qualified
 			hits = append(hits, h)
 		}
 	}
@@ -188,7 +202,10 @@ func listQuery(spaces []*namespace, q string) string {
 		if a.named != b.named {
 			return a.named > b.named
 		}
-		return a.f.ns+"."+a.f.name < b.f.ns+"."+b.f.name
+		if a.f.ns != b.f.ns {
+			return a.f.ns < b.f.ns
+		}
+		return a.f.name < b.f.name
 	})
 	// A query's hits are few, so each line also carries the first sentence of the
 	// description: it is often why the function matched.

@@ -87,33 +87,36 @@ func sanitizeNamespace(name string) string { return sanitizeIdent(name, sandboxG
 // assignNames maps each raw name to a unique identifier, deterministically. Names that
 // are valid identifiers as written keep them first; then the others, in byte order of
 // their raw names, take their sanitised form or, if that is taken, the smallest free
-// form with a "_2", "_3", ... suffix. The result is indexed like raw.
-func assignNames(raw []string) []string {
-	out := make([]string, len(raw))
+// form with a "_2", "_3", ... suffix. The results are indexed like raw; collided[i]
+// says name i got a suffix.
+func assignNames(raw []string) (names []string, collided []bool) {
+	names = make([]string, len(raw))
+	collided = make([]bool, len(raw))
+	sanitized := make([]string, len(raw))
 	taken := make(map[string]bool, len(raw))
 	order := make([]int, len(raw))
 	for i := range order {
 		order[i] = i
+		sanitized[i] = sanitizeIdent(raw[i])
 	}
 	sort.SliceStable(order, func(a, b int) bool { return raw[order[a]] < raw[order[b]] })
 	var pending []int
 	for _, i := range order {
-		s := sanitizeIdent(raw[i])
-		if s == raw[i] && !taken[s] {
-			out[i] = s
+		if s := sanitized[i]; s == raw[i] && !taken[s] {
+			names[i] = s
 			taken[s] = true
 			continue
 		}
 		pending = append(pending, i)
 	}
 	for _, i := range pending {
-		base := sanitizeIdent(raw[i])
-		name := base
+		name := sanitized[i]
 		for n := 2; taken[name]; n++ {
-			name = base + "_" + strconv.Itoa(n)
+			name = sanitized[i] + "_" + strconv.Itoa(n)
+			collided[i] = true
 		}
-		out[i] = name
+		names[i] = name
 		taken[name] = true
 	}
-	return out
+	return names, collided
 }

@@ -50,22 +50,23 @@ func TestSanitizeNamespace(t *testing.T) {
 
 func TestAssignNames(t *testing.T) {
 	tests := []struct {
-		name string
-		raw  []string
-		want []string
+		name     string
+		raw      []string
+		want     []string
+		collided []bool
 	}{
-		{"no collisions", []string{"a", "b-c"}, []string{"a", "b_c"}},
-		{"valid name keeps it", []string{"get-sum", "get_sum"}, []string{"get_sum_2", "get_sum"}},
-		{"byte order decides the suffixes", []string{"get.sum", "get-sum", "get_sum"}, []string{"get_sum_3", "get_sum_2", "get_sum"}},
-		{"suffix skips taken names", []string{"a-b", "a_b_2", "a.b"}, []string{"a_b", "a_b_2", "a_b_3"}},
-		{"duplicates", []string{"x", "x"}, []string{"x", "x_2"}},
-		{"reserved", []string{"delete", "delete_"}, []string{"delete__2", "delete_"}},
+		{"no collisions", []string{"a", "b-c"}, []string{"a", "b_c"}, []bool{false, false}},
+		{"valid name keeps it", []string{"get-sum", "get_sum"}, []string{"get_sum_2", "get_sum"}, []bool{true, false}},
+		{"byte order decides the suffixes", []string{"get.sum", "get-sum", "get_sum"}, []string{"get_sum_3", "get_sum_2", "get_sum"}, []bool{true, true, false}},
+		{"suffix skips taken names", []string{"a-b", "a_b_2", "a.b"}, []string{"a_b", "a_b_2", "a_b_3"}, []bool{false, false, true}},
+		{"duplicates", []string{"x", "x"}, []string{"x", "x_2"}, []bool{false, true}},
+		{"reserved", []string{"delete", "delete_"}, []string{"delete__2", "delete_"}, []bool{true, false}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := assignNames(tt.raw)
-			if !slices.Equal(got, tt.want) {
-				t.Fatalf("assignNames(%q) = %q, want %q", tt.raw, got, tt.want)
+			got, collided := assignNames(tt.raw)
+			if !slices.Equal(got, tt.want) || !slices.Equal(collided, tt.collided) {
+				t.Fatalf("assignNames(%q) = %q %v, want %q %v", tt.raw, got, collided, tt.want, tt.collided)
 			}
 			// The input order must not matter (except between equal names).
 			if len(tt.raw) != len(setOf(tt.raw...)) {
@@ -73,7 +74,7 @@ func TestAssignNames(t *testing.T) {
 			}
 			rev := slices.Clone(tt.raw)
 			slices.Reverse(rev)
-			gotRev := assignNames(rev)
+			gotRev, _ := assignNames(rev)
 			slices.Reverse(gotRev)
 			if !slices.Equal(gotRev, tt.want) {
 				t.Fatalf("reversed input: got %q, want %q", gotRev, tt.want)

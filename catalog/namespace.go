@@ -37,6 +37,9 @@ type function struct {
 	parseOnce sync.Once
 	parsed    *schemas
 
+	searchOnce sync.Once
+	search     *searchText
+
 	compileOnce sync.Once
 	schema      *jsonschema.Schema
 	schemaNote  string
@@ -86,7 +89,7 @@ func build(owner string, ns Namespace) (*namespace, error) {
 	for i, t := range ns.Tools {
 		raws[i] = t.Name
 	}
-	names := assignNames(raws)
+	names, collided := assignNames(raws)
 	n.funcs = make([]*function, len(ns.Tools))
 	n.byName = make(map[string]*function, len(ns.Tools))
 	n.byRaw = make(map[string]*function, len(ns.Tools))
@@ -94,7 +97,7 @@ func build(owner string, ns Namespace) (*namespace, error) {
 		if t.Call == nil {
 			return nil, fmt.Errorf("catalog: namespace %q: tool %q has no call func", ns.Name, t.Name)
 		}
-		f := prepare(n.name, names[i], t)
+		f := prepare(n.name, names[i], collided[i], t)
 		n.funcs[i] = f
 		n.byName[f.name] = f
 		if _, dup := n.byRaw[t.Name]; !dup {
@@ -105,7 +108,7 @@ func build(owner string, ns Namespace) (*namespace, error) {
 	return n, nil
 }
 
-func prepare(ns, name string, t Tool) *function {
+func prepare(ns, name string, collided bool, t Tool) *function {
 	f := &function{ns: ns, name: name, tool: t}
 	if len(bytes.TrimSpace(t.InputSchema)) > 0 {
 		top, err := scanTop(t.InputSchema)
@@ -129,7 +132,7 @@ func prepare(ns, name string, t Tool) *function {
 		}
 	}
 	f.line = f.signature()
-	if name != sanitizeIdent(t.Name) {
+	if collided {
 		f.note = fmt.Sprintf(" // tool %q", t.Name)
 	}
 	return f

@@ -226,7 +226,7 @@ func TestOversizedFrame(t *testing.T) {
 	if f := w.request("ping", map[string]any{"pad": strings.Repeat("x", 900)}); f.Error != nil {
 		t.Fatalf("a frame under the limit: %+v", f.Error)
 	}
-	w.write(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": map[string]any{"pad": strings.Repeat("x", 2048)}})
+	w.mustWrite(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": map[string]any{"pad": strings.Repeat("x", 2048)}})
 	<-w.done
 	if w.closeSt != websocket.StatusMessageTooBig {
 		t.Errorf("close status %d, want %d", w.closeSt, websocket.StatusMessageTooBig)
@@ -304,15 +304,22 @@ func TestTimeoutAndCancel(t *testing.T) {
 func TestStrayAnswersIgnored(t *testing.T) {
 	h := newHarness(t, nil)
 	var once sync.Once
+	// The first call's handler answers, then sends the strays; later calls are answered
+	// only after that (Once blocks them), so their answers follow the strays on the wire.
 	w := connectWorker(t, h.srv.URL, func(w *fakeWorker, c toolCall) {
-		w.answer(c.ID, map[string]any{"value": "first"})
+		first := false
 		once.Do(func() {
+			first = true
+			w.answer(c.ID, map[string]any{"value": "first"})
 			w.answer(c.ID, map[string]any{"value": "duplicate"})
 			w.answer(json.RawMessage(`999`), map[string]any{"value": "unknown id"})
 			w.answer(json.RawMessage(`"s1"`), map[string]any{"value": "string id"})
 			w.fail(json.RawMessage(`-4`), wireError{Code: -32000, Message: "negative id"})
 			w.fail(json.RawMessage(`null`), wireError{Code: -32700, Message: "worker could not parse"})
 		})
+		if !first {
+			w.answer(c.ID, map[string]any{"value": "first"})
+		}
 	})
 	w.register("ml", "", objectTool("f"))
 	for i := range 3 {
@@ -534,7 +541,7 @@ func TestWorkerCancelsItsExecution(t *testing.T) {
 	w.register("data", "session", objectTool("hang"))
 	id, ch := w.send("execute_typescript", map[string]any{"code": `call data.hang [{}]`})
 	<-w.calls
-	w.write(map[string]any{"jsonrpc": "2.0", "method": "cancel", "params": map[string]any{"id": id}})
+	w.mustWrite(map[string]any{"jsonrpc": "2.0", "method": "cancel", "params": map[string]any{"id": id}})
 	f := <-ch
 	if f.Error != nil || !strings.Contains(string(f.Result), "call cancelled") {
 		t.Fatalf("cancelled execution: %s %+v", f.Result, f.Error)
@@ -579,13 +586,57 @@ func TestDeadWorkerDropped(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for !h.has("deaf") {
-		<-h.cat.Changed()
+	for range 2 { // the two responses: "deaf" is registered
+		if _, _, err := ws.Read(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	h.waitGone("deaf")
 	if !h.has("alive") {
 		t.Error("a live worker was dropped too")
 	}
+}
+
+// TestStalledWorkerDropped: a worker that stops reading while calls and replies pile up
+// behind it is dropped by the pinger; nothing hangs.
+func TestStalledWorkerDropped(t *testing.T) {
+	h := newHarness(t, &Options{PingInterval: 20 * time.Millisecond})
+	ws, _, err := websocket.Dial(context.Background(), strings.Replace(h.srv.URL, "http", "ws", 1), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	for _, msg := range []string{
+		`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"pctx/1"}}`,
+		`{"jsonrpc":"2.0","id":2,"method":"register","params":{"namespace":"stalled","tools":[{"name":"f"}]}}`,
+	} {
+		if err := ws.Write(context.Background(), websocket.MessageText, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := ws.Read(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// From here on the worker never reads: the calls' frames fill the socket buffers and
+	// the send queue, and the replies to its pings can no longer be queued.
+	fn := h.fn(t, "stalled.f")
+	big := map[string]any{"pad": strings.Repeat("x", 64<<10)}
+	var wg sync.WaitGroup
+	for range 400 {
+		wg.Go(func() {
+			if _, err := fn(context.Background(), []any{big}); err == nil {
+				t.Error("a call to a stalled worker succeeded")
+			}
+		})
+	}
+	for i := range 400 {
+		msg := fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"ping"}`, 10+i)
+		if err := ws.Write(context.Background(), websocket.MessageText, []byte(msg)); err != nil {
+			break // the server dropped us
+		}
+	}
+	wg.Wait()
+	h.waitGone("stalled")
 }
 
 func TestBridgeClose(t *testing.T) {

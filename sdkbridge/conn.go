@@ -43,6 +43,7 @@ type conn struct {
 	ctx    context.Context // cancelled when the connection ends
 	cancel context.CancelFunc
 	out    chan []byte
+	wdone  chan struct{}  // closed when the writer stops: nothing queued will be sent
 	bg     sync.WaitGroup // writer and pinger
 	reqs   sync.WaitGroup // worker → server request handlers
 	sem    chan struct{}  // bounds worker → server requests in flight
@@ -85,6 +86,7 @@ func newConn(b *Bridge, ws *websocket.Conn, id, remote, session string) *conn {
 		session: session, log: b.log.With("worker", id),
 		ctx: ctx, cancel: cancel,
 		out:        make(chan []byte, outQueueLen),
+		wdone:      make(chan struct{}),
 		sem:        make(chan struct{}, maxWorkerRequests),
 		pending:    map[int64]*pendingCall{},
 		workerReqs: map[string]context.CancelFunc{},
@@ -120,12 +122,13 @@ func (c *conn) terminate(status websocket.StatusCode, reason string) {
 		// Waiting calls select on ctx: they reject at once with ErrWorkerGone.
 		c.cancel()
 		c.reqs.Wait()
-		c.bg.Wait()
+		// Closing also unblocks a write or ping stuck on a peer that stopped reading.
 		if status < 0 {
 			c.ws.CloseNow()
 		} else {
 			c.ws.Close(status, reason)
 		}
+		c.bg.Wait()
 		c.log.Info("sdkbridge: worker disconnected", "status", status, "reason", reason)
 	})
 }
@@ -168,7 +171,7 @@ func (c *conn) writeFatal(e *rpcError) {
 	if err != nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(c.ctx, finalWriteDeadline)
+	ctx, cancel := context.WithTimeout(context.Background(), finalWriteDeadline)
 	defer cancel()
 	if err := c.ws.Write(ctx, websocket.MessageText, frame); err != nil {
 		c.log.Debug("sdkbridge: writing the final error failed", "err", err)
@@ -177,10 +180,13 @@ func (c *conn) writeFatal(e *rpcError) {
 
 func (c *conn) writeLoop() {
 	defer c.bg.Done()
+	defer close(c.wdone)
 	for {
 		select {
 		case frame := <-c.out:
-			if err := c.ws.Write(c.ctx, websocket.MessageText, frame); err != nil {
+			// Not c.ctx: coder/websocket drops the connection when a write's context ends,
+			// even just after the write, which would lose terminate's close status.
+			if err := c.ws.Write(context.Background(), websocket.MessageText, frame); err != nil {
 				if c.ctx.Err() == nil {
 					c.log.Info("sdkbridge: write failed, dropping worker", "err", err)
 					c.ws.CloseNow() // ends the read loop, which terminates the connection
@@ -201,7 +207,7 @@ func (c *conn) pingLoop() {
 	for {
 		select {
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(c.ctx, 2*interval)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*interval) // not c.ctx: see writeLoop
 			err := c.ws.Ping(ctx)
 			cancel()
 			if err != nil {
@@ -217,12 +223,16 @@ func (c *conn) pingLoop() {
 	}
 }
 
-// send queues one frame for the writer.
+// send queues one frame for the writer. It waits while the queue is full (a worker that
+// reads slowly slows its own traffic down) but never once the writer has stopped, so the
+// read loop cannot hang here.
 func (c *conn) send(ctx context.Context, frame []byte) error {
 	select {
 	case c.out <- frame:
 		return nil
 	case <-c.ctx.Done():
+		return ErrWorkerGone
+	case <-c.wdone:
 		return ErrWorkerGone
 	case <-ctx.Done():
 		return ctx.Err()

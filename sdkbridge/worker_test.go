@@ -58,6 +58,8 @@ type fakeWorker struct {
 	ws      *websocket.Conn
 	handler toolHandler
 
+	handlers sync.WaitGroup // running toolHandlers
+
 	mu      sync.Mutex
 	nextID  int
 	waiting map[string]chan frame
@@ -100,6 +102,7 @@ func connectWorker(t testing.TB, url string, handler toolHandler) *fakeWorker {
 }
 
 func (w *fakeWorker) close() {
+	w.handlers.Wait()
 	w.ws.CloseNow()
 	<-w.done
 }
@@ -129,7 +132,7 @@ func (w *fakeWorker) readLoop() {
 				w.calls <- c
 			}
 			if w.handler != nil {
-				go w.handler(w, c) // calls run concurrently, as the protocol requires
+				w.handlers.Go(func() { w.handler(w, c) }) // calls run concurrently, as the protocol requires
 			}
 		case f.Method == "cancel":
 			w.cancels <- f
@@ -149,18 +152,21 @@ func (w *fakeWorker) readLoop() {
 	}
 }
 
-func (w *fakeWorker) write(v any) {
-	w.t.Helper()
+// write sends v as one frame. Failures are the test's to check (a handler's answer may
+// race with a connection the server closed on purpose).
+func (w *fakeWorker) write(v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
-		w.t.Fatalf("marshal: %v", err)
+		return err
 	}
-	w.writeRaw(data)
+	return w.ws.Write(context.Background(), websocket.MessageText, data)
 }
 
-func (w *fakeWorker) writeRaw(data []byte) {
-	if err := w.ws.Write(context.Background(), websocket.MessageText, data); err != nil {
-		w.t.Errorf("worker write: %v", err)
+// mustWrite sends v and fails the test if it cannot.
+func (w *fakeWorker) mustWrite(v any) {
+	w.t.Helper()
+	if err := w.write(v); err != nil {
+		w.t.Fatalf("worker write: %v", err)
 	}
 }
 
@@ -185,16 +191,16 @@ func (w *fakeWorker) send(method string, params any) (json.RawMessage, chan fram
 	ch := make(chan frame, 1)
 	w.waiting[id] = ch
 	w.mu.Unlock()
-	w.write(map[string]any{"jsonrpc": "2.0", "id": json.RawMessage(id), "method": method, "params": params})
+	w.mustWrite(map[string]any{"jsonrpc": "2.0", "id": json.RawMessage(id), "method": method, "params": params})
 	return json.RawMessage(id), ch
 }
 
 func (w *fakeWorker) answer(id json.RawMessage, result any) {
-	w.write(map[string]any{"jsonrpc": "2.0", "id": id, "result": result})
+	_ = w.write(map[string]any{"jsonrpc": "2.0", "id": id, "result": result})
 }
 
 func (w *fakeWorker) fail(id json.RawMessage, e wireError) {
-	w.write(map[string]any{"jsonrpc": "2.0", "id": id, "error": e})
+	_ = w.write(map[string]any{"jsonrpc": "2.0", "id": id, "error": e})
 }
 
 // register registers namespace ns with tools and fails the test on an error.

@@ -20,6 +20,8 @@ declare namespace positional {
   function fetch_database_metrics(): Promise<FetchDatabaseMetricsOutput>;
   /**
    * Predict customer churn probability
+   * @param customer_id The customer, e.g. cust_12345
+   * @param threshold Probability above which the customer counts as churning
    * @example await positional.predict_churn("...")
    */
   function predict_churn(customer_id: string, threshold?: number): Promise<unknown>;

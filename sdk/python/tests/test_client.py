@@ -77,7 +77,7 @@ async def test_execute_tool_round_trip(fake):
             "boom",
             {},
             -32602,
-            "invalid arguments for t.boom: customer_id: Field required",
+            "invalid arguments: customer_id: Field required",
             "ValidationError",
         ),
         ("t", "nope", {}, -32601, "no tool t.nope on this worker", None),
@@ -321,6 +321,13 @@ async def test_result_over_the_server_limit_is_an_error(fake):
         err = (await fake.call("c", "big", {}))["error"]
     assert err["code"] == -32000
     assert "over pctx's limit of 1048576 bytes" in err["message"]
+
+
+async def test_request_over_the_server_limit_is_refused_locally(fake):
+    async with Pctx(url=fake.url) as p:
+        with pytest.raises(ValueError, match="over pctx's limit of 1048576 bytes"):
+            await p.execute("//" + "x" * (1 << 20))
+        assert p.connected  # nothing was sent; the connection lives on
 
 
 async def test_non_json_result_is_an_error(fake):

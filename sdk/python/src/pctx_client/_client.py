@@ -367,11 +367,18 @@ class Pctx:
         if ws is None or self._closed.is_set():
             raise ConnectionLostError(f"{method}: not connected to pctx ({self._close_reason})")
         id_ = next(self._ids)
+        frame = wire.request(id_, method, params)
+        if len(frame) > self._max_message // 4 and len(frame.encode()) > self._max_message:
+            # pctx would close the whole connection (status 1009) over it.
+            raise ValueError(
+                f"{method}: request is {len(frame.encode())} bytes, over pctx's limit of "
+                f"{self._max_message} bytes"
+            )
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[id_] = fut
         try:
             try:
-                await ws.send(wire.request(id_, method, params))
+                await ws.send(frame)
             except ConnectionClosed as exc:
                 raise ConnectionLostError(f"{method}: connection to pctx closed: {exc}") from exc
             try:
@@ -515,7 +522,7 @@ class Pctx:
             return wire.error(
                 id_,
                 wire.INVALID_PARAMS,
-                f"invalid arguments for {qualified}: {problems}",
+                f"invalid arguments: {problems}",  # pctx prefixes "ns.fn: ValidationError: "
                 {"type": "ValidationError"},
             )
         except Exception as exc:

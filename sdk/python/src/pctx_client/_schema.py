@@ -54,9 +54,14 @@ class SignatureInput:
                     "pass input_schema=)"
                 )
             annotation = hints.get(pname, Any)
-            default = ... if param.default is inspect.Parameter.empty else param.default
-            extra = {"description": doc.params[pname]} if pname in doc.params else {}
-            fields[f"p{i}"] = (annotation, Field(default, alias=pname, **extra))
+            default: Any = ... if param.default is inspect.Parameter.empty else param.default
+            # description=None would hide one given through Annotated[..., Field(...)].
+            info = (
+                Field(default, alias=pname, description=doc.params[pname])
+                if pname in doc.params
+                else Field(default, alias=pname)
+            )
+            fields[f"p{i}"] = (annotation, info)
             params.append(pname)
             self._positional.append(param.kind is inspect.Parameter.POSITIONAL_ONLY)
         self._names = params

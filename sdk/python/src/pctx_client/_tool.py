@@ -240,7 +240,7 @@ class FunctionTool(Tool):
     def __init__(self, fn: Callable[..., Any], **options: Any) -> None:
         super().__init__(**options)
         self.fn = fn
-        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+        functools.update_wrapper(self, fn)
 
     def _implementation(self) -> Callable[..., Any]:
         return self.fn
@@ -262,7 +262,7 @@ class FunctionAsyncTool(AsyncTool):
     def __init__(self, fn: Callable[..., Awaitable[Any]], **options: Any) -> None:
         super().__init__(**options)
         self.fn = fn
-        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+        functools.update_wrapper(self, fn)
 
     def _implementation(self) -> Callable[..., Any]:
         return self.fn

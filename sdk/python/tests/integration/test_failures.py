@@ -194,7 +194,11 @@ async def test_execution_timeout_cancels_calls_in_flight(launch, connected):
     p = short.client([hanging_tool("left", entered, cancelled)])
     connected.append(p)
     await p.connect()
-    res = await p.execute("return await left.hang()")
+    try:
+        async with asyncio.timeout(20):  # a failure detector, far above the 1 s limit
+            res = await p.execute("return await left.hang()")
+    except TimeoutError:
+        pytest.fail("pctx did not end the execution at its [runtime] timeout of 1s")
     assert not res.ok
     assert entered.is_set()
     await cancelled.wait()  # pctx sent `cancel` and the tool's task was cancelled

@@ -1,0 +1,2 @@
+// expect: memory
+new Array(2 ** 32 - 1).fill(0);

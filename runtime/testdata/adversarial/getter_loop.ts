@@ -1,0 +1,3 @@
+// expect: timeout
+// The result getter never returns: conversion must stay interruptible.
+return { get x() { for (;;) {} } };

@@ -1,0 +1,3 @@
+// expect: timeout
+setInterval(() => {}, 0);
+await new Promise(() => {});

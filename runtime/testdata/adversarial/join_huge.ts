@@ -1,0 +1,2 @@
+// expect: memory
+new Array(2 ** 30).join("abc");

@@ -1,0 +1,4 @@
+// expect: result
+const o: any = { list: [] };
+o.list.push({ parent: o });
+return o;

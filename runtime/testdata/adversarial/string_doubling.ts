@@ -1,0 +1,4 @@
+// expect: memory
+// Doubling a string: each step is one big allocation the guards cannot see.
+let s = "x";
+for (;;) s += s;

@@ -1,0 +1,2 @@
+// expect: calls_in_flight
+for (;;) setTimeout(() => {}, 1e6);

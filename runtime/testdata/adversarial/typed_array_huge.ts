@@ -1,0 +1,2 @@
+// expect: memory
+new Uint8Array(2 ** 32);

@@ -1,0 +1,3 @@
+// expect: runtime
+Promise.reject(new Error("nobody catches this"));
+await new Promise((resolve) => setTimeout(resolve, 10));

@@ -1,0 +1,109 @@
+package sdkbridge
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// TestPublishedClient replays what the published pctx-client 0.4.5 sends over /ws
+// (docs/protocol.md §10): no initialize, execute_typescript with its extra params, a
+// tool answered with {output}.
+func TestPublishedClient(t *testing.T) {
+	for _, method := range []string{"execute_typescript", "execute_code"} { // 0.4.x, 0.1.x
+		t.Run(method, func(t *testing.T) {
+			h := newHarness(t, nil)
+			session := h.bridge.CreateSession()
+			err := h.bridge.AddSessionTools(session, []SessionTool{{
+				Name: "get_weather", Namespace: "weather", Description: "Weather for a city.",
+				InputSchema: json.RawMessage(`{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}`),
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := dialWorker(t, h.srv.URL, func(w *fakeWorker, c toolCall) {
+				w.answer(c.ID, map[string]any{"output": map[string]any{"city": c.Args["city"], "temp": 21}})
+			}, http.Header{"x-code-mode-session": {session}})
+			w.calls = make(chan toolCall, 1)
+
+			f := w.request(method, map[string]any{"code": `call weather.get_weather ["Paris"]`,
+				"disclosure": "catalog", "tool_timeout_secs": 7, "tool_timeout_overrides": map[string]any{}})
+			if f.Error != nil {
+				t.Fatalf("%s: %+v", method, f.Error)
+			}
+			var res struct {
+				Success        bool
+				Stdout, Stderr string
+				Output         any
+				Trace          struct {
+					Code      string
+					StartedAt struct {
+						Secs int64 `json:"secs_since_epoch"`
+					} `json:"started_at"`
+					Events []any
+				}
+			}
+			if err := json.Unmarshal(f.Result, &res); err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]any{"city": "Paris", "temp": 21.0}
+			if !res.Success || !reflect.DeepEqual(res.Output, want) || res.Stdout != "calling weather.get_weather" || res.Stderr != "careful" ||
+				res.Trace.Code == "" || res.Trace.StartedAt.Secs < time.Now().Add(-time.Hour).Unix() || res.Trace.Events == nil {
+				t.Errorf("result %s", f.Result)
+			}
+			if c := <-w.calls; c.TimeoutMs > 7000 || c.Namespace != "weather" || c.Name != "get_weather" {
+				t.Errorf("execute_tool %+v, want weather.get_weather within tool_timeout_secs", c)
+			}
+			if ws := h.bridge.Workers(); len(ws) != 1 || ws[0].Client != "pctx-client (compat)" {
+				t.Errorf("Workers() = %+v", ws)
+			}
+			if h.has("weather") {
+				t.Error("a session tool reached the global catalog")
+			}
+		})
+	}
+}
+
+func TestPublishedClientFailures(t *testing.T) {
+	h := newHarness(t, nil)
+	session := h.bridge.CreateSession()
+	if err := h.bridge.AddSessionTools(session, []SessionTool{{Name: "boom", Namespace: "py"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.bridge.AddSessionTools(session, []SessionTool{{Name: "", Namespace: "py"}}); err == nil {
+		t.Error("a nameless session tool was accepted")
+	}
+	if err := h.bridge.AddSessionTools("nope", nil); err == nil {
+		t.Error("tools for an unknown session were accepted")
+	}
+	w := dialWorker(t, h.srv.URL, func(w *fakeWorker, c toolCall) {
+		w.fail(c.ID, wireError{Code: -32603, Message: "Failed executing tool: division by zero"})
+	}, http.Header{"X-Code-Mode-Session": {session}})
+	f := w.request("execute_typescript", map[string]any{"code": `call py.boom [{}]`})
+	var res struct {
+		Success bool
+		Stderr  string
+	}
+	if err := json.Unmarshal(f.Result, &res); err != nil || res.Success || !strings.Contains(res.Stderr, "py.boom: Failed executing tool: division by zero") {
+		t.Errorf("result %s %+v", f.Result, f.Error)
+	}
+	if !h.bridge.CloseSession(session) || h.bridge.CloseSession(session) {
+		t.Error("CloseSession should report the session once")
+	}
+	if f := w.request("execute_typescript", map[string]any{"code": `call py.boom [{}]`}); f.Error == nil || !strings.Contains(f.Error.Message, "was closed") {
+		t.Errorf("execute after the session closed: %s %+v", f.Result, f.Error)
+	}
+
+	// An unknown session is refused before the upgrade.
+	_, resp, err := websocket.Dial(context.Background(), strings.Replace(h.srv.URL, "http", "ws", 1),
+		&websocket.DialOptions{HTTPHeader: http.Header{"X-Code-Mode-Session": {"nope"}}})
+	if err == nil || resp == nil || resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown session: %v, %v; want HTTP 404", resp, err)
+	}
+}
