@@ -24,8 +24,9 @@ NPM_PACKAGES := \
 export PCTX_BIN     := $(PCTX)
 export PCTX_NPM_DIR := $(NPM_DIR)
 export PCTX_TSC     := $(NPM_DIR)/node_modules/.bin/tsc
+export CONF_DIR     := $(CACHE)/conformance
 
-.PHONY: all build run test deps lint go-test py-test fuzz bench clean
+.PHONY: all build run test deps lint go-test py-test conformance fuzz bench clean
 
 all: build
 
@@ -39,7 +40,7 @@ run: build
 	$(PCTX) start
 
 ## test: install what tests need, then lint and run every Go and Python test.
-test: deps lint go-test py-test fuzz
+test: deps lint go-test py-test conformance fuzz
 
 deps: $(CACHE)/.go-deps $(NPM_DIR)/.stamp $(VENV)/.stamp $(BIN)/staticcheck
 
@@ -75,6 +76,10 @@ go-test: build
 
 py-test: build
 	cd sdk/python && $(VENV)/bin/python -m pytest -q
+
+## conformance: the official MCP conformance suite, server and client scenarios (docs/conformance.md).
+conformance: build
+	GO=$(GO) scripts/conformance.sh
 
 ## fuzz: run every fuzz target briefly (FUZZTIME each) on top of its committed corpus.
 fuzz:

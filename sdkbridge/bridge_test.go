@@ -639,6 +639,18 @@ func TestStalledWorkerDropped(t *testing.T) {
 	h.waitGone("stalled")
 }
 
+func TestCrossOriginRefused(t *testing.T) {
+	h := newHarness(t, nil)
+	_, resp, err := websocket.Dial(context.Background(), strings.Replace(h.srv.URL, "http", "ws", 1),
+		&websocket.DialOptions{HTTPHeader: http.Header{"Origin": {"http://evil.example"}}})
+	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-origin upgrade: %v, %v; want HTTP 403", resp, err)
+	}
+	if len(h.bridge.Workers()) != 0 {
+		t.Error("a refused upgrade left a worker behind")
+	}
+}
+
 func TestBridgeClose(t *testing.T) {
 	h := newHarness(t, nil)
 	w := connectWorker(t, h.srv.URL, nil)
