@@ -97,14 +97,17 @@ func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		Logger:        logger,
 		ServerName:    cfg.Name,
 		ServerVersion: version,
+		FormatResult:  codemode.FormatResult,
+		CodeModeTools: bridgeTools(),
 	})
 	defer bridge.Close()
 	srv := server.New(st.codemode, &server.Options{
-		Name:      cfg.Name,
-		Version:   version,
-		Logger:    logger,
-		APIKey:    cfg.Server.APIKey,
-		Websocket: bridge,
+		Name:                    cfg.Name,
+		Version:                 version,
+		Logger:                  logger,
+		APIKey:                  cfg.Server.APIKey,
+		Websocket:               bridge,
+		MaxExecutionsPerSession: cfg.Server.MaxExecutionsPerSession,
 	})
 
 	handler, closeSessions := srv.HTTPHandler()
@@ -175,6 +178,15 @@ func cmdExec(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	_, err = fmt.Fprintf(stdout, "%s\n", out)
 	return err
+}
+
+// bridgeTools hands SDK clients the same three tool descriptions MCP clients get.
+func bridgeTools() []sdkbridge.CodeModeTool {
+	var tools []sdkbridge.CodeModeTool
+	for _, t := range codemode.Tools() {
+		tools = append(tools, sdkbridge.CodeModeTool{Name: t.Name, Description: t.Description, InputSchema: t.InputSchema})
+	}
+	return tools
 }
 
 // programSource picks the program from -e, a file argument, or "-" for stdin.

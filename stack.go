@@ -38,7 +38,7 @@ func newStack(ctx context.Context, cfg *config.Config, logger *slog.Logger) *sta
 		cfg:       cfg,
 		catalog:   cat,
 		upstreams: mgr,
-		codemode:  codemode.New(cat, runtimeLimits(cfg.Runtime)),
+		codemode:  codemode.New(cat, runtimeLimits(cfg.Runtime), codemode.WithMaxConcurrent(cfg.Server.MaxExecutions)),
 	}
 }
 

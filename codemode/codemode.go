@@ -5,6 +5,7 @@ package codemode
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/pctx-dev/pctx/catalog"
@@ -16,12 +17,40 @@ import (
 type Service struct {
 	cat    *catalog.Catalog
 	limits runtime.Limits
+	slots  chan struct{} // one token per running execution
+}
+
+// DefaultMaxConcurrent is how many executions may run at once unless WithMaxConcurrent
+// says otherwise.
+const DefaultMaxConcurrent = 64
+
+// ErrBusy is returned by Execute when MaxConcurrent executions are already running.
+var ErrBusy = errors.New("busy")
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithMaxConcurrent caps the executions running at once across every caller; n <= 0 means
+// DefaultMaxConcurrent. One more is refused with ErrBusy at once: queueing would let a few
+// runaway programs hold every caller hostage until their timeouts.
+func WithMaxConcurrent(n int) Option {
+	return func(s *Service) {
+		if n <= 0 {
+			n = DefaultMaxConcurrent
+		}
+		s.slots = make(chan struct{}, n)
+	}
 }
 
 // New returns a Service over cat; every execution is bounded by limits (zero fields mean
 // the runtime's defaults).
-func New(cat *catalog.Catalog, limits runtime.Limits) *Service {
-	return &Service{cat: cat, limits: limits}
+func New(cat *catalog.Catalog, limits runtime.Limits, opts ...Option) *Service {
+	s := &Service{cat: cat, limits: limits}
+	WithMaxConcurrent(0)(s)
+	for _, opt := range opts {
+		opt(s)
+	}
+	return s
 }
 
 // Catalog returns the catalog the service reads.
@@ -59,9 +88,15 @@ func (s *Service) FunctionDetails(names []string, session ...catalog.Namespace) 
 }
 
 // Execute runs code once against the catalog as it is now. The returned error is only for
-// a failure to start (a session overlay conflict); the program's own failure is
-// Result.Error.
+// a failure to start (too many executions running, wrapping ErrBusy, or a session overlay
+// conflict); the program's own failure is Result.Error.
 func (s *Service) Execute(ctx context.Context, code string, session ...catalog.Namespace) (*runtime.Result, error) {
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	default:
+		return nil, fmt.Errorf("%w: %d executions are already running on this pctx; retry when one has finished", ErrBusy, cap(s.slots))
+	}
 	snap, err := s.snapshot(session)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package codemode
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pctx-dev/pctx/runtime"
@@ -29,6 +30,38 @@ How to write the program:
 - Results arrive as parsed JavaScript values. A failed call rejects with an Error whose message says which function failed and why; catch it with try/catch if you can recover.
 - Top-level await works. End with a top-level ` + "`return value`" + ` to get the value back as JSON (or define async function run() and it is called for you). console.log output is returned too; use it for progress notes, not for the result.
 - There is no network, file system, require, process or fetch: only the listed functions. setTimeout works within the time limit.`
+
+// ToolSpec is one of the three tools as a model sees it.
+type ToolSpec struct {
+	Name        string
+	Description string
+	InputSchema json.RawMessage
+	ReadOnly    bool // it only reads: list and details
+}
+
+var toolSpecs = []ToolSpec{
+	{
+		Name:        ListFunctionsName,
+		Description: ListFunctionsSummary,
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"namespace":{"type":"string","description":"Only list this namespace."},"query":{"type":"string","description":"Only list functions whose name or description matches these words."}}}`),
+		ReadOnly:    true,
+	},
+	{
+		Name:        FunctionDetailsName,
+		Description: FunctionDetailsSummary,
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"functions":{"type":"array","items":{"type":"string"},"description":"Functions to describe, as \"namespace.function\"."}},"required":["functions"]}`),
+		ReadOnly:    true,
+	},
+	{
+		Name:        ExecuteTypeScriptName,
+		Description: ExecuteTypeScriptSummary,
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"code":{"type":"string","description":"The TypeScript program. End with ` + "`return value`" + `."}},"required":["code"]}`),
+	},
+}
+
+// Tools returns the three tools' names, descriptions and input schemas, in the order a
+// model should use them.
+func Tools() []ToolSpec { return slices.Clone(toolSpecs) }
 
 // FormatResult renders an execution as the compact text a model reads: the returned value
 // as JSON, then console lines, then one line of stats. For a failed execution it starts

@@ -238,7 +238,7 @@ func TestLoadGood(t *testing.T) {
 		{
 			name: "empty file is the defaults",
 			file: "",
-			want: func(string) *Config { return &Config{Name: "pctx", Path: FileName, Server: Server{HTTP: DefaultHTTP}} },
+			want: func(string) *Config { return &Config{Name: "pctx", Path: FileName, Server: Default().Server} },
 		},
 		{
 			name: "everything set",
@@ -248,6 +248,8 @@ name = "team"
 http = "0.0.0.0:9000"
 api_key = "${env:PCTX_TEST_TOKEN}"
 allow_client_servers = true
+max_executions = 100
+max_executions_per_session = 3
 [runtime]
 timeout = "1m30s"
 max_memory = "1GiB"
@@ -276,7 +278,7 @@ disabled = true
 				return &Config{
 					Name:    "team",
 					Path:    FileName,
-					Server:  Server{HTTP: "0.0.0.0:9000", APIKey: "s3cret", AllowClientServers: true},
+					Server:  Server{HTTP: "0.0.0.0:9000", APIKey: "s3cret", AllowClientServers: true, MaxExecutions: 100, MaxExecutionsPerSession: 3},
 					Runtime: Runtime{Timeout: 90 * time.Second, MaxMemory: 1 << 30, MaxStackDepth: 500, MaxCalls: 20, MaxCallsInFlight: 5, MaxConsoleBytes: 4096, MaxResultBytes: 1e6},
 					Servers: map[string]Upstream{
 						"everything": {
@@ -302,7 +304,7 @@ disabled = true
 			file: "servers.a.command = \"x\"\n[server]\nhttp = \"localhost:0\"\n[servers.b]\nurl = \"http://127.0.0.1:3001/sse\"\n[servers.b.headers]\n\"X-Api-Key\" = \"k\"\n",
 			want: func(string) *Config {
 				return &Config{
-					Name: "pctx", Path: FileName, Server: Server{HTTP: "localhost:0"},
+					Name: "pctx", Path: FileName, Server: Server{HTTP: "localhost:0", MaxExecutions: 64, MaxExecutionsPerSession: 8},
 					Servers: map[string]Upstream{
 						"a": {Name: "a", Command: "x", Timeout: DefaultUpstreamTimeout, ProtocolVersion: DefaultProtocolVersion},
 						"b": {Name: "b", URL: "http://127.0.0.1:3001/sse", Headers: map[string]string{"X-Api-Key": "k"}, Timeout: DefaultUpstreamTimeout, ProtocolVersion: DefaultProtocolVersion},

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/dlclark/regexp2/v2"
@@ -55,12 +56,13 @@ func (e *execution) installGuards() error {
 		}
 		return obj.Get("length").ToInteger()
 	}
-	guards := []struct {
+	type guard struct {
 		obj  *goja.Object
 		name string
 		what string
-		size func(goja.FunctionCall) int64
-	}{
+		size func(goja.FunctionCall) int64 // estimated bytes the call allocates
+	}
+	guards := []guard{
 		{str, "repeat", "String.prototype.repeat", func(c goja.FunctionCall) int64 {
 			return mul(length(c.This), c.Argument(0).ToInteger(), bytesPerChar)
 		}},
@@ -93,13 +95,46 @@ func (e *execution) installGuards() error {
 			return mul(arrayLike(c.Argument(1)), bytesPerValue, 1)
 		}},
 	}
+	// Array methods loop over indexes 0..length-1 in Go, where vm.Interrupt cannot
+	// reach: on a sparse array or array-like of length 2^32-1, indexOf alone runs for
+	// minutes. No dense array longer than MaxMemory/bytesPerValue fits in memory, so a
+	// longer length is refused as a memory error before the loop starts.
+	overLength := func(c goja.FunctionCall) int64 { return mul(arrayLike(c.This), bytesPerValue, 1) }
+	for _, name := range []string{
+		"copyWithin", "every", "filter", "find", "findIndex", "findLast", "findLastIndex",
+		"flatMap", "forEach", "includes", "indexOf", "lastIndexOf", "map", "reduce",
+		"reduceRight", "reverse", "shift", "slice", "some", "sort", "splice",
+		"toLocaleString", "toReversed", "toSorted", "toSpliced", "unshift", "with",
+	} {
+		guards = append(guards, guard{arr, name, "Array.prototype." + name, overLength})
+	}
+	guards = append(guards,
+		guard{arr, "concat", "Array.prototype.concat", func(c goja.FunctionCall) int64 {
+			n := arrayLike(c.This)
+			for _, a := range c.Arguments {
+				n += arrayLike(a)
+			}
+			return mul(n, bytesPerValue, 1)
+		}},
+		guard{arr, "flat", "Array.prototype.flat", func(c goja.FunctionCall) int64 {
+			depth := int64(1)
+			if d := c.Argument(0); !goja.IsUndefined(d) {
+				depth = d.ToInteger()
+			}
+			limit := e.lim.MaxMemory / bytesPerValue
+			return mul(flatCount(c.This, depth, limit+1, 0), bytesPerValue, 1)
+		}},
+	)
 	for _, g := range guards {
 		orig, ok := goja.AssertFunction(g.obj.Get(g.name))
 		if !ok {
-			return fmt.Errorf("%s is not a function", g.what)
+			continue // a method this goja version lacks needs no guard
 		}
 		size, what := g.size, g.what
 		fn := vm.ToValue(func(call goja.FunctionCall) goja.Value {
+			if fatal := e.fatalErr(); fatal != nil {
+				panic(vm.NewGoError(fatal)) // ended: abort whatever builtin loop called us
+			}
 			if n := size(call); n > e.lim.MaxMemory {
 				e.kill(e.allocError(what, n))
 				return goja.Undefined()
@@ -114,10 +149,95 @@ func (e *execution) installGuards() error {
 			return fmt.Errorf("guard %s: %w", g.what, err)
 		}
 	}
+	if err := e.guardStringify(); err != nil {
+		return err
+	}
 	if err := e.guardBuffers(); err != nil {
 		return err
 	}
 	return e.guardRegExp(proto("RegExp"))
+}
+
+// flatCount counts the elements flat(depth) would produce, giving up once the count
+// passes limit. Nested arrays are walked once per reference, as flat itself does, so a
+// small value made of shared subarrays is measured by what it expands to.
+func flatCount(v goja.Value, depth, limit, count int64) int64 {
+	obj, ok := v.(*goja.Object)
+	if !ok {
+		return count
+	}
+	n := obj.Get("length").ToInteger()
+	for i := int64(0); i < n && count <= limit; i++ {
+		el, isObj := obj.Get(strconv.FormatInt(i, 10)).(*goja.Object)
+		if isObj && depth > 0 && el.ClassName() == "Array" {
+			count = flatCount(el, depth-1, limit, count)
+			continue
+		}
+		count++
+	}
+	return count
+}
+
+// guardStringify makes JSON.stringify interruptible and bounded. goja serializes in one
+// Go call, so a small value of shared subarrays could expand to gigabytes with no JS
+// instruction (hence no interrupt check) in between. With a replacer function goja calls
+// back once per value; a Go replacer that passes values through (after the agent's own
+// replacer, if any) can count the output and stop it. An array replacer, which selects
+// keys, is left as it is.
+func (e *execution) guardStringify() error {
+	vm := e.vm
+	json := vm.Get("JSON").(*goja.Object)
+	orig, ok := goja.AssertFunction(json.Get("stringify"))
+	if !ok {
+		return fmt.Errorf("JSON.stringify is not a function")
+	}
+	fn := vm.ToValue(func(call goja.FunctionCall) goja.Value {
+		replacer := call.Argument(1)
+		if obj, isObj := replacer.(*goja.Object); isObj && obj.ClassName() == "Array" {
+			v, err := orig(call.This, call.Arguments...)
+			if err != nil {
+				panic(err)
+			}
+			return v
+		}
+		user, _ := goja.AssertFunction(replacer)
+		indent := int64(1)
+		if sp := call.Argument(2); !goja.IsUndefined(sp) {
+			if s, isStr := sp.(goja.String); isStr {
+				indent += int64(min(s.Length(), 10))
+			} else {
+				indent += min(max(sp.ToInteger(), 0), 10)
+			}
+		}
+		var size int64
+		counter := vm.ToValue(func(c goja.FunctionCall) goja.Value {
+			if fatal := e.fatalErr(); fatal != nil {
+				panic(vm.NewGoError(fatal))
+			}
+			v := c.Argument(1)
+			if user != nil {
+				var err error
+				if v, err = user(c.This, c.Argument(0), v); err != nil {
+					panic(err)
+				}
+			}
+			size += int64(len(c.Argument(0).String())) + 8*indent
+			if s, isStr := v.(goja.String); isStr {
+				size += int64(s.Length())
+			}
+			if n := mul(size, bytesPerChar, 1); n > e.lim.MaxMemory {
+				e.kill(e.allocError("JSON.stringify", n))
+				panic(vm.NewGoError(e.fatalErr()))
+			}
+			return v
+		})
+		v, err := orig(call.This, call.Argument(0), counter, call.Argument(2))
+		if err != nil {
+			panic(err)
+		}
+		return v
+	})
+	return json.DefineDataProperty("stringify", fn, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 }
 
 // guardBuffers puts ArrayBuffer and the typed-array constructors behind proxies that

@@ -38,13 +38,17 @@ type Options struct {
 	SessionIdleTTL time.Duration
 	// MaxBodyBytes bounds an HTTP request body; default 4 MiB.
 	MaxBodyBytes int64
+	// MaxExecutionsPerSession caps executions running at once for one MCP session; default 8.
+	// (The cap across all sessions is codemode's.)
+	MaxExecutionsPerSession int
 }
 
 // Server serves the three Code Mode tools. It is safe for concurrent use.
 type Server struct {
-	cm   *codemode.Service
-	opts Options
-	mcp  *mcpserver.MCPServer
+	cm       *codemode.Service
+	opts     Options
+	mcp      *mcpserver.MCPServer
+	sessions *sessionSlots
 }
 
 // New returns a Server answering from cm.
@@ -68,6 +72,10 @@ func New(cm *codemode.Service, opts *Options) *Server {
 	if s.opts.MaxBodyBytes == 0 {
 		s.opts.MaxBodyBytes = 4 << 20
 	}
+	if s.opts.MaxExecutionsPerSession <= 0 {
+		s.opts.MaxExecutionsPerSession = 8
+	}
+	s.sessions = &sessionSlots{max: s.opts.MaxExecutionsPerSession, running: map[string]int{}}
 	s.mcp = mcpserver.NewMCPServer(s.opts.Name, s.opts.Version,
 		mcpserver.WithToolCapabilities(false),
 		mcpserver.WithRecovery(),
@@ -78,23 +86,17 @@ func New(cm *codemode.Service, opts *Options) *Server {
 }
 
 func (s *Server) addTools() {
-	s.mcp.AddTool(mcp.NewTool(codemode.ListFunctionsName,
-		mcp.WithDescription(codemode.ListFunctionsSummary),
-		mcp.WithString("namespace", mcp.Description("Only list this namespace.")),
-		mcp.WithString("query", mcp.Description("Only list functions whose name or description matches these words.")),
-		mcp.WithReadOnlyHintAnnotation(true),
-	), s.listFunctions)
-	s.mcp.AddTool(mcp.NewTool(codemode.FunctionDetailsName,
-		mcp.WithDescription(codemode.FunctionDetailsSummary),
-		mcp.WithArray("functions", mcp.Required(), mcp.WithStringItems(),
-			mcp.Description(`Functions to describe, as "namespace.function".`)),
-		mcp.WithReadOnlyHintAnnotation(true),
-	), s.functionDetails)
-	s.mcp.AddTool(mcp.NewTool(codemode.ExecuteTypeScriptName,
-		mcp.WithDescription(codemode.ExecuteTypeScriptSummary),
-		mcp.WithString("code", mcp.Required(), mcp.Description("The TypeScript program. End with `return value`.")),
-		mcp.WithOpenWorldHintAnnotation(true),
-	), s.executeTypeScript)
+	handlers := map[string]mcpserver.ToolHandlerFunc{
+		codemode.ListFunctionsName:     s.listFunctions,
+		codemode.FunctionDetailsName:   s.functionDetails,
+		codemode.ExecuteTypeScriptName: s.executeTypeScript,
+	}
+	for _, spec := range codemode.Tools() {
+		tool := mcp.NewToolWithRawSchema(spec.Name, spec.Description, spec.InputSchema)
+		mcp.WithReadOnlyHintAnnotation(spec.ReadOnly)(&tool)
+		mcp.WithOpenWorldHintAnnotation(!spec.ReadOnly)(&tool)
+		s.mcp.AddTool(tool, handlers[spec.Name])
+	}
 }
 
 func (s *Server) listFunctions(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
@@ -154,6 +156,11 @@ func (s *Server) executeTypeScript(ctx context.Context, req mcp.CallToolRequest)
 	if err != nil {
 		return mcp.NewToolResultError("code: required, the TypeScript program to run"), nil
 	}
+	release, err := s.sessions.acquire(sessionID(ctx))
+	if err != nil {
+		return mcp.NewToolResultError(err.Error()), nil
+	}
+	defer release()
 	res, err := s.cm.Execute(ctx, code)
 	if err != nil {
 		return mcp.NewToolResultError(err.Error()), nil
