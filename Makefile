@@ -14,6 +14,12 @@ VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo d
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME   ?= 10s
 
+# The published pctx-client (PyPI), newest and oldest 0.1.x, for the compatibility tests:
+# each in its own venv so it never meets this repo's SDK of the same import name.
+PCTX_CLIENT_LATEST := 0.4.5
+PCTX_CLIENT_OLDEST := 0.1.0
+COMPAT_VENVS := $(CACHE)/venv-pctx-client-latest $(CACHE)/venv-pctx-client-0.1
+
 # npm peers used by tests, pinned so a run is reproducible.
 NPM_PACKAGES := \
 	@modelcontextprotocol/server-everything@2026.8.31 \
@@ -42,7 +48,7 @@ run: build
 ## test: install what tests need, then lint and run every Go and Python test.
 test: deps lint go-test py-test conformance fuzz
 
-deps: $(CACHE)/.go-deps $(NPM_DIR)/.stamp $(VENV)/.stamp $(BIN)/staticcheck
+deps: $(CACHE)/.go-deps $(NPM_DIR)/.stamp $(VENV)/.stamp $(BIN)/staticcheck $(addsuffix /.stamp,$(COMPAT_VENVS))
 
 $(CACHE)/.go-deps: go.mod go.sum
 	@mkdir -p $(CACHE)
@@ -63,6 +69,16 @@ $(VENV)/.stamp: sdk/python/pyproject.toml
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e 'sdk/python[dev]'
 	@touch $@
 
+$(CACHE)/venv-pctx-client-latest/.stamp: Makefile
+	$(PYTHON) -m venv $(@D)
+	$(@D)/bin/pip install --quiet --disable-pip-version-check "pctx-client[langchain]==$(PCTX_CLIENT_LATEST)" pytest pytest-asyncio pytest-timeout
+	@touch $@
+
+$(CACHE)/venv-pctx-client-0.1/.stamp: Makefile
+	$(PYTHON) -m venv $(@D)
+	$(@D)/bin/pip install --quiet --disable-pip-version-check "pctx-client[langchain]==$(PCTX_CLIENT_OLDEST)" pytest pytest-asyncio pytest-timeout
+	@touch $@
+
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
@@ -76,6 +92,9 @@ go-test: build
 
 py-test: build
 	cd sdk/python && $(VENV)/bin/python -m pytest -q
+	for v in $(COMPAT_VENVS); do \
+	  (cd sdk/python && $$v/bin/python -m pytest -q tests/compat --confcutdir=tests/compat -p no:cacheprovider); \
+	done
 
 ## conformance: the official MCP conformance suite, server and client scenarios (docs/conformance.md).
 conformance: build

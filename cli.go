@@ -99,6 +99,9 @@ func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		ServerVersion: version,
 		FormatResult:  codemode.FormatResult,
 		CodeModeTools: bridgeTools(),
+		// The published pctx-client's POST /register/servers (docs/protocol.md §10).
+		AllowClientServers: cfg.Server.AllowClientServers,
+		APIKey:             cfg.Server.APIKey,
 	})
 	defer bridge.Close()
 	srv := server.New(st.codemode, &server.Options{
@@ -107,6 +110,7 @@ func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		Logger:                  logger,
 		APIKey:                  cfg.Server.APIKey,
 		Websocket:               bridge,
+		Compat:                  bridge.CompatHandler(),
 		MaxExecutionsPerSession: cfg.Server.MaxExecutionsPerSession,
 	})
 

@@ -9,9 +9,16 @@ import (
 // benchWorker connects a fake Go worker serving ml.f, which answers with its argument
 // object, and returns the catalog binding of ml.f.
 func benchWorker(b *testing.B) func(ctx context.Context, args []any) (any, error) {
+	return benchPool(b, 1)
+}
+
+// benchPool is benchWorker with n workers serving ml.f as a pool.
+func benchPool(b *testing.B, n int) func(ctx context.Context, args []any) (any, error) {
 	h := newHarness(b, nil)
-	w := connectWorker(b, h.srv.URL, echoArgs)
-	w.register("ml", "", positional("f", "customer_id"))
+	for range n {
+		w := connectWorker(b, h.srv.URL, echoArgs)
+		w.register("ml", "", positional("f", "customer_id"))
+	}
 	return h.fn(b, "ml.f")
 }
 
@@ -32,7 +39,15 @@ func BenchmarkCallRoundTrip(b *testing.B) {
 // BenchmarkCall100Parallel is a Promise.all of 100 calls to one worker: one op is 100
 // concurrent calls, all answered.
 func BenchmarkCall100Parallel(b *testing.B) {
-	fn := benchWorker(b)
+	bench100(b, benchWorker(b))
+}
+
+// BenchmarkPoolCall100Parallel is the same across a pool of three workers.
+func BenchmarkPoolCall100Parallel(b *testing.B) {
+	bench100(b, benchPool(b, 3))
+}
+
+func bench100(b *testing.B, fn func(ctx context.Context, args []any) (any, error)) {
 	ctx := context.Background()
 	args := []any{"cust_12345"}
 	b.ReportAllocs()

@@ -62,6 +62,18 @@ type Options struct {
 	FormatResult func(*runtime.Result) string
 	// CodeModeTools is what the code_mode_tools method returns; default none.
 	CodeModeTools []CodeModeTool
+	// AllowClientServers lets the published client's POST /register/servers start MCP
+	// servers for its session (a stdio command runs on this machine). Default false:
+	// refused. Even when true, a request is accepted only if APIKey is set and the
+	// request carries it.
+	AllowClientServers bool
+	// APIKey is the server's API key ([server] api_key), used to check that a
+	// /register/servers request is authenticated. Default "": no request is.
+	APIKey string
+	// SessionIdleTTL ends a published-client session (and stops its servers) when it has
+	// had no request and no open connection for this long; checked whenever a session is
+	// created. Default 30 minutes.
+	SessionIdleTTL time.Duration
 }
 
 // Errors a worker tool's CallFunc may return, wrapped in an error that says more; test
@@ -93,7 +105,7 @@ func (e *ToolError) Error() string {
 
 // WorkerInfo describes one connected worker.
 type WorkerInfo struct {
-	ID            string    // connection id; the catalog owner is "worker:" + ID
+	ID            string    // connection id; errors name the worker as "worker:" + ID
 	Client        string    // "name/version" from initialize; "pctx-client (compat)" for the published client
 	RemoteAddr    string    //
 	ConnectedAt   time.Time //
@@ -115,12 +127,17 @@ type Bridge struct {
 	mu       sync.Mutex
 	closed   bool
 	conns    map[*conn]struct{}
-	sessions map[string][]SessionTool // published-client sessions (docs/protocol.md §10)
+	sessions map[string]*compatSession // published-client sessions (docs/protocol.md §10)
+
+	poolMu sync.Mutex
+	pools  map[string]*pool // global worker namespaces by name
+
+	now func() time.Time // the clock of session expiry; tests replace it
 }
 
 // New returns a Bridge registering into reg and answering Code Mode methods with cm.
 func New(reg Registry, cm CodeMode, opts *Options) *Bridge {
-	b := &Bridge{reg: reg, cm: cm, conns: map[*conn]struct{}{}, sessions: map[string][]SessionTool{}}
+	b := &Bridge{reg: reg, cm: cm, conns: map[*conn]struct{}{}, sessions: map[string]*compatSession{}, pools: map[string]*pool{}}
 	if opts != nil {
 		b.opts = *opts
 	}
@@ -129,6 +146,10 @@ func New(reg Registry, cm CodeMode, opts *Options) *Bridge {
 	}
 	if b.opts.CallTimeout <= 0 {
 		b.opts.CallTimeout = 60 * time.Second
+	}
+	b.now = time.Now
+	if b.opts.SessionIdleTTL <= 0 {
+		b.opts.SessionIdleTTL = 30 * time.Minute
 	}
 	if b.opts.PingInterval <= 0 {
 		b.opts.PingInterval = 15 * time.Second
@@ -153,9 +174,12 @@ func New(reg Registry, cm CodeMode, opts *Options) *Bridge {
 // Authentication is the caller's job (the server's middleware runs before this handler).
 func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	session := r.Header.Get(sessionHeader)
-	if session != "" && !b.hasSession(session) {
-		http.Error(w, fmt.Sprintf("unknown code-mode session %q: create it with POST /code-mode/session/create", session), http.StatusNotFound)
-		return
+	if session != "" {
+		if !b.useSession(session, 1) {
+			http.Error(w, fmt.Sprintf("unknown code-mode session %q: create it with POST /code-mode/session/create", session), http.StatusNotFound)
+			return
+		}
+		defer b.useSession(session, -1)
 	}
 	b.mu.Lock()
 	if b.closed {
@@ -193,7 +217,8 @@ func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Close closes every worker connection with status 1001, rejecting their in-flight calls
-// first, and waits for every connection's goroutines to end. Later upgrades get HTTP 503.
+// first, stops the MCP servers published-client sessions started, and waits for every
+// connection's goroutines to end. Later upgrades get HTTP 503.
 func (b *Bridge) Close() error {
 	b.mu.Lock()
 	b.closed = true
@@ -201,10 +226,15 @@ func (b *Bridge) Close() error {
 	for c := range b.conns {
 		conns = append(conns, c)
 	}
+	sessions := b.sessions
+	b.sessions = map[string]*compatSession{}
 	b.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, c := range conns {
 		wg.Go(func() { c.terminate(websocket.StatusGoingAway, "server shutting down") })
+	}
+	for _, s := range sessions {
+		wg.Go(s.stopServers)
 	}
 	wg.Wait()
 	b.handlers.Wait()

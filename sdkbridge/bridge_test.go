@@ -154,7 +154,7 @@ func TestNamespaceTaken(t *testing.T) {
 
 	tests := []struct{ ns, owner string }{
 		{"github", "upstream:github"},
-		{"ml", "worker:c1"},
+		{"ml", "pool:ml"},
 	}
 	for _, tt := range tests {
 		f := w2.request("register", map[string]any{"namespace": tt.ns, "tools": []any{objectTool("g")}})

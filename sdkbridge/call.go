@@ -53,7 +53,7 @@ func (c *conn) call(ctx context.Context, ns, tool string, args map[string]any) (
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return nil, c.goneError(ns)
+		return nil, failure(fmt.Sprintf("worker for namespace %q disconnected", ns), ErrWorkerGone, errNeverSent)
 	}
 	if len(c.pending) >= maxCallsInFlight {
 		c.mu.Unlock()
@@ -71,8 +71,8 @@ func (c *conn) call(ctx context.Context, ns, tool string, args map[string]any) (
 	}}
 	if err := c.sendJSON(ctx, req); err != nil {
 		c.forget(id)
-		if errors.Is(err, ErrWorkerGone) {
-			return nil, c.goneError(ns)
+		if errors.Is(err, ErrWorkerGone) { // not queued: the worker never saw it
+			return nil, failure(fmt.Sprintf("worker for namespace %q disconnected", ns), ErrWorkerGone, errNeverSent)
 		}
 		return nil, failure("call not sent: "+err.Error(), err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/pctx-dev/pctx/catalog"
+	"github.com/pctx-dev/pctx/codemode"
 )
 
 // Per-connection limits of docs/protocol.md §6.
@@ -34,7 +35,6 @@ type conn struct {
 	b       *Bridge
 	ws      *websocket.Conn
 	id      string
-	owner   string // catalog owner of its global namespaces
 	remote  string
 	since   time.Time
 	session string // published-client session id; "" for pctx/1 workers
@@ -82,7 +82,7 @@ type callReply struct {
 func newConn(b *Bridge, ws *websocket.Conn, id, remote, session string) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &conn{
-		b: b, ws: ws, id: id, owner: "worker:" + id, remote: remote, since: time.Now(),
+		b: b, ws: ws, id: id, remote: remote, since: time.Now(),
 		session: session, log: b.log.With("worker", id),
 		ctx: ctx, cancel: cancel,
 		out:        make(chan []byte, outQueueLen),
@@ -115,7 +115,7 @@ func (c *conn) terminate(status websocket.StatusCode, reason string) {
 		c.mu.Unlock()
 		for name, r := range c.namespaces {
 			if r.scope == scopeGlobal {
-				c.b.reg.Remove(c.owner, name)
+				c.b.leavePool(c, name)
 			}
 		}
 		c.regMu.Unlock()
@@ -469,8 +469,11 @@ func (c *conn) codeMode(ctx context.Context, m *message) (any, *rpcError) {
 // codeModeError maps a Code Mode failure to a JSON-RPC error: a session overlay clash is
 // -32010, anything else a problem with the request.
 func codeModeError(method string, err error) *rpcError {
-	if errors.Is(err, catalog.ErrNamespaceTaken) {
+	switch {
+	case errors.Is(err, catalog.ErrNamespaceTaken):
 		return errorf(CodeNamespaceTaken, "%s: %v", method, err)
+	case errors.Is(err, codemode.ErrBusy):
+		return errorf(CodeTooBusy, "%s: %v", method, err)
 	}
 	return errorf(CodeInvalidParams, "%s: %v", method, err)
 }

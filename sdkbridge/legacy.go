@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,14 +29,51 @@ type SessionTool struct {
 	OutputSchema json.RawMessage `json:"output_schema,omitempty"`
 }
 
+// compatSession is one published-client session: its tools (POST /register/tools) and
+// the MCP servers it started (POST /register/servers).
+type compatSession struct {
+	tools    []SessionTool
+	servers  map[string]*clientServer
+	lastUsed time.Time
+	conns    int // open compatibility connections
+}
+
 // CreateSession starts a code-mode session for the published client and returns its id
-// (REST POST /code-mode/session/create).
+// (REST POST /code-mode/session/create). Sessions idle for Options.SessionIdleTTL end
+// first.
 func (b *Bridge) CreateSession() string {
 	id := rand.Text()
+	now := b.now()
+	var expired []*compatSession
 	b.mu.Lock()
-	b.sessions[id] = nil
+	for sid, s := range b.sessions {
+		if s.conns == 0 && now.Sub(s.lastUsed) > b.opts.SessionIdleTTL {
+			expired = append(expired, s)
+			delete(b.sessions, sid)
+		}
+	}
+	b.sessions[id] = &compatSession{servers: map[string]*clientServer{}, lastUsed: now}
 	b.mu.Unlock()
+	for _, s := range expired {
+		s.stopServers()
+	}
+	if len(expired) > 0 {
+		b.log.Info("sdkbridge: idle code-mode sessions ended", "count", len(expired))
+	}
 	return id
+}
+
+// useSession marks session id as used now and counts delta open connections on it,
+// reporting whether it exists.
+func (b *Bridge) useSession(id string, delta int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s, ok := b.sessions[id]
+	if ok {
+		s.lastUsed = b.now()
+		s.conns += delta
+	}
+	return ok
 }
 
 // AddSessionTools adds tools to session id, replacing tools of the same namespace and
@@ -47,12 +86,17 @@ func (b *Bridge) AddSessionTools(id string, tools []SessionTool) error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	have, ok := b.sessions[id]
+	s, ok := b.sessions[id]
 	if !ok {
 		return fmt.Errorf("unknown code-mode session %q", id)
 	}
-	out := make([]SessionTool, 0, len(have)+len(tools))
-	for _, h := range have {
+	for _, t := range tools {
+		if s.servers[t.Namespace] != nil {
+			return fmt.Errorf("session %q: tool %s.%s: namespace %q is an MCP server registered by this session", id, t.Namespace, t.Name, t.Namespace)
+		}
+	}
+	out := make([]SessionTool, 0, len(s.tools)+len(tools))
+	for _, h := range s.tools {
 		replaced := false
 		for _, t := range tools {
 			replaced = replaced || (t.Namespace == h.Namespace && t.Name == h.Name)
@@ -61,34 +105,44 @@ func (b *Bridge) AddSessionTools(id string, tools []SessionTool) error {
 			out = append(out, h)
 		}
 	}
-	b.sessions[id] = append(out, tools...)
+	s.tools = append(out, tools...)
 	return nil
 }
 
 // CloseSession ends session id (REST POST /code-mode/session/close), reporting whether it
-// existed. Its open compatibility connections keep running but see no tools.
+// existed, and stops the MCP servers it started. Its open compatibility connections keep
+// running but see no tools.
 func (b *Bridge) CloseSession(id string) bool {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	_, ok := b.sessions[id]
+	s, ok := b.sessions[id]
 	delete(b.sessions, id)
+	b.mu.Unlock()
+	if ok {
+		s.stopServers()
+	}
 	return ok
 }
 
-func (b *Bridge) hasSession(id string) bool {
-	_, ok := b.sessionTools(id)
-	return ok
-}
-
-func (b *Bridge) sessionTools(id string) ([]SessionTool, bool) {
+// sessionTools returns session id's tools and the namespaces of its MCP servers.
+func (b *Bridge) sessionTools(id string) ([]SessionTool, []catalog.Namespace, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	tools, ok := b.sessions[id]
-	return tools, ok
+	s, ok := b.sessions[id]
+	if !ok {
+		return nil, nil, false
+	}
+	var servers []catalog.Namespace
+	for _, name := range slices.Sorted(maps.Keys(s.servers)) {
+		if ns, ok := s.servers[name].namespace(); ok {
+			servers = append(servers, ns)
+		}
+	}
+	return s.tools, servers, true
 }
 
-// legacyNamespaces groups session tools into namespaces whose calls go to this connection.
-func (c *conn) legacyNamespaces(tools []SessionTool) []catalog.Namespace {
+// legacyNamespaces groups session tools into namespaces whose calls go to call (the
+// session's compatibility connection).
+func legacyNamespaces(tools []SessionTool, call func(ctx context.Context, ns, tool string, args map[string]any) (any, error)) []catalog.Namespace {
 	var out []catalog.Namespace
 	index := map[string]int{}
 	for _, t := range tools {
@@ -103,7 +157,7 @@ func (c *conn) legacyNamespaces(tools []SessionTool) []catalog.Namespace {
 			Name: t.Name, Description: t.Description,
 			InputSchema: nullToNil(t.InputSchema), OutputSchema: nullToNil(t.OutputSchema),
 			Call: func(ctx context.Context, args map[string]any) (any, error) {
-				return c.call(ctx, nsName, toolName, args)
+				return call(ctx, nsName, toolName, args)
 			},
 		})
 	}

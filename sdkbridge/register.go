@@ -3,7 +3,6 @@ package sdkbridge
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/pctx-dev/pctx/catalog"
@@ -40,14 +39,11 @@ func (c *conn) register(m *message) (any, *rpcError) {
 		return nil, errorf(CodeInvalidParams, "register: this connection already holds %d namespaces, the limit", maxNamespaces)
 	}
 	if p.Scope == scopeGlobal {
-		if err := c.b.reg.Put(c.owner, ns); err != nil {
-			if errors.Is(err, catalog.ErrNamespaceTaken) {
-				return nil, c.takenError(p.Namespace, err)
-			}
-			return nil, errorf(CodeInvalidParams, "register: namespace %q refused: %v", p.Namespace, err)
+		if err := c.b.joinPool(c, ns, p); err != nil {
+			return nil, err
 		}
 	} else if prev != nil && prev.scope == scopeGlobal {
-		c.b.reg.Remove(c.owner, p.Namespace) // moved to session scope
+		c.b.leavePool(c, p.Namespace) // moved to session scope
 	}
 	c.namespaces[p.Namespace] = &registration{scope: p.Scope, ns: ns}
 	c.log.Info("sdkbridge: namespace registered", "namespace", p.Namespace, "scope", p.Scope, "tools", len(names))
@@ -83,7 +79,7 @@ func (c *conn) unregister(m *message) (any, *rpcError) {
 		return nil, errorf(CodeInvalidParams, "unregister: namespace %q is not registered by this connection", p.Namespace)
 	}
 	if r.scope == scopeGlobal {
-		c.b.reg.Remove(c.owner, p.Namespace)
+		c.b.leavePool(c, p.Namespace)
 	}
 	delete(c.namespaces, p.Namespace)
 	c.log.Info("sdkbridge: namespace unregistered", "namespace", p.Namespace)
@@ -184,11 +180,11 @@ func nullToNil(raw json.RawMessage) json.RawMessage {
 // requests: its session-scoped registrations, or a published client's session tools.
 func (c *conn) sessionNamespaces() ([]catalog.Namespace, *rpcError) {
 	if c.session != "" {
-		tools, ok := c.b.sessionTools(c.session)
+		tools, servers, ok := c.b.sessionTools(c.session)
 		if !ok {
 			return nil, errorf(CodeInvalidParams, "code-mode session %q was closed", c.session)
 		}
-		return c.legacyNamespaces(tools), nil
+		return append(legacyNamespaces(tools, c.call), servers...), nil
 	}
 	c.regMu.Lock()
 	defer c.regMu.Unlock()

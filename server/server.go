@@ -34,6 +34,9 @@ type Options struct {
 	APIKey string
 	// Websocket serves /ws (the SDK bridge). Nil leaves /ws unrouted.
 	Websocket http.Handler
+	// Compat serves the published pctx-client's REST endpoints under /code-mode/ and
+	// /register/ (docs/protocol.md §10). Nil leaves them unrouted.
+	Compat http.Handler
 	// SessionIdleTTL drops HTTP MCP sessions idle this long; default 30 minutes.
 	SessionIdleTTL time.Duration
 	// MaxBodyBytes bounds an HTTP request body; default 4 MiB.
@@ -207,7 +210,14 @@ func (s *Server) HTTPHandler() (http.Handler, func(context.Context) error) {
 	csrf := http.NewCrossOriginProtection()
 	mux.Handle("/mcp", s.authorize(csrf.Handler(http.MaxBytesHandler(streamable, s.opts.MaxBodyBytes))))
 	if s.opts.Websocket != nil {
-		mux.Handle("/ws", s.authorize(s.opts.Websocket))
+		// The websocket library refuses cross-origin upgrades, but a rebound DNS name makes
+		// the attacker's page same-origin: check Host as mcp-go does for /mcp.
+		mux.Handle("/ws", rejectRebinding(s.authorize(s.opts.Websocket)))
+	}
+	if s.opts.Compat != nil {
+		compat := rejectRebinding(s.authorize(csrf.Handler(s.opts.Compat)))
+		mux.Handle("/code-mode/", compat)
+		mux.Handle("/register/", compat)
 	}
 	return mux, streamable.Shutdown
 }
@@ -227,6 +237,19 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 		if subtle.ConstantTimeCompare([]byte(got), want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="pctx"`)
 			http.Error(w, "unauthorized: this pctx requires its API key as \"Authorization: Bearer KEY\" or \"X-API-Key: KEY\"", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// rejectRebinding refuses requests that reached a loopback listener under a non-loopback
+// Host name: a browser page whose DNS name was rebound to 127.0.0.1.
+func rejectRebinding(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+		if local != nil && IsLoopback(local.String()) && !IsLoopback(r.Host) {
+			http.Error(w, fmt.Sprintf("forbidden: Host %q is not a loopback name", r.Host), http.StatusForbidden)
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -168,7 +168,8 @@ func TestToolsOverHTTP(t *testing.T) {
 }
 
 func TestFrontDoor(t *testing.T) {
-	url := startHTTP(t, server.New(newService(t), &server.Options{APIKey: "s3cret"}))
+	ws := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	url := startHTTP(t, server.New(newService(t), &server.Options{APIKey: "s3cret", Websocket: ws}))
 	initBody := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
 	tests := []struct {
 		name    string
@@ -185,6 +186,10 @@ func TestFrontDoor(t *testing.T) {
 		{"cross-origin browser", "POST", "/mcp", map[string]string{"X-API-Key": "s3cret", "Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"}, 403},
 		{"cross-origin without fetch metadata", "POST", "/mcp", map[string]string{"X-API-Key": "s3cret", "Origin": "http://evil.example"}, 403},
 		{"dns rebinding host", "POST", "/mcp", map[string]string{"X-API-Key": "s3cret", "Host": "evil.example"}, 403},
+		{"ws no key", "GET", "/ws", nil, 401},
+		{"ws key", "GET", "/ws", map[string]string{"Authorization": "Bearer s3cret"}, 418},
+		{"ws dns rebinding host", "GET", "/ws", map[string]string{"Authorization": "Bearer s3cret", "Host": "evil.example:8080"}, 403},
+		{"ws localhost host", "GET", "/ws", map[string]string{"Authorization": "Bearer s3cret", "Host": "localhost:8080"}, 418},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -222,5 +227,48 @@ func TestIsLoopback(t *testing.T) {
 		if got := server.IsLoopback(addr); got != want {
 			t.Errorf("IsLoopback(%q) = %v, want %v", addr, got, want)
 		}
+	}
+}
+
+// TestBusy: one session over its execution cap gets a clear "busy" error at once, and
+// other sessions are unaffected.
+func TestBusy(t *testing.T) {
+	cat := catalog.New()
+	entered, release := make(chan struct{}, 1), make(chan struct{})
+	err := cat.Put("test", catalog.Namespace{Name: "slow", Tools: []catalog.Tool{{
+		Name: "wait",
+		Call: func(ctx context.Context, _ map[string]any) (any, error) {
+			entered <- struct{}{}
+			select {
+			case <-release:
+				return "done", nil
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := startHTTP(t, server.New(codemode.New(cat, runtime.Limits{}), &server.Options{MaxExecutionsPerSession: 1}))
+	first, second := connect(t, url, nil), connect(t, url, nil)
+
+	done := make(chan string, 1)
+	go func() {
+		text, _ := callText(t, first, "execute_typescript", map[string]any{"code": "return await slow.wait({})"})
+		done <- text
+	}()
+	<-entered
+	text, isError := callText(t, first, "execute_typescript", map[string]any{"code": "return 1"})
+	if !isError || !strings.Contains(text, "busy") {
+		t.Errorf("second execution in the same session: isError=%v text=%q, want a busy error", isError, text)
+	}
+	text, isError = callText(t, second, "execute_typescript", map[string]any{"code": "return 2"})
+	if isError || !strings.HasPrefix(text, "2\n") {
+		t.Errorf("another session: isError=%v text=%q, want 2", isError, text)
+	}
+	close(release)
+	if text := <-done; !strings.Contains(text, `"done"`) {
+		t.Errorf("first execution: %q", text)
 	}
 }

@@ -1,0 +1,423 @@
+package sdkbridge
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The published client's "filesystem" disclosure (POST /code-mode/execute-bash) lets a
+// model explore a read-only virtual file system: /sdk/README.md (the function listing)
+// and /sdk/<namespace>/<function>.d.ts (each function's declarations). This is a tiny
+// shell over it: ls, cat, head, tail, grep, find, wc, pwd, echo, joined by |, && and ;.
+// Nothing here touches the real file system or runs a process.
+
+const vfsRoot = "/sdk"
+
+// vfs is a read-only file tree: absolute path → content.
+type vfs map[string]string
+
+// isDir reports whether p is a directory of the tree.
+func (v vfs) isDir(p string) bool {
+	if p == "/" {
+		return true
+	}
+	for f := range v {
+		if strings.HasPrefix(f, p+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// entries lists the names directly under directory dir, directories with a trailing /.
+func (v vfs) entries(dir string) []string {
+	prefix := strings.TrimSuffix(dir, "/") + "/"
+	seen := map[string]bool{}
+	for f := range v {
+		if rest, ok := strings.CutPrefix(f, prefix); ok {
+			name, _, sub := strings.Cut(rest, "/")
+			if sub {
+				name += "/"
+			}
+			seen[name] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (v vfs) abs(p string) string {
+	if !strings.HasPrefix(p, "/") {
+		p = vfsRoot + "/" + p
+	}
+	return path.Clean(p)
+}
+
+// shellResult is what POST /code-mode/execute-bash answers.
+type shellResult struct {
+	ExitCode int    `json:"exit_code"`
+	Stdout   string `json:"stdout"`
+	Stderr   string `json:"stderr"`
+}
+
+// run interprets a command line.
+func (v vfs) run(line string) shellResult {
+	toks, err := shellWords(line)
+	if err != nil {
+		return shellResult{ExitCode: 2, Stderr: "bash: " + err.Error() + "\n"}
+	}
+	var out, errs strings.Builder
+	code := 0
+	var stage [][]string // the pipeline being built
+	var cur []string
+	skip := false // after a failed &&
+	flush := func(op string) {
+		stage = append(stage, cur)
+		cur = nil
+		if op == "|" {
+			return
+		}
+		if !skip {
+			var stdin *string
+			for _, argv := range stage {
+				if len(argv) == 0 {
+					continue
+				}
+				o, e, c := v.exec(argv, stdin)
+				errs.WriteString(e)
+				stdin, code = &o, c
+			}
+			if stdin != nil {
+				out.WriteString(*stdin)
+			}
+		}
+		stage = nil
+		skip = op == "&&" && code != 0
+	}
+	for _, t := range toks {
+		switch t {
+		case "|", "&&", ";":
+			flush(t)
+		case "2>/dev/null", "2>&1":
+		default:
+			cur = append(cur, t)
+		}
+	}
+	flush("end")
+	return shellResult{ExitCode: code, Stdout: out.String(), Stderr: errs.String()}
+}
+
+// shellWords splits a command line into words and the operators |, && and ;, honouring
+// single and double quotes and backslash escapes.
+func shellWords(line string) ([]string, error) {
+	var toks []string
+	var w strings.Builder
+	inWord := false
+	end := func() {
+		if inWord {
+			toks = append(toks, w.String())
+			w.Reset()
+			inWord = false
+		}
+	}
+	for i := 0; i < len(line); i++ {
+		ch := line[i]
+		switch {
+		case ch == '\'' || ch == '"':
+			j := strings.IndexByte(line[i+1:], ch)
+			if j < 0 {
+				return nil, fmt.Errorf("unterminated %c quote", ch)
+			}
+			w.WriteString(line[i+1 : i+1+j])
+			inWord = true
+			i += j + 1
+		case ch == '\\' && i+1 < len(line):
+			w.WriteByte(line[i+1])
+			inWord = true
+			i++
+		case ch == ' ' || ch == '\t' || ch == '\n':
+			end()
+		case ch == '|' || ch == ';':
+			end()
+			toks = append(toks, string(ch))
+		case ch == '&' && i+1 < len(line) && line[i+1] == '&':
+			end()
+			toks = append(toks, "&&")
+			i++
+		default:
+			w.WriteByte(ch)
+			inWord = true
+		}
+	}
+	end()
+	return toks, nil
+}
+
+var shellCommands = []string{"cat", "echo", "find", "grep", "head", "ls", "pwd", "tail", "wc"}
+
+// exec runs one command with stdin (nil: none) and returns stdout, stderr, exit code.
+func (v vfs) exec(argv []string, stdin *string) (string, string, int) {
+	name, args := argv[0], argv[1:]
+	fail := func(format string, a ...any) (string, string, int) {
+		return "", name + ": " + fmt.Sprintf(format, a...) + "\n", 1
+	}
+	switch name {
+	case "pwd":
+		return vfsRoot + "\n", "", 0
+	case "echo":
+		return strings.Join(args, " ") + "\n", "", 0
+	case "ls":
+		var out strings.Builder
+		paths := nonFlags(args)
+		if len(paths) == 0 {
+			paths = []string{"."}
+		}
+		for _, p := range paths {
+			a := v.abs(p)
+			switch {
+			case v[a] != "":
+				out.WriteString(p + "\n")
+			case v.isDir(a):
+				if len(paths) > 1 {
+					out.WriteString(p + ":\n")
+				}
+				for _, e := range v.entries(a) {
+					out.WriteString(e + "\n")
+				}
+			default:
+				return out.String(), fmt.Sprintf("ls: cannot access '%s': No such file or directory\n", p), 2
+			}
+		}
+		return out.String(), "", 0
+	case "cat", "head", "tail", "wc":
+		n, files, err := countFlag(args)
+		if err != nil {
+			return fail("%v", err)
+		}
+		var texts []string
+		if len(files) == 0 {
+			if stdin == nil {
+				return fail("no file given")
+			}
+			texts = []string{*stdin}
+		}
+		for _, f := range files {
+			a := v.abs(f)
+			text, ok := v[a]
+			if !ok {
+				if v.isDir(a) {
+					return fail("%s: Is a directory", f)
+				}
+				return fail("%s: No such file or directory", f)
+			}
+			texts = append(texts, text)
+		}
+		var out strings.Builder
+		for _, t := range texts {
+			lines := strings.SplitAfter(t, "\n")
+			if lines[len(lines)-1] == "" {
+				lines = lines[:len(lines)-1]
+			}
+			switch name {
+			case "cat":
+				out.WriteString(t)
+			case "head":
+				out.WriteString(strings.Join(lines[:min(n, len(lines))], ""))
+			case "tail":
+				out.WriteString(strings.Join(lines[max(0, len(lines)-n):], ""))
+			case "wc":
+				if slices.Contains(args, "-l") {
+					fmt.Fprintf(&out, "%d\n", len(lines))
+				} else {
+					fmt.Fprintf(&out, "%d %d %d\n", len(lines), len(strings.Fields(t)), len(t))
+				}
+			}
+		}
+		return out.String(), "", 0
+	case "find":
+		root, pattern := ".", ""
+		for i := 0; i < len(args); i++ {
+			switch {
+			case (args[i] == "-name" || args[i] == "-iname") && i+1 < len(args):
+				pattern = args[i+1]
+				i++
+			case args[i] == "-type" && i+1 < len(args):
+				i++ // files only are listed either way
+			case !strings.HasPrefix(args[i], "-"):
+				root = args[i]
+			}
+		}
+		a := v.abs(root)
+		var out []string
+		for f := range v {
+			if f != a && !strings.HasPrefix(f, strings.TrimSuffix(a, "/")+"/") {
+				continue
+			}
+			if ok, _ := path.Match(pattern, path.Base(f)); pattern == "" || ok {
+				out = append(out, strings.Replace(f, a, root, 1))
+			}
+		}
+		slices.Sort(out)
+		if len(out) == 0 {
+			return "", "", 0
+		}
+		return strings.Join(out, "\n") + "\n", "", 0
+	case "grep":
+		return v.grep(args, stdin)
+	}
+	return "", fmt.Sprintf("bash: %s: command not found (this read-only virtual shell has %s)\n", name, strings.Join(shellCommands, ", ")), 127
+}
+
+func nonFlags(args []string) []string {
+	var out []string
+	for _, a := range args {
+		if !strings.HasPrefix(a, "-") {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// countFlag reads -n N, -N or -nN (default 10) and returns the other non-flag args.
+func countFlag(args []string) (int, []string, error) {
+	n := 10
+	var files []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "-n" && i+1 < len(args):
+			v, err := strconv.Atoi(args[i+1])
+			if err != nil {
+				return 0, nil, fmt.Errorf("invalid number of lines: %q", args[i+1])
+			}
+			n = v
+			i++
+		case strings.HasPrefix(a, "-n"):
+			v, err := strconv.Atoi(a[2:])
+			if err != nil {
+				return 0, nil, fmt.Errorf("invalid number of lines: %q", a[2:])
+			}
+			n = v
+		case len(a) > 1 && a[0] == '-':
+			if v, err := strconv.Atoi(a[1:]); err == nil {
+				n = v
+			}
+		default:
+			files = append(files, a)
+		}
+	}
+	return n, files, nil
+}
+
+func (v vfs) grep(args []string, stdin *string) (string, string, int) {
+	var flags = map[byte]bool{}
+	var rest []string
+	literal := false // after --
+	for _, a := range args {
+		switch {
+		case a == "--" && !literal:
+			literal = true
+		case len(a) > 1 && a[0] == '-' && !literal: // GNU grep takes flags anywhere
+			for i := 1; i < len(a); i++ {
+				flags[a[i]] = true
+			}
+		default:
+			rest = append(rest, a)
+		}
+	}
+	if len(rest) == 0 {
+		return "", "grep: no pattern given\n", 2
+	}
+	pattern, paths := rest[0], rest[1:]
+	if flags['F'] {
+		pattern = regexp.QuoteMeta(pattern)
+	}
+	if flags['w'] {
+		pattern = `\b(?:` + pattern + `)\b`
+	}
+	if flags['i'] {
+		pattern = "(?i)" + pattern
+	}
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		return "", fmt.Sprintf("grep: invalid pattern %q: %v\n", rest[0], err), 2
+	}
+	type input struct{ name, text string }
+	var inputs []input
+	if len(paths) == 0 {
+		if stdin == nil && !flags['r'] && !flags['R'] {
+			return "", "grep: no file given\n", 2
+		}
+		if stdin != nil {
+			inputs = append(inputs, input{"", *stdin})
+		} else {
+			paths = []string{"."}
+		}
+	}
+	for _, p := range paths {
+		a := v.abs(p)
+		if text, ok := v[a]; ok {
+			inputs = append(inputs, input{p, text})
+			continue
+		}
+		if !v.isDir(a) {
+			return "", fmt.Sprintf("grep: %s: No such file or directory\n", p), 2
+		}
+		if !flags['r'] && !flags['R'] {
+			return "", fmt.Sprintf("grep: %s: Is a directory\n", p), 2
+		}
+		var files []string
+		for f := range v {
+			if strings.HasPrefix(f, strings.TrimSuffix(a, "/")+"/") {
+				files = append(files, f)
+			}
+		}
+		slices.Sort(files)
+		for _, f := range files {
+			inputs = append(inputs, input{strings.Replace(f, a, strings.TrimSuffix(p, "/"), 1), v[f]})
+		}
+	}
+	named := len(inputs) > 1 || flags['r'] || flags['R']
+	var out strings.Builder
+	found := false
+	for _, in := range inputs {
+		count := 0
+		for i, line := range strings.Split(strings.TrimSuffix(in.text, "\n"), "\n") {
+			if re.MatchString(line) == flags['v'] {
+				continue
+			}
+			found = true
+			count++
+			if flags['l'] || flags['c'] {
+				continue
+			}
+			if named {
+				out.WriteString(in.name + ":")
+			}
+			if flags['n'] {
+				fmt.Fprintf(&out, "%d:", i+1)
+			}
+			out.WriteString(line + "\n")
+		}
+		switch {
+		case flags['l'] && count > 0:
+			out.WriteString(in.name + "\n")
+		case flags['c'] && named:
+			fmt.Fprintf(&out, "%s:%d\n", in.name, count)
+		case flags['c']:
+			fmt.Fprintf(&out, "%d\n", count)
+		}
+	}
+	if !found {
+		return out.String(), "", 1
+	}
+	return out.String(), "", 0
+}
