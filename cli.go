@@ -115,7 +115,13 @@ func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	})
 
 	handler, closeSessions := srv.HTTPHandler()
-	httpSrv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	httpSrv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		// Requests (and the executions they run) end with the process's signal context, so
+		// shutdown cancels running programs instead of waiting out its grace period.
+		BaseContext: func(net.Listener) context.Context { return ctx },
+	}
 	httpDone := make(chan error, 1)
 	if ln != nil {
 		go func() { httpDone <- httpSrv.Serve(ln) }()

@@ -208,7 +208,7 @@ func (s *Server) HTTPHandler() (http.Handler, func(context.Context) error) {
 	// mcp-go rejects non-loopback Host headers on loopback connections (DNS rebinding);
 	// stdlib CrossOriginProtection adds the browser Origin check it lacks.
 	csrf := http.NewCrossOriginProtection()
-	mux.Handle("/mcp", s.authorize(csrf.Handler(http.MaxBytesHandler(streamable, s.opts.MaxBodyBytes))))
+	mux.Handle("/mcp", s.authorize(csrf.Handler(limitBody(streamable, s.opts.MaxBodyBytes))))
 	if s.opts.Websocket != nil {
 		// The websocket library refuses cross-origin upgrades, but a rebound DNS name makes
 		// the attacker's page same-origin: check Host as mcp-go does for /mcp.
@@ -240,6 +240,19 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 			return
 		}
 		next.ServeHTTP(w, r)
+	})
+}
+
+// limitBody caps request bodies at max bytes: a declared oversize body gets 413 at once,
+// and an undeclared one fails when reading passes the cap.
+func limitBody(next http.Handler, max int64) http.Handler {
+	limited := http.MaxBytesHandler(next, max)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > max {
+			http.Error(w, fmt.Sprintf("request body of %d bytes exceeds the %d-byte limit", r.ContentLength, max), http.StatusRequestEntityTooLarge)
+			return
+		}
+		limited.ServeHTTP(w, r)
 	})
 }
 

@@ -186,6 +186,7 @@ func TestFrontDoor(t *testing.T) {
 		{"cross-origin browser", "POST", "/mcp", map[string]string{"X-API-Key": "s3cret", "Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"}, 403},
 		{"cross-origin without fetch metadata", "POST", "/mcp", map[string]string{"X-API-Key": "s3cret", "Origin": "http://evil.example"}, 403},
 		{"dns rebinding host", "POST", "/mcp", map[string]string{"X-API-Key": "s3cret", "Host": "evil.example"}, 403},
+		{"body too large", "POST", "/mcp", map[string]string{"X-API-Key": "s3cret", "Pad": "5MiB"}, 413},
 		{"ws no key", "GET", "/ws", nil, 401},
 		{"ws key", "GET", "/ws", map[string]string{"Authorization": "Bearer s3cret"}, 418},
 		{"ws dns rebinding host", "GET", "/ws", map[string]string{"Authorization": "Bearer s3cret", "Host": "evil.example:8080"}, 403},
@@ -193,15 +194,22 @@ func TestFrontDoor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, err := http.NewRequest(tt.method, url+tt.path, strings.NewReader(initBody))
+			body := initBody
+			if tt.headers["Pad"] != "" {
+				body += strings.Repeat(" ", 5<<20)
+			}
+			req, err := http.NewRequest(tt.method, url+tt.path, strings.NewReader(body))
 			if err != nil {
 				t.Fatal(err)
 			}
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Accept", "application/json, text/event-stream")
 			for k, v := range tt.headers {
-				if k == "Host" {
+				switch k {
+				case "Host":
 					req.Host = v
+					continue
+				case "Pad":
 					continue
 				}
 				req.Header.Set(k, v)
@@ -210,10 +218,10 @@ func TestFrontDoor(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			body, _ := io.ReadAll(resp.Body)
+			got, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode != tt.want {
-				t.Fatalf("status = %d, want %d; body: %s", resp.StatusCode, tt.want, body)
+				t.Fatalf("status = %d, want %d; body: %s", resp.StatusCode, tt.want, got)
 			}
 		})
 	}

@@ -127,35 +127,37 @@ func (f *lineFilter) oversized(chunk []byte, err error) {
 	f.out = f.line
 }
 
-// idScanner finds the value of the top-level "id" member of a JSON object
-// streamed through feed, without holding the object.
+// idScanner finds the value of the top-level "id" member of a JSON object fed to it in
+// chunks. Like JSON decoders (mcp-go's among them) it reads keys with their escapes
+// decoded ("i\u0064" is "id") and keeps the last "id" when there are several, so the
+// error it forges answers the request the decoder would have matched.
 type idScanner struct {
 	depth     int
 	inString  bool
 	escaped   bool
-	key       []byte // the string being read at depth 1 (bounded)
+	key       []byte // raw text of the string being read at depth 1, escapes kept (bounded)
 	lastKey   string
 	wantValue bool // after a ':' at depth 1
 	capturing bool
-	id        []byte // raw JSON of the id, complete once found
+	value     []byte // raw JSON of the "id" value being captured
+	id        []byte // raw JSON of the last complete "id" value
 	found     bool
 }
 
-const maxIDBytes = 256
+const (
+	maxIDBytes = 256
+	// maxIDKeyBytes fits the longest spelling of "id": \u0069\u0064.
+	maxIDKeyBytes = 12
+)
 
 func (s *idScanner) feed(b []byte) {
-	if s.found {
-		return
-	}
 	for _, c := range b {
 		if s.capturing {
 			if !s.inString && s.depth == 1 && (c == ',' || c == '}') {
 				s.capturing, s.found = false, true
-				s.id = bytes.TrimSpace(s.id)
-				return
-			}
-			if len(s.id) < maxIDBytes {
-				s.id = append(s.id, c)
+				s.id = append(s.id[:0], bytes.TrimSpace(s.value)...)
+			} else if len(s.value) < maxIDBytes {
+				s.value = append(s.value, c)
 			}
 		}
 		if s.inString {
@@ -167,12 +169,12 @@ func (s *idScanner) feed(b []byte) {
 			case c == '"':
 				s.inString = false
 				if s.depth == 1 && !s.wantValue {
-					s.lastKey = string(s.key)
+					s.lastKey = decodeKey(s.key)
 				}
-			default:
-				if s.depth == 1 && !s.wantValue && len(s.key) < 8 {
-					s.key = append(s.key, c)
-				}
+				continue
+			}
+			if s.depth == 1 && !s.wantValue && len(s.key) <= maxIDKeyBytes {
+				s.key = append(s.key, c)
 			}
 			continue
 		}
@@ -189,7 +191,7 @@ func (s *idScanner) feed(b []byte) {
 				s.wantValue = true
 				if s.lastKey == "id" {
 					s.capturing = true
-					s.id = s.id[:0]
+					s.value = s.value[:0]
 				}
 			}
 		case ',':
@@ -198,4 +200,16 @@ func (s *idScanner) feed(b []byte) {
 			}
 		}
 	}
+}
+
+// decodeKey unquotes a short raw JSON string; a longer one cannot be "id".
+func decodeKey(raw []byte) string {
+	if len(raw) > maxIDKeyBytes {
+		return ""
+	}
+	var key string
+	if err := json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &key); err != nil {
+		return ""
+	}
+	return key
 }

@@ -19,6 +19,10 @@ func TestIDScanner(t *testing.T) {
 		{"spaces", `{ "id" : 3 , "result" : { } }`, `3`},
 		{"escaped key lookalike", `{"text":"\"id\":5","id":6}`, `6`},
 		{"nested only", `{"result":{"id":1}}`, ``},
+		{"escaped key", `{"i\u0064":8,"result":{}}`, `8`},
+		{"fully escaped key", `{"\u0069\u0064":9,"result":{}}`, `9`},
+		{"duplicate keeps the last", `{"id":1,"result":{},"id":2}`, `2`},
+		{"long key is not id", `{"identifier":5,"result":{}}`, ``},
 		{"key id as a value", `{"method":"id","params":{}}`, ``},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,176 @@
+package hardening
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+)
+
+// backendsConfig: a well-behaved upstream, a faulty one with a 1 s per-call timeout, and
+// a 4 s execution timeout so that the backends' own timeouts fire first.
+var backendsConfig = `
+[runtime]
+timeout = "4s"
+` + upstreamConfig("ns", "ns", "") + upstreamConfig("faulty", "faulty", `timeout = "1s"`)
+
+// TestFailingBackends breaks one backend at a time under the whole server: the affected
+// call must reject with an error the agent's code can catch and that names the function
+// and the cause, while a session running normal programs against healthy backends sees
+// no failure, and pctx keeps serving afterwards.
+func TestFailingBackends(t *testing.T) {
+	p := startHTTP(t, backendsConfig)
+	startWorker(t, p, "sdk", []map[string]any{positionalTool("double", "n")}, double)
+	startWorker(t, p, "flaky", []map[string]any{positionalTool("vanish", "n")}, disconnect)
+	startWorker(t, p, "mute", []map[string]any{positionalTool("wait", "n")}, silent)
+
+	// Normal programs on their own session for the whole test.
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	normal := p.httpClient(t)
+	runs := 0
+	wg.Go(func() {
+		for i := 0; ctx.Err() == nil; i++ {
+			code := fmt.Sprintf("return [await ns.add({a: %d, b: 2}), await sdk.double(%d)]", i, i)
+			want := fmt.Sprintf("[%d,%d]", i+2, 2*i)
+			text, isErr, err := execute(context.Background(), normal, code)
+			if err != nil || isErr || firstLine(text) != want {
+				t.Errorf("normal program next to the failing backends: got %q (isError %v, err %v), want %s", text, isErr, err, want)
+				return
+			}
+			runs++
+		}
+	})
+
+	faulty := p.httpClient(t)
+	cases := []struct {
+		name, call string
+		want       []string // substrings of the caught error's message
+	}{
+		{"upstream hangs", "faulty.wait({})", []string{`faulty.wait: upstream "faulty": tool "wait": timed out after 1s`}},
+		{"upstream crashes mid-call", "faulty.crash({})", []string{`faulty.crash: upstream "faulty": tool "crash": connection lost`, "exit status 3"}},
+		{"worker disconnects mid-call", "flaky.vanish(1)", []string{`flaky.vanish: worker for namespace "flaky" disconnected`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := caught(t, faulty, tc.call)
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("%s rejected with %q, want a message containing %q", tc.call, msg, w)
+				}
+			}
+			t.Logf("%s: %s", tc.call, msg)
+		})
+	}
+
+	t.Run("upstream restarts after the crash", func(t *testing.T) {
+		// The crashed upstream is restarted with backoff; meanwhile its namespace is absent.
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			text, isErr, err := execute(context.Background(), faulty, "return await faulty.ok({})")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !isErr && firstLine(text) == `"fine"` {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("faulty.ok still fails 30 s after the crash: %s", text)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+
+	t.Run("worker cannot take a crashed upstream's namespace", func(t *testing.T) {
+		// While an upstream restarts its namespace stays reserved (marked unavailable), so
+		// a worker cannot step in and receive the calls meant for it.
+		msg := caught(t, faulty, "faulty.crash({})")
+		if !strings.Contains(msg, "connection lost") {
+			t.Fatalf("faulty.crash: %s", msg)
+		}
+		w := startWorker(t, p, "squatter", []map[string]any{positionalTool("x", "n")}, double)
+		err := w.request(3, "register", map[string]any{"namespace": "faulty", "tools": []map[string]any{positionalTool("crash", "n"), positionalTool("ok", "n")}})
+		if err == nil || !strings.HasPrefix(err.Error(), "-32010 ") {
+			t.Fatalf("register of the crashed upstream's namespace: %v, want -32010 namespace taken", err)
+		}
+		t.Logf("refused: %v", err)
+	})
+
+	t.Run("worker never answers", func(t *testing.T) {
+		// The bridge's per-call wait (60 s by default) is cut to the execution's deadline,
+		// so a silent worker ends the execution at its own time limit, with the call
+		// counted and nothing else affected.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		text, isErr, err := execute(ctx, faulty, "return await mute.wait(1)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !isErr || !strings.HasPrefix(text, "Error (timeout): execution exceeded the 4s time limit") || !strings.Contains(text, "1 call") {
+			t.Errorf("silent worker: got %q, want the execution's timeout after 1 call", text)
+		}
+	})
+	stop()
+	wg.Wait()
+	t.Logf("%d normal executions succeeded meanwhile", runs)
+	if runs == 0 {
+		t.Error("no normal execution completed")
+	}
+
+	// pctx still serves, and the namespace of the vanished worker is gone.
+	req := mcp.CallToolRequest{}
+	req.Params.Name = "list_functions"
+	lctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := faulty.CallTool(lctx, req)
+	if err != nil || res.IsError {
+		t.Fatalf("list_functions after the faults: %v %+v", err, res)
+	}
+	listing := res.Content[0].(mcp.TextContent).Text
+	t.Logf("listing after the faults:\n%s", listing)
+	for ns, want := range map[string]bool{"ns": true, "sdk": true, "mute": true, "flaky": false} {
+		if got := strings.Contains(listing, "namespace "+ns); got != want {
+			t.Errorf("listing has namespace %s: %v, want %v:\n%s", ns, got, want, listing)
+		}
+	}
+}
+
+// caught runs `await call` in a try/catch and returns the message of the error it must
+// reject with.
+func caught(t testing.TB, c *client.Client, call string) string {
+	t.Helper()
+	code := fmt.Sprintf("try { await %s } catch (e) { return String(e.message) } throw new Error('no rejection')", call)
+	var msg string
+	if err := json.Unmarshal([]byte(mustValue(t, c, code)), &msg); err != nil {
+		t.Fatalf("%s: result is not a string: %v", call, err)
+	}
+	return msg
+}
+
+// TestOversizedUpstreamResponse: a response over the 16 MiB message limit fails its call
+// with "result too large" at once, however the response spells its "id" member (any
+// valid JSON that mcp-go would decode as that id), instead of leaving the call to time out.
+//
+// "escaped" and "duplicate" fail with upstream/limit.go's idScanner as of this writing:
+// it compares raw key bytes (so "i\u0064" is not "id") and keeps the first top-level
+// "id" where decoders keep the last. Proposed fix: compare the key after JSON-unquoting
+// it (a bounded 12-byte buffer fits "\u0069\u0064"), and keep scanning to the end of the
+// line, replacing the captured id at every top-level "id" member.
+func TestOversizedUpstreamResponse(t *testing.T) {
+	p := startHTTP(t, "[runtime]\ntimeout = \"20s\"\n"+upstreamConfig("bloat", "bloat", `timeout = "2s"`))
+	c := p.httpClient(t)
+	for _, tool := range []string{"plain", "escaped", "duplicate"} {
+		t.Run(tool, func(t *testing.T) {
+			msg := caught(t, c, "bloat."+tool+"({})")
+			if !strings.Contains(msg, "result too large") {
+				t.Errorf("bloat.%s rejected with %q, want \"result too large\"", tool, msg)
+			}
+		})
+	}
+}
