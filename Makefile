@@ -92,6 +92,7 @@ go-test: build
 
 py-test: build
 	cd sdk/python && $(VENV)/bin/python -m pytest -q
+	sdk/python/scripts/test-crewai.sh
 	for v in $(COMPAT_VENVS); do \
 	  (cd sdk/python && $$v/bin/python -m pytest -q tests/compat --confcutdir=tests/compat -p no:cacheprovider); \
 	done

@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Iterable, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection, connect
@@ -27,6 +27,12 @@ from pctx_client.errors import (
     RemoteError,
 )
 from pctx_client.models import ConsoleLine, ExecutionError, ExecutionResult
+
+if TYPE_CHECKING:
+    from agents import FunctionTool as OpenAIFunctionTool
+    from crewai.tools import BaseTool as CrewAITool
+    from langchain_core.tools import StructuredTool as LangChainTool
+    from pydantic_ai import Tool as PydanticAITool
 
 logger = logging.getLogger("pctx_client")
 
@@ -131,6 +137,10 @@ class Pctx:
         self._max_message = wire.DEFAULT_MAX_MESSAGE_BYTES
         self._server_info: dict[str, Any] = {}
         self._registered: dict[str, list[str]] = {}
+        # Fetched at connect for the framework adapters (pctx_client.adapters), with the
+        # loop the connection lives on so sync tool calls from other threads can reach it.
+        self._code_mode: list[dict[str, Any]] | str = "not connected: await p.connect() first"
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # ----------------------------------------------------------------- properties
 
@@ -278,6 +288,71 @@ class Pctx:
         tools = res.get("tools") if isinstance(res, Mapping) else None
         return [dict(t) for t in tools or [] if isinstance(t, Mapping)]
 
+    # ----------------------------------------------------------------- framework adapters
+    # Each returns the three Code Mode tools as one framework's native tool objects, with the
+    # descriptions and schemas fetched from the server at connect(); the framework is
+    # imported only here. The work lives in pctx_client.adapters.
+
+    def langchain_tools(self) -> list[LangChainTool]:
+        """The Code Mode tools as LangChain ``StructuredTool`` objects (async and sync).
+
+        Needs ``pip install "pctx-client[langchain]"`` and a completed :meth:`connect`.
+        """
+        from pctx_client.adapters.langchain import langchain_tools
+
+        return langchain_tools(self)
+
+    def crewai_tools(self) -> list[CrewAITool]:
+        """The Code Mode tools as CrewAI ``BaseTool`` objects (``run`` and ``arun``).
+
+        Needs ``pip install "pctx-client[crewai]"`` and a completed :meth:`connect`.
+        """
+        from pctx_client.adapters.crewai import crewai_tools
+
+        return crewai_tools(self)
+
+    def openai_tools(self) -> list[OpenAIFunctionTool]:
+        """The Code Mode tools as OpenAI Agents SDK ``FunctionTool`` objects.
+
+        Needs ``pip install "pctx-client[openai]"`` and a completed :meth:`connect`.
+        """
+        from pctx_client.adapters.openai import openai_tools
+
+        return openai_tools(self)
+
+    def openai_tool_schemas(
+        self, api: Literal["chat", "responses"] = "chat"
+    ) -> list[dict[str, Any]]:
+        """The Code Mode tools as ``tools=`` dicts for Chat Completions or the Responses API.
+
+        Run the model's tool calls with :meth:`call_tool`. Needs no extra, only a completed
+        :meth:`connect`.
+        """
+        from pctx_client.adapters.openai import openai_tool_schemas
+
+        return openai_tool_schemas(self, api)
+
+    def pydantic_ai_tools(self) -> list[PydanticAITool]:
+        """The Code Mode tools as Pydantic AI ``Tool`` objects (async).
+
+        Needs ``pip install "pctx-client[pydantic-ai]"`` and a completed :meth:`connect`.
+        """
+        from pctx_client.adapters.pydantic_ai import pydantic_ai_tools
+
+        return pydantic_ai_tools(self)
+
+    async def call_tool(self, name: str, arguments: Mapping[str, Any] | str | None = None) -> str:
+        """Run one Code Mode tool call by name and return the text the model should read.
+
+        ``arguments`` is the call's argument object, or its JSON text as a model sends it.
+
+        Raises:
+            ValueError: Unknown tool name or arguments that do not fit its schema.
+        """
+        from pctx_client.adapters._core import call_tool
+
+        return await call_tool(self, name, arguments)
+
     # ----------------------------------------------------------------- internals
 
     async def _open(self) -> None:
@@ -349,6 +424,11 @@ class Pctx:
                 self._registered[str(res.get("namespace", namespace))] = [
                     str(f) for f in res.get("functions") or []
                 ]
+        self._loop = asyncio.get_running_loop()
+        try:
+            self._code_mode = await self.code_mode_tools()
+        except RemoteError as exc:  # an older server: only the adapters need these
+            self._code_mode = f"pctx did not publish its Code Mode tools: {exc}"
 
     async def _abort(self) -> None:
         ws, reader = self._ws, self._reader
