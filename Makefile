@@ -32,7 +32,7 @@ export PCTX_NPM_DIR := $(NPM_DIR)
 export PCTX_TSC     := $(NPM_DIR)/node_modules/.bin/tsc
 export CONF_DIR     := $(CACHE)/conformance
 
-.PHONY: all build run test deps lint go-test py-test conformance fuzz bench clean
+.PHONY: all build run test deps lint go-test py-test conformance fuzz bench bench-quick clean
 
 all: build
 
@@ -46,7 +46,7 @@ run: build
 	$(PCTX) start
 
 ## test: install what tests need, then lint and run every Go and Python test.
-test: deps lint go-test py-test conformance fuzz
+test: deps lint go-test py-test conformance bench-quick fuzz
 
 deps: $(CACHE)/.go-deps $(NPM_DIR)/.stamp $(VENV)/.stamp $(BIN)/staticcheck $(addsuffix /.stamp,$(COMPAT_VENVS))
 
@@ -110,9 +110,14 @@ fuzz:
 	  done; \
 	done
 
-## bench: run the Go benchmarks.
+## bench: regenerate bench/REPORT.md and bench/report.json (tokens, workflows, latency, the
+## peer @utcp/code-mode, Go benchmarks; ~2 min, plus ~1 min the first time to build the peer).
 bench: deps build
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./bench/cmd/report
+
+## bench-quick: a ~10 s smoke run of the bench runner; its report goes to .cache/bench-quick.
+bench-quick: deps build
+	$(GO) run ./bench/cmd/report -quick -out $(CACHE)/bench-quick
 
 clean:
 	rm -rf $(CACHE)

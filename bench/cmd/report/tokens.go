@@ -57,6 +57,7 @@ type ToolDef struct {
 	Description  string          `json:"description,omitempty"`
 	InputSchema  json.RawMessage `json:"inputSchema,omitempty"`
 	OutputSchema json.RawMessage `json:"outputSchema,omitempty"`
+	Params       []string        `json:"params,omitempty"` // positional order (Python SDK tools)
 }
 
 // contextTool is a tool as a client puts it in the model's context: name, description
@@ -104,9 +105,9 @@ type ToolSetTokens struct {
 	ContextPerToolMax Tokens `json:"context_per_tool_max"`
 	// Listing is the namespace's block of the list_functions text; PerFunction counts one
 	// function's line (indentation and newline included).
-	Listing           Tokens `json:"listing"`
-	PerFunctionMedian Tokens `json:"per_function_median"`
-	PerFunctionMax    Tokens `json:"per_function_max"`
+	Listing           Tokens  `json:"listing"`
+	PerFunctionMedian Tokens  `json:"per_function_median"`
+	PerFunctionMax    Tokens  `json:"per_function_max"`
 	Ratio             float64 `json:"context_to_listing_ratio_cl100k"`
 }
 

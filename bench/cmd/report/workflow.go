@@ -84,16 +84,38 @@ type Workflow struct {
 	Functions  []string `json:"functions"`  // "ns.fn" the program calls
 	Namespaces []string `json:"namespaces"` // their namespaces
 	Calls      []Call   `json:"-"`
-	Final      string   `json:"final_answer"`
+	// Batches groups consecutive Calls that the seed's program runs concurrently, for the
+	// variant where the model issues parallel tool calls in one turn.
+	Batches []int  `json:"batches"`
+	Final   string `json:"final_answer"`
 }
 
 // Sequential models w as classic tool calling: every tool definition (toolsJSON) in
 // every request, one call per turn, each result appended verbatim (compact JSON, the
 // cheapest encoding a server could use), then the final answer.
 func (w Workflow) Sequential(toolsJSON string) Conversation {
+	ones := make([]int, len(w.Calls))
+	for i := range ones {
+		ones[i] = 1
+	}
+	return w.batched(toolsJSON, ones)
+}
+
+// Parallel is Sequential with the calls of each of w.Batches issued in one turn, as a
+// model with parallel tool calls would: fewer requests, the same payloads.
+func (w Workflow) Parallel(toolsJSON string) Conversation { return w.batched(toolsJSON, w.Batches) }
+
+func (w Workflow) batched(toolsJSON string, batches []int) Conversation {
 	c := Conversation{Tools: toolsJSON, Prompt: w.Prompt}
-	for _, call := range w.Calls {
-		c.Steps = append(c.Steps, Step{Call: ToolCall(call.Tool, call.Args), Result: resultText(call.Result)})
+	i := 0
+	for _, n := range batches {
+		var calls, results []string
+		for _, call := range w.Calls[i:min(i+n, len(w.Calls))] {
+			calls = append(calls, ToolCall(call.Tool, call.Args))
+			results = append(results, resultText(call.Result))
+		}
+		i += n
+		c.Steps = append(c.Steps, Step{Call: strings.Join(calls, "\n"), Result: strings.Join(results, "\n")})
 	}
 	c.Steps = append(c.Steps, Step{Call: w.Final})
 	return c
@@ -183,8 +205,8 @@ func NewPayloads(metricRows int) Payloads {
 		// A Stripe customer object with the fields the API returns by default.
 		Customer: map[string]any{
 			"id": "cust_12345", "object": "customer",
-			"address":  map[string]any{"city": "London", "country": "GB", "line1": "12 St James's Square", "line2": nil, "postal_code": "SW1Y 4JH", "state": nil},
-			"balance":  0, "created": 1680893993, "currency": "gbp", "default_source": nil, "delinquent": true,
+			"address": map[string]any{"city": "London", "country": "GB", "line1": "12 St James's Square", "line2": nil, "postal_code": "SW1Y 4JH", "state": nil},
+			"balance": 0, "created": 1680893993, "currency": "gbp", "default_source": nil, "delinquent": true,
 			"description": "Enterprise plan since 2023", "discount": nil, "email": "ada@example.com",
 			"invoice_prefix": "7D3A1B2C", "invoice_settings": map[string]any{"custom_fields": nil, "default_payment_method": "pm_1OxRkq2eZvKYlo2C", "footer": nil, "rendering_options": nil},
 			"livemode": false, "metadata": map[string]any{"account_manager": "j.smith", "segment": "enterprise"},
@@ -225,6 +247,7 @@ func SeedWorkflows(p Payloads) []Workflow {
 			Program:    seedProgramSentiment,
 			Functions:  []string{"data.analyze_sentiment", "data.fetch_database_metrics", "search.vector_search", "github.create_issue"},
 			Namespaces: []string{"data", "search", "github"},
+			Batches:    []int{3, 1},
 			Calls: []Call{
 				{"analyze_sentiment", map[string]any{"text": "Customer feedback from latest release"}, p.Sentiment},
 				{"fetch_database_metrics", map[string]any{}, p.Metrics},
@@ -243,6 +266,7 @@ func SeedWorkflows(p Payloads) []Workflow {
 			Program:    seedProgramRisk,
 			Functions:  []string{"ml.predict_churn", "stripe.get_customer", "data.update_risk_score", "zendesk.create_ticket"},
 			Namespaces: []string{"ml", "stripe", "data", "zendesk"},
+			Batches:    []int{2, 1, 1},
 			Calls: []Call{
 				{"predict_churn", map[string]any{"customer_id": "cust_12345"}, p.Churn},
 				{"get_customer", map[string]any{"customer_id": "cust_12345"}, p.Customer},
