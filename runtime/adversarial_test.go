@@ -11,10 +11,12 @@ import (
 	"time"
 )
 
-// corpusLimits keep the corpus quick: a 2 s timeout instead of 30 s and 64 MiB of
-// memory instead of 256 MiB (the race detector multiplies memory use). Every other limit
-// is the default.
-var corpusLimits = Limits{Timeout: 2 * time.Second, MaxMemory: 64 << 20}
+// corpusLimits keep the corpus quick: a 2 s timeout instead of 30 s and 16 MiB of
+// memory instead of 256 MiB (the race detector multiplies memory use and time). A file
+// may raise the timeout with a "// timeout: DURATION" line, so that attacks meant to hit
+// another limit do not hit the timeout first on a slow machine. Every other limit is
+// the default.
+var corpusLimits = Limits{Timeout: 2 * time.Second, MaxMemory: 16 << 20}
 
 // corpusFuncs are the functions attacks may call.
 var corpusFuncs = Functions{
@@ -51,8 +53,8 @@ func TestAdversarial(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := expectation(t, string(src))
-			res := Execute(context.Background(), string(src), corpusFuncs, corpusLimits)
+			want, lim := expectation(t, string(src))
+			res := Execute(context.Background(), string(src), corpusFuncs, lim)
 			switch {
 			case want == "ok" && res.Error != nil:
 				t.Errorf("error %+v, want none", res.Error)
@@ -80,12 +82,18 @@ func TestAdversarial(t *testing.T) {
 	}
 }
 
-func expectation(t *testing.T, src string) string {
-	line, _, _ := strings.Cut(src, "\n")
-	want, ok := strings.CutPrefix(line, "// expect: ")
+func expectation(t *testing.T, src string) (string, Limits) {
+	lines := strings.Split(src, "\n")
+	want, ok := strings.CutPrefix(lines[0], "// expect: ")
 	if !ok {
-		t.Fatalf("first line %q is not \"// expect: KIND\"", line)
+		t.Fatalf("first line %q is not \"// expect: KIND\"", lines[0])
 	}
-	return strings.TrimSpace(want)
+	lim := corpusLimits
+	if d, ok := strings.CutPrefix(lines[1], "// timeout: "); ok {
+		var err error
+		if lim.Timeout, err = time.ParseDuration(strings.TrimSpace(d)); err != nil {
+			t.Fatalf("bad timeout line %q: %v", lines[1], err)
+		}
+	}
+	return strings.TrimSpace(want), lim
 }
-

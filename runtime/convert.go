@@ -38,7 +38,9 @@ const (
 type converter struct {
 	vm      *goja.Runtime
 	mode    convMode
-	root    string         // names the value in error messages: "result", "argument 1 of ns.fn"
+	root    string         // names the value in messages and paths: "result", "value"
+	fn      string         // for a Func argument: the function's name (root is then unused)
+	arg     int            // for a Func argument: its 0-based position
 	path    []any          // string keys and int indexes from the root to the current value
 	parents []*goja.Object // ancestors of the current value, for cycle detection
 	size    int            // approximate JSON size so far
@@ -83,10 +85,30 @@ func writeJSON(b *bytes.Buffer, v any) {
 	b.Truncate(b.Len() - 1) // Encode appends a newline
 }
 
+// what names the converted value in messages; built only when a message is.
+func (c *converter) what() string {
+	if c.fn != "" {
+		return fmt.Sprintf("argument %d of %s", c.arg+1, c.fn)
+	}
+	return c.root
+}
+
 func (c *converter) pathString() string {
 	var b strings.Builder
-	b.WriteString(c.root)
-	for _, p := range c.path {
+	if c.fn != "" {
+		fmt.Fprintf(&b, "args[%d]", c.arg)
+	} else {
+		b.WriteString(c.root)
+	}
+	path := c.path
+	if len(path) > 16 { // keep messages short: the first and last 8 steps
+		path = append(append(append([]any(nil), path[:8]...), "…"), path[len(path)-8:]...)
+	}
+	for _, p := range path {
+		if p == "…" {
+			b.WriteString("…")
+			continue
+		}
 		switch p := p.(type) {
 		case int:
 			fmt.Fprintf(&b, "[%d]", p)
@@ -117,7 +139,7 @@ func isIdent(s string) bool {
 func (c *converter) grow(n int) error {
 	c.size += n
 	if c.maxSize > 0 && c.size > c.maxSize {
-		return &convError{fmt.Sprintf("%s is larger than the %d-byte limit", c.root, c.maxSize)}
+		return &convError{fmt.Sprintf("%s is larger than the %d-byte limit", c.what(), c.maxSize)}
 	}
 	return nil
 }
@@ -146,11 +168,11 @@ func (c *converter) conv(v goja.Value) (out any, ok bool, err error) {
 			if c.mode == modeConsole {
 				return "[Circular]", true, nil
 			}
-			return nil, false, &convError{fmt.Sprintf("%s contains a cycle at %s", c.root, c.pathString())}
+			return nil, false, &convError{fmt.Sprintf("%s contains a cycle at %s", c.what(), c.pathString())}
 		}
 	}
 	if len(c.parents) >= maxNesting {
-		return nil, false, &convError{fmt.Sprintf("%s nests deeper than %d levels at %s", c.root, maxNesting, c.pathString())}
+		return nil, false, &convError{fmt.Sprintf("%s nests deeper than %d levels at %s", c.what(), maxNesting, c.pathString())}
 	}
 	c.parents = append(c.parents, obj)
 	defer func() { c.parents = c.parents[:len(c.parents)-1] }()

@@ -43,6 +43,7 @@ type execution struct {
 	consoleBytes int
 	unhandled    []*goja.Promise // rejected promises without a handler, in order
 	errorCtor    *goja.Object    // the original Error constructor, safe from agent tampering
+	nativeDepth  int             // nesting of guarded builtins (see installGuards)
 }
 
 func execute(ctx context.Context, code string, fns Functions, lim Limits) (res *Result) {
@@ -110,7 +111,7 @@ func parentError(ctx context.Context) *Error {
 }
 
 // finish releases everything the execution holds. Every Func context is cancelled so
-// in-flight calls are abandoned; their late results are dropped by enqueue.
+// in-flight calls are abandoned; a late result is queued to a loop that no longer runs.
 func (e *execution) finish() {
 	e.deadline.Stop()
 	e.stopParent()
@@ -380,7 +381,7 @@ func (e *execution) installDisposeSymbols() error {
 	sym := e.vm.Get("Symbol").(*goja.Object)
 	forFn, ok := goja.AssertFunction(sym.Get("for"))
 	if !ok {
-		return errors.New("Symbol.for is not a function")
+		return errors.New("no function at Symbol.for")
 	}
 	for _, name := range []string{"dispose", "asyncDispose"} {
 		if v := sym.Get(name); v != nil && !goja.IsUndefined(v) {
@@ -412,7 +413,7 @@ func (e *execution) binding(name string, fn Func) goja.Value {
 		}
 		args := make([]any, len(call.Arguments))
 		for i, a := range call.Arguments {
-			c := &converter{vm: vm, mode: modeData, root: fmt.Sprintf("argument %d of %s", i+1, name)}
+			c := &converter{vm: vm, mode: modeData, fn: name, arg: i}
 			v, _, err := c.conv(a)
 			if err != nil {
 				var ce *convError

@@ -122,7 +122,7 @@ func (e *execution) installGuards() error {
 				depth = d.ToInteger()
 			}
 			limit := e.lim.MaxMemory / bytesPerValue
-			return mul(flatCount(c.This, depth, limit+1, 0), bytesPerValue, 1)
+			return mul(flatCount(c.This, depth, limit+1, 0, 0), bytesPerValue, 1)
 		}},
 	)
 	for _, g := range guards {
@@ -134,6 +134,14 @@ func (e *execution) installGuards() error {
 		fn := vm.ToValue(func(call goja.FunctionCall) goja.Value {
 			if fatal := e.fatalErr(); fatal != nil {
 				panic(vm.NewGoError(fatal)) // ended: abort whatever builtin loop called us
+			}
+			// Builtins calling builtins (join -> toString -> join on nested arrays) recurse
+			// in Go without passing goja's call-stack limit; count them here.
+			e.nativeDepth++
+			defer func() { e.nativeDepth-- }()
+			if e.nativeDepth > e.lim.MaxStackDepth {
+				e.kill(e.stackError(what))
+				panic(vm.NewGoError(e.fatalErr()))
 			}
 			if n := size(call); n > e.lim.MaxMemory {
 				e.kill(e.allocError(what, n))
@@ -152,6 +160,9 @@ func (e *execution) installGuards() error {
 	if err := e.guardStringify(); err != nil {
 		return err
 	}
+	if err := e.guardParse(); err != nil {
+		return err
+	}
 	if err := e.guardBuffers(); err != nil {
 		return err
 	}
@@ -160,17 +171,21 @@ func (e *execution) installGuards() error {
 
 // flatCount counts the elements flat(depth) would produce, giving up once the count
 // passes limit. Nested arrays are walked once per reference, as flat itself does, so a
-// small value made of shared subarrays is measured by what it expands to.
-func flatCount(v goja.Value, depth, limit, count int64) int64 {
+// small value made of shared subarrays is measured by what it expands to. Nesting
+// deeper than maxNesting counts as over the limit: goja's flat recurses in Go too.
+func flatCount(v goja.Value, depth, limit, count int64, level int) int64 {
 	obj, ok := v.(*goja.Object)
 	if !ok {
 		return count
+	}
+	if level > maxNesting {
+		return limit + 1
 	}
 	n := obj.Get("length").ToInteger()
 	for i := int64(0); i < n && count <= limit; i++ {
 		el, isObj := obj.Get(strconv.FormatInt(i, 10)).(*goja.Object)
 		if isObj && depth > 0 && el.ClassName() == "Array" {
-			count = flatCount(el, depth-1, limit, count)
+			count = flatCount(el, depth-1, limit, count, level+1)
 			continue
 		}
 		count++
@@ -238,6 +253,56 @@ func (e *execution) guardStringify() error {
 		return v
 	})
 	return json.DefineDataProperty("stringify", fn, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+}
+
+// guardParse refuses JSON text nested deeper than the stack limit before goja's
+// recursive parser sees it: deep enough input overflows the Go stack, which kills the
+// process rather than the execution.
+func (e *execution) guardParse() error {
+	vm := e.vm
+	json := vm.Get("JSON").(*goja.Object)
+	orig, ok := goja.AssertFunction(json.Get("parse"))
+	if !ok {
+		return fmt.Errorf("JSON.parse is not a function")
+	}
+	fn := vm.ToValue(func(call goja.FunctionCall) goja.Value {
+		if jsonDepth(call.Argument(0).String()) > e.lim.MaxStackDepth {
+			e.kill(e.stackError("JSON.parse"))
+			panic(vm.NewGoError(e.fatalErr()))
+		}
+		v, err := orig(call.This, call.Arguments...)
+		if err != nil {
+			panic(err)
+		}
+		return v
+	})
+	return json.DefineDataProperty("parse", fn, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+}
+
+// jsonDepth is the deepest nesting of arrays and objects in JSON text (strings skipped).
+func jsonDepth(s string) int {
+	depth, deepest := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			for i++; i < len(s) && s[i] != '"'; i++ {
+				if s[i] == '\\' {
+					i++
+				}
+			}
+		case '[', '{':
+			if depth++; depth > deepest {
+				deepest = depth
+			}
+		case ']', '}':
+			depth--
+		}
+	}
+	return deepest
+}
+
+func (e *execution) stackError(what string) *Error {
+	return &Error{Kind: KindStack, Message: fmt.Sprintf("RangeError: Maximum call stack size exceeded in %s (limit %d frames)", what, e.lim.MaxStackDepth)}
 }
 
 // guardBuffers puts ArrayBuffer and the typed-array constructors behind proxies that
@@ -320,7 +385,10 @@ func (e *execution) guardRegExp(proto *goja.Object) error {
 }
 
 func (e *execution) allocError(what string, n int64) *Error {
-	return &Error{Kind: KindMemory, Message: fmt.Sprintf("memory limit: %s would allocate about %d MiB at once; the limit is %d MiB", what, n>>20, e.lim.MaxMemory>>20)}
+	if n >= 1<<40 {
+		return &Error{Kind: KindMemory, Message: fmt.Sprintf("memory limit: %s on a length far beyond anything that fits in %d MiB", what, e.lim.MaxMemory>>20)}
+	}
+	return &Error{Kind: KindMemory, Message: fmt.Sprintf("memory limit: %s would need over %d MiB at once; the limit is %d MiB", what, n>>20, e.lim.MaxMemory>>20)}
 }
 
 // mul multiplies non-negative sizes, saturating instead of overflowing.

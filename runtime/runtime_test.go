@@ -91,6 +91,8 @@ func TestValues(t *testing.T) {
 		{"run recursive", "function run(n = 3): number { return n ? run(n - 1) + 1 : 0 }", "3"},
 		{"run with top-level return", "function run() { return 'no' }\nreturn 'yes'", `"yes"`},
 		{"run as method only", "const o = {run() { return 1 }}; return o.run()", "1"},
+		{"run that is not a function", "const run = 5\nconst x = run + 1", "null"},
+		{"run function expression", "const run = async function () { return 'expr' }", `"expr"`},
 		{"run nested is not top-level", "function outer() { function run() { return 1 } }", "null"},
 
 		// TypeScript syntax.
@@ -119,7 +121,6 @@ func TestValues(t *testing.T) {
 		{"promise combinators", "const r = await Promise.allSettled([Promise.reject(new Error('x')), 1]); return [r.map(x => x.status), await Promise.any([Promise.reject(1), 2])]", `[["rejected","fulfilled"],2]`},
 		{"json round trip", `return JSON.parse(JSON.stringify({a: [1, "x"]}))`, `{"a":[1,"x"]}`},
 		{"regexp features", `return ['2024-01'.match(/(?<y>\d+)-(?<m>\d+)/)!.groups!.m, /(?<=a)b/.test('ab'), /a.b/s.test('a\nb')]`, `["01",true,true]`},
-		{"timers", "const order: number[] = []\nsetTimeout(() => order.push(2), 2)\nsetTimeout(() => order.push(1), 1)\nawait new Promise(r => setTimeout(r, 5))\nreturn order", "[1,2]"},
 		{"timer arguments", "return await new Promise(r => setTimeout(r, 1, 'arg'))", `"arg"`},
 		{"clearTimeout", "let fired = false\nconst id = setTimeout(() => { fired = true }, 1)\nclearTimeout(id)\nawait new Promise(r => setTimeout(r, 5))\nreturn fired", "false"},
 		{"setInterval", "let n = 0\nawait new Promise<void>(r => { const id = setInterval(() => { if (++n === 3) { clearInterval(id); r() } }, 1) })\nreturn n", "3"},
@@ -129,6 +130,8 @@ func TestValues(t *testing.T) {
 		{"eval of own code is sandboxed", "return eval('typeof process') + ' ' + new Function('return typeof require')()", `"undefined undefined"`},
 		{"constructor escape finds nothing", "const g = (function(this: any) { return this }).constructor('return this')(); return [typeof g.process, typeof g.require]", `["undefined","undefined"]`},
 		{"string with html", `return "<a>&"`, `"<a>&"`},
+		{"JSON.stringify keeps its semantics", `return [JSON.stringify({a: [1, {b: 2}], u: undefined, d: new Date(0)}), JSON.stringify({a: 1, b: 2}, ['b']), JSON.stringify({a: 1}, (k, v) => typeof v === 'number' ? v * 2 : v), JSON.stringify([1], null, 2), JSON.stringify(undefined) ?? 'undef', JSON.stringify({toJSON() { return 'x' }})]`, `["{\"a\":[1,{\"b\":2}],\"d\":\"1970-01-01T00:00:00.000Z\"}","{\"b\":2}","{\"a\":2}","[\n  1\n]","undef","\"x\""]`},
+		{"guarded array methods keep their semantics", "const a = [3, 1, 2]; return [a.indexOf(1), a.includes(2), a.map(x => x * 2), a.slice(1), [...a].sort(), a.concat([4], 5), [[1, [2]], 3].flat(Infinity), a.join('-'), 'ab'.padStart(4, '.'), [0, 0].fill(7), Array.from('ab'), Math.max.apply(null, a)]", `[1,true,[6,2,4],[1,2],[1,2,3],[3,1,2,4,5],[1,2,3],"3-1-2","..ab",[7,7],["a","b"],3]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -168,7 +171,9 @@ func TestErrors(t *testing.T) {
 		{"syntax error on line 7", "\n\n\n\n\n\nlet x: number = )", KindSyntax, "SyntaxError", 7, 17, ""},
 		{"unterminated", "const s = {\n  a: 1,", KindSyntax, "Unexpected end of input", 2, 0, ""},
 		{"unterminated string", "const s = 'abc", KindSyntax, "Unterminated string", 1, 0, ""},
-		{"import is refused", "import fs from 'fs'", KindSyntax, "", 1, 0, ""},
+		{"import is refused", "import fs from 'fs'", KindSyntax, "import and export are not available", 1, 0, ""},
+		{"export is refused", "export async function run() {}", KindSyntax, "import and export are not available", 1, 1, ""},
+		{"dynamic import is refused", "const x = 1\nawait import('fs')", KindSyntax, "SyntaxError", 2, 0, ""},
 		{"never settles", "await new Promise(() => {})", KindUnsettled, "nothing can settle", 0, 0, ""},
 		{"cycle in result", "const o: any = {a: {b: [1]}}\no.a.b.push(o)\nreturn o", KindResult, "result contains a cycle at result.a.b[1]", 0, 0, ""},
 		{"cycle through a map", "const m = new Map<string, any>()\nm.set('self', m)\nreturn m", KindResult, "cycle at result.self", 0, 0, ""},
@@ -286,7 +291,7 @@ func TestFunctions(t *testing.T) {
 		{"uncaught rejection ends the execution", "const x = 1\n\nawait ns.fn()", nil, errors.New("boom"), `[[]]`, "", "Error: ns.fn: boom", 3},
 		{"unawaited rejection ends the execution", "ns.fn()\nawait new Promise(r => setTimeout(r, 20))", nil, errors.New("lost"), `[[]]`, "", "Uncaught (in promise) Error: ns.fn: lost", 1},
 		{"message already naming the function is kept", "await ns.fn()", nil, errors.New("ns.fn: timed out"), `[[]]`, "", "Error: ns.fn: timed out", 1},
-		{"cyclic argument is a TypeError", "const o: any = {}; o.o = o\ntry { ns.fn(o) } catch (e: any) { return e.name + ': ' + e.message }", nil, nil, `null`, `"TypeError: argument 1 of ns.fn contains a cycle at argument 1 of ns.fn.o"`, "", 0},
+		{"cyclic argument is a TypeError", "const o: any = {}; o.o = o\ntry { ns.fn(o) } catch (e: any) { return e.name + ': ' + e.message }", nil, nil, `null`, `"TypeError: argument 1 of ns.fn contains a cycle at args[0].o"`, "", 0},
 		{"unusable result rejects", "try { await ns.fn() } catch (e: any) { return e.message }", func() {}, nil, `[[]]`, `"ns.fn: unusable result: func() is not plain data: json: unsupported type: func()"`, "", 0},
 		{"every call returns a promise", "const p = ns.fn(); return [p instanceof Promise, await p]", 5, nil, `[[]]`, "[true,5]", "", 0},
 		{"run convention with calls", "async function run() {\n  const [a, b] = await Promise.all([ns.fn(1), ns.fn(2)])\n  return a + b\n}", 10, nil, "", "20", "", 0},

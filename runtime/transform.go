@@ -32,12 +32,9 @@ const (
 // refers to it: the code's own return, if any, still wins because it comes first.
 const autorunCall = "\nreturn await run();\n"
 
-// Transform cache bounds: entries are keyed by the SHA-256 of the code; programs bigger
-// than maxCachedCode are compiled every time rather than evicting everything else.
-const (
-	cacheEntries  = 512
-	maxCachedCode = 256 << 10
-)
+// cacheEntries bounds the transform cache, keyed by the SHA-256 of the code. With code
+// capped at maxCodeBytes, the cache holds at most a few tens of MiB of programs.
+const cacheEntries = 512
 
 // goja (2026-09) parses ES2022 except async generators and for-await; esbuild lowers
 // those. `using` declarations are lowered because ES2022 predates them.
@@ -74,9 +71,6 @@ var cache = &programCache{ll: list.New(), items: make(map[[32]byte]*list.Element
 // compileCached returns the program for code, compiling it on a cache miss. Safe for
 // concurrent use: goja programs are immutable and may run in many runtimes at once.
 func compileCached(code string) *program {
-	if len(code) > maxCachedCode {
-		return compileCode(code)
-	}
 	key := sha256.Sum256([]byte(code))
 	cache.mu.Lock()
 	if el, ok := cache.items[key]; ok {
@@ -110,6 +104,9 @@ func compileCached(code string) *program {
 // compiles the result for goja, attaching esbuild's source map so that goja reports
 // positions in the agent's code.
 func compileCode(code string) *program {
+	if err := checkNesting(code); err != nil {
+		return &program{err: err}
+	}
 	res := api.Transform(wrapPrefix+code+wrapSuffix, transformOptions)
 	if len(res.Errors) > 0 {
 		return &program{err: esbuildError(code, res.Errors[0])}
@@ -122,6 +119,9 @@ func compileCode(code string) *program {
 	prg, perr := parseJS(code, js, sm)
 	if perr != nil {
 		return &program{err: perr}
+	}
+	if astDepth(prg, maxASTDepth) > maxASTDepth {
+		return &program{err: &Error{Kind: KindSyntax, Message: fmt.Sprintf("SyntaxError: expressions nest deeper than %d levels", maxASTDepth)}}
 	}
 	if wantsAutorun(prg) {
 		end := strings.LastIndex(js, "})")
@@ -145,9 +145,9 @@ func compileCode(code string) *program {
 func parseJS(code, js string, sm *sourcemap.Consumer) (*ast.Program, *Error) {
 	prg, err := parser.ParseFile(nil, sourceName, js, 0, parser.WithDisableSourceMaps)
 	if err != nil {
-		e := &Error{Kind: KindSyntax, Message: err.Error()}
+		e := &Error{Kind: KindSyntax, Message: "SyntaxError: " + err.Error()}
 		if list, ok := err.(parser.ErrorList); ok && len(list) > 0 {
-			e.Message = list[0].Message
+			e.Message = "SyntaxError: " + list[0].Message
 			if _, _, line, col, ok := sm.Source(list[0].Position.Line, list[0].Position.Column-1); ok {
 				e.Line, e.Column = agentPosition(code, line, col+1)
 			}
@@ -166,6 +166,13 @@ func esbuildError(code string, m api.Message) *Error {
 		if loc.Line > strings.Count(code, "\n")+1 {
 			// The parser reached the wrapper's closing brace: the code ended too soon.
 			e.Message = "SyntaxError: Unexpected end of input"
+		}
+		line := loc.LineText
+		if loc.Line == 1 {
+			line = strings.TrimPrefix(line, wrapPrefix)
+		}
+		if line = strings.TrimSpace(line); strings.HasPrefix(line, "import") || strings.HasPrefix(line, "export") {
+			e.Message += " (the code runs as the body of an async function: import and export are not available; call functions as namespace.name(...))"
 		}
 		col := loc.Column
 		if col > len(loc.LineText) {
@@ -209,16 +216,12 @@ func wantsAutorun(prg *ast.Program) bool {
 				decl = st
 			}
 		case *ast.LexicalDeclaration:
-			for _, b := range st.List {
-				if id, ok := b.Target.(*ast.Identifier); ok && id.Name == "run" {
-					decl = b
-				}
+			if b := runBinding(st.List); b != nil {
+				decl = b
 			}
 		case *ast.VariableStatement:
-			for _, b := range st.List {
-				if id, ok := b.Target.(*ast.Identifier); ok && id.Name == "run" {
-					decl = b
-				}
+			if b := runBinding(st.List); b != nil {
+				decl = b
 			}
 		}
 	}
@@ -230,6 +233,21 @@ func wantsAutorun(prg *ast.Program) bool {
 		w.walk(reflect.ValueOf(st))
 	}
 	return w.refs == 0
+}
+
+// runBinding finds `run = <function>` among a declaration's bindings.
+func runBinding(list []*ast.Binding) *ast.Binding {
+	for _, b := range list {
+		id, ok := b.Target.(*ast.Identifier)
+		if !ok || id.Name != "run" {
+			continue
+		}
+		switch b.Initializer.(type) {
+		case *ast.FunctionLiteral, *ast.ArrowFunctionLiteral:
+			return b
+		}
+	}
+	return nil
 }
 
 // wrapperBody finds the body of the async function wrapping the agent's code.

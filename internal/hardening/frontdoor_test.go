@@ -30,9 +30,7 @@ func TestFrontDoorWiring(t *testing.T) {
 		{"mcp without key", "POST", "/mcp", init, nil, http.StatusUnauthorized, ""},
 		{"mcp wrong key", "POST", "/mcp", init, map[string]string{"Authorization": "Bearer " + key + "x"}, http.StatusUnauthorized, ""},
 		{"ws without key", "GET", "/ws", "", map[string]string{"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}, http.StatusUnauthorized, ""},
-		// mcp-go turns the failed read into a JSON-RPC parse error (HTTP 400) that names
-		// the cause; 413 would be the more precise status.
-		{"mcp body over 4 MiB", "POST", "/mcp", big, map[string]string{"X-API-Key": key}, http.StatusBadRequest, "request body too large"},
+		{"mcp body over 4 MiB", "POST", "/mcp", big, map[string]string{"X-API-Key": key}, http.StatusRequestEntityTooLarge, "exceeds the 4194304-byte limit"},
 		{"mcp cross-origin", "POST", "/mcp", init, map[string]string{"X-API-Key": key, "Origin": "http://evil.example"}, http.StatusForbidden, ""},
 		{"mcp rebound host", "POST", "/mcp", init, map[string]string{"X-API-Key": key, "Host": "evil.example"}, http.StatusForbidden, ""},
 		{"ws rebound host", "GET", "/ws", "", map[string]string{"X-API-Key": key, "Host": "evil.example"}, http.StatusForbidden, ""},

@@ -1,2 +1,4 @@
 // expect: result
-return Array.from({ length: 1e5 }, () => "x".repeat(100));
+// timeout: 30s
+// About 2 MB of result against a 1 MiB limit.
+return Array.from({ length: 2e4 }, () => "x".repeat(100));
