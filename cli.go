@@ -152,11 +152,29 @@ func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	return serveErr
 }
 
+// stackFlags are the flags of the one-shot commands that connect the configured upstreams.
+type stackFlags struct{ config, logLevel *string }
+
+func addStackFlags(fs *flag.FlagSet) stackFlags {
+	return stackFlags{
+		config:   fs.String("config", "", "config file (default: $PCTX_CONFIG, then ./pctx.toml, else built-in defaults)"),
+		logLevel: fs.String("log-level", "warn", "log level on stderr: debug, info, warn, error"),
+	}
+}
+
+// open loads the config and connects its upstreams, logging to stderr.
+func (f stackFlags) open(ctx context.Context, stderr io.Writer) (*stack, error) {
+	logger, err := newLogger(stderr, *f.logLevel)
+	if err != nil {
+		return nil, err
+	}
+	return openStack(ctx, *f.config, logger)
+}
+
 func cmdExec(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("exec", "pctx exec [--config F] [-e CODE | FILE | -]", stderr)
-	configFlag := fs.String("config", "", "config file (default: $PCTX_CONFIG, then ./pctx.toml, else built-in defaults)")
+	sf := addStackFlags(fs)
 	inline := fs.String("e", "", "the program to run")
-	logLevel := fs.String("log-level", "warn", "log level on stderr: debug, info, warn, error")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -164,11 +182,7 @@ func cmdExec(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
-	logger, err := newLogger(stderr, *logLevel)
-	if err != nil {
-		return err
-	}
-	st, err := openStack(ctx, *configFlag, logger)
+	st, err := sf.open(ctx, stderr)
 	if err != nil {
 		return err
 	}
@@ -237,19 +251,14 @@ func writeConsole(w io.Writer, lines []runtime.ConsoleLine) {
 
 func cmdList(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("list", "pctx list [--config F] [--namespace NS] [--query Q] [--details ns.fn,...]", stderr)
-	configFlag := fs.String("config", "", "config file (default: $PCTX_CONFIG, then ./pctx.toml, else built-in defaults)")
+	sf := addStackFlags(fs)
 	details := fs.String("details", "", "comma-separated functions to describe in full, as namespace.function")
 	namespace := fs.String("namespace", "", "only this namespace")
 	query := fs.String("query", "", "only functions matching these words")
-	logLevel := fs.String("log-level", "warn", "log level on stderr: debug, info, warn, error")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	logger, err := newLogger(stderr, *logLevel)
-	if err != nil {
-		return err
-	}
-	st, err := openStack(ctx, *configFlag, logger)
+	st, err := sf.open(ctx, stderr)
 	if err != nil {
 		return err
 	}

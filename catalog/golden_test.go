@@ -139,7 +139,7 @@ func TestGoldenTypeScript(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no golden .ts files: %v", err)
 	}
-	args := append([]string{"--noEmit", "--strict", "--target", "es2022", "--lib", "es2022", "--types", ""}, files...)
+	args := append([]string{"--noEmit", "--strict", "--target", "es2022", "--lib", "es2022"}, files...)
 	out, err := exec.Command(tsc, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("tsc %s: %v\n%s", strings.Join(args, " "), err, out)
