@@ -56,8 +56,12 @@ func New(cat *catalog.Catalog, limits runtime.Limits, opts ...Option) *Service {
 // Catalog returns the catalog the service reads.
 func (s *Service) Catalog() *catalog.Catalog { return s.cat }
 
-// snapshot returns the catalog as it is now, plus session-scoped namespaces visible only
-// to the caller.
+// Snapshot returns the catalog as it is now, plus session-scoped namespaces visible only
+// to the caller: the one consistent view to derive several answers from.
+func (s *Service) Snapshot(session ...catalog.Namespace) (*catalog.Snapshot, error) {
+	return s.snapshot(session)
+}
+
 func (s *Service) snapshot(session []catalog.Namespace) (*catalog.Snapshot, error) {
 	snap := s.cat.Snapshot()
 	if len(session) == 0 {
