@@ -84,6 +84,10 @@ func anyHas(sets []map[string]bool, s string) bool {
 // sanitizeNamespace is sanitizeIdent that also keeps clear of the sandbox's globals.
 func sanitizeNamespace(name string) string { return sanitizeIdent(name, sandboxGlobals) }
 
+// NamespaceName returns the name agents call a namespace by when a backend declares it as
+// name: two declared names with the same NamespaceName claim the same namespace.
+func NamespaceName(name string) string { return sanitizeNamespace(name) }
+
 // assignNames maps each raw name to a unique identifier, deterministically. Names that
 // are valid identifiers as written keep them first; then the others, in byte order of
 // their raw names, take their sanitised form or, if that is taken, the smallest free
