@@ -69,17 +69,18 @@ func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*configFlag)
+	cfg, err := config.Resolve(*configFlag)
 	if err != nil {
 		return err
 	}
-	addr := cfg.Server.HTTP
 	if *httpAddr != "" {
-		addr = *httpAddr
+		cfg.Server.HTTP = *httpAddr
+		// The file was validated as written; --http may have moved the listener.
+		if err := cfg.Server.Validate(); err != nil {
+			return fmt.Errorf("refusing to start: %w", err)
+		}
 	}
-	if !server.IsLoopback(addr) && cfg.Server.APIKey == "" {
-		return fmt.Errorf("refusing to listen on %s without an API key: anyone who can reach that address could run code against your tools. Set [server] api_key (e.g. api_key = \"${env:PCTX_API_KEY}\") or listen on 127.0.0.1", addr)
-	}
+	addr := cfg.Server.HTTP
 	// Bind before connecting upstreams so a busy port fails fast.
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -102,6 +103,8 @@ func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		// The published pctx-client's POST /register/servers (docs/protocol.md §10).
 		AllowClientServers: cfg.Server.AllowClientServers,
 		APIKey:             cfg.Server.APIKey,
+		// A worker's executions share one session's allowance, as an MCP session's do.
+		MaxExecutionsPerConnection: cfg.Server.MaxExecutionsPerSession,
 	})
 	defer bridge.Close()
 	srv := server.New(st.codemode, &server.Options{
@@ -110,6 +113,7 @@ func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		Logger:                  logger,
 		APIKey:                  cfg.Server.APIKey,
 		Websocket:               bridge,
+		WorkersOnly:             *stdio,
 		Compat:                  bridge.CompatHandler(),
 		MaxExecutionsPerSession: cfg.Server.MaxExecutionsPerSession,
 	})
@@ -282,10 +286,10 @@ func editablePath(flagPath string) string {
 	if flagPath != "" {
 		return flagPath
 	}
-	if env := os.Getenv("PCTX_CONFIG"); env != "" {
+	if env := os.Getenv(config.EnvVar); env != "" {
 		return env
 	}
-	return "pctx.toml"
+	return config.FileName
 }
 
 func cmdInit(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -327,21 +331,23 @@ func cmdAdd(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Wri
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	// Flag parsing stops at NAME, so a command form arrives as NAME -- COMMAND ARGS...
 	rest := fs.Args()
 	if len(rest) < 2 {
 		return fmt.Errorf("%w: want NAME and a URL, or NAME -- COMMAND [ARGS...]", errUsage)
 	}
 	u := config.Upstream{Name: rest[0]}
-	// flag stops at "--", so a command follows it; otherwise the second argument is a URL.
-	if dash := indexOf(args, "--"); dash >= 0 {
-		if dash+1 >= len(args) {
+	switch {
+	case rest[1] == "--":
+		if len(rest) < 3 {
 			return fmt.Errorf("%w: no command after --", errUsage)
 		}
-		u.Command, u.Args = args[dash+1], args[dash+2:]
-	} else {
-		if len(rest) != 2 {
-			return fmt.Errorf("%w: a URL server takes exactly NAME URL; put a command after --", errUsage)
-		}
+		u.Command, u.Args = rest[2], rest[3:]
+	case strings.HasPrefix(rest[1], "-"):
+		return fmt.Errorf("%w: flags go before NAME (got %q after it)", errUsage, rest[1])
+	case len(rest) != 2:
+		return fmt.Errorf("%w: a URL server takes exactly NAME URL; put a command after --", errUsage)
+	default:
 		u.URL, u.Transport = rest[1], *transport
 	}
 	if len(headers) > 0 {
@@ -356,15 +362,6 @@ func cmdAdd(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Wri
 	}
 	fmt.Fprintf(stdout, "added server %q to %s\n", u.Name, path)
 	return nil
-}
-
-func indexOf(args []string, s string) int {
-	for i, a := range args {
-		if a == s {
-			return i
-		}
-	}
-	return -1
 }
 
 func cmdRemove(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {

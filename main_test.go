@@ -49,7 +49,7 @@ func TestCLI(t *testing.T) {
 		{"exec missing file", "", []string{"exec", filepath.Join(dir, "nope.ts")}, 1, "", "nope.ts"},
 		{"start bad flag", "", []string{"start", "--bogus"}, 2, "", "bogus"},
 		{"start bad log level", "", []string{"start", "--log-level", "loud"}, 2, "", "--log-level"},
-		{"start beyond loopback without key", "", []string{"start", "--http", "0.0.0.0:0"}, 1, "", "without an API key"},
+		{"start beyond loopback without key", "", []string{"start", "--http", "0.0.0.0:0"}, 1, "", "api_key must be set"},
 		{"list empty", "", []string{"list"}, 0, "", ""},
 	}
 	for _, tt := range tests {
@@ -81,6 +81,9 @@ func TestCLIConfigEditing(t *testing.T) {
 		{[]string{"add", "--config", path, "--env", "LOG=1", "local", "--", "node", "server.js", "--flag"}, 0, `added server "local"`},
 		{[]string{"add", "--config", path, "web", "http://127.0.0.1:9/mcp"}, 1, "web"},
 		{[]string{"add", "--config", path, "lonely"}, 2, "want NAME"},
+		{[]string{"add", "--config", path, "late", "--env", "A=1", "--", "node"}, 2, "flags go before NAME"},
+		{[]string{"add", "--config", path, "--", "name2", "node", "srv.js"}, 2, "put a command after --"},
+		{[]string{"add", "--config", path, "bare", "--"}, 2, "no command after --"},
 		{[]string{"remove", "--config", path, "web"}, 0, `removed server "web"`},
 		{[]string{"remove", "--config", path, "web"}, 1, "web"},
 	}

@@ -14,7 +14,6 @@ import (
 // stack is everything behind the three tools: the catalog, the upstream sessions feeding
 // it and the service answering from it.
 type stack struct {
-	cfg       *config.Config
 	catalog   *catalog.Catalog
 	upstreams *upstream.Manager
 	codemode  *codemode.Service
@@ -23,7 +22,7 @@ type stack struct {
 // openStack loads the config and connects every upstream concurrently. A failing upstream
 // is logged and listed as unavailable; it does not fail the stack.
 func openStack(ctx context.Context, configFlag string, logger *slog.Logger) (*stack, error) {
-	cfg, err := loadConfig(configFlag)
+	cfg, err := config.Resolve(configFlag)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +34,6 @@ func newStack(ctx context.Context, cfg *config.Config, logger *slog.Logger) *sta
 	mgr := upstream.NewManager(cat, cfg.Servers, logger)
 	mgr.Start(ctx)
 	return &stack{
-		cfg:       cfg,
 		catalog:   cat,
 		upstreams: mgr,
 		codemode:  codemode.New(cat, runtimeLimits(cfg.Runtime), codemode.WithMaxConcurrent(cfg.Server.MaxExecutions)),
@@ -43,11 +41,6 @@ func newStack(ctx context.Context, cfg *config.Config, logger *slog.Logger) *sta
 }
 
 func (s *stack) Close() error { return s.upstreams.Close() }
-
-// loadConfig resolves the config file (--config, $PCTX_CONFIG, ./pctx.toml) or defaults.
-func loadConfig(configFlag string) (*config.Config, error) {
-	return config.Resolve(configFlag)
-}
 
 func runtimeLimits(r config.Runtime) runtime.Limits {
 	return runtime.Limits{

@@ -161,6 +161,9 @@ type Snapshot struct {
 	version uint64
 	spaces  []*namespace // sorted by name
 	byName  map[string]*namespace
+
+	fnsOnce sync.Once
+	fns     runtime.Functions // built once: every execution on this snapshot shares it
 }
 
 // Version counts the visible changes of the catalog up to this snapshot; equal versions
@@ -248,13 +251,16 @@ func (s *Snapshot) List(opts ListOptions) string { return s.list(opts) }
 func (s *Snapshot) Details(names []string) (string, error) { return s.details(names) }
 
 // Functions returns the runtime bindings for every callable function of the snapshot,
-// keyed "ns.fn" with sanitised names. The map is new on every call.
+// keyed "ns.fn" with sanitised names. The map is built once per snapshot and shared by
+// every caller: it must not be modified.
 func (s *Snapshot) Functions() runtime.Functions {
-	fns := make(runtime.Functions)
-	for _, n := range s.spaces {
-		for _, f := range n.funcs {
-			fns[n.name+"."+f.name] = f.bind()
+	s.fnsOnce.Do(func() {
+		s.fns = make(runtime.Functions)
+		for _, n := range s.spaces {
+			for _, f := range n.funcs {
+				s.fns[n.name+"."+f.name] = f.bind()
+			}
 		}
-	}
-	return fns
+	})
+	return s.fns
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/pctx-dev/pctx/internal/textdist"
 )
 
 // details renders full declarations for the requested "ns.fn" names, one
@@ -61,7 +63,7 @@ func (s *Snapshot) resolve(name string) (*namespace, *function, string) {
 			}
 		}
 	}
-	msg := fmt.Sprintf("unknown function %q", name)
+	msg := fmt.Sprintf("unknown function %q", oneLine(name, 100))
 	if near := s.nearMatches(name, 3); len(near) > 0 {
 		msg += " (did you mean " + strings.Join(near, ", ") + "?)"
 	} else if !ok {
@@ -87,14 +89,21 @@ func (s *Snapshot) nearMatches(name string, limit int) []string {
 		dist int
 	}
 	var cands []cand
+	maxDist := max(1, len(q)/3)
 	for _, n := range spaces {
 		for _, f := range n.funcs {
 			target := strings.ToLower(f.name)
-			d := editDistance(q, target)
-			if len(q) >= 3 && (strings.Contains(target, q) || strings.Contains(q, target)) {
+			contains := len(q) >= 3 && (strings.Contains(target, q) || strings.Contains(q, target))
+			// The length difference bounds the distance from below: skip the quadratic
+			// comparison when it alone rules the name out (a long garbage name costs nothing).
+			if !contains && abs(len(q)-len(target)) > maxDist {
+				continue
+			}
+			d := textdist.Levenshtein(q, target)
+			if contains {
 				d = min(d, 1)
 			}
-			if d <= max(1, len(q)/3) {
+			if d <= maxDist {
 				cands = append(cands, cand{n.name + "." + f.name, d})
 			}
 		}
@@ -110,27 +119,6 @@ func (s *Snapshot) nearMatches(name string, limit int) []string {
 		out = append(out, cands[i].full)
 	}
 	return out
-}
-
-// editDistance is the Levenshtein distance of a and b, by bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // writeBlock renders one `declare namespace` block with the declarations of fns.
@@ -308,4 +296,11 @@ func declText(name string, t tsType, doc string) string {
 		b.WriteString(declIndent + "type " + name + " = " + t.text + ";\n")
 	}
 	return b.String()
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }

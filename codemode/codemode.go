@@ -70,8 +70,19 @@ func (s *Service) snapshot(session []catalog.Namespace) (*catalog.Snapshot, erro
 	return snap.With(session...)
 }
 
+// Bounds on the discovery tools' inputs, so one request cannot buy unbounded CPU with
+// fuzzy matching. Real calls are far smaller.
+const (
+	MaxQueryBytes    = 512
+	MaxDetailNames   = 64
+	MaxFunctionBytes = 256
+)
+
 // ListFunctions renders the list_functions text.
 func (s *Service) ListFunctions(opts catalog.ListOptions, session ...catalog.Namespace) (string, error) {
+	if len(opts.Query) > MaxQueryBytes {
+		return "", fmt.Errorf("query: at most %d bytes, got %d: use a few words", MaxQueryBytes, len(opts.Query))
+	}
 	snap, err := s.snapshot(session)
 	if err != nil {
 		return "", err
@@ -83,6 +94,14 @@ func (s *Service) ListFunctions(opts catalog.ListOptions, session ...catalog.Nam
 func (s *Service) FunctionDetails(names []string, session ...catalog.Namespace) (string, error) {
 	if len(names) == 0 {
 		return "", fmt.Errorf("no functions named: pass names like \"namespace.function\" as listed by list_functions")
+	}
+	if len(names) > MaxDetailNames {
+		return "", fmt.Errorf("functions: at most %d per request, got %d", MaxDetailNames, len(names))
+	}
+	for _, name := range names {
+		if len(name) > MaxFunctionBytes {
+			return "", fmt.Errorf("functions: a name of %d bytes is longer than any function's (at most %d)", len(name), MaxFunctionBytes)
+		}
 	}
 	snap, err := s.snapshot(session)
 	if err != nil {

@@ -3,6 +3,7 @@ package codemode_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/pctx-dev/pctx/catalog"
@@ -30,7 +31,11 @@ func TestMaxConcurrent(t *testing.T) {
 		_, err := svc.Execute(context.Background(), "await slow.wait({})")
 		done <- err
 	}()
-	<-entered
+	select {
+	case <-entered:
+	case err := <-done:
+		t.Fatalf("first execution ended before its call: %v", err)
+	}
 	if _, err := svc.Execute(context.Background(), "return 1"); !errors.Is(err, codemode.ErrBusy) {
 		t.Fatalf("second execution: err = %v, want ErrBusy", err)
 	}
@@ -55,5 +60,35 @@ func TestToolsMatchNames(t *testing.T) {
 	want := []string{codemode.ListFunctionsName, codemode.FunctionDetailsName, codemode.ExecuteTypeScriptName}
 	if len(names) != 3 || names[0] != want[0] || names[1] != want[1] || names[2] != want[2] {
 		t.Fatalf("tools = %v, want %v", names, want)
+	}
+}
+
+func TestDiscoveryInputBounds(t *testing.T) {
+	svc := codemode.New(catalog.New(), runtime.Limits{})
+	many := make([]string, codemode.MaxDetailNames+1)
+	for i := range many {
+		many[i] = "ns.fn"
+	}
+	tests := []struct {
+		name string
+		call func() error
+		want string
+	}{
+		{"long query", func() error {
+			_, err := svc.ListFunctions(catalog.ListOptions{Query: strings.Repeat("q", codemode.MaxQueryBytes+1)})
+			return err
+		}, "query: at most"},
+		{"too many names", func() error { _, err := svc.FunctionDetails(many); return err }, "at most 64 per request"},
+		{"long name", func() error {
+			_, err := svc.FunctionDetails([]string{"ns." + strings.Repeat("f", codemode.MaxFunctionBytes)})
+			return err
+		}, "longer than any function's"},
+		{"no names", func() error { _, err := svc.FunctionDetails(nil); return err }, "no functions named"},
+		{"unknown name", func() error { _, err := svc.FunctionDetails([]string{"ns.fn"}); return err }, `unknown function "ns.fn"`},
+	}
+	for _, tt := range tests {
+		if err := tt.call(); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want it to contain %q", tt.name, err, tt.want)
+		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/knadh/koanf/parsers/toml/v2"
 	"github.com/knadh/koanf/v2"
+
+	"github.com/pctx-dev/pctx/internal/textdist"
 	gotoml "github.com/pelletier/go-toml/v2"
 )
 
@@ -302,7 +304,7 @@ func unknownKey(table keyPath, name string) string {
 		valid = tomlKeys(reflect.TypeFor[Upstream]())
 	}
 	for _, v := range valid {
-		if editDistance(strings.ToLower(name), v) <= 2 {
+		if textdist.Levenshtein(strings.ToLower(name), v) <= 2 {
 			return fmt.Sprintf("unknown key; did you mean %q?", v)
 		}
 	}
@@ -321,25 +323,4 @@ func tomlKeys(t reflect.Type) []string {
 		}
 	}
 	return keys
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

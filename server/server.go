@@ -6,7 +6,6 @@ package server
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/pctx-dev/pctx/catalog"
 	"github.com/pctx-dev/pctx/codemode"
+	"github.com/pctx-dev/pctx/internal/apikey"
 )
 
 // Options configures a Server. A nil *Options is valid and means every default.
@@ -34,6 +34,10 @@ type Options struct {
 	APIKey string
 	// Websocket serves /ws (the SDK bridge). Nil leaves /ws unrouted.
 	Websocket http.Handler
+	// WorkersOnly leaves MCP and the REST endpoints off HTTP, serving only /ws and
+	// /healthz. In stdio mode the MCP client is the process's own pipe; an HTTP /mcp beside
+	// it would let any local process run code with the user's upstream credentials.
+	WorkersOnly bool
 	// Compat serves the published pctx-client's REST endpoints under /code-mode/ and
 	// /register/ (docs/protocol.md §10). Nil leaves them unrouted.
 	Compat http.Handler
@@ -208,13 +212,15 @@ func (s *Server) HTTPHandler() (http.Handler, func(context.Context) error) {
 	// mcp-go rejects non-loopback Host headers on loopback connections (DNS rebinding);
 	// stdlib CrossOriginProtection adds the browser Origin check it lacks.
 	csrf := http.NewCrossOriginProtection()
-	mux.Handle("/mcp", s.authorize(csrf.Handler(limitBody(streamable, s.opts.MaxBodyBytes))))
+	if !s.opts.WorkersOnly {
+		mux.Handle("/mcp", s.authorize(csrf.Handler(limitBody(streamable, s.opts.MaxBodyBytes))))
+	}
 	if s.opts.Websocket != nil {
 		// The websocket library refuses cross-origin upgrades, but a rebound DNS name makes
 		// the attacker's page same-origin: check Host as mcp-go does for /mcp.
 		mux.Handle("/ws", rejectRebinding(s.authorize(s.opts.Websocket)))
 	}
-	if s.opts.Compat != nil {
+	if s.opts.Compat != nil && !s.opts.WorkersOnly {
 		compat := rejectRebinding(s.authorize(csrf.Handler(s.opts.Compat)))
 		mux.Handle("/code-mode/", compat)
 		mux.Handle("/register/", compat)
@@ -228,13 +234,8 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 	if s.opts.APIKey == "" {
 		return next
 	}
-	want := []byte(s.opts.APIKey)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got := r.Header.Get("X-API-Key")
-		if auth := r.Header.Get("Authorization"); got == "" && len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
-			got = strings.TrimSpace(auth[7:])
-		}
-		if subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+		if !apikey.Matches(r, s.opts.APIKey) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="pctx"`)
 			http.Error(w, "unauthorized: this pctx requires its API key as \"Authorization: Bearer KEY\" or \"X-API-Key: KEY\"", http.StatusUnauthorized)
 			return

@@ -263,10 +263,22 @@ func TestBusy(t *testing.T) {
 
 	done := make(chan string, 1)
 	go func() {
-		text, _ := callText(t, first, "execute_typescript", map[string]any{"code": "return await slow.wait({})"})
-		done <- text
+		// Not callText: t.Fatal must not run off the test's goroutine.
+		req := mcp.CallToolRequest{}
+		req.Params.Name = "execute_typescript"
+		req.Params.Arguments = map[string]any{"code": "return await slow.wait({})"}
+		res, err := first.CallTool(context.Background(), req)
+		if err != nil {
+			done <- "error: " + err.Error()
+			return
+		}
+		done <- res.Content[0].(mcp.TextContent).Text
 	}()
-	<-entered
+	select {
+	case <-entered:
+	case text := <-done:
+		t.Fatalf("first execution ended before its call: %s", text)
+	}
 	text, isError := callText(t, first, "execute_typescript", map[string]any{"code": "return 1"})
 	if !isError || !strings.Contains(text, "busy") {
 		t.Errorf("second execution in the same session: isError=%v text=%q, want a busy error", isError, text)
@@ -278,5 +290,22 @@ func TestBusy(t *testing.T) {
 	close(release)
 	if text := <-done; !strings.Contains(text, `"done"`) {
 		t.Errorf("first execution: %q", text)
+	}
+}
+
+// TestWorkersOnly: in stdio mode HTTP carries the SDK websocket and health check only.
+func TestWorkersOnly(t *testing.T) {
+	ws := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	compat := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	url := startHTTP(t, server.New(newService(t), &server.Options{WorkersOnly: true, Websocket: ws, Compat: compat}))
+	for path, want := range map[string]int{"/mcp": 404, "/code-mode/session/create": 404, "/ws": 418, "/healthz": 200} {
+		resp, err := http.Get(url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s = %d, want %d", path, resp.StatusCode, want)
+		}
 	}
 }
