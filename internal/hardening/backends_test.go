@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 )
@@ -70,36 +71,45 @@ func TestFailingBackends(t *testing.T) {
 	}
 
 	t.Run("upstream restarts after the crash", func(t *testing.T) {
-		// The crashed upstream is restarted with backoff; meanwhile its namespace is absent.
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			text, isErr, err := execute(context.Background(), faulty, "return await faulty.ok({})")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !isErr && firstLine(text) == `"fine"` {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("faulty.ok still fails 30 s after the crash: %s", text)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		// The crashed upstream is restarted with backoff; meanwhile its namespace is
+		// listed as unavailable (see the next subtest).
+		waitUpstreamUp(t, faulty)
 	})
 
 	t.Run("worker cannot take a crashed upstream's namespace", func(t *testing.T) {
-		// While an upstream restarts its namespace stays reserved (marked unavailable), so
-		// a worker cannot step in and receive the calls meant for it.
-		msg := caught(t, faulty, "faulty.crash({})")
-		if !strings.Contains(msg, "connection lost") {
-			t.Fatalf("faulty.crash: %s", msg)
+		// While an upstream restarts, its namespace stays reserved to it (listed as
+		// unavailable), so a worker cannot step in and receive the calls meant for it. The
+		// register must fall inside that window: the listing shows faulty unavailable
+		// before it and still after it (a restarted upstream only goes down again on
+		// another crash). The restart backoff doubles with each crash, so a missed window
+		// is retried with a longer one.
+		squatter := dialRawWorker(t, p)
+		for attempt := 1; ; attempt++ {
+			waitUpstreamUp(t, faulty)
+			if msg := caught(t, faulty, "faulty.crash({})"); !strings.Contains(msg, "connection lost") {
+				t.Fatalf("faulty.crash: %s", msg)
+			}
+			before := waitUnavailable(t, faulty, "faulty")
+			refusal := squatter.register(t, "faulty", []map[string]any{positionalTool("crash", "n"), positionalTool("ok", "n")})
+			after := strings.Contains(listFunctions(t, faulty), unavailableHeader("faulty"))
+			if !before || !after {
+				if attempt == 5 {
+					t.Fatalf("the register never fell inside the restart window in %d crashes", attempt)
+				}
+				continue
+			}
+			if refusal == nil || refusal.Code != -32010 {
+				t.Fatalf("register of the unavailable upstream's namespace: %+v, want -32010 namespace taken", refusal)
+			}
+			var data struct {
+				Owner string `json:"owner"`
+			}
+			if err := json.Unmarshal(refusal.Data, &data); err != nil || data.Owner != "upstream:faulty" {
+				t.Fatalf("refusal data %s (%v), want owner upstream:faulty", refusal.Data, err)
+			}
+			t.Logf("refused while unavailable (crash %d): %s", attempt, refusal.Message)
+			return
 		}
-		w := startWorker(t, p, "squatter", []map[string]any{positionalTool("x", "n")}, double)
-		err := w.request(3, "register", map[string]any{"namespace": "faulty", "tools": []map[string]any{positionalTool("crash", "n"), positionalTool("ok", "n")}})
-		if err == nil || !strings.HasPrefix(err.Error(), "-32010 ") {
-			t.Fatalf("register of the crashed upstream's namespace: %v, want -32010 namespace taken", err)
-		}
-		t.Logf("refused: %v", err)
 	})
 
 	t.Run("worker never answers", func(t *testing.T) {
@@ -138,6 +148,145 @@ func TestFailingBackends(t *testing.T) {
 		if got := strings.Contains(listing, "namespace "+ns); got != want {
 			t.Errorf("listing has namespace %s: %v, want %v:\n%s", ns, got, want, listing)
 		}
+	}
+}
+
+// waitUpstreamUp waits until faulty.ok answers, i.e. the faulty upstream is up.
+func waitUpstreamUp(t *testing.T, c *client.Client) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		text, isErr, err := execute(context.Background(), c, "return await faulty.ok({})")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !isErr && firstLine(text) == `"fine"` {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("faulty.ok still fails 30 s after the crash: %s", text)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func unavailableHeader(ns string) string { return "// namespace " + ns + ": unavailable" }
+
+// waitUnavailable polls the listing until namespace ns is listed as unavailable; false
+// if the upstream came back first.
+func waitUnavailable(t *testing.T, c *client.Client, ns string) bool {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		listing := listFunctions(t, c)
+		if strings.Contains(listing, unavailableHeader(ns)) {
+			return true
+		}
+		if strings.Contains(listing, "namespace "+ns+" {") {
+			return false
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("namespace %s neither listed nor unavailable:\n%s", ns, listing)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func listFunctions(t *testing.T, c *client.Client) string {
+	t.Helper()
+	req := mcp.CallToolRequest{}
+	req.Params.Name = "list_functions"
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := c.CallTool(ctx, req)
+	if err != nil || res.IsError || len(res.Content) == 0 {
+		t.Fatalf("list_functions: %v %+v", err, res)
+	}
+	text, ok := res.Content[0].(mcp.TextContent)
+	if !ok {
+		t.Fatalf("list_functions: content %T", res.Content[0])
+	}
+	return text.Text
+}
+
+// rawWorker is an initialized worker connection that registers nothing by itself: unlike
+// worker.request it keeps a refusal's data.
+type rawWorker struct {
+	ws     *websocket.Conn
+	nextID int
+}
+
+type rpcError struct {
+	Code    int             `json:"code"`
+	Message string          `json:"message"`
+	Data    json.RawMessage `json:"data"`
+}
+
+func dialRawWorker(t *testing.T, p *pctx) *rawWorker {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ws, resp, err := websocket.Dial(ctx, strings.Replace(p.url, "http", "ws", 1)+"/ws", nil)
+	if err != nil {
+		t.Fatalf("worker dial: %v", err)
+	}
+	if resp.Body != nil {
+		resp.Body.Close()
+	}
+	t.Cleanup(func() { ws.CloseNow() })
+	w := &rawWorker{ws: ws}
+	if e := w.call(t, "initialize", map[string]any{"protocolVersion": "pctx/1", "client": map[string]any{"name": "hardening", "version": "1"}}); e != nil {
+		t.Fatalf("initialize: %+v", e)
+	}
+	return w
+}
+
+// register registers ns and returns the server's refusal, nil if it accepted.
+func (w *rawWorker) register(t *testing.T, ns string, tools []map[string]any) *rpcError {
+	t.Helper()
+	return w.call(t, "register", map[string]any{"namespace": ns, "tools": tools})
+}
+
+// call sends a request and returns its error, nil on success; the server's own
+// requests (pings) are answered on the way.
+func (w *rawWorker) call(t *testing.T, method string, params any) *rpcError {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	w.nextID++
+	w.send(ctx, t, map[string]any{"jsonrpc": "2.0", "id": w.nextID, "method": method, "params": params})
+	for {
+		_, data, err := w.ws.Read(ctx)
+		if err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		var m struct {
+			ID     json.RawMessage `json:"id"`
+			Method string          `json:"method"`
+			Error  *rpcError       `json:"error"`
+		}
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatalf("%s: pctx sent %s: %v", method, data, err)
+		}
+		switch {
+		case m.Method == "ping":
+			w.send(ctx, t, map[string]any{"jsonrpc": "2.0", "id": m.ID, "result": map[string]any{}})
+		case m.Method != "":
+			// Nothing is registered here, so no other request is expected; skip it.
+		case string(m.ID) == fmt.Sprint(w.nextID):
+			return m.Error
+		}
+	}
+}
+
+func (w *rawWorker) send(ctx context.Context, t *testing.T, v any) {
+	t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.ws.Write(ctx, websocket.MessageText, data); err != nil {
+		t.Fatalf("write: %v", err)
 	}
 }
 

@@ -44,7 +44,10 @@ type conn struct {
 	err     error                    // why the connection ended
 
 	handlers sync.WaitGroup // call goroutines; waited for before done closes
-	done     chan struct{}  // closed when the read loop and every handler ended
+	// lost is closed as soon as the read loop ends: Run reconnects on it without waiting
+	// for handlers that ignore their context (their answers have nowhere to go).
+	lost chan struct{}
+	done chan struct{} // closed when the read loop and every handler ended
 }
 
 type call struct {
@@ -73,10 +76,13 @@ func dial(ctx context.Context, w *Worker) (*conn, error) {
 		log:     w.log,
 		pending: map[string]chan *message{},
 		calls:   map[string]*call{},
+		lost:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
 	c.maxBytes.Store(defaultMaxMessageBytes)
 	c.base, c.stop = context.WithCancelCause(context.Background())
+	// Run waits for every connection's read loop and handlers before it returns.
+	w.conns.Add(1)
 	go c.readLoop()
 	return c, nil
 }
@@ -131,6 +137,7 @@ func (c *conn) cause() error {
 }
 
 func (c *conn) readLoop() {
+	defer c.w.conns.Done()
 	var err error
 	for {
 		var typ websocket.MessageType
@@ -159,6 +166,7 @@ func (c *conn) readLoop() {
 		close(ch)
 	}
 	c.stop(ErrConnectionLost)
+	close(c.lost)
 	c.handlers.Wait()
 	close(c.done)
 }

@@ -127,6 +127,10 @@ type Worker struct {
 	running    bool
 	conn       *conn         // the ready connection, nil while (re)connecting
 	ready      chan struct{} // closed when conn is set
+
+	// conns counts connections whose read loop or handlers still run, including lost
+	// ones whose handlers ignore their context; only Run's return waits for it.
+	conns sync.WaitGroup
 }
 
 type namespace struct {
@@ -386,7 +390,8 @@ func (w *Worker) lookup(namespace, name string) *tool {
 // connection is lost: pctx keeps no registrations across connections. It returns nil
 // once ctx ends, or the error that makes retrying pointless: an invalid URL or tool,
 // ErrUnauthorized, or an error of the server's (an *RPCError) refusing initialize or
-// register on the first connection. Only one Run may run at a time.
+// register on the first connection. Only one Run may run at a time. A lost connection
+// does not wait for its tool handlers (their contexts are cancelled); Run's return does.
 func (w *Worker) Run(ctx context.Context) error {
 	w.mu.Lock()
 	if err := errors.Join(w.cfgErr, w.regErr); err != nil {
@@ -405,6 +410,8 @@ func (w *Worker) Run(ctx context.Context) error {
 		w.running = false
 		w.mu.Unlock()
 	}()
+	// Deferred last so it runs first: no handler outlives Run.
+	defer w.conns.Wait()
 
 	everReady := false
 	failures := 0
@@ -422,7 +429,7 @@ func (w *Worker) Run(ctx context.Context) error {
 				w.clearConn(c)
 				c.close(ErrWorkerStopped)
 				return nil
-			case <-c.done:
+			case <-c.lost:
 				w.clearConn(c)
 				w.log.Warn("pctx connection lost; reconnecting", "url", w.wsURL, "err", c.cause())
 			}

@@ -236,6 +236,33 @@ func TestReconnect(t *testing.T) {
 	}
 }
 
+// TestReconnectWithStuckHandler checks that a handler ignoring its context does not hold
+// up reconnection: the worker's namespaces come back and serve calls meanwhile.
+func TestReconnectWithStuckHandler(t *testing.T) {
+	srv := newFakeServer(t, nil)
+	w := newTestWorker(t, srv.url())
+	started := make(chan struct{})
+	release := make(chan struct{})
+	must(t, Register(w, "t", "stuck", "", func(ctx context.Context, _ struct{}) (any, error) {
+		close(started)
+		<-release // blocking I/O that ignores ctx
+		return nil, nil
+	}))
+	srv.run(w)
+	// Runs before srv.run's cleanup, which waits for Run and so for this handler.
+	defer close(release)
+	c := srv.accept()
+	c.handshake(1<<20, 1)
+	c.send("t", "stuck", map[string]any{}, 600000)
+	<-started
+	c.ws.CloseNow()
+	c = srv.accept()
+	c.handshake(1<<20, 1)
+	if m := c.call("t", "greet", map[string]any{"name": "r"}, 1000); m.Error != nil {
+		t.Fatalf("call after reconnecting: %+v", m.Error)
+	}
+}
+
 // TestRunFatal checks the failures Run does not retry.
 func TestRunFatal(t *testing.T) {
 	tests := []struct {

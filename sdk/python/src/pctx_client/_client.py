@@ -13,12 +13,11 @@ from importlib.metadata import PackageNotFoundError, version
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
 
-from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
 from pctx_client import _protocol as wire
-from pctx_client._tool import BaseTool
+from pctx_client._tool import ArgumentsInvalid, BaseTool
 from pctx_client.errors import (
     AuthenticationError,
     ConnectError,
@@ -594,10 +593,11 @@ class Pctx:
         if not isinstance(args, Mapping):
             return wire.error(id_, wire.INVALID_PARAMS, f"{qualified}: args must be an object")
         try:
-            frame = wire.result(id_, {"value": await t.acall(dict(args))})
-        except ValidationError as exc:
+            frame = wire.result(id_, {"value": await t._serve(dict(args))})
+        except ArgumentsInvalid as exc:
             problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'args'}: {e['msg']}" for e in exc.errors()
+                f"{'.'.join(str(p) for p in e['loc']) or 'args'}: {e['msg']}"
+                for e in exc.error.errors()
             )
             return wire.error(
                 id_,

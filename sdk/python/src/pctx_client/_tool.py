@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from pctx_client._docstring import Docstring, parse_docstring
 from pctx_client._schema import (
@@ -26,6 +26,18 @@ from pctx_client._schema import (
 
 DEFAULT_NAMESPACE = "tools"
 """Namespace of tools that do not name one (``@tool`` bare): TypeScript calls ``tools.fn()``."""
+
+
+class ArgumentsInvalid(Exception):
+    """A call's arguments did not match the tool's input schema (JSON-RPC -32602).
+
+    Raised before the tool runs, so a ``ValidationError`` from the tool's own body is
+    never mistaken for the caller's mistake.
+    """
+
+    def __init__(self, error: ValidationError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 @dataclass(frozen=True)
@@ -154,26 +166,42 @@ class BaseTool(ABC):
             name=name, namespace=self.namespace, description=description, input=inp, output=out
         )
 
-    async def _call_json(self, args: dict[str, Any]) -> Any:
-        """Validate JSON ``args``, run the tool, return its JSON-ready result.
+    def _bind_json(self, args: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+        """Validate JSON ``args`` into call arguments; raises :class:`ArgumentsInvalid`."""
+        try:
+            return self.spec.input.bind(args)
+        except ValidationError as exc:
+            raise ArgumentsInvalid(exc) from exc
+
+    async def _run_json(self, pos: list[Any], kw: dict[str, Any]) -> Any:
+        """Run the tool on bound arguments and return its JSON-ready result.
 
         Sync tools run in a worker thread so they never block the event loop.
         """
-        spec = self.spec
-        pos, kw = spec.input.bind(args)
         if self._is_async:
             value = await self._ainvoke(*pos, **kw)  # type: ignore[attr-defined]
         else:
             value = await asyncio.to_thread(self._invoke, *pos, **kw)  # type: ignore[attr-defined]
-        return spec.output.dump(value)
+        return self.spec.output.dump(value)
+
+    async def _serve(self, args: dict[str, Any]) -> Any:
+        """Run a call from pctx.
+
+        Bad arguments raise :class:`ArgumentsInvalid`; whatever else is raised came from
+        the tool (or from its result not fitting its output schema).
+        """
+        pos, kw = self._bind_json(args)
+        return await self._run_json(pos, kw)
 
     async def acall(self, args: dict[str, Any]) -> Any:
         """Run the tool as pctx does: JSON arguments in, JSON-ready value out.
 
         Arguments are validated (and coerced) by pydantic first; a ``ValidationError``
-        means they did not match the input schema.
+        raised then means they did not match the input schema (the tool's own body may
+        raise one too).
         """
-        return await self._call_json(args)
+        pos, kw = self.spec.input.bind(args)
+        return await self._run_json(pos, kw)
 
 
 class Tool(BaseTool):

@@ -10,7 +10,8 @@ import pytest
 
 from pctx_client import Pctx
 from pctx_client.adapters import _core, crewai
-from tests.fakepctx import FakePctx
+from pctx_client.errors import RemoteError
+from tests.fakepctx import CallFailed, FakePctx
 
 SPECS = [
     {
@@ -135,6 +136,28 @@ async def test_call_tool_dispatches_and_validates(fake: FakePctx):
         for name, args, message in bad:
             with pytest.raises(ValueError, match=message):
                 await p.call_tool(name, args)
+
+
+@pytest.mark.parametrize(
+    ("code", "model_reads"),
+    [
+        (-32602, True),  # unknown function
+        (-32011, True),  # too busy
+        (-32010, True),  # session clash
+        (-32603, False),  # pctx's own failure: not the model's to fix
+    ],
+)
+async def test_call_tool_surfaces_pctx_errors_to_the_model(
+    fake: FakePctx, code: int, model_reads: bool
+):
+    async def refuse(params: dict[str, Any]) -> dict[str, Any]:
+        raise CallFailed({"code": code, "message": f"refused {code}"})
+
+    fake.handlers["get_function_details"] = refuse
+    async with Pctx(url=fake.url) as p:
+        expected: type[Exception] = ValueError if model_reads else RemoteError
+        with pytest.raises(expected, match=f"refused {code}"):
+            await p.call_tool("get_function_details", {"functions": ["ml.a"]})
 
 
 def test_args_model_follows_the_schema():

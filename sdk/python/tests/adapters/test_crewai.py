@@ -117,3 +117,9 @@ async def test_crew_runs_the_code_mode_loop(p: Pctx, kickoff: str):
     task = Task(description=QUESTION, expected_output="the weather and the sum", agent=agent)
     out = await getattr(Crew(agents=[agent], tasks=[task]), kickoff)()
     check_answer(out.raw)
+
+
+async def test_unknown_function_raises_value_error(p: Pctx):
+    tool = tools_by_name(p)["get_function_details"]
+    with pytest.raises(ValueError, match=r'unknown function "weather\.forcast"'):
+        await asyncio.to_thread(lambda: tool.run(functions=["weather.forcast"]))

@@ -108,3 +108,11 @@ async def test_sync_invoke_from_a_thread_and_refused_on_the_loop(p: Pctx):
     check_answer(text)
     with pytest.raises(RuntimeError, match="would deadlock"):
         tool.invoke({"code": "return 1"})
+
+
+async def test_unknown_function_comes_back_as_tool_error_text(p: Pctx):
+    by_name = {t.name: t for t in p.langchain_tools()}
+    # pctx answers -32602; the model reads it and can correct the name.
+    text = await by_name["get_function_details"].ainvoke({"functions": ["weather.forcast"]})
+    assert 'unknown function "weather.forcast"' in text
+    assert "did you mean weather.forecast" in text

@@ -119,3 +119,9 @@ async def test_tool_schemas_and_dispatcher(p: Pctx, api, shape):
 async def test_tool_schemas_reject_unknown_api(p: Pctx):
     with pytest.raises(ValueError, match="api must be 'chat' or 'responses'"):
         p.openai_tool_schemas("completions")  # type: ignore[arg-type]
+
+
+async def test_unknown_function_comes_back_as_error_output(p: Pctx):
+    details = next(t for t in p.openai_tools() if t.name == "get_function_details")
+    out = await details.on_invoke_tool(None, json.dumps({"functions": ["weather.forcast"]}))  # type: ignore[arg-type]
+    assert out.startswith('Error: get_function_details: unknown function "weather.forcast"')

@@ -80,3 +80,33 @@ async def test_bad_arguments_ask_the_model_to_retry(p: Pctx):
     result = await agent.run("compute")
     assert "code must be a non-empty string" in retries[0]
     assert result.output.startswith("42")
+
+
+async def test_unknown_function_asks_the_model_to_retry(p: Pctx):
+    retries: list[str] = []
+
+    def model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        last = messages[-1]
+        assert isinstance(last, ModelRequest)
+        retry = [
+            part
+            for part in last.parts
+            if isinstance(part, RetryPromptPart) or getattr(part, "outcome", None) == "retried"
+        ]
+        if retry:
+            retries.append(str(retry[0].content))
+            fixed = {"functions": ["weather.forecast"]}
+            return ModelResponse(parts=[ToolCallPart("get_function_details", fixed)])
+        done = returns(messages)
+        if done:
+            return ModelResponse(parts=[TextPart(str(done[-1].content))])
+        # A mistyped name: pctx answers -32602, which must not abort the run.
+        return ModelResponse(
+            parts=[ToolCallPart("get_function_details", {"functions": ["weather.forcast"]})]
+        )
+
+    agent = Agent(FunctionModel(model), tools=p.pydantic_ai_tools())
+    result = await agent.run("details")
+    assert len(retries) == 1
+    assert 'unknown function "weather.forcast"' in retries[0]
+    assert "forecast" in result.output

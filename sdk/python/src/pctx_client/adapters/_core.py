@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, create_model
 
+from pctx_client import _protocol as wire
+from pctx_client.errors import RemoteError
+
 if TYPE_CHECKING:
     from pctx_client._client import Pctx
 
@@ -100,8 +103,24 @@ async def call_tool(p: Pctx, name: str, arguments: Mapping[str, Any] | str | Non
     declarations, or the execution's compact result (value, console, stats or the error).
 
     Raises:
-        ValueError: Unknown tool name, or arguments that do not fit the tool's schema.
+        ValueError: Unknown tool name, arguments that do not fit the tool's schema, or an
+            error pctx reports for the call (an unknown function, too busy, a session
+            clash): the MCP server returns these as ``isError`` results the model reads.
     """
+    try:
+        return await _dispatch(p, name, arguments)
+    except RemoteError as exc:
+        if exc.code not in _MODEL_ERRORS:
+            raise
+        # pctx's message is what the MCP server shows for the same call.
+        raise ValueError(exc.remote_message) from exc
+
+
+# pctx's answers the model can act on (fix a name, retry later), as the MCP server does.
+_MODEL_ERRORS = frozenset({wire.INVALID_PARAMS, wire.TOO_BUSY, wire.NAMESPACE_TAKEN})
+
+
+async def _dispatch(p: Pctx, name: str, arguments: Mapping[str, Any] | str | None) -> str:
     args = parse_arguments(name, arguments)
     if name == LIST_FUNCTIONS:
         return await p.list_functions(

@@ -50,7 +50,8 @@ def crewai_tools(p: Pctx) -> list[BaseTool]:
 
     ``run`` works from any thread but the one running the pctx connection (there, blocking
     would deadlock: use ``await crew.kickoff_async()`` or ``akickoff()``, or ``arun``).
-    Bad arguments raise ``ValueError``, which CrewAI reports to the agent.
+    Bad arguments and pctx's refusals (an unknown function, too busy) raise
+    ``ValueError``, which CrewAI reports to the agent.
 
     Raises:
         ImportError: crewai is not installed.

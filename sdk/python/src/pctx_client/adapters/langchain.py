@@ -23,7 +23,8 @@ def langchain_tools(p: Pctx) -> list[StructuredTool]:
 
     Each tool is async (``ainvoke``, what agents built with ``create_agent`` use) and also
     sync (``invoke``) from threads other than the one running the pctx connection. Bad
-    arguments come back to the model as the tool's error text (``handle_tool_error``).
+    arguments and pctx's refusals (an unknown function, too busy) come back to the model
+    as the tool's error text (``handle_tool_error``).
 
     Raises:
         ImportError: langchain-core is not installed.

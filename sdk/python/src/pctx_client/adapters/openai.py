@@ -16,7 +16,8 @@ def openai_tools(p: Pctx) -> list[FunctionTool]:
     """The Code Mode tools as OpenAI Agents SDK ``FunctionTool`` objects (async).
 
     Schemas are not strict (``list_functions`` has optional parameters). Arguments that do
-    not fit come back to the model as an ``Error: ...`` tool output it can correct.
+    not fit, and pctx's refusals (an unknown function, too busy), come back to the model as
+    an ``Error: ...`` tool output it can correct.
 
     Raises:
         ImportError: openai-agents is not installed.

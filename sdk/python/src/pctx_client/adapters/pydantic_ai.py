@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 def pydantic_ai_tools(p: Pctx) -> list[Tool[Any]]:
     """The Code Mode tools as Pydantic AI ``Tool`` objects (async), for ``Agent(tools=...)``.
 
-    Arguments that do not fit raise ``ModelRetry``, so the model is asked to correct them.
+    Arguments that do not fit, and pctx's refusals (an unknown function, too busy), raise
+    ``ModelRetry``, so the model is asked to correct them.
 
     Raises:
         ImportError: pydantic-ai is not installed.
