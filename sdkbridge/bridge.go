@@ -31,6 +31,9 @@ type Registry interface {
 // CodeMode answers the worker → server Code Mode methods; *codemode.Service satisfies it.
 // session holds the calling connection's session-scoped namespaces.
 type CodeMode interface {
+	// Snapshot is the catalog as it is now plus session: the one consistent view a REST
+	// answer derives all its parts from.
+	Snapshot(session ...catalog.Namespace) (*catalog.Snapshot, error)
 	ListFunctions(opts catalog.ListOptions, session ...catalog.Namespace) (string, error)
 	FunctionDetails(names []string, session ...catalog.Namespace) (string, error)
 	Execute(ctx context.Context, code string, session ...catalog.Namespace) (*runtime.Result, error)
@@ -70,6 +73,11 @@ type Options struct {
 	// APIKey is the server's API key ([server] api_key), used to check that a
 	// /register/servers request is authenticated. Default "": no request is.
 	APIKey string
+	// MaxExecutionsPerConnection bounds the execute_typescript requests running at once
+	// for one worker connection, or for one published-client session over all its
+	// websockets, so a worker whose executions wait on its own unanswered tools cannot
+	// take every execution slot of the server. Over it: error -32011. Default 8.
+	MaxExecutionsPerConnection int
 	// SessionIdleTTL ends a published-client session (and stops its servers) when it has
 	// had no request and no open connection for this long; checked whenever a session is
 	// created. Default 30 minutes.
@@ -148,6 +156,9 @@ func New(reg Registry, cm CodeMode, opts *Options) *Bridge {
 		b.opts.CallTimeout = 60 * time.Second
 	}
 	b.now = time.Now
+	if b.opts.MaxExecutionsPerConnection <= 0 {
+		b.opts.MaxExecutionsPerConnection = 8
+	}
 	if b.opts.SessionIdleTTL <= 0 {
 		b.opts.SessionIdleTTL = 30 * time.Minute
 	}
@@ -174,11 +185,14 @@ func New(reg Registry, cm CodeMode, opts *Options) *Bridge {
 // Authentication is the caller's job (the server's middleware runs before this handler).
 func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	session := r.Header.Get(sessionHeader)
+	var slots chan struct{} // a session's websockets share its execution slots
 	if session != "" {
-		if !b.useSession(session, 1) {
+		s := b.openSession(session)
+		if s == nil {
 			http.Error(w, fmt.Sprintf("unknown code-mode session %q: create it with POST /code-mode/session/create", session), http.StatusNotFound)
 			return
 		}
+		slots = s.execSlots
 		defer b.useSession(session, -1)
 	}
 	b.mu.Lock()
@@ -198,7 +212,7 @@ func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ws.SetReadLimit(b.opts.MaxMessageBytes)
-	c := newConn(b, ws, "c"+strconv.FormatInt(b.nextConn.Add(1), 10), r.RemoteAddr, session)
+	c := newConn(b, ws, "c"+strconv.FormatInt(b.nextConn.Add(1), 10), r.RemoteAddr, session, slots)
 
 	b.mu.Lock()
 	if b.closed {

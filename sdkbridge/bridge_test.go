@@ -552,7 +552,7 @@ func TestWorkerCancelsItsExecution(t *testing.T) {
 }
 
 func TestTooBusy(t *testing.T) {
-	h := newHarness(t, nil)
+	h := newHarness(t, &Options{MaxExecutionsPerConnection: maxWorkerRequests})
 	w := connectWorker(t, h.srv.URL, nil)
 	w.calls = make(chan toolCall, maxWorkerRequests)
 	w.register("data", "session", objectTool("hang"))
@@ -564,6 +564,51 @@ func TestTooBusy(t *testing.T) {
 	}
 	if f := w.request("list_functions", nil); f.Error == nil || f.Error.Code != CodeTooBusy {
 		t.Fatalf("request over the limit: %s %+v, want code %d", f.Result, f.Error, CodeTooBusy)
+	}
+}
+
+// TestExecutionLimit: a worker (or a published-client session, over all its websockets)
+// runs at most MaxExecutionsPerConnection executions at once, so executions waiting on
+// its own unanswered tools cannot take every execution slot of the server; its other
+// Code Mode requests are still served.
+func TestExecutionLimit(t *testing.T) {
+	const limit = 3
+	for _, compat := range []bool{false, true} {
+		t.Run(fmt.Sprintf("compat=%v", compat), func(t *testing.T) {
+			h := newHarness(t, &Options{MaxExecutionsPerConnection: limit})
+			var workers []*fakeWorker
+			if compat {
+				id := mustSession(t, h.bridge)
+				if err := h.bridge.AddSessionTools(id, []SessionTool{{Namespace: "data", Name: "hang"}}); err != nil {
+					t.Fatal(err)
+				}
+				for range 2 { // the published client opens a websocket per execution
+					workers = append(workers, dialWorker(t, h.srv.URL, nil, http.Header{"X-Code-Mode-Session": {id}}))
+				}
+			} else {
+				w := connectWorker(t, h.srv.URL, nil)
+				w.register("data", "session", objectTool("hang"))
+				workers = append(workers, w, w)
+			}
+			calls := make(chan toolCall, limit)
+			for _, w := range workers {
+				w.calls = calls
+			}
+			for i := range limit {
+				_, _ = workers[i%2].send("execute_typescript", map[string]any{"code": `call data.hang [{}]`})
+			}
+			for range limit {
+				<-calls // every execution is now in flight
+			}
+			for _, w := range workers {
+				if f := w.request("execute_typescript", map[string]any{"code": `call data.hang [{}]`}); f.Error == nil || f.Error.Code != CodeTooBusy || !strings.Contains(f.Error.Message, "3 executions") {
+					t.Errorf("execution over the limit: %s %+v, want code %d", f.Result, f.Error, CodeTooBusy)
+				}
+				if f := w.request("list_functions", nil); f.Error != nil {
+					t.Errorf("list_functions while executions are at the limit: %+v", f.Error)
+				}
+			}
+		})
 	}
 }
 

@@ -47,6 +47,7 @@ type conn struct {
 	bg     sync.WaitGroup // writer and pinger
 	reqs   sync.WaitGroup // worker → server request handlers
 	sem    chan struct{}  // bounds worker → server requests in flight
+	execs  chan struct{}  // bounds executions running; shared by a session's connections
 
 	nextID atomic.Int64
 	once   sync.Once
@@ -79,8 +80,13 @@ type callReply struct {
 	err    *rpcError
 }
 
-func newConn(b *Bridge, ws *websocket.Conn, id, remote, session string) *conn {
+// newConn returns a connection; execs, when not nil, are the execution slots it shares
+// with the other connections of its session.
+func newConn(b *Bridge, ws *websocket.Conn, id, remote, session string, execs chan struct{}) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
+	if execs == nil {
+		execs = make(chan struct{}, b.opts.MaxExecutionsPerConnection)
+	}
 	return &conn{
 		b: b, ws: ws, id: id, remote: remote, since: time.Now(),
 		session: session, log: b.log.With("worker", id),
@@ -88,6 +94,7 @@ func newConn(b *Bridge, ws *websocket.Conn, id, remote, session string) *conn {
 		out:        make(chan []byte, outQueueLen),
 		wdone:      make(chan struct{}),
 		sem:        make(chan struct{}, maxWorkerRequests),
+		execs:      execs,
 		pending:    map[int64]*pendingCall{},
 		workerReqs: map[string]context.CancelFunc{},
 		namespaces: map[string]*registration{},
@@ -385,13 +392,28 @@ func (c *conn) async(m *message) {
 		c.reply(m.ID, nil, errorf(CodeTooBusy, "too busy: %d requests already in flight on this connection", maxWorkerRequests))
 		return
 	}
+	release := func() { <-c.sem }
+	if m.Method == "execute_typescript" || m.Method == "execute_code" {
+		select {
+		case c.execs <- struct{}{}:
+			release = func() { <-c.execs; <-c.sem }
+		default:
+			<-c.sem
+			scope := "this connection"
+			if c.session != "" {
+				scope = "this code-mode session"
+			}
+			c.reply(m.ID, nil, errorf(CodeTooBusy, "too busy: %d executions already running on %s, the limit; retry when one has finished", cap(c.execs), scope))
+			return
+		}
+	}
 	ctx, cancel := context.WithCancel(c.ctx)
 	key := string(m.ID)
 	c.mu.Lock()
 	if c.closed { // terminate is waiting for the handlers: start no more
 		c.mu.Unlock()
 		cancel()
-		<-c.sem
+		release()
 		return
 	}
 	c.workerReqs[key] = cancel
@@ -399,7 +421,7 @@ func (c *conn) async(m *message) {
 	c.mu.Unlock()
 	go func() {
 		defer c.reqs.Done()
-		defer func() { <-c.sem }()
+		defer release()
 		defer func() {
 			c.mu.Lock()
 			delete(c.workerReqs, key)

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pctx-dev/pctx/catalog"
@@ -32,16 +33,26 @@ type SessionTool struct {
 // compatSession is one published-client session: its tools (POST /register/tools) and
 // the MCP servers it started (POST /register/servers).
 type compatSession struct {
+	// addMu serialises AddSessionTools on this session, which merges outside b.mu.
+	addMu sync.Mutex
+
+	// Guarded by Bridge.mu. tools is never modified in place: readers may keep it.
 	tools    []SessionTool
 	servers  map[string]*clientServer
 	lastUsed time.Time
 	conns    int // open compatibility connections
+
+	execSlots chan struct{} // executions running over all its connections
 }
+
+// maxSessions bounds the published-client sessions alive at once; each may hold up to
+// maxNamespaces × maxToolsPerNS tools and start MCP servers.
+const maxSessions = 1000
 
 // CreateSession starts a code-mode session for the published client and returns its id
 // (REST POST /code-mode/session/create). Sessions idle for Options.SessionIdleTTL end
-// first.
-func (b *Bridge) CreateSession() string {
+// first; with maxSessions (1000) still alive it fails.
+func (b *Bridge) CreateSession() (string, error) {
 	id := rand.Text()
 	now := b.now()
 	var expired []*compatSession
@@ -52,7 +63,11 @@ func (b *Bridge) CreateSession() string {
 			delete(b.sessions, sid)
 		}
 	}
-	b.sessions[id] = &compatSession{servers: map[string]*clientServer{}, lastUsed: now}
+	full := len(b.sessions) >= maxSessions
+	if !full {
+		b.sessions[id] = &compatSession{servers: map[string]*clientServer{}, lastUsed: now,
+			execSlots: make(chan struct{}, b.opts.MaxExecutionsPerConnection)}
+	}
 	b.mu.Unlock()
 	for _, s := range expired {
 		s.stopServers()
@@ -60,7 +75,10 @@ func (b *Bridge) CreateSession() string {
 	if len(expired) > 0 {
 		b.log.Info("sdkbridge: idle code-mode sessions ended", "count", len(expired))
 	}
-	return id
+	if full {
+		return "", fmt.Errorf("%d code-mode sessions are open, the limit: close finished ones with POST /code-mode/session/close (idle ones end after %v)", maxSessions, b.opts.SessionIdleTTL)
+	}
+	return id, nil
 }
 
 // useSession marks session id as used now and counts delta open connections on it,
@@ -76,37 +94,99 @@ func (b *Bridge) useSession(id string, delta int) bool {
 	return ok
 }
 
-// AddSessionTools adds tools to session id, replacing tools of the same namespace and
-// name (REST POST /register/tools).
+// openSession counts a new connection on session id and returns the session, or nil
+// when there is none.
+func (b *Bridge) openSession(id string) *compatSession {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.sessions[id]
+	if s != nil {
+		s.lastUsed = b.now()
+		s.conns++
+	}
+	return s
+}
+
+// AddSessionTools adds tools to session id (REST POST /register/tools). A tool with the
+// namespace and name of an earlier one, in the session or earlier in tools, replaces it in
+// its place. The limits of a worker's register apply (docs/protocol.md §6): names of at
+// most 128 bytes, 1,000 tools per namespace, 100 namespaces per session.
 func (b *Bridge) AddSessionTools(id string, tools []SessionTool) error {
 	for i, t := range tools {
-		if t.Name == "" || t.Namespace == "" {
+		switch {
+		case t.Name == "" || t.Namespace == "":
 			return fmt.Errorf("session %q: tools[%d]: name and namespace are required", id, i)
+		case len(t.Namespace) > maxNameBytes:
+			return fmt.Errorf("session %q: tools[%d]: namespace %q is longer than %d bytes", id, i, clip([]byte(t.Namespace)), maxNameBytes)
+		case len(t.Name) > maxNameBytes:
+			return fmt.Errorf("session %q: tools[%d]: name %q is longer than %d bytes", id, i, clip([]byte(t.Name)), maxNameBytes)
 		}
 	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	s, ok := b.sessions[id]
+	b.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("unknown code-mode session %q", id)
 	}
-	for _, t := range tools {
-		if s.servers[t.Namespace] != nil {
-			return fmt.Errorf("session %q: tool %s.%s: namespace %q is an MCP server registered by this session", id, t.Namespace, t.Name, t.Namespace)
+	s.addMu.Lock()
+	defer s.addMu.Unlock()
+	b.mu.Lock()
+	old := s.tools
+	b.mu.Unlock()
+	merged, namespaces, err := mergeTools(old, tools)
+	if err != nil {
+		return fmt.Errorf("session %q: %w", id, err)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.sessions[id] != s {
+		return fmt.Errorf("code-mode session %q was closed meanwhile", id)
+	}
+	for _, ns := range namespaces {
+		if s.servers[ns] != nil {
+			return fmt.Errorf("session %q: namespace %q is an MCP server registered by this session", id, ns)
 		}
 	}
-	out := make([]SessionTool, 0, len(s.tools)+len(tools))
-	for _, h := range s.tools {
-		replaced := false
-		for _, t := range tools {
-			replaced = replaced || (t.Namespace == h.Namespace && t.Name == h.Name)
-		}
-		if !replaced {
-			out = append(out, h)
-		}
-	}
-	s.tools = append(out, tools...)
+	s.tools = merged
 	return nil
+}
+
+// mergeTools returns old with add merged in (an entry with the same namespace and name
+// replaces the earlier one in its place) and the namespaces add names, refusing to pass
+// the per-namespace and per-session limits. old is not modified.
+func mergeTools(old, add []SessionTool) ([]SessionTool, []string, error) {
+	type key struct{ ns, name string }
+	out := make([]SessionTool, 0, len(old)+len(add))
+	index := make(map[key]int, len(old)+len(add))
+	perNS := map[string]int{}
+	for _, t := range old {
+		index[key{t.Namespace, t.Name}] = len(out)
+		out = append(out, t)
+		perNS[t.Namespace]++
+	}
+	var namespaces []string
+	named := map[string]bool{}
+	for _, t := range add {
+		if !named[t.Namespace] {
+			named[t.Namespace] = true
+			namespaces = append(namespaces, t.Namespace)
+		}
+		k := key{t.Namespace, t.Name}
+		if i, ok := index[k]; ok {
+			out[i] = t
+			continue
+		}
+		switch n := perNS[t.Namespace]; {
+		case n == 0 && len(perNS) >= maxNamespaces:
+			return nil, nil, fmt.Errorf("namespace %q: the session would have more than the limit of %d namespaces", t.Namespace, maxNamespaces)
+		case n >= maxToolsPerNS:
+			return nil, nil, fmt.Errorf("namespace %q would have more than the limit of %d tools", t.Namespace, maxToolsPerNS)
+		}
+		perNS[t.Namespace]++
+		index[k] = len(out)
+		out = append(out, t)
+	}
+	return out, namespaces, nil
 }
 
 // CloseSession ends session id (REST POST /code-mode/session/close), reporting whether it

@@ -3,6 +3,7 @@ package sdkbridge
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
@@ -19,7 +20,7 @@ func TestPublishedClient(t *testing.T) {
 	for _, method := range []string{"execute_typescript", "execute_code"} { // 0.4.x, 0.1.x
 		t.Run(method, func(t *testing.T) {
 			h := newHarness(t, nil)
-			session := h.bridge.CreateSession()
+			session := mustSession(t, h.bridge)
 			err := h.bridge.AddSessionTools(session, []SessionTool{{
 				Name: "get_weather", Namespace: "weather", Description: "Weather for a city.",
 				InputSchema: json.RawMessage(`{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}`),
@@ -72,7 +73,7 @@ func TestPublishedClient(t *testing.T) {
 
 func TestPublishedClientFailures(t *testing.T) {
 	h := newHarness(t, nil)
-	session := h.bridge.CreateSession()
+	session := mustSession(t, h.bridge)
 	if err := h.bridge.AddSessionTools(session, []SessionTool{{Name: "boom", Namespace: "py"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -105,5 +106,91 @@ func TestPublishedClientFailures(t *testing.T) {
 		&websocket.DialOptions{HTTPHeader: http.Header{"X-Code-Mode-Session": {"nope"}}})
 	if err == nil || resp == nil || resp.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown session: %v, %v; want HTTP 404", resp, err)
+	}
+}
+
+func mustSession(t testing.TB, b *Bridge) string {
+	t.Helper()
+	id, err := b.CreateSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestSessionToolLimits(t *testing.T) {
+	tools := func(ns string, n int) []SessionTool {
+		out := make([]SessionTool, n)
+		for i := range out {
+			out[i] = SessionTool{Namespace: ns, Name: fmt.Sprintf("t%d", i)}
+		}
+		return out
+	}
+	var manyNamespaces []SessionTool
+	for i := range maxNamespaces + 1 {
+		manyNamespaces = append(manyNamespaces, SessionTool{Namespace: fmt.Sprintf("ns%d", i), Name: "t"})
+	}
+	tests := []struct {
+		name    string
+		before  []SessionTool // registered first, must succeed
+		tools   []SessionTool
+		wantErr string
+	}{
+		{"long name", nil, []SessionTool{{Namespace: "n", Name: strings.Repeat("x", maxNameBytes+1)}}, "longer than 128 bytes"},
+		{"long namespace", nil, []SessionTool{{Namespace: strings.Repeat("x", maxNameBytes+1), Name: "t"}}, "longer than 128 bytes"},
+		{"too many tools at once", nil, tools("n", maxToolsPerNS+1), "more than the limit of 1000 tools"},
+		{"too many tools in two requests", tools("n", maxToolsPerNS), []SessionTool{{Namespace: "n", Name: "extra"}}, "more than the limit of 1000 tools"},
+		{"replacing stays within the limit", tools("n", maxToolsPerNS), tools("n", 3), ""},
+		{"too many namespaces", nil, manyNamespaces, "more than the limit of 100 namespaces"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			id := mustSession(t, h.bridge)
+			if err := h.bridge.AddSessionTools(id, tt.before); err != nil {
+				t.Fatal(err)
+			}
+			err := h.bridge.AddSessionTools(id, tt.tools)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("AddSessionTools: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("AddSessionTools: %v, want an error containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestSessionToolsReplace: a later entry with the same namespace and name replaces the
+// earlier one, within one request and across requests, keeping the first one's place.
+func TestSessionToolsReplace(t *testing.T) {
+	h := newHarness(t, nil)
+	id := mustSession(t, h.bridge)
+	steps := [][]SessionTool{
+		{{Namespace: "n", Name: "a", Description: "1"}, {Namespace: "n", Name: "b"}, {Namespace: "n", Name: "a", Description: "2"}},
+		{{Namespace: "m", Name: "c"}, {Namespace: "n", Name: "b", Description: "3"}},
+	}
+	for _, s := range steps {
+		if err := h.bridge.AddSessionTools(id, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _, _ := h.bridge.sessionTools(id)
+	want := []SessionTool{{Namespace: "n", Name: "a", Description: "2"}, {Namespace: "n", Name: "b", Description: "3"}, {Namespace: "m", Name: "c"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("session tools %+v, want %+v", got, want)
+	}
+}
+
+func TestSessionLimit(t *testing.T) {
+	h := newRESTHarness(t, nil)
+	for range maxSessions {
+		mustSession(t, h.bridge)
+	}
+	if _, err := h.bridge.CreateSession(); err == nil || !strings.Contains(err.Error(), "1000 code-mode sessions") {
+		t.Errorf("CreateSession over the limit: %v", err)
+	}
+	if status, body := h.post(t, "/code-mode/session/create", nil, nil); status != http.StatusServiceUnavailable || !strings.Contains(body, "code-mode sessions") {
+		t.Errorf("session/create over the limit: %d %s", status, body)
 	}
 }

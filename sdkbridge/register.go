@@ -55,8 +55,8 @@ func (c *conn) register(m *message) (any, *rpcError) {
 func (c *conn) takenError(name string, err error) *rpcError {
 	data := map[string]any{"namespace": name}
 	msg := fmt.Sprintf("register: %v; choose another name or register it with scope \"session\"", err)
-	if s, ok := c.b.reg.(interface{ Snapshot() *catalog.Snapshot }); ok {
-		for _, info := range s.Snapshot().Namespaces() {
+	if snap, err := c.b.cm.Snapshot(); err == nil {
+		for _, info := range snap.Namespaces() {
 			if info.Original == name || info.Name == name {
 				data["owner"] = info.Owner
 				msg = fmt.Sprintf("register: namespace %q is taken by %s; choose another name or register it with scope \"session\"", name, info.Owner)

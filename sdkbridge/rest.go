@@ -2,11 +2,11 @@ package sdkbridge
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/pctx-dev/pctx/catalog"
 	"github.com/pctx-dev/pctx/config"
+	"github.com/pctx-dev/pctx/internal/apikey"
 	"github.com/pctx-dev/pctx/upstream"
 )
 
@@ -63,14 +64,16 @@ func (b *Bridge) decodeBody(w http.ResponseWriter, r *http.Request, v any) error
 }
 
 func (b *Bridge) restCreate(w http.ResponseWriter, _ *http.Request) {
-	b.mu.Lock()
-	closed := b.closed
-	b.mu.Unlock()
-	if closed {
+	if b.isClosed() {
 		restError(w, http.StatusServiceUnavailable, "pctx is shutting down")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"session_id": b.CreateSession()})
+	id, err := b.CreateSession()
+	if err != nil {
+		restError(w, http.StatusServiceUnavailable, "create session: "+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"session_id": id})
 }
 
 // withSession resolves the x-code-mode-session header before calling h.
@@ -155,18 +158,6 @@ func (s clientServerSpec) upstreamConfig() (config.Upstream, error) {
 	return u, nil
 }
 
-// authenticated reports whether r carries the server's API key (none configured: no).
-func (b *Bridge) authenticated(r *http.Request) bool {
-	if b.opts.APIKey == "" {
-		return false
-	}
-	got := r.Header.Get("X-API-Key")
-	if auth := r.Header.Get("Authorization"); got == "" && len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
-		got = strings.TrimSpace(auth[7:])
-	}
-	return subtle.ConstantTimeCompare([]byte(got), []byte(b.opts.APIKey)) == 1
-}
-
 func (b *Bridge) restServers(w http.ResponseWriter, r *http.Request, id string) {
 	var body struct {
 		Servers []clientServerSpec `json:"servers"`
@@ -179,12 +170,22 @@ func (b *Bridge) restServers(w http.ResponseWriter, r *http.Request, id string) 
 		writeJSON(w, http.StatusOK, map[string][]string{"registered": {}})
 		return
 	}
-	if !b.opts.AllowClientServers || !b.authenticated(r) {
+	if !b.opts.AllowClientServers || !apikey.Matches(r, b.opts.APIKey) {
 		restError(w, http.StatusForbidden, refusal(body.Servers[0], b.opts.AllowClientServers))
 		return
 	}
+	if len(body.Servers) > maxNamespaces {
+		restError(w, http.StatusBadRequest, fmt.Sprintf("register servers: %d servers, more than the limit of %d per session", len(body.Servers), maxNamespaces))
+		return
+	}
 	cfgs := make([]config.Upstream, 0, len(body.Servers))
+	seen := map[string]bool{}
 	for _, s := range body.Servers {
+		if seen[s.Name] {
+			restError(w, http.StatusBadRequest, fmt.Sprintf("register servers: server %q is listed twice", s.Name))
+			return
+		}
+		seen[s.Name] = true
 		u, err := s.upstreamConfig()
 		if err != nil {
 			restError(w, http.StatusBadRequest, "register servers: "+err.Error())
@@ -192,17 +193,17 @@ func (b *Bridge) restServers(w http.ResponseWriter, r *http.Request, id string) 
 		}
 		cfgs = append(cfgs, u)
 	}
-	var names []string
-	for _, u := range cfgs {
-		if err := b.addSessionServer(r.Context(), id, u); err != nil {
-			status := http.StatusBadGateway
-			if errors.Is(err, errBadServer) {
-				status = http.StatusBadRequest
-			}
-			restError(w, status, "register servers: "+err.Error())
-			return
+	if err := b.addSessionServers(r.Context(), id, cfgs); err != nil {
+		status := http.StatusBadGateway
+		if errors.Is(err, errBadServer) {
+			status = http.StatusBadRequest
 		}
-		names = append(names, u.Name)
+		restError(w, status, "register servers: "+strings.ReplaceAll(err.Error(), "\n", "; "))
+		return
+	}
+	names := make([]string, len(cfgs))
+	for i, u := range cfgs {
+		names[i] = u.Name
 	}
 	writeJSON(w, http.StatusOK, map[string][]string{"registered": names})
 }
@@ -253,18 +254,73 @@ func (s *clientServer) namespace() (catalog.Namespace, bool) {
 	return *s.ns, true
 }
 
-// addSessionServer starts u for session id and waits for its first connection attempt.
-func (b *Bridge) addSessionServer(ctx context.Context, id string, u config.Upstream) error {
-	b.mu.Lock()
-	s, ok := b.sessions[id]
-	clash := ok && slices.ContainsFunc(s.tools, func(t SessionTool) bool { return t.Namespace == u.Name })
-	b.mu.Unlock()
-	switch {
-	case !ok:
-		return fmt.Errorf("unknown code-mode session %q", id)
-	case clash:
-		return fmt.Errorf("%w: server %q: the session already has tools in namespace %q", errBadServer, u.Name, u.Name)
+// addSessionServers starts every server of cfgs for session id at once, each waiting
+// for its first connection attempt, and publishes them to the session only if all
+// started: on any failure none is kept running.
+func (b *Bridge) addSessionServers(ctx context.Context, id string, cfgs []config.Upstream) error {
+	if err := b.serverClash(id, cfgs); err != nil { // fail early, before starting anything
+		return err
 	}
+	started := make([]*clientServer, len(cfgs))
+	errs := make([]error, len(cfgs))
+	var wg sync.WaitGroup
+	for i, u := range cfgs {
+		wg.Go(func() { started[i], errs[i] = b.startServer(ctx, id, u) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		closeServers(started)
+		return err
+	}
+	// Recheck under the lock that publishes: a /register/tools may have run meanwhile.
+	b.mu.Lock()
+	err := b.serverClashLocked(id, cfgs)
+	var old []*clientServer
+	if err == nil {
+		s := b.sessions[id]
+		for i, u := range cfgs {
+			old = append(old, s.servers[u.Name])
+			s.servers[u.Name] = started[i]
+		}
+	}
+	b.mu.Unlock()
+	if err != nil {
+		closeServers(started)
+		return err
+	}
+	closeServers(old)
+	for _, u := range cfgs {
+		b.log.Info("sdkbridge: session server started", "server", u.Name, "stdio", u.Command != "")
+	}
+	return nil
+}
+
+func (b *Bridge) serverClash(id string, cfgs []config.Upstream) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.serverClashLocked(id, cfgs)
+}
+
+// serverClashLocked reports why cfgs cannot be published to session id: the session (or
+// pctx) is gone, or it has tools in a server's namespace. b.mu is held.
+func (b *Bridge) serverClashLocked(id string, cfgs []config.Upstream) error {
+	s, ok := b.sessions[id]
+	switch {
+	case b.closed:
+		return errors.New("pctx is shutting down")
+	case !ok:
+		return fmt.Errorf("%w %q: it was closed", errUnknownSession, id)
+	}
+	for _, u := range cfgs {
+		if slices.ContainsFunc(s.tools, func(t SessionTool) bool { return t.Namespace == u.Name }) {
+			return fmt.Errorf("%w: server %q: the session already has tools in namespace %q", errBadServer, u.Name, u.Name)
+		}
+	}
+	return nil
+}
+
+// startServer starts u for session id and waits for its first connection attempt.
+func (b *Bridge) startServer(ctx context.Context, id string, u config.Upstream) (*clientServer, error) {
 	cs := &clientServer{}
 	cs.mgr = upstream.NewManager(cs, map[string]config.Upstream{u.Name: u}, b.log.With("session", id[:min(len(id), 8)]))
 	cs.mgr.Start(ctx)
@@ -274,25 +330,20 @@ func (b *Bridge) addSessionServer(ctx context.Context, id string, u config.Upstr
 		if reason == "" {
 			reason = string(st[0].State)
 		}
-		return fmt.Errorf("server %q did not start: %s", u.Name, reason)
+		return nil, fmt.Errorf("server %q did not start: %s", u.Name, reason)
 	}
-	b.mu.Lock()
-	s, ok = b.sessions[id]
-	var old *clientServer
-	if ok && !b.closed {
-		old = s.servers[u.Name]
-		s.servers[u.Name] = cs
+	return cs, nil
+}
+
+// closeServers stops the non-nil servers of list at once.
+func closeServers(list []*clientServer) {
+	var wg sync.WaitGroup
+	for _, cs := range list {
+		if cs != nil {
+			wg.Go(func() { cs.mgr.Close() })
+		}
 	}
-	b.mu.Unlock()
-	if !ok || b.isClosed() {
-		cs.mgr.Close()
-		return fmt.Errorf("code-mode session %q was closed meanwhile", id)
-	}
-	if old != nil {
-		old.mgr.Close()
-	}
-	b.log.Info("sdkbridge: session server started", "server", u.Name, "stdio", u.Command != "")
-	return nil
+	wg.Wait()
 }
 
 func (b *Bridge) isClosed() bool {
@@ -303,24 +354,58 @@ func (b *Bridge) isClosed() bool {
 
 // stopServers stops every MCP server the session started.
 func (s *compatSession) stopServers() {
-	var wg sync.WaitGroup
-	for _, cs := range s.servers {
-		wg.Go(func() { cs.mgr.Close() })
-	}
-	wg.Wait()
+	closeServers(slices.Collect(maps.Values(s.servers)))
 }
 
-// overlay is session id's namespaces for the REST listing (its tools are not callable
-// outside an execution).
-func (b *Bridge) overlay(id string) ([]catalog.Namespace, []SessionTool, bool) {
+// view is one request's consistent picture of a session: a single snapshot of the catalog
+// plus the session's namespaces (its tools are not callable outside an execution), and
+// the descriptions the session gave its own tools.
+type view struct {
+	snap         *catalog.Snapshot
+	descriptions map[[2]string]string // {namespace, tool} as registered → description
+}
+
+// sessionView takes the snapshot every part of one REST answer is derived from. A session
+// namespace clashing with a global one is an error wrapping catalog.ErrNamespaceTaken.
+func (b *Bridge) sessionView(id string) (*view, error) {
 	tools, servers, ok := b.sessionTools(id)
 	if !ok {
-		return nil, nil, false
+		return nil, fmt.Errorf("%w %q", errUnknownSession, id)
 	}
 	notHere := func(_ context.Context, ns, tool string, _ map[string]any) (any, error) {
 		return nil, fmt.Errorf("%s.%s is callable only from an execution", ns, tool)
 	}
-	return append(legacyNamespaces(tools, notHere), servers...), tools, true
+	snap, err := b.cm.Snapshot(append(legacyNamespaces(tools, notHere), servers...)...)
+	if err != nil {
+		return nil, err
+	}
+	v := &view{snap: snap, descriptions: make(map[[2]string]string, len(tools))}
+	for _, t := range tools {
+		if t.Description != "" {
+			v.descriptions[[2]string{t.Namespace, t.Name}] = t.Description
+		}
+	}
+	return v, nil
+}
+
+// description is the session's description of a tool, or nil.
+func (v *view) description(ns, tool string) *string {
+	if d, ok := v.descriptions[[2]string{ns, tool}]; ok {
+		return &d
+	}
+	return nil
+}
+
+var errUnknownSession = errors.New("unknown code-mode session")
+
+// viewError answers a failed sessionView: 404 for a session that is gone (closed
+// meanwhile), 409 for a session namespace clashing with a global one.
+func viewError(w http.ResponseWriter, what string, err error) {
+	status := http.StatusConflict
+	if errors.Is(err, errUnknownSession) {
+		status = http.StatusNotFound
+	}
+	restError(w, status, what+": "+err.Error())
 }
 
 type listedFunction struct {
@@ -330,39 +415,21 @@ type listedFunction struct {
 }
 
 func (b *Bridge) restList(w http.ResponseWriter, _ *http.Request, id string) {
-	session, tools, ok := b.overlay(id)
-	if !ok {
-		restError(w, http.StatusNotFound, fmt.Sprintf("unknown code-mode session %q", id))
-		return
-	}
-	text, err := b.cm.ListFunctions(catalog.ListOptions{}, session...)
+	v, err := b.sessionView(id)
 	if err != nil {
-		restError(w, http.StatusConflict, "list functions: "+err.Error())
+		viewError(w, "list functions", err)
 		return
 	}
 	fns := []listedFunction{}
-	if s, ok := b.reg.(interface{ Snapshot() *catalog.Snapshot }); ok {
-		snap, err := s.Snapshot().With(session...)
-		if err != nil {
-			restError(w, http.StatusConflict, "list functions: "+err.Error())
-			return
+	for _, ns := range v.snap.Namespaces() {
+		if ns.Unavailable != "" {
+			continue
 		}
-		for _, ns := range snap.Namespaces() {
-			if ns.Unavailable != "" {
-				continue
-			}
-			for _, f := range ns.Functions {
-				lf := listedFunction{Namespace: ns.Name, Name: f.Name}
-				for _, t := range tools {
-					if t.Namespace == ns.Original && t.Name == f.Original && t.Description != "" {
-						lf.Description = &t.Description
-					}
-				}
-				fns = append(fns, lf)
-			}
+		for _, f := range ns.Functions {
+			fns = append(fns, listedFunction{Namespace: ns.Name, Name: f.Name, Description: v.description(ns.Original, f.Original)})
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"functions": fns, "code": text})
+	writeJSON(w, http.StatusOK, map[string]any{"functions": fns, "code": v.snap.List(catalog.ListOptions{})})
 }
 
 type functionDetails struct {
@@ -374,6 +441,9 @@ type functionDetails struct {
 	Types       string  `json:"types"`
 }
 
+// maxDetailsNames bounds the functions one details request may name.
+const maxDetailsNames = 1000
+
 func (b *Bridge) restDetails(w http.ResponseWriter, r *http.Request, id string) {
 	var body struct {
 		Functions []string `json:"functions"`
@@ -382,23 +452,27 @@ func (b *Bridge) restDetails(w http.ResponseWriter, r *http.Request, id string) 
 		restError(w, http.StatusBadRequest, "function details: "+err.Error())
 		return
 	}
-	if len(body.Functions) == 0 {
+	switch {
+	case len(body.Functions) == 0:
 		restError(w, http.StatusBadRequest, `function details: "functions" must name at least one function, like "namespace.function"`)
 		return
-	}
-	session, tools, ok := b.overlay(id)
-	if !ok {
-		restError(w, http.StatusNotFound, fmt.Sprintf("unknown code-mode session %q", id))
+	case len(body.Functions) > maxDetailsNames:
+		restError(w, http.StatusBadRequest, fmt.Sprintf("function details: %d functions named, more than the limit of %d per request", len(body.Functions), maxDetailsNames))
 		return
 	}
-	code, err := b.cm.FunctionDetails(body.Functions, session...)
+	v, err := b.sessionView(id)
+	if err != nil {
+		viewError(w, "function details", err)
+		return
+	}
+	code, err := v.snap.Details(body.Functions)
 	if err != nil {
 		restError(w, http.StatusBadRequest, "function details: "+err.Error())
 		return
 	}
 	out := make([]functionDetails, 0, len(body.Functions))
 	for _, name := range body.Functions {
-		text, err := b.cm.FunctionDetails([]string{name}, session...)
+		text, err := v.snap.Details([]string{name})
 		if err != nil {
 			restError(w, http.StatusBadRequest, "function details: "+err.Error())
 			return
@@ -406,11 +480,9 @@ func (b *Bridge) restDetails(w http.ResponseWriter, r *http.Request, id string) 
 		ns, fn, _ := strings.Cut(name, ".")
 		d := functionDetails{Namespace: ns, Name: fn, Types: text}
 		d.InputType, d.OutputType = signature(text, fn)
-		for _, t := range tools {
-			if t.Namespace == ns && t.Name == fn && t.Description != "" {
-				d.Description = &t.Description
-			}
-		}
+		// Names as called equal names as registered unless sanitised; Namespaces() would map
+		// them but compiles every input schema of the overlay.
+		d.Description = v.description(ns, fn)
 		out = append(out, d)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"functions": out, "code": code})
@@ -461,45 +533,28 @@ func (b *Bridge) restBash(w http.ResponseWriter, r *http.Request, id string) {
 		restError(w, http.StatusBadRequest, "execute-bash: "+err.Error())
 		return
 	}
-	fs, err := b.sessionFiles(id)
+	v, err := b.sessionView(id)
 	if err != nil {
-		restError(w, http.StatusConflict, "execute-bash: "+err.Error())
+		viewError(w, "execute-bash", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, fs.run(body.Command))
+	writeJSON(w, http.StatusOK, v.files().run(body.Command))
 }
 
-// sessionFiles builds the filesystem disclosure's tree for session id: README.md is the
-// listing, <ns>/<fn>.d.ts each function's declarations.
-func (b *Bridge) sessionFiles(id string) (vfs, error) {
-	session, _, ok := b.overlay(id)
-	if !ok {
-		return nil, fmt.Errorf("unknown code-mode session %q", id)
-	}
-	text, err := b.cm.ListFunctions(catalog.ListOptions{}, session...)
-	if err != nil {
-		return nil, err
-	}
-	fs := vfs{vfsRoot + "/README.md": "# Functions\n\nCall them as namespace.function(...) from execute_typescript; each has its declarations in <namespace>/<function>.d.ts.\n\n" + text}
-	s, ok := b.reg.(interface{ Snapshot() *catalog.Snapshot })
-	if !ok {
-		return fs, nil
-	}
-	snap, err := s.Snapshot().With(session...)
-	if err != nil {
-		return nil, err
-	}
-	for _, ns := range snap.Namespaces() {
-		if ns.Unavailable != "" {
-			continue
-		}
-		for _, f := range ns.Functions {
-			decl, err := b.cm.FunctionDetails([]string{ns.Name + "." + f.Name}, session...)
+// files is the filesystem disclosure's tree: README.md is the listing, <ns>/<fn>.d.ts
+// each function's declarations, rendered only when a command reads it.
+func (v *view) files() vfs {
+	fs := vfs{vfsRoot + "/README.md": fileText("# Functions\n\nCall them as namespace.function(...) from execute_typescript; each has its declarations in <namespace>/<function>.d.ts.\n\n" + v.snap.List(catalog.ListOptions{}))}
+	// Functions, not Namespaces: the latter compiles every input schema of the overlay.
+	for name := range v.snap.Functions() {
+		ns, fn, _ := strings.Cut(name, ".")
+		fs[vfsRoot+"/"+ns+"/"+fn+".d.ts"] = &vfile{render: func() string {
+			decl, err := v.snap.Details([]string{name})
 			if err != nil {
-				return nil, err
+				return fmt.Sprintf("// declarations of %s unavailable: %v\n", name, err)
 			}
-			fs[vfsRoot+"/"+ns.Name+"/"+f.Name+".d.ts"] = decl
-		}
+			return decl
+		}}
 	}
-	return fs, nil
+	return fs
 }

@@ -3,6 +3,7 @@ package sdkbridge
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -208,6 +209,8 @@ func TestCompatServersAllowed(t *testing.T) {
 		{"url and command", `{"servers":[{"name":"x","url":"http://x","command":"y"}]}`, 400, "exactly one of url and command"},
 		{"bad auth", `{"servers":[{"name":"x","url":"http://x","auth":{"type":"basic"}}]}`, 400, `auth.type \"basic\"`},
 		{"unreachable", `{"servers":[{"name":"gone","url":"http://127.0.0.1:1/mcp"}]}`, 502, `server \"gone\" did not start`},
+		{"listed twice", `{"servers":[{"name":"x","url":"http://x"},{"name":"x","url":"http://y"}]}`, 400, `server \"x\" is listed twice`},
+		{"one of two fails", `{"servers":[{"name":"half","url":"` + mcpPeer(t) + `"},{"name":"gone","url":"http://127.0.0.1:1/mcp"}]}`, 502, `server \"gone\" did not start`},
 		{"url", `{"servers":[{"name":"calc","url":"` + mcpPeer(t) + `","auth":{"type":"bearer","token":"t"}}]}`, 200, `"registered":["calc"]`},
 	}
 	for _, tt := range tests {
@@ -218,9 +221,10 @@ func TestCompatServersAllowed(t *testing.T) {
 			}
 		})
 	}
-	// The server is session-scoped: listed for this session, absent from the catalog.
-	if _, body := h.post(t, "/code-mode/functions/list", nil, auth); !strings.Contains(body, `"namespace":"calc","name":"add"`) {
-		t.Errorf("session listing lacks calc.add: %s", body)
+	// The server is session-scoped: listed for this session, absent from the catalog. A
+	// request where one server failed published none.
+	if _, body := h.post(t, "/code-mode/functions/list", nil, auth); !strings.Contains(body, `"namespace":"calc","name":"add"`) || strings.Contains(body, `"half"`) {
+		t.Errorf("session listing lacks calc.add or has half.add: %s", body)
 	}
 	if h.has("calc") {
 		t.Error("a session's server reached the catalog")
@@ -266,5 +270,47 @@ func TestIdleSessionsEnd(t *testing.T) {
 		if status, body := h.post(t, "/code-mode/functions/list", nil, map[string]string{"x-code-mode-session": tt.id}); status != tt.want {
 			t.Errorf("session %s: %d %s, want %d", tt.id, status, body, tt.want)
 		}
+	}
+}
+
+// TestCompatOneSnapshot: every REST answer derives from one catalog snapshot, however many
+// functions there are (its parts agree, and a request costs one overlay, not one per
+// function).
+func TestCompatOneSnapshot(t *testing.T) {
+	h := newRESTHarness(t, nil)
+	if err := h.cat.Put("upstream:github", catalog.Namespace{Name: "github", Tools: []catalog.Tool{{Name: "list_issues", Call: noCall}}}); err != nil {
+		t.Fatal(err)
+	}
+	id := h.session(t)
+	var tools []SessionTool
+	for i := range 20 {
+		tools = append(tools, SessionTool{Namespace: "weather", Name: fmt.Sprintf("f%d", i), Description: "Weather."})
+	}
+	if err := h.bridge.AddSessionTools(id, tools); err != nil {
+		t.Fatal(err)
+	}
+	s := map[string]string{"X-Code-Mode-Session": id}
+	cm := h.bridge.cm.(*fakeCodeMode)
+	tests := []struct {
+		name, path string
+		body       any
+		want       string
+	}{
+		{"list", "/code-mode/functions/list", nil, `{"namespace":"weather","name":"f7","description":"Weather."}`},
+		{"details", "/code-mode/functions/details", `{"functions":["weather.f1","weather.f2","github.list_issues"]}`, `"name":"list_issues","description":null`},
+		{"bash cat", "/code-mode/execute-bash", `{"command":"cat weather/f3.d.ts"}`, `function f3(`},
+		{"bash grep -r", "/code-mode/execute-bash", `{"command":"grep -rl function ."}`, `./weather/f19.d.ts`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := cm.snapshots.Load()
+			status, body := h.post(t, tt.path, tt.body, s)
+			if status != 200 || !strings.Contains(body, tt.want) {
+				t.Errorf("= %d %s; want 200 and %s", status, body, tt.want)
+			}
+			if n := cm.snapshots.Load() - before; n != 1 {
+				t.Errorf("%d snapshots taken, want 1", n)
+			}
+		})
 	}
 }

@@ -17,8 +17,26 @@ import (
 
 const vfsRoot = "/sdk"
 
-// vfs is a read-only file tree: absolute path → content.
-type vfs map[string]string
+// vfs is a read-only file tree: absolute path → file.
+type vfs map[string]*vfile
+
+// vfile is a file whose content is rendered on first read: a command line usually reads
+// a few of the catalog's declarations, not all of them. Not safe for concurrent use (one
+// request's shell reads it).
+type vfile struct {
+	text   string
+	render func() string // nil once rendered
+}
+
+// fileText is a file with known content.
+func fileText(text string) *vfile { return &vfile{text: text} }
+
+func (f *vfile) read() string {
+	if f.render != nil {
+		f.text, f.render = f.render(), nil
+	}
+	return f.text
+}
 
 // isDir reports whether p is a directory of the tree.
 func (v vfs) isDir(p string) bool {
@@ -68,13 +86,62 @@ type shellResult struct {
 	Stderr   string `json:"stderr"`
 }
 
+// Bounds of one command line: a model's command must not make pctx build an answer of
+// unbounded size (cat f f f …, grep -r . . . …).
+const (
+	maxShellOutput   = 1 << 20 // bytes of stdout plus stderr, and of any one pipe
+	maxShellWords    = 1000
+	maxShellCommands = 32
+)
+
+// capWriter is a strings.Builder that keeps at most limit bytes and then reports itself
+// full; commands check full to stop early.
+type capWriter struct {
+	b     strings.Builder
+	limit int
+	full  bool
+}
+
+func (w *capWriter) WriteString(s string) (int, error) {
+	if room := w.limit - w.b.Len(); len(s) > room {
+		s = s[:max(room, 0)]
+		w.full = true
+	}
+	return w.b.WriteString(s)
+}
+
+func (w *capWriter) Write(p []byte) (int, error) { return w.WriteString(string(p)) }
+
+func (w *capWriter) String() string { return w.b.String() }
+
 // run interprets a command line.
 func (v vfs) run(line string) shellResult {
 	toks, err := shellWords(line)
 	if err != nil {
 		return shellResult{ExitCode: 2, Stderr: "bash: " + err.Error() + "\n"}
 	}
+	commands := 1
+	for _, t := range toks {
+		if t == "|" || t == "&&" || t == ";" {
+			commands++
+		}
+	}
+	switch {
+	case len(toks) > maxShellWords:
+		return shellResult{ExitCode: 2, Stderr: fmt.Sprintf("bash: the command line has more than %d words, the limit of this virtual shell\n", maxShellWords)}
+	case commands > maxShellCommands:
+		return shellResult{ExitCode: 2, Stderr: fmt.Sprintf("bash: the command line has more than %d commands, the limit of this virtual shell\n", maxShellCommands)}
+	}
+	// out and errs share one budget: whatever one takes, the other cannot.
 	var out, errs strings.Builder
+	room := func() int { return maxShellOutput - out.Len() - errs.Len() }
+	truncated := false
+	put := func(b *strings.Builder, s string) {
+		if len(s) > room() {
+			s, truncated = s[:room()], true
+		}
+		b.WriteString(s)
+	}
 	code := 0
 	var stage [][]string // the pipeline being built
 	var cur []string
@@ -82,7 +149,7 @@ func (v vfs) run(line string) shellResult {
 	flush := func(op string) {
 		stage = append(stage, cur)
 		cur = nil
-		if op == "|" {
+		if op == "|" || truncated {
 			return
 		}
 		if !skip {
@@ -91,12 +158,18 @@ func (v vfs) run(line string) shellResult {
 				if len(argv) == 0 {
 					continue
 				}
-				o, e, c := v.exec(argv, stdin)
-				errs.WriteString(e)
+				w := &capWriter{limit: maxShellOutput}
+				e, c := v.exec(argv, stdin, w)
+				put(&errs, e)
+				o := w.String()
 				stdin, code = &o, c
+				if w.full {
+					truncated = true
+					break
+				}
 			}
 			if stdin != nil {
-				out.WriteString(*stdin)
+				put(&out, *stdin)
 			}
 		}
 		stage = nil
@@ -112,7 +185,12 @@ func (v vfs) run(line string) shellResult {
 		}
 	}
 	flush("end")
-	return shellResult{ExitCode: code, Stdout: out.String(), Stderr: errs.String()}
+	stderr := errs.String()
+	if truncated {
+		code = 1
+		stderr += fmt.Sprintf("bash: output truncated at %d bytes, the limit of this virtual shell; narrow the command (grep -l, head, a single file)\n", maxShellOutput)
+	}
+	return shellResult{ExitCode: code, Stdout: out.String(), Stderr: stderr}
 }
 
 // shellWords splits a command line into words and the operators |, && and ;, honouring
@@ -163,27 +241,32 @@ func shellWords(line string) ([]string, error) {
 
 var shellCommands = []string{"cat", "echo", "find", "grep", "head", "ls", "pwd", "tail", "wc"}
 
-// exec runs one command with stdin (nil: none) and returns stdout, stderr, exit code.
-func (v vfs) exec(argv []string, stdin *string) (string, string, int) {
+// exec runs one command with stdin (nil: none), writing its stdout to out (which stops
+// it once full), and returns its stderr and exit code.
+func (v vfs) exec(argv []string, stdin *string, out *capWriter) (string, int) {
 	name, args := argv[0], argv[1:]
-	fail := func(format string, a ...any) (string, string, int) {
-		return "", name + ": " + fmt.Sprintf(format, a...) + "\n", 1
+	fail := func(format string, a ...any) (string, int) {
+		return name + ": " + fmt.Sprintf(format, a...) + "\n", 1
 	}
 	switch name {
 	case "pwd":
-		return vfsRoot + "\n", "", 0
+		out.WriteString(vfsRoot + "\n")
+		return "", 0
 	case "echo":
-		return strings.Join(args, " ") + "\n", "", 0
+		out.WriteString(strings.Join(args, " ") + "\n")
+		return "", 0
 	case "ls":
-		var out strings.Builder
 		paths := nonFlags(args)
 		if len(paths) == 0 {
 			paths = []string{"."}
 		}
 		for _, p := range paths {
+			if out.full {
+				break
+			}
 			a := v.abs(p)
 			switch {
-			case v[a] != "":
+			case v[a] != nil:
 				out.WriteString(p + "\n")
 			case v.isDir(a):
 				if len(paths) > 1 {
@@ -193,10 +276,10 @@ func (v vfs) exec(argv []string, stdin *string) (string, string, int) {
 					out.WriteString(e + "\n")
 				}
 			default:
-				return out.String(), fmt.Sprintf("ls: cannot access '%s': No such file or directory\n", p), 2
+				return fmt.Sprintf("ls: cannot access '%s': No such file or directory\n", p), 2
 			}
 		}
-		return out.String(), "", 0
+		return "", 0
 	case "cat", "head", "tail", "wc":
 		n, files, err := countFlag(args)
 		if err != nil {
@@ -211,37 +294,41 @@ func (v vfs) exec(argv []string, stdin *string) (string, string, int) {
 		}
 		for _, f := range files {
 			a := v.abs(f)
-			text, ok := v[a]
+			file, ok := v[a]
 			if !ok {
 				if v.isDir(a) {
 					return fail("%s: Is a directory", f)
 				}
 				return fail("%s: No such file or directory", f)
 			}
-			texts = append(texts, text)
+			texts = append(texts, file.read())
 		}
-		var out strings.Builder
 		for _, t := range texts {
+			if out.full {
+				break
+			}
+			if name == "cat" {
+				out.WriteString(t)
+				continue
+			}
 			lines := strings.SplitAfter(t, "\n")
 			if lines[len(lines)-1] == "" {
 				lines = lines[:len(lines)-1]
 			}
 			switch name {
-			case "cat":
-				out.WriteString(t)
 			case "head":
 				out.WriteString(strings.Join(lines[:min(n, len(lines))], ""))
 			case "tail":
 				out.WriteString(strings.Join(lines[max(0, len(lines)-n):], ""))
 			case "wc":
 				if slices.Contains(args, "-l") {
-					fmt.Fprintf(&out, "%d\n", len(lines))
+					fmt.Fprintf(out, "%d\n", len(lines))
 				} else {
-					fmt.Fprintf(&out, "%d %d %d\n", len(lines), len(strings.Fields(t)), len(t))
+					fmt.Fprintf(out, "%d %d %d\n", len(lines), len(strings.Fields(t)), len(t))
 				}
 			}
 		}
-		return out.String(), "", 0
+		return "", 0
 	case "find":
 		root, pattern := ".", ""
 		for i := 0; i < len(args); i++ {
@@ -256,24 +343,24 @@ func (v vfs) exec(argv []string, stdin *string) (string, string, int) {
 			}
 		}
 		a := v.abs(root)
-		var out []string
+		var found []string
 		for f := range v {
 			if f != a && !strings.HasPrefix(f, strings.TrimSuffix(a, "/")+"/") {
 				continue
 			}
 			if ok, _ := path.Match(pattern, path.Base(f)); pattern == "" || ok {
-				out = append(out, strings.Replace(f, a, root, 1))
+				found = append(found, strings.Replace(f, a, root, 1))
 			}
 		}
-		slices.Sort(out)
-		if len(out) == 0 {
-			return "", "", 0
+		slices.Sort(found)
+		for _, f := range found {
+			out.WriteString(f + "\n")
 		}
-		return strings.Join(out, "\n") + "\n", "", 0
+		return "", 0
 	case "grep":
-		return v.grep(args, stdin)
+		return v.grep(args, stdin, out)
 	}
-	return "", fmt.Sprintf("bash: %s: command not found (this read-only virtual shell has %s)\n", name, strings.Join(shellCommands, ", ")), 127
+	return fmt.Sprintf("bash: %s: command not found (this read-only virtual shell has %s)\n", name, strings.Join(shellCommands, ", ")), 127
 }
 
 func nonFlags(args []string) []string {
@@ -286,38 +373,39 @@ func nonFlags(args []string) []string {
 	return out
 }
 
-// countFlag reads -n N, -N or -nN (default 10) and returns the other non-flag args.
+// countFlag reads -n N, -N or -nN (default 10) and returns the other non-flag args. A
+// negative count (GNU's "all but the last N") is refused.
 func countFlag(args []string) (int, []string, error) {
 	n := 10
 	var files []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
+		text := ""
 		switch {
 		case a == "-n" && i+1 < len(args):
-			v, err := strconv.Atoi(args[i+1])
-			if err != nil {
-				return 0, nil, fmt.Errorf("invalid number of lines: %q", args[i+1])
-			}
-			n = v
+			text = args[i+1]
 			i++
 		case strings.HasPrefix(a, "-n"):
-			v, err := strconv.Atoi(a[2:])
-			if err != nil {
-				return 0, nil, fmt.Errorf("invalid number of lines: %q", a[2:])
-			}
-			n = v
+			text = a[2:]
 		case len(a) > 1 && a[0] == '-':
-			if v, err := strconv.Atoi(a[1:]); err == nil {
-				n = v
+			if _, err := strconv.Atoi(a[1:]); err != nil {
+				continue // another flag, like wc's -l
 			}
+			text = a[1:]
 		default:
 			files = append(files, a)
+			continue
 		}
+		v, err := strconv.Atoi(text)
+		if err != nil || v < 0 {
+			return 0, nil, fmt.Errorf("invalid number of lines: %q", text)
+		}
+		n = v
 	}
 	return n, files, nil
 }
 
-func (v vfs) grep(args []string, stdin *string) (string, string, int) {
+func (v vfs) grep(args []string, stdin *string, out *capWriter) (string, int) {
 	var flags = map[byte]bool{}
 	var rest []string
 	literal := false // after --
@@ -334,7 +422,7 @@ func (v vfs) grep(args []string, stdin *string) (string, string, int) {
 		}
 	}
 	if len(rest) == 0 {
-		return "", "grep: no pattern given\n", 2
+		return "grep: no pattern given\n", 2
 	}
 	pattern, paths := rest[0], rest[1:]
 	if flags['F'] {
@@ -348,13 +436,13 @@ func (v vfs) grep(args []string, stdin *string) (string, string, int) {
 	}
 	re, err := regexp.Compile(pattern)
 	if err != nil {
-		return "", fmt.Sprintf("grep: invalid pattern %q: %v\n", rest[0], err), 2
+		return fmt.Sprintf("grep: invalid pattern %q: %v\n", rest[0], err), 2
 	}
 	type input struct{ name, text string }
 	var inputs []input
 	if len(paths) == 0 {
 		if stdin == nil && !flags['r'] && !flags['R'] {
-			return "", "grep: no file given\n", 2
+			return "grep: no file given\n", 2
 		}
 		if stdin != nil {
 			inputs = append(inputs, input{"", *stdin})
@@ -364,15 +452,15 @@ func (v vfs) grep(args []string, stdin *string) (string, string, int) {
 	}
 	for _, p := range paths {
 		a := v.abs(p)
-		if text, ok := v[a]; ok {
-			inputs = append(inputs, input{p, text})
+		if file, ok := v[a]; ok {
+			inputs = append(inputs, input{p, file.read()})
 			continue
 		}
 		if !v.isDir(a) {
-			return "", fmt.Sprintf("grep: %s: No such file or directory\n", p), 2
+			return fmt.Sprintf("grep: %s: No such file or directory\n", p), 2
 		}
 		if !flags['r'] && !flags['R'] {
-			return "", fmt.Sprintf("grep: %s: Is a directory\n", p), 2
+			return fmt.Sprintf("grep: %s: Is a directory\n", p), 2
 		}
 		var files []string
 		for f := range v {
@@ -382,15 +470,20 @@ func (v vfs) grep(args []string, stdin *string) (string, string, int) {
 		}
 		slices.Sort(files)
 		for _, f := range files {
-			inputs = append(inputs, input{strings.Replace(f, a, strings.TrimSuffix(p, "/"), 1), v[f]})
+			inputs = append(inputs, input{strings.Replace(f, a, strings.TrimSuffix(p, "/"), 1), v[f].read()})
 		}
 	}
 	named := len(inputs) > 1 || flags['r'] || flags['R']
-	var out strings.Builder
 	found := false
 	for _, in := range inputs {
+		if out.full {
+			break
+		}
 		count := 0
 		for i, line := range strings.Split(strings.TrimSuffix(in.text, "\n"), "\n") {
+			if out.full {
+				break
+			}
 			if re.MatchString(line) == flags['v'] {
 				continue
 			}
@@ -403,7 +496,7 @@ func (v vfs) grep(args []string, stdin *string) (string, string, int) {
 				out.WriteString(in.name + ":")
 			}
 			if flags['n'] {
-				fmt.Fprintf(&out, "%d:", i+1)
+				fmt.Fprintf(out, "%d:", i+1)
 			}
 			out.WriteString(line + "\n")
 		}
@@ -411,13 +504,13 @@ func (v vfs) grep(args []string, stdin *string) (string, string, int) {
 		case flags['l'] && count > 0:
 			out.WriteString(in.name + "\n")
 		case flags['c'] && named:
-			fmt.Fprintf(&out, "%s:%d\n", in.name, count)
+			fmt.Fprintf(out, "%s:%d\n", in.name, count)
 		case flags['c']:
-			fmt.Fprintf(&out, "%d\n", count)
+			fmt.Fprintf(out, "%d\n", count)
 		}
 	}
 	if !found {
-		return out.String(), "", 1
+		return "", 1
 	}
-	return out.String(), "", 0
+	return "", 0
 }

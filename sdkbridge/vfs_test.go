@@ -1,13 +1,16 @@
 package sdkbridge
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestVirtualShell(t *testing.T) {
-	fs := vfs{
+	fs := textFS(map[string]string{
 		"/sdk/README.md":              "# Functions\nnamespace tools {\n  get_weather({city})\n  get_time({city})\n}\n",
 		"/sdk/tools/get_weather.d.ts": "declare namespace tools {\n  function get_weather(city: string): Promise<string>;\n}\n",
 		"/sdk/tools/get_time.d.ts":    "declare namespace tools {\n  function get_time(city: string): Promise<string>;\n}\n",
-	}
+	})
 	tests := []struct {
 		cmd          string
 		stdout, errs string
@@ -39,6 +42,11 @@ func TestVirtualShell(t *testing.T) {
 		{"ls 2>/dev/null", "README.md\ntools/\n", "", 0},
 		{"curl http://example.com", "", "bash: curl: command not found (this read-only virtual shell has cat, echo, find, grep, head, ls, pwd, tail, wc)\n", 127},
 		{"echo 'unterminated", "", "bash: unterminated ' quote\n", 2},
+		{"head -n -5 README.md", "", "head: invalid number of lines: \"-5\"\n", 1},
+		{"tail -n -5 README.md", "", "tail: invalid number of lines: \"-5\"\n", 1},
+		{"head --3 README.md", "", "head: invalid number of lines: \"-3\"\n", 1},
+		{"head -n-2 README.md", "", "head: invalid number of lines: \"-2\"\n", 1},
+		{"tail -0 README.md", "", "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.cmd, func(t *testing.T) {
@@ -48,4 +56,51 @@ func TestVirtualShell(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestVirtualShellLimits checks that no command line can make the shell produce or hold
+// unbounded output.
+func TestVirtualShellLimits(t *testing.T) {
+	big := strings.Repeat("function x(): Promise<void>;\n", 40000) // about 1.1 MiB
+	fs := textFS(map[string]string{"/sdk/README.md": "# Functions\n", "/sdk/ns/f.d.ts": big})
+	manyFiles := "cat" + strings.Repeat(" README.md", maxShellWords)
+	manyStages := "echo a" + strings.Repeat(" | cat", maxShellCommands)
+	tests := []struct {
+		name       string
+		cmd        string
+		wantStderr string
+		maxOut     int
+	}{
+		{"one big file", "cat ns/f.d.ts", "bash: output truncated", maxShellOutput},
+		{"a file repeated", "cat ns/f.d.ts ns/f.d.ts ns/f.d.ts", "bash: output truncated", maxShellOutput},
+		{"recursive grep repeated", "grep -r . . . . .", "bash: output truncated", maxShellOutput},
+		{"commands after truncation do not run", "cat ns/f.d.ts; echo after", "bash: output truncated", maxShellOutput},
+		{"through a pipe", "cat ns/f.d.ts ns/f.d.ts | grep x", "bash: output truncated", maxShellOutput},
+		{"too many words", manyFiles, "bash: the command line has more than", 0},
+		{"too many commands", manyStages, "bash: the command line has more than", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := fs.run(tt.cmd)
+			if got.ExitCode == 0 || !strings.Contains(got.Stderr, tt.wantStderr) {
+				t.Errorf("exit %d, stderr %q; want non-zero and %q", got.ExitCode, clipText(got.Stderr), tt.wantStderr)
+			}
+			if n := len(got.Stdout) + len(got.Stderr); n > tt.maxOut+200 {
+				t.Errorf("%d bytes of output, want at most %d", n, tt.maxOut+200)
+			}
+			if strings.Contains(got.Stdout, "after") {
+				t.Error("a command ran after the output was truncated")
+			}
+		})
+	}
+}
+
+func clipText(s string) string { return s[:min(len(s), 200)] }
+
+func textFS(files map[string]string) vfs {
+	fs := vfs{}
+	for p, text := range files {
+		fs[p] = fileText(text)
+	}
+	return fs
 }

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/coder/websocket"
@@ -229,11 +230,17 @@ func objectTool(name string) map[string]any {
 // fakeCodeMode answers the Code Mode methods from the catalog, the way codemode.Service
 // does, with programs of the form "call ns.fn ARGS_JSON".
 type fakeCodeMode struct {
-	cat *catalog.Catalog
+	cat       *catalog.Catalog
+	snapshots atomic.Int64 // taken so far
 }
 
 func (f *fakeCodeMode) snapshot(session []catalog.Namespace) (*catalog.Snapshot, error) {
+	f.snapshots.Add(1)
 	return f.cat.Snapshot().With(session...)
+}
+
+func (f *fakeCodeMode) Snapshot(session ...catalog.Namespace) (*catalog.Snapshot, error) {
+	return f.snapshot(session)
 }
 
 func (f *fakeCodeMode) ListFunctions(opts catalog.ListOptions, session ...catalog.Namespace) (string, error) {
