@@ -61,11 +61,15 @@ type Runtime struct {
 
 // Upstream is one [servers.NAME] table: either Command (stdio) or URL (HTTP).
 type Upstream struct {
-	Name            string            // the NAME of [servers.NAME]
-	Command         string            `koanf:"command"`
-	Args            []string          `koanf:"args"`
-	Env             map[string]string `koanf:"env"`
-	Cwd             string            `koanf:"cwd"` // relative paths are resolved against the config file's directory
+	Name    string            // the NAME of [servers.NAME]
+	Command string            `koanf:"command"`
+	Args    []string          `koanf:"args"`
+	Env     map[string]string `koanf:"env"`
+	Cwd     string            `koanf:"cwd"` // relative paths are resolved against the config file's directory
+	// InheritEnv passes pctx's whole environment to the command; by default it
+	// gets only a short allowlist (PATH, HOME, locale, proxies, NODE_*, ...)
+	// plus Env, so pctx's own secrets do not leak to every child.
+	InheritEnv      bool              `koanf:"inherit_env"`
 	URL             string            `koanf:"url"`
 	Transport       string            `koanf:"transport"` // "" (auto: streamable HTTP, then SSE), "streamable-http", "sse"
 	Headers         map[string]string `koanf:"headers"`

@@ -187,6 +187,9 @@ func renderUpstream(u Upstream) []byte {
 	}
 	table("env", u.Env)
 	str("cwd", u.Cwd)
+	if u.InheritEnv {
+		b.WriteString("inherit_env = true\n")
+	}
 	str("url", u.URL)
 	str("transport", u.Transport)
 	table("headers", u.Headers)

@@ -82,9 +82,9 @@ func TestAddServer(t *testing.T) {
 			name:   "quotes what needs quoting",
 			before: "",
 			u: Upstream{Name: "q", Command: `C:\bin\srv.exe`, Args: []string{`say "hi"`, "tab\there", "line\nbreak", "ünï", "\x01"},
-				Env: map[string]string{"B": "2", "A": "1"}, Cwd: "dir with space"},
+				Env: map[string]string{"B": "2", "A": "1"}, Cwd: "dir with space", InheritEnv: true},
 			want: "[servers.q]\ncommand = \"C:\\\\bin\\\\srv.exe\"\nargs = [\"say \\\"hi\\\"\", \"tab\\there\", \"line\\nbreak\", \"ünï\", \"\\u0001\"]\n" +
-				"env = { A = \"1\", B = \"2\" }\ncwd = \"dir with space\"\n",
+				"env = { A = \"1\", B = \"2\" }\ncwd = \"dir with space\"\ninherit_env = true\n",
 		},
 	}
 	for _, tt := range tests {

@@ -123,7 +123,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name: "command and url: both, neither, and keys of the other kind",
 			file: "[servers.both]\ncommand = \"x\"\nurl = \"https://h\"\n\n[servers.neither]\nargs = [\"a\"]\n\n" +
-				"[servers.cmd]\ncommand = \"x\"\ntransport = \"sse\"\nheaders = { A = \"b\" }\n\n[servers.web]\nurl = \"https://h\"\nargs = []\nenv = {}\ncwd = \"/\"\n",
+				"[servers.cmd]\ncommand = \"x\"\ntransport = \"sse\"\nheaders = { A = \"b\" }\n\n[servers.web]\nurl = \"https://h\"\nargs = []\nenv = {}\ncwd = \"/\"\ninherit_env = false\n",
 			want: strings.Join([]string{
 				`pctx.toml:1: servers.both: set either command (stdio) or url (HTTP), not both`,
 				`pctx.toml:5: servers.neither: set command (a stdio server) or url (an HTTP server)`,
@@ -132,6 +132,7 @@ func TestLoadErrors(t *testing.T) {
 				`pctx.toml:15: servers.web.args: applies only to command servers`,
 				`pctx.toml:16: servers.web.env: applies only to command servers`,
 				`pctx.toml:17: servers.web.cwd: applies only to command servers`,
+				`pctx.toml:18: servers.web.inherit_env: applies only to command servers`,
 			}, "\n"),
 		},
 		{
@@ -263,6 +264,7 @@ command = "npx"
 args = ["-y", "pkg", "$${env:LITERAL}", "echo ${HOME}"]
 env = { LOG_LEVEL = "info", TOKEN = "${env:PCTX_TEST_TOKEN}", EMPTY = "${env:PCTX_TEST_EMPTY}" }
 cwd = "sub/dir"
+inherit_env = true
 timeout = "5s"
 protocol_version = "2025-03-26"
 [servers.web]
@@ -284,7 +286,7 @@ disabled = true
 						"everything": {
 							Name: "everything", Command: "npx", Args: []string{"-y", "pkg", "${env:LITERAL}", "echo ${HOME}"},
 							Env: map[string]string{"LOG_LEVEL": "info", "TOKEN": "s3cret", "EMPTY": ""},
-							Cwd: filepath.Join("sub", "dir"), Timeout: 5 * time.Second, ProtocolVersion: "2025-03-26",
+							Cwd: filepath.Join("sub", "dir"), InheritEnv: true, Timeout: 5 * time.Second, ProtocolVersion: "2025-03-26",
 						},
 						"web": {
 							Name: "web", URL: "https://example.com/mcp", Transport: "sse",

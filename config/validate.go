@@ -123,7 +123,7 @@ func validateUpstream(u *Upstream, raw map[string]any, p *problems) {
 		}
 	}
 	if u.URL != "" {
-		for _, key := range []string{"args", "env", "cwd"} {
+		for _, key := range []string{"args", "env", "cwd", "inherit_env"} {
 			if has(raw, "servers", u.Name, key) {
 				p.add(k.with(key), "applies only to command servers")
 			}

@@ -54,3 +54,34 @@ func TestWithCatalog(t *testing.T) {
 		t.Fatalf("call after Close: %v", err)
 	}
 }
+
+// TestNamespaceCollision: server names that sanitise to one namespace do not
+// race for it; the first in name order gets it and the others never start.
+func TestNamespaceCollision(t *testing.T) {
+	tests := []struct{ winner, loser, ns string }{
+		{"my-srv", "my_srv", "my_srv"},
+		{"1a", "_1a", catalog.NamespaceName("1a")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.winner+"/"+tt.loser, func(t *testing.T) {
+			c := catalog.New()
+			loser := fakeConfig(t, tt.loser, "basic")
+			loser.Command = "/nonexistent/pctx-never-started"
+			m, logs := startManager(t, c, testTuning, fakeConfig(t, tt.winner, "basic"), loser)
+			want := `namespace "` + tt.ns + `" is already used by server "` + tt.winner + `"`
+			if st := statusOf(m, tt.loser); st.State != StateUnavailable || st.LastError != want {
+				t.Fatalf("%s status = %+v, want unavailable: %s", tt.loser, st, want)
+			}
+			if st := statusOf(m, tt.winner); st.State != StateReady {
+				t.Fatalf("%s status = %+v", tt.winner, st)
+			}
+			infos := c.Snapshot().Namespaces()
+			if len(infos) != 1 || infos[0].Owner != "upstream:"+tt.winner || infos[0].Name != tt.ns {
+				t.Fatalf("namespaces = %+v", infos)
+			}
+			if !strings.Contains(logs.String(), `msg="upstream: not started" upstream=`+tt.loser) {
+				t.Fatalf("log does not say why %s did not start:\n%s", tt.loser, logs)
+			}
+		})
+	}
+}

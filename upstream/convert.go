@@ -13,9 +13,11 @@ import (
 //   - structuredContent, when present;
 //   - otherwise the content: one item is returned alone, several as an array.
 //
-// A text item becomes its parsed JSON value when the text is JSON, else the
-// string; any other item (image, audio, resource, resource_link) stays the
-// plain object it is on the wire ({type, mimeType, data, ...}). No content
+// JSON values go back as json.RawMessage, which the runtime decodes itself with
+// exact numbers: decoding them here into any would turn a 64-bit ID into a
+// float64 and corrupt it. A text item becomes its JSON when the text is JSON,
+// else the string; any other item (image, audio, resource, resource_link)
+// stays the object it is on the wire ({type, mimeType, data, ...}). No content
 // at all gives nil.
 func convertResult(server, tool string, raw json.RawMessage) (any, error) {
 	var res struct {
@@ -26,6 +28,13 @@ func convertResult(server, tool string, raw json.RawMessage) (any, error) {
 	if err := json.Unmarshal(raw, &res); err != nil {
 		return nil, fmt.Errorf("upstream %q: tool %q: malformed result: %w", server, tool, err)
 	}
+	if res.IsError {
+		return nil, fmt.Errorf("upstream %q: tool %q: %w", server, tool, &toolError{text: errorText(res.Content)})
+	}
+	if sc := nullToNil(res.StructuredContent); sc != nil {
+		// json.Unmarshal above has already validated it as JSON.
+		return sc, nil
+	}
 	items := make([]any, 0, len(res.Content))
 	for i, c := range res.Content {
 		item, err := convertContent(c)
@@ -33,16 +42,6 @@ func convertResult(server, tool string, raw json.RawMessage) (any, error) {
 			return nil, fmt.Errorf("upstream %q: tool %q: malformed content item %d: %w", server, tool, i, err)
 		}
 		items = append(items, item)
-	}
-	if res.IsError {
-		return nil, fmt.Errorf("upstream %q: tool %q: %w", server, tool, &toolError{text: errorText(res.Content)})
-	}
-	if sc := nullToNil(res.StructuredContent); sc != nil {
-		var v any
-		if err := json.Unmarshal(sc, &v); err != nil {
-			return nil, fmt.Errorf("upstream %q: tool %q: malformed structuredContent: %w", server, tool, err)
-		}
-		return v, nil
 	}
 	switch len(items) {
 	case 0:
@@ -54,34 +53,31 @@ func convertResult(server, tool string, raw json.RawMessage) (any, error) {
 }
 
 func convertContent(raw json.RawMessage) (any, error) {
-	var item map[string]any
+	var item map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &item); err != nil {
 		return nil, err
 	}
 	if item == nil {
 		return nil, fmt.Errorf("not an object")
 	}
-	if item["type"] != "text" {
-		return item, nil
+	var typ string
+	if json.Unmarshal(item["type"], &typ) != nil || typ != "text" {
+		return raw, nil
 	}
-	text, ok := item["text"].(string)
-	if !ok {
+	var text string
+	if t := item["text"]; len(t) == 0 || t[0] != '"' || json.Unmarshal(t, &text) != nil {
 		return nil, fmt.Errorf("text content without a text string")
 	}
 	return parseText(text), nil
 }
 
-// parseText returns the JSON value text holds, or text itself.
+// parseText returns the JSON text holds (as json.RawMessage), or text itself.
 func parseText(text string) any {
 	trimmed := bytes.TrimSpace([]byte(text))
 	if len(trimmed) == 0 || !json.Valid(trimmed) {
 		return text
 	}
-	var v any
-	if err := json.Unmarshal(trimmed, &v); err != nil {
-		return text
-	}
-	return v
+	return json.RawMessage(trimmed)
 }
 
 // errorText is the message of an isError result: its text items, or the

@@ -52,8 +52,10 @@ func Example() {
 
 	for _, tool := range reg.get("fake").Tools {
 		if tool.Name == "add" {
+			// JSON results come back as json.RawMessage: the runtime
+			// decodes them with exact numbers.
 			sum, err := tool.Call(context.Background(), map[string]any{"a": 2, "b": 3})
-			fmt.Println(sum, err)
+			fmt.Printf("%s %v\n", sum, err)
 		}
 	}
 	fmt.Println(reg.get("gone").Unavailable)
@@ -61,7 +63,7 @@ func Example() {
 		fmt.Println(st.Name, st.Transport, st.State)
 	}
 	// Output:
-	// map[sum:5] <nil>
+	// {"sum":5} <nil>
 	// start "/nonexistent/server": fork/exec /nonexistent/server: no such file or directory
 	// fake stdio ready
 	// gone stdio unavailable

@@ -207,7 +207,10 @@ func (f *fakeServer) call(req fakeRequest) {
 		f.result(req.ID, map[string]any{"structuredContent": map[string]any{"count": f.listCalls}, "content": []any{}})
 	case "env":
 		wd, _ := os.Getwd()
-		f.result(req.ID, map[string]any{"structuredContent": map[string]any{"env": os.Getenv("FAKE_ENV"), "cwd": wd}, "content": []any{}})
+		f.result(req.ID, map[string]any{"structuredContent": map[string]any{
+			"env": os.Getenv("FAKE_ENV"), "cwd": wd,
+			"secret": os.Getenv("PCTX_TEST_SECRET"), "node": os.Getenv("NODE_PCTX_TEST"), "path": os.Getenv("PATH") != "",
+		}, "content": []any{}})
 	case "spawn":
 		cmd := exec.Command(os.Args[0])
 		cmd.Env = append(os.Environ(), "PCTX_FAKE_UPSTREAM=sleep")
@@ -274,7 +277,27 @@ func (r *fakeRegistry) tool(t testing.TB, ns, name string) catalog.Tool {
 // call calls ns.name through the registry.
 func (r *fakeRegistry) call(t testing.TB, ns, name string, args map[string]any) (any, error) {
 	t.Helper()
-	return r.tool(t, ns, name).Call(context.Background(), args)
+	v, err := r.tool(t, ns, name).Call(context.Background(), args)
+	return plain(t, v), err
+}
+
+// plain decodes the json.RawMessage parts of a tool result the way a JSON
+// consumer without exact numbers would, so assertions can compare with
+// literals (numbers as float64).
+func plain(t testing.TB, v any) any {
+	t.Helper()
+	if v == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatalf("result %#v is not JSON data: %v", v, err)
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // logBuffer collects log output for assertions.

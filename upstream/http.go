@@ -91,11 +91,33 @@ func dialSSE(life, attempt context.Context, srv *server) (*session, error) {
 }
 
 // httpClient returns a client of the session's own, whose connections close
-// with the session, and whose responses are size limited.
+// with the session, whose responses are size limited, and which follows
+// redirects only within the server's origin.
 func (s *session) httpClient() *http.Client {
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	s.cleanup = base.CloseIdleConnections
-	return &http.Client{Transport: &limitTransport{base: base, max: s.srv.t.maxResultBytes}}
+	return &http.Client{
+		Transport:     &limitTransport{base: base, max: s.srv.t.maxResultBytes},
+		CheckRedirect: sameOriginRedirect,
+	}
+}
+
+// maxRedirects is net/http's own default limit.
+const maxRedirects = 10
+
+// sameOriginRedirect refuses a redirect to another scheme or host: net/http
+// would resend the configured headers (an X-API-Key, say) to it, and only
+// drops Authorization and Cookie by itself.
+func sameOriginRedirect(req *http.Request, via []*http.Request) error {
+	orig := via[0].URL
+	if req.URL.Scheme != orig.Scheme || req.URL.Host != orig.Host {
+		return fmt.Errorf("refusing redirect from %s://%s to %s://%s: the configured headers must not leave the server's origin (set url to where it redirects)",
+			orig.Scheme, orig.Host, req.URL.Scheme, req.URL.Host)
+	}
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("stopped after %d redirects", maxRedirects)
+	}
+	return nil
 }
 
 // limitTransport bounds every response: a JSON body as a whole, an event

@@ -52,6 +52,7 @@ type httpPeer struct {
 	addr      string
 	handler   http.Handler
 	srv       *http.Server
+	requests  atomic.Int32
 	missing   atomic.Int32 // requests that lacked the configured header
 	cancelled atomic.Int32 // notifications/cancelled received
 }
@@ -71,6 +72,7 @@ func startHTTPPeer(t *testing.T, handler func(base string) http.Handler) *httpPe
 
 func (p *httpPeer) serve(ln net.Listener) {
 	p.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.requests.Add(1)
 		if r.Header.Get("X-Pctx-Test") != "yes" {
 			p.missing.Add(1)
 		}
@@ -272,5 +274,40 @@ func TestHTTPFaults(t *testing.T) {
 	}
 	if st := statusOf(m, "web"); st.State != StateReady {
 		t.Fatalf("status = %+v", st)
+	}
+}
+
+// TestHTTPRedirects: a redirect within the server's origin is followed; one to
+// another host never receives the configured headers and fails the connection
+// with a reason naming it.
+func TestHTTPRedirects(t *testing.T) {
+	streamable := mcpserver.NewStreamableHTTPServer(newGoMCPServer())
+	t.Cleanup(func() { streamable.Shutdown(context.Background()) })
+	target := startHTTPPeer(t, func(string) http.Handler { return streamable })
+	redirect := func(to string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/old" {
+				streamable.ServeHTTP(w, r)
+				return
+			}
+			http.Redirect(w, r, to, http.StatusTemporaryRedirect)
+		})
+	}
+	same := startHTTPPeer(t, func(base string) http.Handler { return redirect(base + "/mcp") })
+	other := startHTTPPeer(t, func(string) http.Handler { return redirect("http://" + target.addr + "/mcp") })
+
+	reg := newFakeRegistry()
+	m, _ := startManager(t, reg, testTuning,
+		httpConfig("same", "http://"+same.addr+"/old", "streamable-http"),
+		httpConfig("other", "http://"+other.addr+"/old", "streamable-http"))
+	if st := statusOf(m, "same"); st.State != StateReady {
+		t.Fatalf("same-origin redirect: status = %+v", st)
+	}
+	want := fmt.Sprintf("refusing redirect from http://%s to http://%s", other.addr, target.addr)
+	if st := statusOf(m, "other"); st.State != StateUnavailable || !strings.Contains(st.LastError, want) {
+		t.Fatalf("cross-origin redirect: status = %+v, want %q", st, want)
+	}
+	if n := target.requests.Load(); n != 0 {
+		t.Fatalf("the redirect target got %d requests", n)
 	}
 }

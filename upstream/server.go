@@ -23,6 +23,9 @@ type server struct {
 	log     *slog.Logger
 	timeout time.Duration // per call
 	version string        // protocol version offered
+	// conflict, when set, is why the server is never started: an earlier
+	// server (in name order) has its namespace.
+	conflict string
 
 	mu       sync.Mutex
 	sess     *session // nil while down
@@ -40,11 +43,12 @@ func newServer(m *Manager, cfg config.Upstream, t tuning) *server {
 		timeout: cfg.Timeout,
 		version: cfg.ProtocolVersion,
 	}
+	// config.Load fills both; a config.Upstream built by hand may not.
 	if s.timeout <= 0 {
-		s.timeout = DefaultTimeout
+		s.timeout = config.DefaultUpstreamTimeout
 	}
 	if s.version == "" {
-		s.version = DefaultProtocolVersion
+		s.version = config.DefaultProtocolVersion
 	}
 	s.st = ServerStatus{Name: cfg.Name, State: StateConnecting, Transport: cfg.Transport}
 	if cfg.URL == "" {
@@ -60,6 +64,13 @@ func (s *server) run(ctx context.Context, first chan<- struct{}) {
 	firstDone := func() { once.Do(func() { close(first) }) }
 	defer firstDone()
 	defer s.shutdown()
+	if s.conflict != "" {
+		// Not Put as unavailable: the namespace belongs to the other server.
+		s.log.Error("upstream: not started", "err", s.conflict)
+		firstDone()
+		<-ctx.Done()
+		return
+	}
 
 	backoff := s.t.backoffMin
 	for attempt := 0; ctx.Err() == nil; attempt++ {

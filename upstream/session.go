@@ -35,6 +35,8 @@ type session struct {
 	// exceeded maxResultBytes and were replaced by an error response.
 	oversized sync.Map
 
+	bgMu      sync.Mutex     // orders goBG's Add before close's Wait
+	closing   bool           // guarded by bgMu; no goBG once set
 	bg        sync.WaitGroup // cancel notifications, liveness probes
 	probing   atomic.Bool
 	cleanup   func() // transport specific: stop the child, drop idle connections
@@ -67,6 +69,9 @@ func (s *session) deathReason() error { return context.Cause(s.life) }
 func (s *session) close() {
 	s.closeOnce.Do(func() {
 		s.die(errClosed)
+		s.bgMu.Lock()
+		s.closing = true
+		s.bgMu.Unlock()
 		if s.client != nil {
 			_ = s.client.Close()
 		}
@@ -202,10 +207,24 @@ func (t *rawHTTPTransport) SendRequest(ctx context.Context, req transport.JSONRP
 	return resp, err
 }
 
-func (s *session) notifyCancelled(id mcp.RequestId, reason error) {
-	if s.life.Err() != nil {
-		return
+// goBG runs f on a goroutine that close waits for, unless the session is
+// dead or closing; it reports whether f was started. Checking and adding under
+// bgMu keeps an Add from racing close's Wait, and f from outliving close.
+func (s *session) goBG(f func()) bool {
+	s.bgMu.Lock()
+	defer s.bgMu.Unlock()
+	if s.closing || s.life.Err() != nil {
+		return false
 	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		f()
+	}()
+	return true
+}
+
+func (s *session) notifyCancelled(id mcp.RequestId, reason error) {
 	n := mcp.JSONRPCNotification{
 		JSONRPC: mcp.JSONRPC_VERSION,
 		Notification: mcp.Notification{
@@ -213,13 +232,11 @@ func (s *session) notifyCancelled(id mcp.RequestId, reason error) {
 			Params: mcp.NotificationParams{AdditionalFields: map[string]any{"requestId": id, "reason": reason.Error()}},
 		},
 	}
-	s.bg.Add(1)
-	go func() {
-		defer s.bg.Done()
+	s.goBG(func() {
 		ctx, cancel := context.WithTimeout(s.life, 5*time.Second)
 		defer cancel()
 		_ = s.client.GetTransport().SendNotification(ctx, n)
-	}()
+	})
 }
 
 // probe checks, once at a time, whether an HTTP session still answers after
@@ -228,9 +245,7 @@ func (s *session) probe() {
 	if !s.probing.CompareAndSwap(false, true) {
 		return
 	}
-	s.bg.Add(1)
-	go func() {
-		defer s.bg.Done()
+	started := s.goBG(func() {
 		defer s.probing.Store(false)
 		ctx, cancel := context.WithTimeout(s.life, 10*time.Second)
 		defer cancel()
@@ -238,7 +253,10 @@ func (s *session) probe() {
 		if err := s.client.Ping(ctx); err != nil && s.life.Err() == nil {
 			s.die(fmt.Errorf("not answering: %w", err))
 		}
-	}()
+	})
+	if !started {
+		s.probing.Store(false)
+	}
 }
 
 // rawTool is a tools/list entry with its schemas kept verbatim.

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/client/transport"
+
+	"github.com/pctx-dev/pctx/config"
 )
 
 // dialStdio spawns the server's command and runs the handshake over its
@@ -82,13 +84,42 @@ type process struct {
 	tail   []string // last stderr lines, for exit reasons
 }
 
+// Variables a command server gets from pctx's environment unless
+// inherit_env is set: what a program, and npx and node in particular, needs to
+// find itself, its home, cache, locale, proxy and CA certificates. Anything
+// else (PCTX_API_KEY, the secrets other servers' ${env:...} read) stays out.
+var (
+	passedEnv = map[string]bool{
+		"PATH": true, "HOME": true, "USER": true, "LOGNAME": true, "SHELL": true,
+		"TERM": true, "LANG": true, "LC_ALL": true, "LC_CTYPE": true, "TMPDIR": true, "TZ": true,
+		"XDG_CACHE_HOME": true, "XDG_CONFIG_HOME": true, "XDG_DATA_HOME": true, "XDG_RUNTIME_DIR": true,
+		"HTTP_PROXY": true, "HTTPS_PROXY": true, "NO_PROXY": true,
+		"http_proxy": true, "https_proxy": true, "no_proxy": true,
+		"SSL_CERT_FILE": true, "SSL_CERT_DIR": true,
+	}
+	passedEnvPrefixes = []string{"NODE_", "npm_config_", "NPM_CONFIG_"}
+)
+
+// childEnv is the environment of a command server: the passed part of
+// environ (all of it with inherit_env), then cfg.Env, which wins.
+func childEnv(cfg config.Upstream, environ []string) []string {
+	env := make([]string, 0, len(passedEnv)+len(cfg.Env)) // never nil: a nil Env inherits everything
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if cfg.InheritEnv || passedEnv[name] || slices.ContainsFunc(passedEnvPrefixes, func(p string) bool { return strings.HasPrefix(name, p) }) {
+			env = append(env, kv)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(cfg.Env)) {
+		env = append(env, k+"="+cfg.Env[k]) // later entries win
+	}
+	return env
+}
+
 func startProcess(srv *server) (*process, error) {
 	cfg := srv.cfg
 	cmd := exec.Command(cfg.Command, cfg.Args...)
-	cmd.Env = os.Environ()
-	for _, k := range slices.Sorted(maps.Keys(cfg.Env)) {
-		cmd.Env = append(cmd.Env, k+"="+cfg.Env[k]) // later entries win
-	}
+	cmd.Env = childEnv(cfg, os.Environ())
 	cmd.Dir = cfg.Cwd
 	cmd.SysProcAttr = sysProcAttr()
 

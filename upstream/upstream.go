@@ -3,6 +3,7 @@ package upstream
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
@@ -35,10 +36,10 @@ var (
 	ErrToolFailed = errors.New("tool failed")
 )
 
-// Defaults that apply when config leaves a value zero.
+// Defaults of the knobs config does not expose. A zero timeout or protocol
+// version in a config.Upstream means config.DefaultUpstreamTimeout and
+// config.DefaultProtocolVersion.
 const (
-	DefaultTimeout         = 60 * time.Second // per call
-	DefaultProtocolVersion = "2025-06-18"
 	// DefaultMaxResultBytes caps one JSON-RPC message from an upstream (so one
 	// tool result). Larger messages fail the call with ErrResultTooLarge.
 	DefaultMaxResultBytes = 16 << 20
@@ -109,7 +110,10 @@ var defaultTuning = tuning{
 }
 
 // NewManager returns a Manager for servers (keyed by name; disabled servers
-// are ignored). Nothing runs until Start. A nil logger discards logs.
+// are ignored). Of servers whose names give the same namespace
+// (catalog.NamespaceName), only the first in name order is started; the
+// others stay unavailable and say why in Status. Nothing runs until Start. A
+// nil logger discards logs.
 func NewManager(reg Registry, servers map[string]config.Upstream, logger *slog.Logger) *Manager {
 	return newManager(reg, servers, logger, defaultTuning)
 }
@@ -120,6 +124,10 @@ func newManager(reg Registry, servers map[string]config.Upstream, logger *slog.L
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Manager{reg: reg, logger: logger, ctx: ctx, cancel: cancel}
+	// "my-srv" and "my_srv" are both valid names but one namespace: in name
+	// order, the first server gets it and a later one is never started, so
+	// which one wins does not depend on which connects first.
+	usedBy := map[string]string{} // namespace → server
 	for _, name := range slices.Sorted(maps.Keys(servers)) {
 		cfg := servers[name]
 		if cfg.Disabled {
@@ -128,7 +136,16 @@ func newManager(reg Registry, servers map[string]config.Upstream, logger *slog.L
 		if cfg.Name == "" {
 			cfg.Name = name
 		}
-		m.servers = append(m.servers, newServer(m, cfg, t))
+		s := newServer(m, cfg, t)
+		ns := catalog.NamespaceName(cfg.Name)
+		if first, ok := usedBy[ns]; ok {
+			s.conflict = fmt.Sprintf("namespace %q is already used by server %q", ns, first)
+			s.st.State = StateUnavailable
+			s.st.LastError = s.conflict
+		} else {
+			usedBy[ns] = cfg.Name
+		}
+		m.servers = append(m.servers, s)
 	}
 	return m
 }

@@ -1,0 +1,39 @@
+package upstream
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// TestBackgroundWorkEndsWithClose: background work (cancel notifications,
+// probes) started while a session closes either runs before close returns or
+// never; none outlives it, and under -race no Add races close's Wait.
+func TestBackgroundWorkEndsWithClose(t *testing.T) {
+	for range 200 {
+		s := newSession(context.Background(), nil)
+		var closed, late atomic.Bool
+		var spawners sync.WaitGroup
+		for range 4 {
+			spawners.Go(func() {
+				for range 50 {
+					s.goBG(func() {
+						if closed.Load() {
+							late.Store(true)
+						}
+					})
+				}
+			})
+		}
+		s.close()
+		closed.Store(true)
+		spawners.Wait()
+		if late.Load() {
+			t.Fatal("background work ran after close returned")
+		}
+		if s.goBG(func() {}) {
+			t.Fatal("goBG started work on a closed session")
+		}
+	}
+}
