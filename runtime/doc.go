@@ -26,9 +26,11 @@
 // Errors carry a kind (ErrorKind), the message Node would print, the line and column in
 // the agent's own code (mapped back through esbuild's source map) and a stack trimmed to
 // the agent's frames. Every limit in Limits ends the execution with its own kind. The
-// time limit interrupts running JS; the memory limit is enforced by a heap watchdog
-// shared by all executions (see memory.go for the approximation) and by guards on
-// builtins that allocate or loop a lot in one call (see guards.go). Known residual risk:
+// time limit interrupts running JS; when it ends an execution waiting on Func calls,
+// its message names the functions still pending (up to three, most calls first), so
+// the agent can tell which backend hung. The memory limit is enforced by a heap
+// watchdog shared by all executions (see memory.go for the approximation) and by guards
+// on builtins that allocate or loop a lot in one call (see guards.go). Known residual risk:
 // a builtin that builds a large output in a single Go loop that no guard estimates (for
 // instance String.prototype.replace with a long replacement over very many matches) can
 // overshoot the memory limit before the interrupt lands.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,10 +28,11 @@ type execution struct {
 	deadline   *time.Timer // fires kill at Limits.Timeout
 	stopParent func() bool // detaches kill from the caller's context
 
-	mu    sync.Mutex
-	queue []func() error // settled Func calls waiting to resolve their promise on the loop
-	fatal *Error         // the first error that ended the execution from outside the VM
-	wake  chan struct{}  // capacity 1: "queue or fatal changed"
+	mu       sync.Mutex
+	queue    []func() error // settled Func calls waiting to resolve their promise on the loop
+	fatal    *Error         // the first error that ended the execution from outside the VM
+	wake     chan struct{}  // capacity 1: "queue or fatal changed"
+	inFlight map[string]int // Func calls not returned yet, by name, for the timeout message
 
 	// loop-only
 	pending      int // Func calls whose promise is not settled yet
@@ -90,12 +92,13 @@ func newExecution(parent context.Context, code string, lim Limits) *execution {
 		ctx:       ctx,
 		cancel:    cancel,
 		wake:      make(chan struct{}, 1),
+		inFlight:  make(map[string]int),
 		timerByID: make(map[int64]*timer),
 	}
 	e.vm.SetMaxCallStackSize(lim.MaxStackDepth)
 	e.vm.SetPromiseRejectionTracker(e.trackRejection)
 	e.deadline = time.AfterFunc(lim.Timeout, func() {
-		e.kill(&Error{Kind: KindTimeout, Message: fmt.Sprintf("execution exceeded the %s time limit", lim.Timeout)})
+		e.kill(&Error{Kind: KindTimeout, Message: fmt.Sprintf("execution exceeded the %s time limit%s", lim.Timeout, e.waitingOn())})
 	})
 	e.stopParent = context.AfterFunc(parent, func() { e.kill(parentError(parent)) })
 	e.mem = watchdog.register(lim.MaxMemory, e.kill)
@@ -134,6 +137,56 @@ func (e *execution) kill(err *Error) {
 	e.signal()
 }
 
+// waitingOn names the Funcs that have not returned, so that a timeout says which
+// backend hung: " while waiting on slow.wait (1 call pending)", the three names with
+// the most pending calls first, or "" when no call is pending. Safe from any goroutine.
+func (e *execution) waitingOn() string {
+	e.mu.Lock()
+	type pending struct {
+		name string
+		n    int
+	}
+	var ps []pending
+	total := 0
+	for name, n := range e.inFlight {
+		ps = append(ps, pending{name, n})
+		total += n
+	}
+	e.mu.Unlock()
+	if total == 0 {
+		return ""
+	}
+	slices.SortFunc(ps, func(a, b pending) int {
+		if a.n != b.n {
+			return b.n - a.n
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	var b strings.Builder
+	b.WriteString(" while waiting on ")
+	for i, p := range ps[:min(3, len(ps))] {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s (%s pending)", p.name, plural(p.n, "call"))
+	}
+	if len(ps) > 3 {
+		rest := 0
+		for _, p := range ps[3:] {
+			rest += p.n
+		}
+		fmt.Fprintf(&b, " and %s (%s pending)", plural(len(ps)-3, "other function"), plural(rest, "call"))
+	}
+	return b.String()
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 func (e *execution) signal() {
 	select {
 	case e.wake <- struct{}{}:
@@ -158,9 +211,11 @@ func (e *execution) enqueue(f func() error) {
 
 // enter runs f, which calls into the VM, and classifies what went wrong. Loop-only.
 func (e *execution) enter(f func() error) *Error {
-	e.mem.enter()
-	err := f()
-	e.mem.leave()
+	err := func() error {
+		e.mem.enter()
+		defer e.mem.leave()
+		return f()
+	}()
 	if err == nil {
 		return nil
 	}
@@ -428,8 +483,16 @@ func (e *execution) binding(name string, fn Func) goja.Value {
 		p, resolve, reject := vm.NewPromise()
 		e.calls++
 		e.pending++
+		e.mu.Lock()
+		e.inFlight[name]++
+		e.mu.Unlock()
 		go func() {
 			v, err := callFunc(e.ctx, fn, args)
+			e.mu.Lock()
+			if e.inFlight[name]--; e.inFlight[name] == 0 {
+				delete(e.inFlight, name)
+			}
+			e.mu.Unlock()
 			e.enqueue(func() error {
 				e.pending--
 				if err != nil {
