@@ -17,6 +17,7 @@ import (
 	"github.com/pctx-dev/pctx/catalog"
 	"github.com/pctx-dev/pctx/codemode"
 	"github.com/pctx-dev/pctx/config"
+	"github.com/pctx-dev/pctx/internal/pctxlog"
 	"github.com/pctx-dev/pctx/runtime"
 	"github.com/pctx-dev/pctx/sdkbridge"
 	"github.com/pctx-dev/pctx/server"
@@ -129,7 +130,7 @@ func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	httpDone := make(chan error, 1)
 	if ln != nil {
 		go func() { httpDone <- httpSrv.Serve(ln) }()
-		logger.Info("pctx listening", "url", "http://"+ln.Addr().String(), "mcp", "/mcp", "websocket", "/ws", "version", version)
+		logger.Info(pctxlog.ListeningMsg, "url", "http://"+ln.Addr().String(), "mcp", "/mcp", "websocket", "/ws", "version", version)
 	}
 
 	var serveErr error

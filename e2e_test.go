@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +15,8 @@ import (
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/pctx-dev/pctx/internal/pctxlog"
 )
 
 // These tests run pctx as users do, against the real npm reference MCP servers that
@@ -42,36 +43,16 @@ func npmBin(t testing.TB, name string) string {
 	return path
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer goroutine and a reading test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-var listeningURL = regexp.MustCompile(`msg="pctx listening" url=(http://\S+)`)
-
 // startPctx runs `pctx start` in-process on a free loopback port with the given config
 // text and returns its base URL and its log.
-func startPctx(t testing.TB, configText string) (string, *syncBuffer) {
+func startPctx(t testing.TB, configText string) (string, *pctxlog.Buffer) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "pctx.toml")
 	if err := os.WriteFile(path, []byte(configText), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	stderr := &syncBuffer{}
+	stderr := &pctxlog.Buffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"start", "--config", path, "--http", "127.0.0.1:0"}, strings.NewReader(""), &bytes.Buffer{}, stderr)
@@ -86,8 +67,8 @@ func startPctx(t testing.TB, configText string) (string, *syncBuffer) {
 	})
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		if m := listeningURL.FindStringSubmatch(stderr.String()); m != nil {
-			return m[1], stderr
+		if url, ok := pctxlog.ListeningURL(stderr.String()); ok {
+			return url, stderr
 		}
 		select {
 		case code := <-done:
@@ -116,7 +97,7 @@ func startEverythingHTTP(t testing.TB) string {
 	port := freePort(t)
 	cmd := exec.Command(bin, "streamableHttp")
 	cmd.Env = append(os.Environ(), fmt.Sprintf("PORT=%d", port))
-	log := &syncBuffer{}
+	log := &pctxlog.Buffer{}
 	cmd.Stderr = log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

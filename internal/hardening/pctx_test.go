@@ -1,13 +1,11 @@
 package hardening
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,33 +17,15 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/pctx-dev/pctx/internal/pctxlog"
 )
-
-// syncBuffer collects a child's stderr while tests read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-var listeningURL = regexp.MustCompile(`msg="pctx listening" url=(http://\S+)`)
 
 // pctx is one running pctx process.
 type pctx struct {
 	url  string // http://127.0.0.1:PORT
 	pid  int
-	log  *syncBuffer
+	log  *pctxlog.Buffer
 	stop func(sig syscall.Signal) error // signals the process and waits for it; idempotent
 }
 
@@ -63,7 +43,7 @@ func writeConfig(t testing.TB, text string) string {
 func startHTTP(t testing.TB, configText string) *pctx {
 	t.Helper()
 	cmd := exec.Command(pctxBin(t), "start", "--config", writeConfig(t, configText), "--http", "127.0.0.1:0")
-	p := &pctx{log: &syncBuffer{}}
+	p := &pctx{log: &pctxlog.Buffer{}}
 	cmd.Stderr = p.log
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start pctx: %v", err)
@@ -100,12 +80,12 @@ func startHTTP(t testing.TB, configText string) *pctx {
 	return p
 }
 
-func waitListening(t testing.TB, log *syncBuffer, exited <-chan error) string {
+func waitListening(t testing.TB, log *pctxlog.Buffer, exited <-chan error) string {
 	t.Helper()
 	deadline := time.After(60 * time.Second)
 	for {
-		if m := listeningURL.FindStringSubmatch(log.String()); m != nil {
-			return m[1]
+		if url, ok := pctxlog.ListeningURL(log.String()); ok {
+			return url
 		}
 		select {
 		case err := <-exited:
@@ -132,7 +112,7 @@ func (p *pctx) httpClient(t testing.TB) *client.Client {
 // does. The returned pctx has the process id and log; its url carries only /ws.
 func startStdio(t testing.TB, configText string) (*pctx, *client.Client) {
 	t.Helper()
-	p := &pctx{log: &syncBuffer{}}
+	p := &pctx{log: &pctxlog.Buffer{}}
 	var started *exec.Cmd
 	c, err := client.NewStdioMCPClientWithOptions(pctxBin(t), nil,
 		[]string{"start", "--stdio", "--config", writeConfig(t, configText), "--http", "127.0.0.1:0"},

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/pctx-dev/pctx/internal/pctxlog"
 )
 
 // Peer packages, pinned. isolated-vm 6 needs Node ≥ 22 and builds a native addon; the
@@ -85,7 +87,7 @@ func runPeer(ctx context.Context, o options, r *Report, logf func(string, ...any
 	defer cancel()
 	cmd := exec.CommandContext(cctx, node, script, fmt.Sprint(n))
 	cmd.Dir = o.peer
-	var stderr syncBuffer
+	var stderr pctxlog.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
 	if err == nil {

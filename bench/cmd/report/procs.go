@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,43 +13,26 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/pctx-dev/pctx/internal/pctxlog"
 )
-
-// syncBuffer collects a child's output for a reader on another goroutine.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // child is a process the runner started; stop ends it (SIGTERM, then SIGKILL).
 type child struct {
 	name string
 	cmd  *exec.Cmd
-	log  *syncBuffer
+	log  *pctxlog.Buffer
 	done chan struct{}
 }
 
 func startChild(name string, cmd *exec.Cmd) (*child, error) {
-	c := &child{name: name, cmd: cmd, log: &syncBuffer{}, done: make(chan struct{})}
+	c := &child{name: name, cmd: cmd, log: &pctxlog.Buffer{}, done: make(chan struct{})}
 	if cmd.Stderr == nil {
 		cmd.Stderr = c.log
 	}
@@ -115,8 +97,6 @@ func cleanEnv(extra ...string) []string {
 	return append(env, extra...)
 }
 
-var listeningRE = regexp.MustCompile(`msg="pctx listening" url=(http://\S+)`)
-
 // pctxProc is a pctx binary serving MCP over HTTP on a free loopback port.
 type pctxProc struct {
 	*child
@@ -136,7 +116,7 @@ func startPctx(bin, dir, configText string, extraEnv ...string) (*pctxProc, erro
 	if err != nil {
 		return nil, err
 	}
-	m, err := c.waitFor(listeningRE, 60*time.Second)
+	m, err := c.waitFor(pctxlog.ListeningLine, 60*time.Second)
 	if err != nil {
 		c.stop()
 		return nil, err
@@ -300,7 +280,7 @@ func rawToolsList(ctx context.Context, bin string, args, env []string) (string, 
 	if err != nil {
 		return "", nil, err
 	}
-	stderr := &syncBuffer{}
+	stderr := &pctxlog.Buffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		return "", nil, fmt.Errorf("start %s: %w", bin, err)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/client"
+
+	"github.com/pctx-dev/pctx/internal/pctxlog"
 )
 
 // Names of the upstream runs, which the targets look up.
@@ -54,7 +56,7 @@ func latencySection(ctx context.Context, o options, r *Report, c *client.Client,
 	if err := os.WriteFile(cfgPath, nil, 0o600); err != nil {
 		return err
 	}
-	stdioLog := &syncBuffer{}
+	stdioLog := &pctxlog.Buffer{}
 	sc, err := mcpStdio(ctx, o.bin, []string{"start", "--stdio", "--http", "127.0.0.1:0", "--config", cfgPath}, stdioLog)
 	if err != nil {
 		return fmt.Errorf("pctx over stdio: %w; log:\n%s", err, tail(stdioLog.String(), 1000))
