@@ -1,7 +1,6 @@
 package pctxlog
 
 import (
-	"fmt"
 	"log/slog"
 	"testing"
 )
@@ -16,5 +15,4 @@ func TestListeningURL(t *testing.T) {
 	if _, ok := ListeningURL(`level=INFO msg="upstream: connected"`); ok {
 		t.Fatal("found a URL in a line without one")
 	}
-	fmt.Fprint(&b, "more")
 }
