@@ -3,7 +3,9 @@ package runtime
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/big"
 	"reflect"
@@ -467,14 +469,7 @@ func toJS(vm *goja.Runtime, v any, depth int) (goja.Value, error) {
 	case bool, string, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64:
 		return vm.ToValue(x), nil
 	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return vm.ToValue(i), nil
-		}
-		f, err := x.Float64()
-		if err != nil {
-			return nil, fmt.Errorf("number %q: %w", x, err)
-		}
-		return vm.ToValue(f), nil
+		return numberToJS(vm, x)
 	case []any:
 		items := make([]any, len(x))
 		for i, e := range x {
@@ -497,23 +492,92 @@ func toJS(vm *goja.Runtime, v any, depth int) (goja.Value, error) {
 			if err != nil {
 				return nil, err
 			}
-			if err := obj.Set(k, jv); err != nil {
+			if err := defineData(obj, k, jv); err != nil {
 				return nil, err
 			}
 		}
 		return obj, nil
 	case json.RawMessage:
-		var data any
 		dec := json.NewDecoder(bytes.NewReader(x))
 		dec.UseNumber()
-		if err := dec.Decode(&data); err != nil {
+		v, err := rawToJS(vm, dec, depth)
+		if err != nil {
 			return nil, fmt.Errorf("decode JSON: %w", err)
 		}
-		return toJS(vm, data, depth)
+		if _, err := dec.Token(); err != io.EOF {
+			return nil, errors.New("decode JSON: data after the value")
+		}
+		return v, nil
 	}
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("%T is not plain data: %w", v, err)
 	}
 	return toJS(vm, json.RawMessage(raw), depth)
+}
+
+// rawToJS builds a JS value straight from JSON tokens, so objects keep the key order the
+// backend wrote (as JSON.parse would), which a Go map would lose.
+func rawToJS(vm *goja.Runtime, dec *json.Decoder, depth int) (goja.Value, error) {
+	if depth > maxNesting {
+		return nil, fmt.Errorf("value nests deeper than %d levels", maxNesting)
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		if t == '[' {
+			var items []any
+			for dec.More() {
+				v, err := rawToJS(vm, dec, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				items = append(items, v)
+			}
+			_, err := dec.Token()
+			return vm.NewArray(items...), err
+		}
+		obj := vm.NewObject()
+		for dec.More() {
+			key, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			v, err := rawToJS(vm, dec, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			if err := defineData(obj, key.(string), v); err != nil {
+				return nil, err
+			}
+		}
+		_, err := dec.Token()
+		return obj, err
+	case json.Number:
+		return numberToJS(vm, t)
+	case nil:
+		return goja.Null(), nil
+	default: // bool, string
+		return vm.ToValue(t), nil
+	}
+}
+
+func numberToJS(vm *goja.Runtime, n json.Number) (goja.Value, error) {
+	if i, err := n.Int64(); err == nil {
+		return vm.ToValue(i), nil
+	}
+	f, err := n.Float64()
+	if err != nil {
+		return nil, fmt.Errorf("number %q: %w", n, err)
+	}
+	return vm.ToValue(f), nil
+}
+
+// defineData adds an own enumerable property, as JSON.parse does: a key "__proto__" in
+// backend data must become a property, not replace the object's prototype.
+func defineData(obj *goja.Object, key string, v goja.Value) error {
+	return obj.DefineDataProperty(key, v, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
 }

@@ -154,9 +154,7 @@ func (c *conn) result(pc *pendingCall, r callReply) (any, error) {
 	if raw == nil {
 		return nil, nil
 	}
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil, failure("invalid answer from the worker: " + err.Error())
-	}
-	return v, nil
+	// Unmarshal above validated it. Handing the runtime the raw JSON keeps the worker's key
+	// order and exact numbers, and skips a decode into Go maps.
+	return raw, nil
 }

@@ -57,10 +57,10 @@ func Example() {
 	// What an agent's ml.predict_churn("cust_12345") does.
 	predict := cat.Snapshot().Functions()["ml.predict_churn"]
 	v, err := predict(ctx, []any{"cust_12345"})
-	fmt.Println(v, err)
+	fmt.Printf("%s %v\n", v, err) // the worker's JSON, as the runtime receives it
 	// Output:
 	// registered: map[functions:[predict_churn] namespace:ml scope:global]
-	// map[churn:0.82 customer:cust_12345] <nil>
+	// {"customer":"cust_12345","churn":0.82} <nil>
 }
 
 // The published pctx-client creates a session and registers its tools over REST; pctx

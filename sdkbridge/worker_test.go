@@ -314,14 +314,32 @@ func newHarness(t testing.TB, opts *Options) *harness {
 	return &harness{cat: cat, bridge: b, srv: srv}
 }
 
-// fn returns the catalog's binding of "ns.fn", failing the test when it is missing.
+// fn returns the catalog's binding of "ns.fn", failing the test when it is missing. Its
+// results are decoded from the raw JSON the bridge hands the runtime, so tests compare Go
+// values.
 func (h *harness) fn(t testing.TB, name string) runtime.Func {
 	t.Helper()
 	f := h.cat.Snapshot().Functions()[name]
 	if f == nil {
 		t.Fatalf("function %s not in the catalog", name)
 	}
-	return f
+	return func(ctx context.Context, args []any) (any, error) {
+		res, err := f(ctx, args)
+		return decodeRaw(t, res), err
+	}
+}
+
+// decodeRaw turns a json.RawMessage result into plain Go data (numbers as float64).
+func decodeRaw(t testing.TB, v any) any {
+	raw, ok := v.(json.RawMessage)
+	if !ok {
+		return v
+	}
+	var out any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Errorf("result is not JSON: %v", err)
+	}
+	return out
 }
 
 // waitGone blocks until namespace ns has left the catalog.
