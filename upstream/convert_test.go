@@ -52,12 +52,14 @@ func TestConvertResult(t *testing.T) {
 
 // TestResultsThroughRuntime runs converted results through the runtime as
 // the agent's code sees them. A JS number cannot hold 1234567890123456789; it
-// must come out as Node's JSON.parse gives it, whichever path it took.
+// must come out as Node's JSON.parse gives it, whichever path it took. Objects
+// keep the upstream's key order, which a decode into Go maps would lose.
 func TestResultsThroughRuntime(t *testing.T) {
 	results := map[string]string{
 		"structured": `{"content":[],"structuredContent":{"id":1234567890123456789}}`,
 		"text":       `{"content":[{"type":"text","text":"{\"id\":1234567890123456789}"}]}`,
 		"items":      `{"content":[{"type":"text","text":"{\"id\":7}"},{"type":"image","mimeType":"image/png","data":"AA=="}]}`,
+		"ordered":    `{"content":[{"type":"text","text":"{\"zeta\":1,\"alpha\":{\"b\":2,\"a\":1}}"}]}`,
 	}
 	var tools []catalog.Tool
 	for name, res := range results {
@@ -73,6 +75,7 @@ func TestResultsThroughRuntime(t *testing.T) {
 		{"const r = await ids.structured({}); return [r.id === 1234567890123456789, String(r.id)].join()", "true,1234567890123456800"},
 		{"const r = await ids.text({}); return [r.id === 1234567890123456789, String(r.id)].join()", "true,1234567890123456800"},
 		{"const [a, b] = await ids.items({}); return a.id + ' ' + b.mimeType", "7 image/png"},
+		{"return JSON.stringify(await ids.ordered({}))", `{"zeta":1,"alpha":{"b":2,"a":1}}`},
 	}
 	for _, tt := range tests {
 		res := runtime.Execute(t.Context(), tt.code, c.Snapshot().Functions(), runtime.Limits{})
