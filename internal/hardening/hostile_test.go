@@ -17,7 +17,8 @@ import (
 
 // hostileConfig keeps the corpus quick and the machine safe: a 3 s timeout, 16 MiB of
 // memory per execution (as runtime.TestAdversarial uses), and call limits low enough that
-// the call-count attacks hit them in a few hundred upstream round trips. Each attack
+// the call-count attacks hit them in a few hundred upstream round trips (in flight: half the
+// fake upstream's 100 workers, so no attack call waits in its queue). Each attack
 // still hits the limit it names. The corpus' "// timeout:" lines, which give the
 // race-instrumented runtime test more time, are not needed against the pctx binary.
 var hostileConfig = `
@@ -25,7 +26,7 @@ var hostileConfig = `
 timeout = "3s"
 max_memory = "16MiB"
 max_calls = 500
-max_calls_in_flight = 100
+max_calls_in_flight = 50
 ` + upstreamConfig("ns", "ns", "")
 
 // attack is one file of the runtime's adversarial corpus.

@@ -77,7 +77,12 @@ func runFakeUpstream(mode string) int {
 		fmt.Fprintf(os.Stderr, "unknown fake upstream mode %q\n", mode)
 		return 2
 	}
-	if err := server.ServeStdio(s); err != nil {
+	// mcp-go's stdio server registers a request's cancel func only when a worker picks
+	// it up, so notifications/cancelled for a call still queued is lost and that ns.hang
+	// then holds a worker until pctx restarts the child. Enough workers for every call the
+	// hostile config lets be in flight keep the attacks from starving other sessions'
+	// calls through this fake (a real upstream with the same flaw would stall likewise).
+	if err := server.ServeStdio(s, server.WithWorkerPoolSize(100)); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
