@@ -14,13 +14,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pctx-dev/pctx/catalog"
-	"github.com/pctx-dev/pctx/codemode"
-	"github.com/pctx-dev/pctx/config"
+	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/codemode"
+	"github.com/pctx-dev/pctx/internal/config"
 	"github.com/pctx-dev/pctx/internal/pctxlog"
-	"github.com/pctx-dev/pctx/runtime"
-	"github.com/pctx-dev/pctx/sdkbridge"
-	"github.com/pctx-dev/pctx/server"
+	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/sdkbridge"
+	"github.com/pctx-dev/pctx/internal/server"
 )
 
 // newFlags returns a flag set for one subcommand whose -h prints usageLine and its flags.

@@ -4,11 +4,11 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/pctx-dev/pctx/catalog"
-	"github.com/pctx-dev/pctx/codemode"
-	"github.com/pctx-dev/pctx/config"
-	"github.com/pctx-dev/pctx/runtime"
-	"github.com/pctx-dev/pctx/upstream"
+	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/codemode"
+	"github.com/pctx-dev/pctx/internal/config"
+	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/upstream"
 )
 
 // stack is everything behind the three tools: the catalog, the upstream sessions feeding

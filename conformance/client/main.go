@@ -26,9 +26,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pctx-dev/pctx/catalog"
-	"github.com/pctx-dev/pctx/config"
-	"github.com/pctx-dev/pctx/upstream"
+	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/config"
+	"github.com/pctx-dev/pctx/internal/upstream"
 )
 
 // namespace is the name the test server gets, as [servers.conformance] would.

@@ -36,7 +36,7 @@ type attack struct {
 
 func loadCorpus(t testing.TB) []attack {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "..", "runtime", "testdata", "adversarial", "*.ts"))
+	files, err := filepath.Glob(filepath.Join("..", "runtime", "testdata", "adversarial", "*.ts"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no adversarial corpus in runtime/testdata/adversarial: %v", err)
 	}

@@ -8,7 +8,7 @@ import (
 func TestParseBenchOutput(t *testing.T) {
 	out := `goos: linux
 goarch: amd64
-pkg: github.com/pctx-dev/pctx/catalog
+pkg: github.com/pctx-dev/pctx/internal/catalog
 cpu: AMD EPYC
 BenchmarkList1000-2     	    2000	    600000 ns/op	  120000 B/op	     900 allocs/op
 BenchmarkList1000-2     	    2000	    500000 ns/op	  110000 B/op	     900 allocs/op

@@ -10,9 +10,9 @@ import (
 
 	"github.com/mark3labs/mcp-go/client"
 
-	"github.com/pctx-dev/pctx/catalog"
-	"github.com/pctx-dev/pctx/codemode"
-	"github.com/pctx-dev/pctx/runtime"
+	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/codemode"
+	"github.com/pctx-dev/pctx/internal/runtime"
 )
 
 // Programs the latency measurements run.

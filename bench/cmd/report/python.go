@@ -15,7 +15,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/client"
 
-	"github.com/pctx-dev/pctx/catalog"
+	"github.com/pctx-dev/pctx/internal/catalog"
 )
 
 // writeAsset copies an embedded asset into dir and returns its path.

@@ -1,0 +1,128 @@
+// Package codemode is what the three Code Mode tools do, independent of the wire that
+// carries them: the MCP server (server/) and the SDK websocket (sdkbridge/) both call it,
+// so a model sees the same descriptions and the same texts whichever way it comes in.
+package codemode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/runtime"
+)
+
+// Service answers list_functions, get_function_details and execute_typescript over one
+// catalog. It is safe for concurrent use.
+type Service struct {
+	cat    *catalog.Catalog
+	limits runtime.Limits
+	slots  chan struct{} // one token per running execution
+}
+
+// DefaultMaxConcurrent is how many executions may run at once unless WithMaxConcurrent
+// says otherwise.
+const DefaultMaxConcurrent = 64
+
+// ErrBusy is returned by Execute when MaxConcurrent executions are already running.
+var ErrBusy = errors.New("busy")
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithMaxConcurrent caps the executions running at once across every caller; n <= 0 means
+// DefaultMaxConcurrent. One more is refused with ErrBusy at once: queueing would let a few
+// runaway programs hold every caller hostage until their timeouts.
+func WithMaxConcurrent(n int) Option {
+	return func(s *Service) {
+		if n <= 0 {
+			n = DefaultMaxConcurrent
+		}
+		s.slots = make(chan struct{}, n)
+	}
+}
+
+// New returns a Service over cat; every execution is bounded by limits (zero fields mean
+// the runtime's defaults).
+func New(cat *catalog.Catalog, limits runtime.Limits, opts ...Option) *Service {
+	s := &Service{cat: cat, limits: limits}
+	WithMaxConcurrent(0)(s)
+	for _, opt := range opts {
+		opt(s)
+	}
+	return s
+}
+
+// Catalog returns the catalog the service reads.
+func (s *Service) Catalog() *catalog.Catalog { return s.cat }
+
+// Snapshot returns the catalog as it is now, plus session-scoped namespaces visible only
+// to the caller: the one consistent view to derive several answers from.
+func (s *Service) Snapshot(session ...catalog.Namespace) (*catalog.Snapshot, error) {
+	return s.snapshot(session)
+}
+
+func (s *Service) snapshot(session []catalog.Namespace) (*catalog.Snapshot, error) {
+	snap := s.cat.Snapshot()
+	if len(session) == 0 {
+		return snap, nil
+	}
+	return snap.With(session...)
+}
+
+// Bounds on the discovery tools' inputs, so one request cannot buy unbounded CPU with
+// fuzzy matching. Real calls are far smaller.
+const (
+	MaxQueryBytes    = 512
+	MaxDetailNames   = 64
+	MaxFunctionBytes = 256
+)
+
+// ListFunctions renders the list_functions text.
+func (s *Service) ListFunctions(opts catalog.ListOptions, session ...catalog.Namespace) (string, error) {
+	if len(opts.Query) > MaxQueryBytes {
+		return "", fmt.Errorf("query: at most %d bytes, got %d: use a few words", MaxQueryBytes, len(opts.Query))
+	}
+	snap, err := s.snapshot(session)
+	if err != nil {
+		return "", err
+	}
+	return snap.List(opts), nil
+}
+
+// FunctionDetails renders the get_function_details text for "ns.fn" names.
+func (s *Service) FunctionDetails(names []string, session ...catalog.Namespace) (string, error) {
+	if len(names) == 0 {
+		return "", fmt.Errorf("no functions named: pass names like \"namespace.function\" as listed by list_functions")
+	}
+	if len(names) > MaxDetailNames {
+		return "", fmt.Errorf("functions: at most %d per request, got %d", MaxDetailNames, len(names))
+	}
+	for _, name := range names {
+		if len(name) > MaxFunctionBytes {
+			return "", fmt.Errorf("functions: a name of %d bytes is longer than any function's (at most %d)", len(name), MaxFunctionBytes)
+		}
+	}
+	snap, err := s.snapshot(session)
+	if err != nil {
+		return "", err
+	}
+	return snap.Details(names)
+}
+
+// Execute runs code once against the catalog as it is now. The returned error is only for
+// a failure to start (too many executions running, wrapping ErrBusy, or a session overlay
+// conflict); the program's own failure is Result.Error.
+func (s *Service) Execute(ctx context.Context, code string, session ...catalog.Namespace) (*runtime.Result, error) {
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	default:
+		return nil, fmt.Errorf("%w: %d executions are already running on this pctx; retry when one has finished", ErrBusy, cap(s.slots))
+	}
+	snap, err := s.snapshot(session)
+	if err != nil {
+		return nil, err
+	}
+	return runtime.Execute(ctx, code, snap.Functions(), s.limits), nil
+}

@@ -1,0 +1,479 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// writeConfig writes body to dir/pctx.toml, makes dir the working directory and
+// returns the relative name, so error messages read "pctx.toml:LINE: ...".
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	return FileName
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		file string
+		env  map[string]string
+		want string // the whole error text; lines joined by "\n"
+	}{
+		{
+			name: "syntax error has line and column",
+			file: "name = \"pctx\"\n[server\nhttp = \"x\"\n",
+			want: `pctx.toml:2:8: invalid TOML: expected character ]`,
+		},
+		{
+			name: "table defined twice",
+			file: "[servers.a]\ncommand = \"x\"\n\n[servers.a]\nargs = []\n",
+			want: `pctx.toml:4: servers.a: invalid TOML: table a already exists (first defined on line 1)`,
+		},
+		{
+			name: "key defined twice",
+			file: "name = \"a\"\nname = \"b\"\n",
+			want: `pctx.toml:2: name: invalid TOML: key name is already defined (first defined on line 1)`,
+		},
+		{
+			name: "table header after dotted keys made it",
+			file: "[servers]\na.command = \"x\"\n[servers.a]\nargs = []\n",
+			want: `pctx.toml:3: servers.a: invalid TOML: table a already exists (first defined on line 2)`,
+		},
+		{
+			name: "unknown keys with and without a near miss",
+			file: "nmae = \"x\"\n[server]\nhttps = \"x\"\n[runtime]\nmemory = 1\n[servers.gh]\nurll = \"https://h\"\nurl = \"https://h\"\n",
+			want: strings.Join([]string{
+				`pctx.toml:1: nmae: unknown key; did you mean "name"?`,
+				`pctx.toml:3: server.https: unknown key; did you mean "http"?`,
+				`pctx.toml:5: runtime.memory: unknown key (valid keys: timeout, max_memory, max_stack_depth, max_calls, max_calls_in_flight, max_console_bytes, max_result_bytes)`,
+				`pctx.toml:7: servers.gh.urll: unknown key; did you mean "url"?`,
+			}, "\n"),
+		},
+		{
+			name: "keys are case-sensitive and untagged fields are not keys",
+			file: "Name = \"x\"\nPath = \"/etc\"\n",
+			want: strings.Join([]string{
+				`pctx.toml:1: Name: unknown key; did you mean "name"?`,
+				`pctx.toml:2: Path: unknown key (valid keys: name, server, runtime, servers)`,
+			}, "\n"),
+		},
+		{
+			name: "wrong types",
+			file: "name = 1\n[server]\nhttp = 8080\nallow_client_servers = \"yes\"\n[runtime]\nmax_calls = 1.5\nmax_stack_depth = \"10\"\n",
+			want: strings.Join([]string{
+				`pctx.toml:1: name: expected a string, got an integer (1)`,
+				`pctx.toml:3: server.http: expected a string, got an integer (8080)`,
+				`pctx.toml:4: server.allow_client_servers: expected true or false, got a string`,
+				`pctx.toml:6: runtime.max_calls: expected an integer, got a float (1.5)`,
+				`pctx.toml:7: runtime.max_stack_depth: expected an integer, got a string`,
+			}, "\n"),
+		},
+		{
+			name: "tables of the wrong type",
+			file: "server = \"x\"\nruntime = [1]\nservers = { a = 1 }\n",
+			want: strings.Join([]string{
+				`pctx.toml:1: server: expected a table, got a string`,
+				`pctx.toml:2: runtime: expected a table, got an array`,
+				`pctx.toml:3: servers.a: expected a table, got an integer (1)`,
+			}, "\n"),
+		},
+		{
+			name: "servers not a table",
+			file: "servers = \"x\"\n",
+			want: `pctx.toml:1: servers: expected a table, got a string`,
+		},
+		{
+			name: "durations",
+			file: "[runtime]\ntimeout = 30\n[servers.a]\ncommand = \"x\"\ntimeout = \"soon\"\n[servers.b]\ncommand = \"x\"\ntimeout = \"-1s\"\n",
+			want: strings.Join([]string{
+				`pctx.toml:2: runtime.timeout: expected a duration string like "30s", got an integer (30)`,
+				`pctx.toml:5: servers.a.timeout: invalid duration "soon": use a number with a unit, like "30s", "1m30s" or "500ms"`,
+				`pctx.toml:8: servers.b.timeout: duration "-1s" must be positive`,
+			}, "\n"),
+		},
+		{
+			name: "sizes and negative limits",
+			file: "[runtime]\nmax_memory = \"12 parsecs\"\nmax_console_bytes = -1\nmax_result_bytes = true\nmax_calls_in_flight = -5\n",
+			want: strings.Join([]string{
+				`pctx.toml:2: runtime.max_memory: invalid size "12 parsecs": use a whole number of bytes, or one with a unit (B, KB, MB, GB, KiB, MiB, GiB), like "256MiB"`,
+				`pctx.toml:3: runtime.max_console_bytes: size -1 must not be negative`,
+				`pctx.toml:4: runtime.max_result_bytes: expected a size like "256MiB" or a number of bytes, got a boolean (true)`,
+				`pctx.toml:5: runtime.max_calls_in_flight: -5 must not be negative`,
+			}, "\n"),
+		},
+		{
+			name: "invalid server names",
+			file: "[servers.\"a.b\"]\ncommand = \"x\"\n\n[servers.\"\"]\ncommand = \"x\"\n\n[servers.\"sp ace\"]\ncommand = \"x\"\n",
+			want: strings.Join([]string{
+				`pctx.toml:1: servers."a.b": invalid server name "a.b": use only letters, digits, "_" and "-" (it becomes the namespace in code, and a "." would split the key)`,
+				`pctx.toml:4: servers."": server name must not be empty`,
+				`pctx.toml:7: servers."sp ace": invalid server name "sp ace": use only letters, digits, "_" and "-" (it becomes the namespace in code, and a "." would split the key)`,
+			}, "\n"),
+		},
+		{
+			name: "command and url: both, neither, and keys of the other kind",
+			file: "[servers.both]\ncommand = \"x\"\nurl = \"https://h\"\n\n[servers.neither]\nargs = [\"a\"]\n\n" +
+				"[servers.cmd]\ncommand = \"x\"\ntransport = \"sse\"\nheaders = { A = \"b\" }\n\n[servers.web]\nurl = \"https://h\"\nargs = []\nenv = {}\ncwd = \"/\"\ninherit_env = false\n",
+			want: strings.Join([]string{
+				`pctx.toml:1: servers.both: set either command (stdio) or url (HTTP), not both`,
+				`pctx.toml:5: servers.neither: set command (a stdio server) or url (an HTTP server)`,
+				`pctx.toml:10: servers.cmd.transport: applies only to url servers`,
+				`pctx.toml:11: servers.cmd.headers: applies only to url servers`,
+				`pctx.toml:15: servers.web.args: applies only to command servers`,
+				`pctx.toml:16: servers.web.env: applies only to command servers`,
+				`pctx.toml:17: servers.web.cwd: applies only to command servers`,
+				`pctx.toml:18: servers.web.inherit_env: applies only to command servers`,
+			}, "\n"),
+		},
+		{
+			name: "bad urls, transport and protocol version",
+			file: "[servers.a]\nurl = \"ftp://h/x\"\n[servers.b]\nurl = \"example.com/mcp\"\n[servers.c]\nurl = \"http://h x/\"\n[servers.d]\nurl = \"https:///path\"\n" +
+				"[servers.e]\nurl = \"https://h\"\ntransport = \"websocket\"\nprotocol_version = \"latest\"\n[servers.f]\nurl = \"https://h\"\nprotocol_version = \"\"\n",
+			want: strings.Join([]string{
+				`pctx.toml:2: servers.a.url: must be an http:// or https:// URL, not ftp://`,
+				`pctx.toml:4: servers.b.url: must be an http:// or https:// URL (it has no scheme)`,
+				`pctx.toml:6: servers.c.url: invalid URL: invalid character " " in host name`,
+				`pctx.toml:8: servers.d.url: URL has no host`,
+				`pctx.toml:11: servers.e.transport: must be "streamable-http" or "sse" (or unset: try streamable HTTP, then SSE), got "websocket"`,
+				`pctx.toml:12: servers.e.protocol_version: must be an MCP protocol version, a date like "2025-06-18"; got "latest"`,
+				`pctx.toml:15: servers.f.protocol_version: must not be empty (leave it out for the default "2025-06-18")`,
+			}, "\n"),
+		},
+		{
+			name: "element types inside arrays and tables, all problems of one server",
+			file: "[servers.x]\ncommand = \"x\"\nargs = [\"a\", 1]\nenv = { A = 1, \"B=C\" = \"x\", OK = \"y\" }\ntimeout = \"0s\"\ndisabled = \"no\"\n",
+			want: strings.Join([]string{
+				`pctx.toml:3: servers.x.args[1]: expected a string, got an integer (1)`,
+				`pctx.toml:4: servers.x.env."B=C": invalid environment variable name (use letters, digits and _, not starting with a digit)`,
+				`pctx.toml:4: servers.x.env.A: expected a string, got an integer (1)`,
+				`pctx.toml:5: servers.x.timeout: duration "0s" must be positive`,
+				`pctx.toml:6: servers.x.disabled: expected true or false, got a string`,
+			}, "\n"),
+		},
+		{
+			name: "header names, dotted keys and sub-tables",
+			file: "[servers]\nx.url = \"http://h\"\nx.headers.\"bad header\" = \"v\"\n\n[servers.y]\nurl = \"http://h\"\n[servers.y.headers]\n\"X-Ok\" = \"1\"\n\"a:b\" = \"2\"\n",
+			want: strings.Join([]string{
+				`pctx.toml:3: servers.x.headers."bad header": invalid HTTP header name`,
+				`pctx.toml:9: servers.y.headers."a:b": invalid HTTP header name`,
+			}, "\n"),
+		},
+		{
+			name: "server table",
+			file: "name = \"\"\n[server]\nhttp = \"localhost\"\n",
+			want: strings.Join([]string{
+				`pctx.toml:1: name: must not be empty`,
+				`pctx.toml:3: server.http: "localhost" is not a listen address: use host:port, like "127.0.0.1:8080"`,
+			}, "\n"),
+		},
+		{
+			name: "beyond loopback needs an api key, and so do client servers",
+			file: "[server]\nhttp = \"0.0.0.0:8080\"\nallow_client_servers = true\n",
+			want: strings.Join([]string{
+				`pctx.toml:2: server.http: "0.0.0.0:8080" listens beyond loopback, so server.api_key must be set`,
+				`pctx.toml:3: server.allow_client_servers: needs server.api_key: client servers are accepted only from authenticated clients`,
+			}, "\n"),
+		},
+		{
+			name: "missing and malformed env references",
+			file: "[server]\napi_key = \"${env:PCTX_TEST_UNSET_KEY}\"\n[servers.gh]\nurl = \"${env:PCTX_TEST_UNSET_URL}\"\nheaders = { Authorization = \"Bearer ${env:PCTX_TEST_TOKEN\" }\n" +
+				"[servers.cmd]\ncommand = \"x\"\nargs = [\"${env:1BAD}\"]\n",
+			want: strings.Join([]string{
+				`pctx.toml:2: server.api_key: environment variable PCTX_TEST_UNSET_KEY is not set`,
+				`pctx.toml:4: servers.gh.url: environment variable PCTX_TEST_UNSET_URL is not set`,
+				`pctx.toml:5: servers.gh.headers.Authorization: unterminated "${env:" (close it with "}", or write "$${env:" for a literal "${env:")`,
+				`pctx.toml:8: servers.cmd.args[0]: invalid environment variable name "1BAD" in ${env:1BAD} (use letters, digits and _, not starting with a digit)`,
+			}, "\n"),
+		},
+		{
+			name: "expanded values are validated",
+			file: "[servers.gh]\nurl = \"${env:PCTX_TEST_URL}\"\n",
+			env:  map[string]string{"PCTX_TEST_URL": "ftp://h"},
+			want: `pctx.toml:2: servers.gh.url: must be an http:// or https:// URL, not ftp://`,
+		},
+		{
+			name: "a disabled server is still checked",
+			file: "[servers.off]\nurl = \"https://h\"\ncommand = \"x\"\ndisabled = true\n",
+			want: `pctx.toml:1: servers.off: set either command (stdio) or url (HTTP), not both`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			path := writeConfig(t, tt.file)
+			c, err := Load(path)
+			if err == nil {
+				t.Fatalf("Load succeeded: %+v", c)
+			}
+			if got := err.Error(); got != tt.want {
+				t.Errorf("error:\n%s\nwant:\n%s", got, tt.want)
+			}
+			var ce *Error
+			if !errors.As(err, &ce) || ce.File != path {
+				t.Errorf("errors.As(*Error) = %v, %+v; want an *Error naming %s", ce != nil, ce, path)
+			}
+		})
+	}
+}
+
+func TestLoadGood(t *testing.T) {
+	t.Setenv("PCTX_TEST_TOKEN", "s3cret")
+	t.Setenv("PCTX_TEST_EMPTY", "")
+	tests := []struct {
+		name string
+		file string
+		want func(dir string) *Config
+	}{
+		{
+			name: "empty file is the defaults",
+			file: "",
+			want: func(string) *Config { return &Config{Name: "pctx", Path: FileName, Server: Default().Server} },
+		},
+		{
+			name: "everything set",
+			file: `
+name = "team"
+[server]
+http = "0.0.0.0:9000"
+api_key = "${env:PCTX_TEST_TOKEN}"
+allow_client_servers = true
+max_executions = 100
+max_executions_per_session = 3
+[runtime]
+timeout = "1m30s"
+max_memory = "1GiB"
+max_stack_depth = 500
+max_calls = 20
+max_calls_in_flight = 5
+max_console_bytes = 4096
+max_result_bytes = "1MB"
+[servers.everything]
+command = "npx"
+args = ["-y", "pkg", "$${env:LITERAL}", "echo ${HOME}"]
+env = { LOG_LEVEL = "info", TOKEN = "${env:PCTX_TEST_TOKEN}", EMPTY = "${env:PCTX_TEST_EMPTY}" }
+cwd = "sub/dir"
+inherit_env = true
+timeout = "5s"
+protocol_version = "2025-03-26"
+[servers.web]
+url = "https://example.com/mcp"
+transport = "sse"
+headers = { Authorization = "Bearer ${env:PCTX_TEST_TOKEN}" }
+disabled = true
+[servers.off]
+url = "${env:PCTX_TEST_UNSET_URL}"
+disabled = true
+`,
+			want: func(dir string) *Config {
+				return &Config{
+					Name:    "team",
+					Path:    FileName,
+					Server:  Server{HTTP: "0.0.0.0:9000", APIKey: "s3cret", AllowClientServers: true, MaxExecutions: 100, MaxExecutionsPerSession: 3},
+					Runtime: Runtime{Timeout: 90 * time.Second, MaxMemory: 1 << 30, MaxStackDepth: 500, MaxCalls: 20, MaxCallsInFlight: 5, MaxConsoleBytes: 4096, MaxResultBytes: 1e6},
+					Servers: map[string]Upstream{
+						"everything": {
+							Name: "everything", Command: "npx", Args: []string{"-y", "pkg", "${env:LITERAL}", "echo ${HOME}"},
+							Env: map[string]string{"LOG_LEVEL": "info", "TOKEN": "s3cret", "EMPTY": ""},
+							Cwd: filepath.Join("sub", "dir"), InheritEnv: true, Timeout: 5 * time.Second, ProtocolVersion: "2025-03-26",
+						},
+						"web": {
+							Name: "web", URL: "https://example.com/mcp", Transport: "sse",
+							Headers: map[string]string{"Authorization": "Bearer s3cret"},
+							Timeout: DefaultUpstreamTimeout, ProtocolVersion: DefaultProtocolVersion, Disabled: true,
+						},
+						"off": {
+							Name: "off", URL: "${env:PCTX_TEST_UNSET_URL}",
+							Timeout: DefaultUpstreamTimeout, ProtocolVersion: DefaultProtocolVersion, Disabled: true,
+						},
+					},
+				}
+			},
+		},
+		{
+			name: "dotted keys, sub-tables and localhost",
+			file: "servers.a.command = \"x\"\n[server]\nhttp = \"localhost:0\"\n[servers.b]\nurl = \"http://127.0.0.1:3001/sse\"\n[servers.b.headers]\n\"X-Api-Key\" = \"k\"\n",
+			want: func(string) *Config {
+				return &Config{
+					Name: "pctx", Path: FileName, Server: Server{HTTP: "localhost:0", MaxExecutions: 64, MaxExecutionsPerSession: 8},
+					Servers: map[string]Upstream{
+						"a": {Name: "a", Command: "x", Timeout: DefaultUpstreamTimeout, ProtocolVersion: DefaultProtocolVersion},
+						"b": {Name: "b", URL: "http://127.0.0.1:3001/sse", Headers: map[string]string{"X-Api-Key": "k"}, Timeout: DefaultUpstreamTimeout, ProtocolVersion: DefaultProtocolVersion},
+					},
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeConfig(t, tt.file)
+			got, err := Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := tt.want(filepath.Dir(path)); !reflect.DeepEqual(got, want) {
+				t.Errorf("got  %+v\nwant %+v", got, want)
+			}
+		})
+	}
+}
+
+func TestLoadAbsoluteCwd(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "conf", "pctx.toml")
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	abs := filepath.Join(dir, "elsewhere")
+	body := "[servers.rel]\ncommand = \"x\"\ncwd = \"data\"\n[servers.abs]\ncommand = \"x\"\ncwd = " + tomlString(abs) + "\n"
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.Servers["rel"].Cwd, filepath.Join(dir, "conf", "data"); got != want {
+		t.Errorf("relative cwd = %q, want %q (against the file's directory)", got, want)
+	}
+	if got := c.Servers["abs"].Cwd; got != abs {
+		t.Errorf("absolute cwd = %q, want %q", got, abs)
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.toml"))
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("err = %v, want ErrNotExist", err)
+	}
+}
+
+func TestExpandEnv(t *testing.T) {
+	t.Setenv("PCTX_A", "alpha")
+	t.Setenv("PCTX_EMPTY", "")
+	tests := []struct {
+		in, want, err string
+	}{
+		{in: "plain", want: "plain"},
+		{in: "${env:PCTX_A}", want: "alpha"},
+		{in: "x-${env:PCTX_A}-${env:PCTX_A}-y", want: "x-alpha-alpha-y"},
+		{in: "[${env:PCTX_EMPTY}]", want: "[]"},
+		{in: "$${env:PCTX_A}", want: "${env:PCTX_A}"},
+		{in: "$$${env:PCTX_A}", want: "$${env:PCTX_A}"},
+		{in: "${HOME} $PATH ${env} $", want: "${HOME} $PATH ${env} $"},
+		{in: "${env:PCTX_NOT_SET_ANYWHERE}", err: "environment variable PCTX_NOT_SET_ANYWHERE is not set"},
+		{in: "${env:PCTX_A", err: `unterminated "${env:" (close it with "}", or write "$${env:" for a literal "${env:")`},
+		{in: "${env:}", err: `invalid environment variable name "" in ${env:} (use letters, digits and _, not starting with a digit)`},
+		{in: "${env:A B}", err: `invalid environment variable name "A B" in ${env:A B} (use letters, digits and _, not starting with a digit)`},
+	}
+	for _, tt := range tests {
+		got, err := expandEnv(tt.in)
+		switch {
+		case tt.err != "" && (err == nil || err.Error() != tt.err):
+			t.Errorf("expandEnv(%q) error = %v, want %s", tt.in, err, tt.err)
+		case tt.err == "" && (err != nil || got != tt.want):
+			t.Errorf("expandEnv(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64 // -1: an error
+	}{
+		{"0", 0}, {"1024", 1024}, {"1B", 1}, {"1KB", 1000}, {"1kb", 1000}, {"2MB", 2e6},
+		{"1GB", 1e9}, {"1KiB", 1024}, {"256MiB", 256 << 20}, {"256 MiB", 256 << 20}, {"1gib", 1 << 30},
+		{"1TiB", 1 << 40}, {"", -1}, {"MiB", -1}, {"-1MiB", -1}, {"+1", -1}, {"1.5MiB", -1},
+		{"1 parsec", -1}, {"99999999999TiB", -1}, {"9223372036854775807", 1<<63 - 1},
+	}
+	for _, tt := range tests {
+		got, err := parseSize(tt.in)
+		if (err != nil) != (tt.want < 0) || err == nil && got != tt.want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func TestServerValidate(t *testing.T) {
+	tests := []struct {
+		s    Server
+		want string
+	}{
+		{Server{HTTP: "127.0.0.1:8080"}, ""},
+		{Server{HTTP: "[::1]:8080"}, ""},
+		{Server{HTTP: "localhost:8080"}, ""},
+		{Server{HTTP: "0.0.0.0:8080", APIKey: "k"}, ""},
+		{Server{HTTP: "0.0.0.0:8080"}, `server.http: "0.0.0.0:8080" listens beyond loopback, so server.api_key must be set`},
+		{Server{HTTP: ":8080"}, `server.http: ":8080" listens beyond loopback, so server.api_key must be set`},
+		{Server{HTTP: "127.0.0.1:99999"}, `server.http: "127.0.0.1:99999" is not a listen address: use host:port, like "127.0.0.1:8080"`},
+		{Server{HTTP: "127.0.0.1:8080", AllowClientServers: true}, `server.allow_client_servers: needs server.api_key: client servers are accepted only from authenticated clients`},
+	}
+	for _, tt := range tests {
+		err := tt.s.Validate()
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tt.want {
+			t.Errorf("%+v.Validate() = %q, want %q", tt.s, got, tt.want)
+		}
+	}
+}
+
+// TestExampleFile keeps pctx.toml.example loadable and its documented defaults true.
+func TestExampleFile(t *testing.T) {
+	t.Setenv("GITHUB_TOKEN", "ghp_test")
+	c, err := Load(filepath.Join("..", "..", "pctx.toml.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Default()
+	if c.Name != d.Name || c.Server != d.Server {
+		t.Errorf("example's name/[server] = %q %+v, want the defaults %q %+v", c.Name, c.Server, d.Name, d.Server)
+	}
+	if c.Runtime.Timeout != 30*time.Second || c.Runtime.MaxMemory != 256<<20 || c.Runtime.MaxConsoleBytes != 1<<20 {
+		t.Errorf("example's [runtime] = %+v", c.Runtime)
+	}
+	want := map[string]string{"everything": "npx", "memory": "npx", "github": "", "legacy": ""}
+	if len(c.Servers) != len(want) {
+		t.Errorf("servers = %v, want %v", c.Servers, want)
+	}
+	for name, cmd := range want {
+		if s, ok := c.Servers[name]; !ok || s.Command != cmd {
+			t.Errorf("servers[%q] = %+v, want command %q", name, s, cmd)
+		}
+	}
+	if got := c.Servers["github"].Headers["Authorization"]; got != "Bearer ghp_test" {
+		t.Errorf("github Authorization = %q", got)
+	}
+	if !c.Servers["legacy"].Disabled || c.Servers["legacy"].Transport != TransportSSE {
+		t.Errorf("legacy = %+v, want a disabled SSE server", c.Servers["legacy"])
+	}
+}
+
+// BenchmarkLoad measures loading the example file: parse, decode, line index, checks.
+func BenchmarkLoad(b *testing.B) {
+	b.Setenv("GITHUB_TOKEN", "x")
+	data, err := os.ReadFile(filepath.Join("..", "..", "pctx.toml.example"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := load("pctx.toml", data, loadOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

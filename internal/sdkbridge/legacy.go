@@ -1,0 +1,299 @@
+package sdkbridge
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/runtime"
+)
+
+// The published pctx-client (docs/protocol.md §10) names its code-mode session in this
+// header; a websocket upgrade carrying it is a compatibility connection.
+const sessionHeader = "X-Code-Mode-Session"
+
+// SessionTool is a tool the published pctx-client registers for its code-mode session
+// (REST POST /register/tools). Session tools are visible only to that session's
+// executions and are called over its compatibility websocket.
+type SessionTool struct {
+	Name         string          `json:"name"`
+	Namespace    string          `json:"namespace"`
+	Description  string          `json:"description,omitempty"`
+	InputSchema  json.RawMessage `json:"input_schema,omitempty"`
+	OutputSchema json.RawMessage `json:"output_schema,omitempty"`
+}
+
+// compatSession is one published-client session: its tools (POST /register/tools) and
+// the MCP servers it started (POST /register/servers).
+type compatSession struct {
+	// addMu serialises AddSessionTools on this session, which merges outside b.mu.
+	addMu sync.Mutex
+
+	// Guarded by Bridge.mu. tools is never modified in place: readers may keep it.
+	tools    []SessionTool
+	servers  map[string]*clientServer
+	lastUsed time.Time
+	conns    int // open compatibility connections
+
+	execSlots chan struct{} // executions running over all its connections
+}
+
+// maxSessions bounds the published-client sessions alive at once; each may hold up to
+// maxNamespaces × maxToolsPerNS tools and start MCP servers.
+const maxSessions = 1000
+
+// CreateSession starts a code-mode session for the published client and returns its id
+// (REST POST /code-mode/session/create). Sessions idle for Options.SessionIdleTTL end
+// first; with maxSessions (1000) still alive it fails.
+func (b *Bridge) CreateSession() (string, error) {
+	id := rand.Text()
+	now := b.now()
+	var expired []*compatSession
+	b.mu.Lock()
+	for sid, s := range b.sessions {
+		if s.conns == 0 && now.Sub(s.lastUsed) > b.opts.SessionIdleTTL {
+			expired = append(expired, s)
+			delete(b.sessions, sid)
+		}
+	}
+	full := len(b.sessions) >= maxSessions
+	if !full {
+		b.sessions[id] = &compatSession{servers: map[string]*clientServer{}, lastUsed: now,
+			execSlots: make(chan struct{}, b.opts.MaxExecutionsPerConnection)}
+	}
+	b.mu.Unlock()
+	for _, s := range expired {
+		s.stopServers()
+	}
+	if len(expired) > 0 {
+		b.log.Info("sdkbridge: idle code-mode sessions ended", "count", len(expired))
+	}
+	if full {
+		return "", fmt.Errorf("%d code-mode sessions are open, the limit: close finished ones with POST /code-mode/session/close (idle ones end after %v)", maxSessions, b.opts.SessionIdleTTL)
+	}
+	return id, nil
+}
+
+// useSession marks session id as used now and counts delta open connections on it,
+// reporting whether it exists.
+func (b *Bridge) useSession(id string, delta int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s, ok := b.sessions[id]
+	if ok {
+		s.lastUsed = b.now()
+		s.conns += delta
+	}
+	return ok
+}
+
+// openSession counts a new connection on session id and returns the session, or nil
+// when there is none.
+func (b *Bridge) openSession(id string) *compatSession {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.sessions[id]
+	if s != nil {
+		s.lastUsed = b.now()
+		s.conns++
+	}
+	return s
+}
+
+// AddSessionTools adds tools to session id (REST POST /register/tools). A tool with the
+// namespace and name of an earlier one, in the session or earlier in tools, replaces it in
+// its place. The limits of a worker's register apply (docs/protocol.md §6): names of at
+// most 128 bytes, 1,000 tools per namespace, 100 namespaces per session.
+func (b *Bridge) AddSessionTools(id string, tools []SessionTool) error {
+	for i, t := range tools {
+		switch {
+		case t.Name == "" || t.Namespace == "":
+			return fmt.Errorf("session %q: tools[%d]: name and namespace are required", id, i)
+		case len(t.Namespace) > maxNameBytes:
+			return fmt.Errorf("session %q: tools[%d]: namespace %q is longer than %d bytes", id, i, clip([]byte(t.Namespace)), maxNameBytes)
+		case len(t.Name) > maxNameBytes:
+			return fmt.Errorf("session %q: tools[%d]: name %q is longer than %d bytes", id, i, clip([]byte(t.Name)), maxNameBytes)
+		}
+	}
+	b.mu.Lock()
+	s, ok := b.sessions[id]
+	b.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("unknown code-mode session %q", id)
+	}
+	s.addMu.Lock()
+	defer s.addMu.Unlock()
+	b.mu.Lock()
+	old := s.tools
+	b.mu.Unlock()
+	merged, namespaces, err := mergeTools(old, tools)
+	if err != nil {
+		return fmt.Errorf("session %q: %w", id, err)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.sessions[id] != s {
+		return fmt.Errorf("code-mode session %q was closed meanwhile", id)
+	}
+	for _, ns := range namespaces {
+		if s.servers[ns] != nil {
+			return fmt.Errorf("session %q: namespace %q is an MCP server registered by this session", id, ns)
+		}
+	}
+	s.tools = merged
+	return nil
+}
+
+// mergeTools returns old with add merged in (an entry with the same namespace and name
+// replaces the earlier one in its place) and the namespaces add names, refusing to pass
+// the per-namespace and per-session limits. old is not modified.
+func mergeTools(old, add []SessionTool) ([]SessionTool, []string, error) {
+	type key struct{ ns, name string }
+	out := make([]SessionTool, 0, len(old)+len(add))
+	index := make(map[key]int, len(old)+len(add))
+	perNS := map[string]int{}
+	for _, t := range old {
+		index[key{t.Namespace, t.Name}] = len(out)
+		out = append(out, t)
+		perNS[t.Namespace]++
+	}
+	var namespaces []string
+	named := map[string]bool{}
+	for _, t := range add {
+		if !named[t.Namespace] {
+			named[t.Namespace] = true
+			namespaces = append(namespaces, t.Namespace)
+		}
+		k := key{t.Namespace, t.Name}
+		if i, ok := index[k]; ok {
+			out[i] = t
+			continue
+		}
+		switch n := perNS[t.Namespace]; {
+		case n == 0 && len(perNS) >= maxNamespaces:
+			return nil, nil, fmt.Errorf("namespace %q: the session would have more than the limit of %d namespaces", t.Namespace, maxNamespaces)
+		case n >= maxToolsPerNS:
+			return nil, nil, fmt.Errorf("namespace %q would have more than the limit of %d tools", t.Namespace, maxToolsPerNS)
+		}
+		perNS[t.Namespace]++
+		index[k] = len(out)
+		out = append(out, t)
+	}
+	return out, namespaces, nil
+}
+
+// CloseSession ends session id (REST POST /code-mode/session/close), reporting whether it
+// existed, and stops the MCP servers it started. Its open compatibility connections keep
+// running but see no tools.
+func (b *Bridge) CloseSession(id string) bool {
+	b.mu.Lock()
+	s, ok := b.sessions[id]
+	delete(b.sessions, id)
+	b.mu.Unlock()
+	if ok {
+		s.stopServers()
+	}
+	return ok
+}
+
+// sessionTools returns session id's tools and the namespaces of its MCP servers.
+func (b *Bridge) sessionTools(id string) ([]SessionTool, []catalog.Namespace, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s, ok := b.sessions[id]
+	if !ok {
+		return nil, nil, false
+	}
+	var servers []catalog.Namespace
+	for _, name := range slices.Sorted(maps.Keys(s.servers)) {
+		if ns, ok := s.servers[name].namespace(); ok {
+			servers = append(servers, ns)
+		}
+	}
+	return s.tools, servers, true
+}
+
+// legacyNamespaces groups session tools into namespaces whose calls go to call (the
+// session's compatibility connection).
+func legacyNamespaces(tools []SessionTool, call func(ctx context.Context, ns, tool string, args map[string]any) (any, error)) []catalog.Namespace {
+	var out []catalog.Namespace
+	index := map[string]int{}
+	for _, t := range tools {
+		i, ok := index[t.Namespace]
+		if !ok {
+			i = len(out)
+			index[t.Namespace] = i
+			out = append(out, catalog.Namespace{Name: t.Namespace})
+		}
+		nsName, toolName := t.Namespace, t.Name
+		out[i].Tools = append(out[i].Tools, catalog.Tool{
+			Name: t.Name, Description: t.Description,
+			InputSchema: nullToNil(t.InputSchema), OutputSchema: nullToNil(t.OutputSchema),
+			Call: func(ctx context.Context, args map[string]any) (any, error) {
+				return call(ctx, nsName, toolName, args)
+			},
+		})
+	}
+	return out
+}
+
+// executeResult is the pctx/1 execute_typescript result (docs/protocol.md §5.3).
+func executeResult(r *runtime.Result, text string) map[string]any {
+	out := map[string]any{
+		"value":      r.Value,
+		"console":    r.Console,
+		"durationMs": float64(r.Duration.Microseconds()) / 1000,
+		"calls":      r.Calls,
+		"text":       text,
+	}
+	if r.Console == nil {
+		out["console"] = []runtime.ConsoleLine{}
+	}
+	if r.Error != nil {
+		out["error"] = r.Error
+	}
+	return out
+}
+
+// legacyResult is the published client's execute result (docs/protocol.md §10.2).
+func legacyResult(code string, started time.Time, r *runtime.Result) map[string]any {
+	var stdout, stderr []string
+	for _, l := range r.Console {
+		if l.Level == "warn" || l.Level == "error" {
+			stderr = append(stderr, l.Text)
+		} else {
+			stdout = append(stdout, l.Text)
+		}
+	}
+	if r.Error != nil {
+		msg := r.Error.Message
+		if r.Error.Line > 0 {
+			msg = fmt.Sprintf("%s (line %d:%d)", msg, r.Error.Line, r.Error.Column)
+		}
+		stderr = append(stderr, msg)
+	}
+	return map[string]any{
+		"success": r.Error == nil,
+		"stdout":  strings.Join(stdout, "\n"),
+		"stderr":  strings.Join(stderr, "\n"),
+		"output":  r.Value,
+		"trace": map[string]any{
+			"code":       code,
+			"started_at": systemTime(started),
+			"ended_at":   systemTime(started.Add(r.Duration)),
+			"events":     []any{},
+		},
+	}
+}
+
+// systemTime renders t as Rust's serde SystemTime, which the published client parses.
+func systemTime(t time.Time) map[string]int64 {
+	return map[string]int64{"secs_since_epoch": t.Unix(), "nanos_since_epoch": int64(t.Nanosecond())}
+}

@@ -1,0 +1,316 @@
+package sdkbridge
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	mcpserver "github.com/mark3labs/mcp-go/server"
+
+	"github.com/pctx-dev/pctx/internal/catalog"
+)
+
+// restHarness is a bridge whose compatibility endpoints are served over loopback.
+type restHarness struct {
+	*harness
+	rest *httptest.Server
+}
+
+func newRESTHarness(t *testing.T, opts *Options) *restHarness {
+	h := newHarness(t, opts)
+	rest := httptest.NewServer(h.bridge.CompatHandler())
+	t.Cleanup(rest.Close)
+	return &restHarness{h, rest}
+}
+
+// post sends a JSON body (a string is sent as is) with the given headers and returns the
+// status and the body.
+func (h *restHarness) post(t *testing.T, path string, body any, header map[string]string) (int, string) {
+	t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = strings.NewReader(string(data))
+	}
+	req, err := http.NewRequest(http.MethodPost, h.rest.URL+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(data)
+}
+
+func (h *restHarness) session(t *testing.T) string {
+	t.Helper()
+	status, body := h.post(t, "/code-mode/session/create", nil, nil)
+	var res struct {
+		SessionID string `json:"session_id"`
+	}
+	if status != 200 || json.Unmarshal([]byte(body), &res) != nil || res.SessionID == "" {
+		t.Fatalf("session/create: %d %s", status, body)
+	}
+	return res.SessionID
+}
+
+const weatherTool = `{"tools":[{"name":"get_weather","namespace":"weather","description":"Weather for a city.",
+	"input_schema":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]},"output_schema":{"type":"string"}}]}`
+
+func TestCompatREST(t *testing.T) {
+	h := newRESTHarness(t, nil)
+	if err := h.cat.Put("upstream:github", catalog.Namespace{Name: "github", Tools: []catalog.Tool{{Name: "list_issues", Call: noCall}}}); err != nil {
+		t.Fatal(err)
+	}
+	id := h.session(t)
+	other := h.session(t)
+	s := map[string]string{"X-Code-Mode-Session": id}
+	tests := []struct {
+		name       string
+		path       string
+		body       any
+		header     map[string]string
+		wantStatus int
+		want       []string // substrings of the body
+		unwanted   []string
+	}{
+		{"tools", "/register/tools", weatherTool, s, 200, []string{`"registered":1`}, nil},
+		{"no session header", "/register/tools", weatherTool, nil, 400, []string{"missing x-code-mode-session header"}, nil},
+		{"unknown session", "/code-mode/functions/list", nil, map[string]string{"x-code-mode-session": "nope"}, 404, []string{`unknown code-mode session \"nope\"`}, nil},
+		{"bad json", "/register/tools", `{"tools":`, s, 400, []string{"register tools: the body is not the expected JSON"}, nil},
+		{"tool without namespace", "/register/tools", `{"tools":[{"name":"x"}]}`, s, 400, []string{"name and namespace are required"}, nil},
+		{"bad input schema", "/register/tools", `{"tools":[{"name":"x","namespace":"n","input_schema":{"type":"string"}}]}`, s, 400, []string{`inputSchema.type must be \"object\"`}, nil},
+		{"list", "/code-mode/functions/list", nil, s, 200,
+			[]string{`{"namespace":"weather","name":"get_weather","description":"Weather for a city."}`, `{"namespace":"github","name":"list_issues","description":null}`, `"code":"`, "get_weather"}, nil},
+		{"list of another session", "/code-mode/functions/list", nil, map[string]string{"x-code-mode-session": other}, 200, []string{"list_issues"}, []string{"get_weather"}},
+		{"details", "/code-mode/functions/details", `{"functions":["weather.get_weather"]}`, s, 200,
+			[]string{`"namespace":"weather","name":"get_weather","description":"Weather for a city."`, `"input_type":"args: GetWeatherInput"`, `"output_type":"GetWeatherOutput"`, `"types":"declare namespace weather`}, nil},
+		{"details of nothing", "/code-mode/functions/details", `{"functions":[]}`, s, 400, []string{"must name at least one function"}, nil},
+		{"details of an unknown function", "/code-mode/functions/details", `{"functions":["weather.nope"]}`, s, 400, []string{"nope"}, nil},
+		{"empty server list", "/register/servers", `{"servers":[]}`, s, 200, []string{`"registered":[]`}, nil},
+		{"execute-bash ls", "/code-mode/execute-bash", `{"command":"ls"}`, s, 200, []string{`{"exit_code":0,"stdout":"README.md\ngithub/\nweather/\n","stderr":""}`}, nil},
+		{"execute-bash cat", "/code-mode/execute-bash", `{"command":"cat weather/get_weather.d.ts | grep function"}`, s, 200, []string{`"stdout":"  function get_weather(args: GetWeatherInput): Promise\u003cGetWeatherOutput\u003e;`}, nil},
+		{"execute-bash of another session", "/code-mode/execute-bash", `{"command":"ls"}`, map[string]string{"x-code-mode-session": other}, 200, []string{`README.md\ngithub/\n"`}, nil},
+		{"unknown endpoint", "/code-mode/nope", nil, s, 404, []string{"no such endpoint"}, nil},
+		{"close", "/code-mode/session/close", nil, s, 200, []string{`"success":true`}, nil},
+		{"closed session", "/code-mode/functions/list", nil, s, 404, []string{"unknown code-mode session"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := h.post(t, tt.path, tt.body, tt.header)
+			if status != tt.wantStatus {
+				t.Errorf("status %d, want %d; body %s", status, tt.wantStatus, body)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("body %s\nlacks %s", body, w)
+				}
+			}
+			for _, u := range tt.unwanted {
+				if strings.Contains(body, u) {
+					t.Errorf("body %s\nhas %s", body, u)
+				}
+			}
+		})
+	}
+}
+
+func TestCompatServersRefused(t *testing.T) {
+	stdio := `{"servers":[{"name":"everything","command":"npx","args":["-y","@modelcontextprotocol/server-everything"]}]}`
+	url := `{"servers":[{"name":"web","url":"http://127.0.0.1:1/mcp"}]}`
+	tests := []struct {
+		name   string
+		opts   *Options
+		body   string
+		header map[string]string
+		want   []string
+	}{
+		{"stdio, not allowed", nil, stdio, nil,
+			[]string{"remote command execution", "does not set [server] allow_client_servers = true", "[servers.everything]"}},
+		{"url, not allowed", nil, url, nil,
+			[]string{`server \"web\" has a url`, "does not set [server] allow_client_servers = true"}},
+		{"allowed without a key configured", &Options{AllowClientServers: true}, stdio, map[string]string{"Authorization": "Bearer k"},
+			[]string{"remote command execution", "does not carry the server's API key"}},
+		{"allowed, request without the key", &Options{AllowClientServers: true, APIKey: "k"}, stdio, nil,
+			[]string{"remote command execution", "does not carry the server's API key"}},
+		{"allowed, wrong key", &Options{AllowClientServers: true, APIKey: "k"}, stdio, map[string]string{"X-API-Key": "wrong"},
+			[]string{"does not carry the server's API key"}},
+		{"key but not allowed", &Options{APIKey: "k"}, stdio, map[string]string{"X-API-Key": "k"},
+			[]string{"does not set [server] allow_client_servers = true"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newRESTHarness(t, tt.opts)
+			header := map[string]string{"X-Code-Mode-Session": h.session(t)}
+			for k, v := range tt.header {
+				header[k] = v
+			}
+			status, body := h.post(t, "/register/servers", tt.body, header)
+			if status != http.StatusForbidden {
+				t.Errorf("status %d, want 403; body %s", status, body)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("body %s\nlacks %s", body, w)
+				}
+			}
+		})
+	}
+}
+
+// mcpPeer is an in-process streamable HTTP MCP server with one tool, add.
+func mcpPeer(t *testing.T) string {
+	s := mcpserver.NewMCPServer("peer", "1")
+	s.AddTool(mcp.NewTool("add", mcp.WithNumber("a", mcp.Required()), mcp.WithNumber("b", mcp.Required())),
+		func(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return mcp.NewToolResultText(jsonText(req.GetFloat("a", 0) + req.GetFloat("b", 0))), nil
+		})
+	streamable := mcpserver.NewStreamableHTTPServer(s)
+	srv := httptest.NewServer(streamable)
+	t.Cleanup(func() {
+		srv.Close()
+		_ = streamable.Shutdown(context.Background())
+	})
+	return srv.URL + "/mcp"
+}
+
+func TestCompatServersAllowed(t *testing.T) {
+	h := newRESTHarness(t, &Options{AllowClientServers: true, APIKey: "k"})
+	id := h.session(t)
+	auth := map[string]string{"X-Code-Mode-Session": id, "Authorization": "Bearer k"}
+	tests := []struct {
+		name       string
+		body       string
+		wantStatus int
+		want       string
+	}{
+		{"bad name", `{"servers":[{"name":"a.b","url":"http://x"}]}`, 400, `server name \"a.b\"`},
+		{"url and command", `{"servers":[{"name":"x","url":"http://x","command":"y"}]}`, 400, "exactly one of url and command"},
+		{"bad auth", `{"servers":[{"name":"x","url":"http://x","auth":{"type":"basic"}}]}`, 400, `auth.type \"basic\"`},
+		{"unreachable", `{"servers":[{"name":"gone","url":"http://127.0.0.1:1/mcp"}]}`, 502, `server \"gone\" did not start`},
+		{"listed twice", `{"servers":[{"name":"x","url":"http://x"},{"name":"x","url":"http://y"}]}`, 400, `server \"x\" is listed twice`},
+		{"one of two fails", `{"servers":[{"name":"half","url":"` + mcpPeer(t) + `"},{"name":"gone","url":"http://127.0.0.1:1/mcp"}]}`, 502, `server \"gone\" did not start`},
+		{"url", `{"servers":[{"name":"calc","url":"` + mcpPeer(t) + `","auth":{"type":"bearer","token":"t"}}]}`, 200, `"registered":["calc"]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := h.post(t, "/register/servers", tt.body, auth)
+			if status != tt.wantStatus || !strings.Contains(body, tt.want) {
+				t.Errorf("= %d %s; want %d and %s", status, body, tt.wantStatus, tt.want)
+			}
+		})
+	}
+	// The server is session-scoped: listed for this session, absent from the catalog. A
+	// request where one server failed published none.
+	if _, body := h.post(t, "/code-mode/functions/list", nil, auth); !strings.Contains(body, `"namespace":"calc","name":"add"`) || strings.Contains(body, `"half"`) {
+		t.Errorf("session listing lacks calc.add or has half.add: %s", body)
+	}
+	if h.has("calc") {
+		t.Error("a session's server reached the catalog")
+	}
+	// Its tools are callable from the session's executions.
+	w := dialWorker(t, h.srv.URL, nil, http.Header{"x-code-mode-session": {id}})
+	f := w.request("execute_code", map[string]any{"code": `call calc.add [{"a":2,"b":3}]`})
+	if f.Error != nil || !strings.Contains(string(f.Result), `"output":5`) {
+		t.Errorf("execute: %s %+v", f.Result, f.Error)
+	}
+	// Closing the session stops its server.
+	if status, body := h.post(t, "/code-mode/session/close", nil, auth); status != 200 {
+		t.Fatalf("close: %d %s", status, body)
+	}
+}
+
+func TestIdleSessionsEnd(t *testing.T) {
+	h := newRESTHarness(t, &Options{SessionIdleTTL: time.Minute})
+	var mu sync.Mutex
+	now := time.Now()
+	h.bridge.now = func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}
+	advance := func(d time.Duration) {
+		mu.Lock()
+		now = now.Add(d)
+		mu.Unlock()
+	}
+	idle, used, open := h.session(t), h.session(t), h.session(t)
+	dialWorker(t, h.srv.URL, nil, http.Header{"x-code-mode-session": {open}}) // an execution in progress
+	advance(50 * time.Second)
+	if status, body := h.post(t, "/code-mode/functions/list", nil, map[string]string{"x-code-mode-session": used}); status != 200 {
+		t.Fatalf("list: %d %s", status, body)
+	}
+	advance(20 * time.Second) // idle: 70 s; used: 20 s; open: 70 s with a connection
+	h.session(t)              // creating a session sweeps the idle ones
+	for _, tt := range []struct {
+		id   string
+		want int
+	}{{idle, 404}, {used, 200}, {open, 200}} {
+		if status, body := h.post(t, "/code-mode/functions/list", nil, map[string]string{"x-code-mode-session": tt.id}); status != tt.want {
+			t.Errorf("session %s: %d %s, want %d", tt.id, status, body, tt.want)
+		}
+	}
+}
+
+// TestCompatOneSnapshot: every REST answer derives from one catalog snapshot, however many
+// functions there are (its parts agree, and a request costs one overlay, not one per
+// function).
+func TestCompatOneSnapshot(t *testing.T) {
+	h := newRESTHarness(t, nil)
+	if err := h.cat.Put("upstream:github", catalog.Namespace{Name: "github", Tools: []catalog.Tool{{Name: "list_issues", Call: noCall}}}); err != nil {
+		t.Fatal(err)
+	}
+	id := h.session(t)
+	var tools []SessionTool
+	for i := range 20 {
+		tools = append(tools, SessionTool{Namespace: "weather", Name: fmt.Sprintf("f%d", i), Description: "Weather."})
+	}
+	if err := h.bridge.AddSessionTools(id, tools); err != nil {
+		t.Fatal(err)
+	}
+	s := map[string]string{"X-Code-Mode-Session": id}
+	cm := h.bridge.cm.(*fakeCodeMode)
+	tests := []struct {
+		name, path string
+		body       any
+		want       string
+	}{
+		{"list", "/code-mode/functions/list", nil, `{"namespace":"weather","name":"f7","description":"Weather."}`},
+		{"details", "/code-mode/functions/details", `{"functions":["weather.f1","weather.f2","github.list_issues"]}`, `"name":"list_issues","description":null`},
+		{"bash cat", "/code-mode/execute-bash", `{"command":"cat weather/f3.d.ts"}`, `function f3(`},
+		{"bash grep -r", "/code-mode/execute-bash", `{"command":"grep -rl function ."}`, `./weather/f19.d.ts`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := cm.snapshots.Load()
+			status, body := h.post(t, tt.path, tt.body, s)
+			if status != 200 || !strings.Contains(body, tt.want) {
+				t.Errorf("= %d %s; want 200 and %s", status, body, tt.want)
+			}
+			if n := cm.snapshots.Load() - before; n != 1 {
+				t.Errorf("%d snapshots taken, want 1", n)
+			}
+		})
+	}
+}

@@ -1,0 +1,199 @@
+package upstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/config"
+)
+
+// Registry is where a Manager publishes one namespace per upstream server.
+// *catalog.Catalog satisfies it.
+type Registry interface {
+	Put(owner string, ns catalog.Namespace) error
+	Remove(owner, name string)
+}
+
+// Errors a caller may branch on; every error a tool call returns names the
+// server and the tool as well.
+var (
+	// ErrConnectionLost: the session died (child exited, stream broke) while
+	// the call was in flight, or the server is down.
+	ErrConnectionLost = errors.New("connection lost")
+	// ErrTimeout: no result within the server's per-call timeout.
+	ErrTimeout = errors.New("timed out")
+	// ErrResultTooLarge: the upstream's response exceeded MaxResultBytes.
+	ErrResultTooLarge = errors.New("result too large")
+	// ErrToolFailed: the upstream answered with isError; the message carries
+	// the upstream's text.
+	ErrToolFailed = errors.New("tool failed")
+)
+
+// Defaults of the knobs config does not expose. A zero timeout or protocol
+// version in a config.Upstream means config.DefaultUpstreamTimeout and
+// config.DefaultProtocolVersion.
+const (
+	// DefaultMaxResultBytes caps one JSON-RPC message from an upstream (so one
+	// tool result). Larger messages fail the call with ErrResultTooLarge.
+	DefaultMaxResultBytes = 16 << 20
+	// DefaultStartTimeout bounds one connection attempt: spawning or
+	// dialling, the initialize handshake and tools/list.
+	DefaultStartTimeout = 30 * time.Second
+)
+
+// State is where a server's session is in its life.
+type State string
+
+// The states a server goes through.
+const (
+	StateConnecting  State = "connecting"  // first attempt in progress
+	StateReady       State = "ready"       // tools are registered and callable
+	StateUnavailable State = "unavailable" // down; reconnecting with backoff
+	StateClosed      State = "closed"      // Manager.Close was called
+)
+
+// ServerStatus is a snapshot of one upstream server.
+type ServerStatus struct {
+	Name      string
+	Transport string // "stdio", "streamable-http" or "sse" (the one in use, once known)
+	State     State
+	Tools     int    // tools registered from the current session
+	LastError string // why it is or last was unavailable; empty if never failed
+	Restarts  int    // sessions started after the first
+}
+
+// Manager owns one MCP client session per configured upstream server and
+// keeps each server's namespace in the registry current: tools while the
+// session is up, an Unavailable reason while it is down.
+//
+// Threading: every method is safe for concurrent use. Tool calls (the
+// catalog.CallFunc of each registered tool) may run concurrently with each
+// other and with reconnects; a call always goes to the session current when
+// it starts.
+type Manager struct {
+	reg     Registry
+	logger  *slog.Logger
+	servers []*server
+
+	ctx    context.Context // lives until Close; bounds every session and loop
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	startOnce sync.Once
+	closeOnce sync.Once
+}
+
+// tuning holds knobs that tests shrink; production uses defaultTuning.
+type tuning struct {
+	startTimeout   time.Duration
+	backoffMin     time.Duration
+	backoffMax     time.Duration
+	debounce       time.Duration // coalesces tools/list_changed floods
+	maxResultBytes int
+	stopGrace      time.Duration // wait after closing stdin, and after SIGTERM
+}
+
+var defaultTuning = tuning{
+	startTimeout:   DefaultStartTimeout,
+	backoffMin:     500 * time.Millisecond,
+	backoffMax:     30 * time.Second,
+	debounce:       250 * time.Millisecond,
+	maxResultBytes: DefaultMaxResultBytes,
+	stopGrace:      2 * time.Second,
+}
+
+// NewManager returns a Manager for servers (keyed by name; disabled servers
+// are ignored). Of servers whose names give the same namespace
+// (catalog.NamespaceName), only the first in name order is started; the
+// others stay unavailable and say why in Status. Nothing runs until Start. A
+// nil logger discards logs.
+func NewManager(reg Registry, servers map[string]config.Upstream, logger *slog.Logger) *Manager {
+	return newManager(reg, servers, logger, defaultTuning)
+}
+
+func newManager(reg Registry, servers map[string]config.Upstream, logger *slog.Logger, t tuning) *Manager {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &Manager{reg: reg, logger: logger, ctx: ctx, cancel: cancel}
+	// "my-srv" and "my_srv" are both valid names but one namespace: in name
+	// order, the first server gets it and a later one is never started, so
+	// which one wins does not depend on which connects first.
+	usedBy := map[string]string{} // namespace → server
+	for _, name := range slices.Sorted(maps.Keys(servers)) {
+		cfg := servers[name]
+		if cfg.Disabled {
+			continue
+		}
+		if cfg.Name == "" {
+			cfg.Name = name
+		}
+		s := newServer(m, cfg, t)
+		ns := catalog.NamespaceName(cfg.Name)
+		if first, ok := usedBy[ns]; ok {
+			s.conflict = fmt.Sprintf("namespace %q is already used by server %q", ns, first)
+			s.st.State = StateUnavailable
+			s.st.LastError = s.conflict
+		} else {
+			usedBy[ns] = cfg.Name
+		}
+		m.servers = append(m.servers, s)
+	}
+	return m
+}
+
+// Start connects every server concurrently and returns once each server's
+// first attempt has finished (each bounded by the start-up timeout, 30 s) or
+// ctx ends. A server that fails is logged and registered with Unavailable set
+// to the reason, then retried in the background with backoff; the others are
+// unaffected. Sessions outlive ctx: they run until Close. Calling Start again
+// does nothing.
+func (m *Manager) Start(ctx context.Context) {
+	m.startOnce.Do(func() {
+		firsts := make([]chan struct{}, len(m.servers))
+		for i, s := range m.servers {
+			firsts[i] = make(chan struct{})
+			m.wg.Add(1)
+			go func() {
+				defer m.wg.Done()
+				s.run(m.ctx, firsts[i])
+			}()
+		}
+		for _, first := range firsts {
+			select {
+			case <-first:
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
+}
+
+// Close stops every reconnect loop, closes every session, kills stdio
+// children and their process groups, and removes the namespaces from the
+// registry. Calls in flight fail with ErrConnectionLost. It waits until all
+// of that is done; it always returns nil (the error is for io.Closer).
+func (m *Manager) Close() error {
+	m.closeOnce.Do(func() {
+		m.cancel()
+		m.wg.Wait()
+	})
+	return nil
+}
+
+// Status returns one entry per enabled server, sorted by name.
+func (m *Manager) Status() []ServerStatus {
+	out := make([]ServerStatus, 0, len(m.servers))
+	for _, s := range m.servers {
+		out = append(out, s.status())
+	}
+	return out
+}
