@@ -13,9 +13,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/pctx-dev/pctx/internal/apikey"
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/config"
-	"github.com/pctx-dev/pctx/internal/apikey"
 	"github.com/pctx-dev/pctx/internal/upstream"
 )
 

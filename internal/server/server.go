@@ -19,9 +19,9 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	mcpserver "github.com/mark3labs/mcp-go/server"
 
+	"github.com/pctx-dev/pctx/internal/apikey"
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/codemode"
-	"github.com/pctx-dev/pctx/internal/apikey"
 )
 
 // Options configures a Server. A nil *Options is valid and means every default.
