@@ -16,7 +16,6 @@ import (
 	"strings"
 )
 
-
 // Root is the directory the tree lives under and relative paths resolve against.
 const Root = "/sdk"
 
