@@ -17,39 +17,33 @@ import (
 type Service struct {
 	cat    *catalog.Catalog
 	limits runtime.Limits
-	slots  chan struct{} // one token per running execution
+	global int // executions at once, over every caller
+	per    int // executions at once, per session (WithSession)
+	slots  *limiter
 }
 
-// DefaultMaxConcurrent is how many executions may run at once unless WithMaxConcurrent
-// says otherwise.
-const DefaultMaxConcurrent = 64
-
-// ErrBusy is returned by Execute when MaxConcurrent executions are already running.
+// ErrBusy is returned by Execute when an execution cap is reached.
 var ErrBusy = errors.New("busy")
 
 // Option configures a Service.
 type Option func(*Service)
 
 // WithMaxConcurrent caps the executions running at once across every caller; n <= 0 means
-// DefaultMaxConcurrent. One more is refused with ErrBusy at once: queueing would let a few
-// runaway programs hold every caller hostage until their timeouts.
-func WithMaxConcurrent(n int) Option {
-	return func(s *Service) {
-		if n <= 0 {
-			n = DefaultMaxConcurrent
-		}
-		s.slots = make(chan struct{}, n)
-	}
-}
+// DefaultMaxConcurrent.
+func WithMaxConcurrent(n int) Option { return func(s *Service) { s.global = n } }
+
+// WithMaxPerSession caps the executions running at once for one session (see
+// WithSession); n <= 0 means DefaultMaxPerSession.
+func WithMaxPerSession(n int) Option { return func(s *Service) { s.per = n } }
 
 // New returns a Service over cat; every execution is bounded by limits (zero fields mean
 // the runtime's defaults).
 func New(cat *catalog.Catalog, limits runtime.Limits, opts ...Option) *Service {
 	s := &Service{cat: cat, limits: limits}
-	WithMaxConcurrent(0)(s)
 	for _, opt := range opts {
 		opt(s)
 	}
+	s.slots = newLimiter(s.global, s.per)
 	return s
 }
 
@@ -111,15 +105,15 @@ func (s *Service) FunctionDetails(names []string, session ...catalog.Namespace) 
 }
 
 // Execute runs code once against the catalog as it is now. The returned error is only for
-// a failure to start (too many executions running, wrapping ErrBusy, or a session overlay
-// conflict); the program's own failure is Result.Error.
+// a failure to start (an execution cap reached, wrapping ErrBusy, or a session overlay
+// conflict); the program's own failure is Result.Error. ctx's session (WithSession)
+// counts against that session's cap.
 func (s *Service) Execute(ctx context.Context, code string, session ...catalog.Namespace) (*runtime.Result, error) {
-	select {
-	case s.slots <- struct{}{}:
-		defer func() { <-s.slots }()
-	default:
-		return nil, fmt.Errorf("%w: %d executions are already running on this pctx; retry when one has finished", ErrBusy, cap(s.slots))
+	release, err := s.slots.acquire(SessionFrom(ctx))
+	if err != nil {
+		return nil, err
 	}
+	defer release()
 	snap, err := s.snapshot(session)
 	if err != nil {
 		return nil, err

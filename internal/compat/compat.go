@@ -36,9 +36,6 @@ type Options struct {
 	// APIKey is the server's API key ([server] api_key), used to check that a
 	// /register/servers request is authenticated. Default "": no request is.
 	APIKey string
-	// MaxExecutionsPerSession bounds the executions running at once over all of one
-	// session's websockets. Default sdkbridge.DefaultMaxExecutionsPerConnection.
-	MaxExecutionsPerSession int
 	// SessionIdleTTL ends a session (and stops its servers) when it has had no request
 	// and no open connection for this long; checked whenever a session is created.
 	// Default 30 minutes.
@@ -69,9 +66,6 @@ func New(cm CodeMode, opts *Options) *Server {
 	}
 	if srv.opts.Logger == nil {
 		srv.opts.Logger = slog.Default()
-	}
-	if srv.opts.MaxExecutionsPerSession <= 0 {
-		srv.opts.MaxExecutionsPerSession = sdkbridge.DefaultMaxExecutionsPerConnection
 	}
 	if srv.opts.SessionIdleTTL <= 0 {
 		srv.opts.SessionIdleTTL = 30 * time.Minute
@@ -115,8 +109,6 @@ type attached struct {
 	s    *session
 	once sync.Once
 }
-
-func (a *attached) Slots() chan struct{} { return a.s.execSlots }
 
 func (a *attached) Namespaces(call sdkbridge.CallFunc) ([]catalog.Namespace, error) {
 	tools, servers, ok := a.srv.sessionTools(a.id)

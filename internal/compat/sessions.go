@@ -39,7 +39,6 @@ type session struct {
 	lastUsed time.Time
 	conns    int // open compatibility connections
 
-	execSlots chan struct{} // executions running over all its connections
 }
 
 // maxSessions bounds the published-client sessions alive at once; each may hold up to
@@ -62,8 +61,7 @@ func (srv *Server) CreateSession() (string, error) {
 	}
 	full := len(srv.sessions) >= maxSessions
 	if !full {
-		srv.sessions[id] = &session{servers: map[string]*clientServer{}, lastUsed: now,
-			execSlots: make(chan struct{}, srv.opts.MaxExecutionsPerSession)}
+		srv.sessions[id] = &session{servers: map[string]*clientServer{}, lastUsed: now}
 	}
 	srv.mu.Unlock()
 	for _, s := range expired {

@@ -19,8 +19,6 @@ const (
 	DefaultHTTP            = "127.0.0.1:8080"
 	DefaultUpstreamTimeout = 60 * time.Second
 
-	DefaultMaxExecutions           = 64
-	DefaultMaxExecutionsPerSession = 8
 	// DefaultProtocolVersion is the MCP protocol version offered to upstreams. It is
 	// deliberately older than mcp-go's newest, which some servers mishandle.
 	DefaultProtocolVersion = "2025-06-18"
@@ -42,9 +40,11 @@ type Server struct {
 	HTTP               string `koanf:"http"`                 // listen address for /mcp, /ws, /healthz; default "127.0.0.1:8080"
 	APIKey             string `koanf:"api_key"`              // optional; required when HTTP binds beyond loopback
 	AllowClientServers bool   `koanf:"allow_client_servers"` // lets authenticated SDK clients register stdio servers (off)
-	// MaxExecutions caps executions running at once across all clients; default 64.
+	// MaxExecutions caps executions running at once across all clients; 0 means the
+	// Code Mode service's default (64).
 	MaxExecutions int `koanf:"max_executions"`
-	// MaxExecutionsPerSession caps executions running at once for one MCP session; default 8.
+	// MaxExecutionsPerSession caps executions running at once for one session (an MCP
+	// session, an SDK connection, a published-client session); 0 means the default (8).
 	MaxExecutionsPerSession int `koanf:"max_executions_per_session"`
 }
 
@@ -90,9 +90,7 @@ func Default() *Config {
 	return &Config{
 		Name: DefaultName,
 		Server: Server{
-			HTTP:                    DefaultHTTP,
-			MaxExecutions:           DefaultMaxExecutions,
-			MaxExecutionsPerSession: DefaultMaxExecutionsPerSession,
+			HTTP: DefaultHTTP,
 		},
 	}
 }

@@ -306,7 +306,7 @@ disabled = true
 			file: "servers.a.command = \"x\"\n[server]\nhttp = \"localhost:0\"\n[servers.b]\nurl = \"http://127.0.0.1:3001/sse\"\n[servers.b.headers]\n\"X-Api-Key\" = \"k\"\n",
 			want: func(string) *Config {
 				return &Config{
-					Name: "pctx", Path: FileName, Server: Server{HTTP: "localhost:0", MaxExecutions: 64, MaxExecutionsPerSession: 8},
+					Name: "pctx", Path: FileName, Server: Server{HTTP: "localhost:0"},
 					Servers: map[string]Upstream{
 						"a": {Name: "a", Command: "x", Timeout: DefaultUpstreamTimeout, ProtocolVersion: DefaultProtocolVersion},
 						"b": {Name: "b", URL: "http://127.0.0.1:3001/sse", Headers: map[string]string{"X-Api-Key": "k"}, Timeout: DefaultUpstreamTimeout, ProtocolVersion: DefaultProtocolVersion},

@@ -65,20 +65,11 @@ type Options struct {
 	FormatResult func(*runtime.Result) string
 	// CodeModeTools is what the code_mode_tools method returns; default none.
 	CodeModeTools []CodeModeTool
-	// MaxExecutionsPerConnection bounds the execute_typescript requests running at once
-	// for one worker connection, so a worker whose executions wait on its own unanswered
-	// tools cannot take every execution slot of the server. Over it: error -32011.
-	// Default DefaultMaxExecutionsPerConnection. (A published-client session's
-	// connections share the session's allowance instead: Session.Slots.)
-	MaxExecutionsPerConnection int
 	// Sessions resolves the published pctx-client's code-mode sessions for websockets
 	// that name one in the SessionHeader header (package compat implements it). Default
 	// nil: such an upgrade is refused with 404.
 	Sessions Sessions
 }
-
-// DefaultMaxExecutionsPerConnection is Options.MaxExecutionsPerConnection's default.
-const DefaultMaxExecutionsPerConnection = 8
 
 // SessionHeader names the published client's code-mode session on a websocket upgrade;
 // such a connection speaks that client's dialect of the protocol (docs/protocol.md §10).
@@ -93,8 +84,6 @@ type Sessions interface {
 
 // Session is one published-client code-mode session as its websockets see it.
 type Session interface {
-	// Slots bounds the executions running at once over all the session's connections.
-	Slots() chan struct{}
 	// Namespaces are the session's own namespaces for one request; calls of its
 	// client-registered tools go to call, the requesting connection. An error means the
 	// session was closed.
@@ -176,9 +165,6 @@ func New(reg Registry, cm CodeMode, opts *Options) *Bridge {
 	}
 	if b.opts.CallTimeout <= 0 {
 		b.opts.CallTimeout = 60 * time.Second
-	}
-	if b.opts.MaxExecutionsPerConnection <= 0 {
-		b.opts.MaxExecutionsPerConnection = DefaultMaxExecutionsPerConnection
 	}
 	if b.opts.PingInterval <= 0 {
 		b.opts.PingInterval = 15 * time.Second

@@ -16,6 +16,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/codemode"
+	"github.com/pctx-dev/pctx/internal/runtime"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -552,7 +554,7 @@ func TestWorkerCancelsItsExecution(t *testing.T) {
 }
 
 func TestTooBusy(t *testing.T) {
-	h := newHarness(t, &Options{MaxExecutionsPerConnection: maxWorkerRequests})
+	h := newHarness(t, nil)
 	w := connectWorker(t, h.srv.URL, nil)
 	w.calls = make(chan toolCall, maxWorkerRequests)
 	w.register("data", "session", objectTool("hang"))
@@ -575,8 +577,8 @@ func TestExecutionLimit(t *testing.T) {
 	const limit = 3
 	for _, compat := range []bool{false, true} {
 		t.Run(fmt.Sprintf("compat=%v", compat), func(t *testing.T) {
-			sessions := &fakeSessions{slots: make(chan struct{}, limit)}
-			h := newHarness(t, &Options{MaxExecutionsPerConnection: limit, Sessions: sessions})
+			cat := catalog.New()
+			h := newHarnessOver(t, cat, codemode.New(cat, runtime.Limits{}, codemode.WithMaxPerSession(limit)), &Options{Sessions: &fakeSessions{}})
 			var workers []*fakeWorker
 			if compat {
 				id := "session-1"
@@ -593,13 +595,13 @@ func TestExecutionLimit(t *testing.T) {
 				w.calls = calls
 			}
 			for i := range limit {
-				_, _ = workers[i%2].send("execute_typescript", map[string]any{"code": `call data.hang [{}]`})
+				_, _ = workers[i%2].send("execute_typescript", map[string]any{"code": `await data.hang({})`})
 			}
 			for range limit {
 				<-calls // every execution is now in flight
 			}
 			for _, w := range workers {
-				if f := w.request("execute_typescript", map[string]any{"code": `call data.hang [{}]`}); f.Error == nil || f.Error.Code != CodeTooBusy || !strings.Contains(f.Error.Message, "3 executions") {
+				if f := w.request("execute_typescript", map[string]any{"code": `await data.hang({})`}); f.Error == nil || f.Error.Code != CodeTooBusy || !strings.Contains(f.Error.Message, "3 executions") {
 					t.Errorf("execution over the limit: %s %+v, want code %d", f.Result, f.Error, CodeTooBusy)
 				}
 				if f := w.request("list_functions", nil); f.Error != nil {

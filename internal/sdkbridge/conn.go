@@ -48,7 +48,6 @@ type conn struct {
 	bg     sync.WaitGroup // writer and pinger
 	reqs   sync.WaitGroup // worker → server request handlers
 	sem    chan struct{}  // bounds worker → server requests in flight
-	execs  chan struct{}  // bounds executions running; shared by a session's connections
 
 	nextID atomic.Int64
 	once   sync.Once
@@ -82,15 +81,9 @@ type callReply struct {
 }
 
 // newConn returns a connection; a published-client connection names its session (id and
-// value) and shares that session's execution slots.
+// value).
 func newConn(b *Bridge, ws *websocket.Conn, id, remote, sessionID string, session Session) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
-	var execs chan struct{}
-	if session != nil {
-		execs = session.Slots()
-	} else {
-		execs = make(chan struct{}, b.opts.MaxExecutionsPerConnection)
-	}
 	return &conn{
 		b: b, ws: ws, id: id, remote: remote, since: time.Now(),
 		session: sessionID, compat: session, log: b.log.With("worker", id),
@@ -98,7 +91,6 @@ func newConn(b *Bridge, ws *websocket.Conn, id, remote, sessionID string, sessio
 		out:        make(chan []byte, outQueueLen),
 		wdone:      make(chan struct{}),
 		sem:        make(chan struct{}, maxWorkerRequests),
-		execs:      execs,
 		pending:    map[int64]*pendingCall{},
 		workerReqs: map[string]context.CancelFunc{},
 		namespaces: map[string]*registration{},
@@ -397,20 +389,6 @@ func (c *conn) async(m *message) {
 		return
 	}
 	release := func() { <-c.sem }
-	if m.Method == "execute_typescript" || m.Method == "execute_code" {
-		select {
-		case c.execs <- struct{}{}:
-			release = func() { <-c.execs; <-c.sem }
-		default:
-			<-c.sem
-			scope := "this connection"
-			if c.session != "" {
-				scope = "this code-mode session"
-			}
-			c.reply(m.ID, nil, errorf(CodeTooBusy, "too busy: %d executions already running on %s, the limit; retry when one has finished", cap(c.execs), scope))
-			return
-		}
-	}
 	ctx, cancel := context.WithCancel(c.ctx)
 	key := string(m.ID)
 	c.mu.Lock()
@@ -480,8 +458,15 @@ func (c *conn) codeMode(ctx context.Context, m *message) (any, *rpcError) {
 		if c.session != "" && p.ToolTimeoutSecs != nil && *p.ToolTimeoutSecs > 0 {
 			ctx = withCallTimeout(ctx, time.Duration(min(*p.ToolTimeoutSecs, 600))*time.Second)
 		}
+		// A worker's executions, or a published-client session's over all its websockets,
+		// share one session's allowance, so executions waiting on its own unanswered tools
+		// cannot take every execution slot of the server.
+		key := "ws:" + c.id
+		if c.session != "" {
+			key = "compat:" + c.session
+		}
 		started := time.Now()
-		res, err := c.b.cm.Execute(ctx, p.Code, session...)
+		res, err := c.b.cm.Execute(codemode.WithSession(ctx, key), p.Code, session...)
 		if err != nil {
 			return nil, codeModeError(m.Method, err)
 		}

@@ -304,7 +304,19 @@ func newHarness(t testing.TB, opts *Options) *harness {
 		opts.Logger = quietLogger()
 	}
 	cat := catalog.New()
-	b := New(cat, &fakeCodeMode{cat: cat}, opts)
+	return newHarnessOver(t, cat, &fakeCodeMode{cat: cat}, opts)
+}
+
+// newHarnessOver is newHarness with the Code Mode service cm over cat.
+func newHarnessOver(t testing.TB, cat *catalog.Catalog, cm CodeMode, opts *Options) *harness {
+	t.Helper()
+	if opts == nil {
+		opts = &Options{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = quietLogger()
+	}
+	b := New(cat, cm, opts)
 	srv := httptest.NewServer(b)
 	t.Cleanup(func() {
 		if err := b.Close(); err != nil {
@@ -364,12 +376,10 @@ func (h *harness) has(ns string) bool {
 }
 
 // fakeSessions stands in for package compat: every id names a session whose one tool,
-// data.hang, is served by the requesting connection, and whose connections share slots.
-type fakeSessions struct{ slots chan struct{} }
+// data.hang, is served by the requesting connection.
+type fakeSessions struct{}
 
 func (f *fakeSessions) Attach(string) (Session, bool) { return f, true }
-
-func (f *fakeSessions) Slots() chan struct{} { return f.slots }
 
 func (f *fakeSessions) Namespaces(call CallFunc) ([]catalog.Namespace, error) {
 	return []catalog.Namespace{{Name: "data", Tools: []catalog.Tool{{Name: "hang", Call: func(ctx context.Context, args map[string]any) (any, error) {

@@ -45,17 +45,13 @@ type Options struct {
 	SessionIdleTTL time.Duration
 	// MaxBodyBytes bounds an HTTP request body; default 4 MiB.
 	MaxBodyBytes int64
-	// MaxExecutionsPerSession caps executions running at once for one MCP session; default 8.
-	// (The cap across all sessions is codemode's.)
-	MaxExecutionsPerSession int
 }
 
 // Server serves the three Code Mode tools. It is safe for concurrent use.
 type Server struct {
-	cm       *codemode.Service
-	opts     Options
-	mcp      *mcpserver.MCPServer
-	sessions *sessionSlots
+	cm   *codemode.Service
+	opts Options
+	mcp  *mcpserver.MCPServer
 }
 
 // New returns a Server answering from cm.
@@ -79,10 +75,6 @@ func New(cm *codemode.Service, opts *Options) *Server {
 	if s.opts.MaxBodyBytes == 0 {
 		s.opts.MaxBodyBytes = 4 << 20
 	}
-	if s.opts.MaxExecutionsPerSession <= 0 {
-		s.opts.MaxExecutionsPerSession = 8
-	}
-	s.sessions = &sessionSlots{max: s.opts.MaxExecutionsPerSession, running: map[string]int{}}
 	s.mcp = mcpserver.NewMCPServer(s.opts.Name, s.opts.Version,
 		mcpserver.WithToolCapabilities(false),
 		mcpserver.WithRecovery(),
@@ -163,11 +155,9 @@ func (s *Server) executeTypeScript(ctx context.Context, req mcp.CallToolRequest)
 	if err != nil {
 		return mcp.NewToolResultError("code: required, the TypeScript program to run"), nil
 	}
-	release, err := s.sessions.acquire(sessionID(ctx))
-	if err != nil {
-		return mcp.NewToolResultError(err.Error()), nil
+	if id := sessionID(ctx); id != "" {
+		ctx = codemode.WithSession(ctx, "mcp:"+id)
 	}
-	defer release()
 	res, err := s.cm.Execute(ctx, code)
 	if err != nil {
 		return mcp.NewToolResultError(err.Error()), nil

@@ -258,7 +258,7 @@ func TestBusy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	url := startHTTP(t, server.New(codemode.New(cat, runtime.Limits{}), &server.Options{MaxExecutionsPerSession: 1}))
+	url := startHTTP(t, server.New(codemode.New(cat, runtime.Limits{}, codemode.WithMaxPerSession(1)), nil))
 	first, second := connect(t, url, nil), connect(t, url, nil)
 
 	done := make(chan string, 1)

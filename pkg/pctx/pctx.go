@@ -100,13 +100,12 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 	p.cat = catalog.New()
 	p.upstreams = upstream.NewManager(p.cat, cfg.Servers, p.log)
 	p.upstreams.Start(ctx)
-	p.cm = codemode.New(p.cat, runtimeLimits(cfg.Runtime), codemode.WithMaxConcurrent(cfg.Server.MaxExecutions))
+	p.cm = codemode.New(p.cat, runtimeLimits(cfg.Runtime), codemode.WithMaxConcurrent(cfg.Server.MaxExecutions), codemode.WithMaxPerSession(cfg.Server.MaxExecutionsPerSession))
 	p.compat = compat.New(p.cm, &compat.Options{
 		Logger: p.log,
 		// The published pctx-client's POST /register/servers (docs/protocol.md §10).
-		AllowClientServers:      cfg.Server.AllowClientServers,
-		APIKey:                  cfg.Server.APIKey,
-		MaxExecutionsPerSession: cfg.Server.MaxExecutionsPerSession,
+		AllowClientServers: cfg.Server.AllowClientServers,
+		APIKey:             cfg.Server.APIKey,
 	})
 	p.bridge = sdkbridge.New(p.cat, p.cm, &sdkbridge.Options{
 		Logger:        p.log,
@@ -114,18 +113,15 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 		ServerVersion: p.version,
 		FormatResult:  codemode.FormatResult,
 		CodeModeTools: bridgeTools(),
-		// A worker's executions share one session's allowance, as an MCP session's do.
-		MaxExecutionsPerConnection: cfg.Server.MaxExecutionsPerSession,
-		Sessions:                   p.compat,
+		Sessions:      p.compat,
 	})
 	p.srv = server.New(p.cm, &server.Options{
-		Name:                    cfg.Name,
-		Version:                 p.version,
-		Logger:                  p.log,
-		APIKey:                  cfg.Server.APIKey,
-		Websocket:               p.bridge,
-		Compat:                  p.compat.Handler(),
-		MaxExecutionsPerSession: cfg.Server.MaxExecutionsPerSession,
+		Name:      cfg.Name,
+		Version:   p.version,
+		Logger:    p.log,
+		APIKey:    cfg.Server.APIKey,
+		Websocket: p.bridge,
+		Compat:    p.compat.Handler(),
 	})
 	return p, nil
 }
