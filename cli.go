@@ -101,6 +101,9 @@ func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	httpSrv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
+		// A client that connects and then sends nothing, or idles, gives its connection back.
+		ReadTimeout: 60 * time.Second,
+		IdleTimeout: 60 * time.Second,
 		// Requests (and the executions they run) end with the process's signal context, so
 		// shutdown cancels running programs instead of waiting out its grace period.
 		BaseContext: func(net.Listener) context.Context { return ctx },

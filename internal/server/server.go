@@ -52,11 +52,12 @@ type Server struct {
 	cm   *codemode.Service
 	opts Options
 	mcp  *mcpserver.MCPServer
+	ids  *sessionIDs // issued MCP session ids over HTTP
 }
 
 // New returns a Server answering from cm.
 func New(cm *codemode.Service, opts *Options) *Server {
-	s := &Server{cm: cm}
+	s := &Server{cm: cm, ids: newSessionIDs()}
 	if opts != nil {
 		s.opts = *opts
 	}
@@ -189,6 +190,7 @@ func (s *Server) HTTPHandler() (http.Handler, func(context.Context) error) {
 	streamable := mcpserver.NewStreamableHTTPServer(s.mcp,
 		mcpserver.WithEndpointPath("/mcp"),
 		mcpserver.WithSessionIdleTTL(s.opts.SessionIdleTTL),
+		mcpserver.WithSessionIdManager(s.ids),
 		mcpserver.WithStreamableHTTPLogger(s.opts.Logger),
 	)
 	mux := http.NewServeMux()
