@@ -32,7 +32,11 @@ export PCTX_NPM_DIR := $(NPM_DIR)
 export PCTX_TSC     := $(NPM_DIR)/node_modules/.bin/tsc
 export CONF_DIR     := $(CACHE)/conformance
 
-.PHONY: all build run test deps lint go-test py-test conformance fuzz bench bench-quick clean
+.PHONY: all build run test test-fast deps deps-fast lint go-test go-test-fast py-test py-test-fast conformance fuzz bench bench-quick clean
+
+# Go modules of their own in this repository: the Go SDK must not drag pctx's
+# dependencies into a worker's build, and the example worker builds against it.
+GO_MODULES := . sdk/go examples/go-worker
 
 all: build
 
@@ -48,11 +52,17 @@ run: build
 ## test: install what tests need, then lint and run every Go and Python test.
 test: deps lint go-test py-test conformance bench-quick fuzz
 
-deps: $(CACHE)/.go-deps $(NPM_DIR)/.stamp $(VENV)/.stamp $(BIN)/staticcheck $(addsuffix /.stamp,$(COMPAT_VENVS))
+## test-fast: the edit loop: lint, Go tests without -race, our Python SDK's tests; no fuzz,
+## no compatibility venvs, no conformance, no bench.
+test-fast: deps-fast lint go-test-fast py-test-fast
 
-$(CACHE)/.go-deps: go.mod go.sum
+deps: deps-fast $(addsuffix /.stamp,$(COMPAT_VENVS))
+
+deps-fast: $(CACHE)/.go-deps $(NPM_DIR)/.stamp $(VENV)/.stamp $(BIN)/staticcheck
+
+$(CACHE)/.go-deps: go.mod go.sum sdk/go/go.mod examples/go-worker/go.mod
 	@mkdir -p $(CACHE)
-	$(GO) mod download
+	for m in $(GO_MODULES); do (cd $$m && $(GO) mod download); done
 	@touch $@
 
 $(BIN)/staticcheck:
@@ -82,20 +92,24 @@ $(CACHE)/venv-pctx-client-0.1/.stamp: Makefile
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
-	$(GO) vet ./...
-	$(BIN)/staticcheck ./...
+	for m in $(GO_MODULES); do (cd $$m && $(GO) vet ./... && $(BIN)/staticcheck ./...); done
 	$(VENV)/bin/ruff check sdk/python
 	$(VENV)/bin/ruff format --check sdk/python
 
 go-test: build
-	$(GO) test -race -count=1 ./...
+	for m in $(GO_MODULES); do (cd $$m && $(GO) test -race -count=1 ./...); done
 
-py-test: build
-	cd sdk/python && $(VENV)/bin/python -m pytest -q
+go-test-fast: build
+	for m in $(GO_MODULES); do (cd $$m && $(GO) test -count=1 ./...); done
+
+py-test: py-test-fast
 	sdk/python/scripts/test-crewai.sh
 	for v in $(COMPAT_VENVS); do \
 	  (cd sdk/python && $$v/bin/python -m pytest -q tests/compat --confcutdir=tests/compat -p no:cacheprovider); \
 	done
+
+py-test-fast: build
+	cd sdk/python && $(VENV)/bin/python -m pytest -q
 
 ## conformance: the official MCP conformance suite, server and client scenarios (docs/conformance.md).
 conformance: build

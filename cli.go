@@ -14,13 +14,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pctx-dev/pctx/internal/catalog"
-	"github.com/pctx-dev/pctx/internal/codemode"
 	"github.com/pctx-dev/pctx/internal/config"
 	"github.com/pctx-dev/pctx/internal/pctxlog"
-	"github.com/pctx-dev/pctx/internal/runtime"
-	"github.com/pctx-dev/pctx/internal/sdkbridge"
-	"github.com/pctx-dev/pctx/internal/server"
+	"github.com/pctx-dev/pctx/pkg/pctx"
 )
 
 // newFlags returns a flag set for one subcommand whose -h prints usageLine and its flags.
@@ -70,7 +66,7 @@ func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return err
 	}
-	cfg, err := config.Resolve(*configFlag)
+	cfg, err := pctx.LoadConfig(*configFlag)
 	if err != nil {
 		return err
 	}
@@ -93,33 +89,15 @@ func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		logger.Warn("SDK websocket unavailable: cannot listen", "addr", addr, "err", err)
 	}
 
-	st := newStack(ctx, cfg, logger)
-	defer st.Close()
-	bridge := sdkbridge.New(st.catalog, st.codemode, &sdkbridge.Options{
-		Logger:        logger,
-		ServerName:    cfg.Name,
-		ServerVersion: version,
-		FormatResult:  codemode.FormatResult,
-		CodeModeTools: bridgeTools(),
-		// The published pctx-client's POST /register/servers (docs/protocol.md §10).
-		AllowClientServers: cfg.Server.AllowClientServers,
-		APIKey:             cfg.Server.APIKey,
-		// A worker's executions share one session's allowance, as an MCP session's do.
-		MaxExecutionsPerConnection: cfg.Server.MaxExecutionsPerSession,
-	})
-	defer bridge.Close()
-	srv := server.New(st.codemode, &server.Options{
-		Name:                    cfg.Name,
-		Version:                 version,
-		Logger:                  logger,
-		APIKey:                  cfg.Server.APIKey,
-		Websocket:               bridge,
-		WorkersOnly:             *stdio,
-		Compat:                  bridge.CompatHandler(),
-		MaxExecutionsPerSession: cfg.Server.MaxExecutionsPerSession,
-	})
-
-	handler, closeSessions := srv.HTTPHandler()
+	p, err := pctx.New(ctx, cfg, &pctx.Options{Logger: logger, Version: version})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	handler := p.Handler()
+	if *stdio {
+		handler = p.WorkersHandler()
+	}
 	httpSrv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -136,7 +114,7 @@ func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	var serveErr error
 	if *stdio {
 		logger.Info("serving MCP over stdio")
-		serveErr = srv.ServeStdio(ctx, stdin, stdout)
+		serveErr = p.ServeStdio(ctx, stdin, stdout)
 	} else {
 		select {
 		case <-ctx.Done():
@@ -146,9 +124,8 @@ func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = bridge.Close()
+	_ = p.Close()
 	if ln != nil {
-		_ = closeSessions(shutdownCtx)
 		_ = httpSrv.Shutdown(shutdownCtx)
 	}
 	if errors.Is(serveErr, http.ErrServerClosed) {
@@ -168,12 +145,16 @@ func addStackFlags(fs *flag.FlagSet) stackFlags {
 }
 
 // open loads the config and connects its upstreams, logging to stderr.
-func (f stackFlags) open(ctx context.Context, stderr io.Writer) (*stack, error) {
+func (f stackFlags) open(ctx context.Context, stderr io.Writer) (*pctx.PCTX, error) {
 	logger, err := newLogger(stderr, *f.logLevel)
 	if err != nil {
 		return nil, err
 	}
-	return openStack(ctx, *f.config, logger)
+	cfg, err := pctx.LoadConfig(*f.config)
+	if err != nil {
+		return nil, err
+	}
+	return pctx.New(ctx, cfg, &pctx.Options{Logger: logger, Version: version})
 }
 
 func cmdExec(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -192,13 +173,13 @@ func cmdExec(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 	defer st.Close()
-	res, err := st.codemode.Execute(ctx, code)
+	res, err := st.Execute(ctx, code)
 	if err != nil {
 		return err
 	}
 	writeConsole(stderr, res.Console)
 	if res.Error != nil {
-		fmt.Fprintln(stderr, strings.TrimSuffix(codemode.FormatResult(&runtime.Result{Error: res.Error, Duration: res.Duration, Calls: res.Calls}), "\n"))
+		fmt.Fprintln(stderr, strings.TrimSuffix(res.Text(), "\n"))
 		return errSilent
 	}
 	out, err := json.MarshalIndent(res.Value, "", "  ")
@@ -207,15 +188,6 @@ func cmdExec(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	_, err = fmt.Fprintf(stdout, "%s\n", out)
 	return err
-}
-
-// bridgeTools hands SDK clients the same three tool descriptions MCP clients get.
-func bridgeTools() []sdkbridge.CodeModeTool {
-	var tools []sdkbridge.CodeModeTool
-	for _, t := range codemode.Tools() {
-		tools = append(tools, sdkbridge.CodeModeTool{Name: t.Name, Description: t.Description, InputSchema: t.InputSchema})
-	}
-	return tools
 }
 
 // programSource picks the program from -e, a file argument, or "-" for stdin.
@@ -244,7 +216,7 @@ func programSource(inline string, args []string, stdin io.Reader) (string, error
 	}
 }
 
-func writeConsole(w io.Writer, lines []runtime.ConsoleLine) {
+func writeConsole(w io.Writer, lines []pctx.ConsoleLine) {
 	for _, l := range lines {
 		if l.Level == "log" || l.Level == "info" {
 			fmt.Fprintln(w, l.Text)
@@ -270,9 +242,9 @@ func cmdList(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	defer st.Close()
 	var text string
 	if *details != "" {
-		text, err = st.codemode.FunctionDetails(strings.Split(*details, ","))
+		text, err = st.FunctionDetails(strings.Split(*details, ",")...)
 	} else {
-		text, err = st.codemode.ListFunctions(catalog.ListOptions{Namespace: *namespace, Query: *query})
+		text, err = st.ListFunctions(*namespace, *query)
 	}
 	if err != nil {
 		return err

@@ -65,24 +65,48 @@ type Options struct {
 	FormatResult func(*runtime.Result) string
 	// CodeModeTools is what the code_mode_tools method returns; default none.
 	CodeModeTools []CodeModeTool
-	// AllowClientServers lets the published client's POST /register/servers start MCP
-	// servers for its session (a stdio command runs on this machine). Default false:
-	// refused. Even when true, a request is accepted only if APIKey is set and the
-	// request carries it.
-	AllowClientServers bool
-	// APIKey is the server's API key ([server] api_key), used to check that a
-	// /register/servers request is authenticated. Default "": no request is.
-	APIKey string
 	// MaxExecutionsPerConnection bounds the execute_typescript requests running at once
-	// for one worker connection, or for one published-client session over all its
-	// websockets, so a worker whose executions wait on its own unanswered tools cannot
-	// take every execution slot of the server. Over it: error -32011. Default 8.
+	// for one worker connection, so a worker whose executions wait on its own unanswered
+	// tools cannot take every execution slot of the server. Over it: error -32011.
+	// Default DefaultMaxExecutionsPerConnection. (A published-client session's
+	// connections share the session's allowance instead: Session.Slots.)
 	MaxExecutionsPerConnection int
-	// SessionIdleTTL ends a published-client session (and stops its servers) when it has
-	// had no request and no open connection for this long; checked whenever a session is
-	// created. Default 30 minutes.
-	SessionIdleTTL time.Duration
+	// Sessions resolves the published pctx-client's code-mode sessions for websockets
+	// that name one in the SessionHeader header (package compat implements it). Default
+	// nil: such an upgrade is refused with 404.
+	Sessions Sessions
 }
+
+// DefaultMaxExecutionsPerConnection is Options.MaxExecutionsPerConnection's default.
+const DefaultMaxExecutionsPerConnection = 8
+
+// SessionHeader names the published client's code-mode session on a websocket upgrade;
+// such a connection speaks that client's dialect of the protocol (docs/protocol.md §10).
+const SessionHeader = "X-Code-Mode-Session"
+
+// Sessions resolves published-client sessions for the websockets that name one.
+type Sessions interface {
+	// Attach counts a new connection on session id and returns it, or false when there
+	// is no such session. The bridge calls Session.Detach when the connection ends.
+	Attach(id string) (Session, bool)
+}
+
+// Session is one published-client code-mode session as its websockets see it.
+type Session interface {
+	// Slots bounds the executions running at once over all the session's connections.
+	Slots() chan struct{}
+	// Namespaces are the session's own namespaces for one request; calls of its
+	// client-registered tools go to call, the requesting connection. An error means the
+	// session was closed.
+	Namespaces(call CallFunc) ([]catalog.Namespace, error)
+	// Result renders an execution the way the published client reads it.
+	Result(code string, started time.Time, r *runtime.Result) any
+	// Detach undoes Attach.
+	Detach()
+}
+
+// CallFunc calls tool of namespace ns on a connection's client.
+type CallFunc func(ctx context.Context, ns, tool string, args map[string]any) (any, error)
 
 // Errors a worker tool's CallFunc may return, wrapped in an error that says more; test
 // them with errors.Is.
@@ -132,20 +156,18 @@ type Bridge struct {
 	nextConn atomic.Int64
 	handlers sync.WaitGroup // one per ServeHTTP in progress
 
-	mu       sync.Mutex
-	closed   bool
-	conns    map[*conn]struct{}
-	sessions map[string]*compatSession // published-client sessions (docs/protocol.md §10)
+	mu     sync.Mutex
+	closed bool
+	conns  map[*conn]struct{}
 
 	poolMu sync.Mutex
 	pools  map[string]*pool // global worker namespaces by name
 
-	now func() time.Time // the clock of session expiry; tests replace it
 }
 
 // New returns a Bridge registering into reg and answering Code Mode methods with cm.
 func New(reg Registry, cm CodeMode, opts *Options) *Bridge {
-	b := &Bridge{reg: reg, cm: cm, conns: map[*conn]struct{}{}, sessions: map[string]*compatSession{}, pools: map[string]*pool{}}
+	b := &Bridge{reg: reg, cm: cm, conns: map[*conn]struct{}{}, pools: map[string]*pool{}}
 	if opts != nil {
 		b.opts = *opts
 	}
@@ -155,12 +177,8 @@ func New(reg Registry, cm CodeMode, opts *Options) *Bridge {
 	if b.opts.CallTimeout <= 0 {
 		b.opts.CallTimeout = 60 * time.Second
 	}
-	b.now = time.Now
 	if b.opts.MaxExecutionsPerConnection <= 0 {
-		b.opts.MaxExecutionsPerConnection = 8
-	}
-	if b.opts.SessionIdleTTL <= 0 {
-		b.opts.SessionIdleTTL = 30 * time.Minute
+		b.opts.MaxExecutionsPerConnection = DefaultMaxExecutionsPerConnection
 	}
 	if b.opts.PingInterval <= 0 {
 		b.opts.PingInterval = 15 * time.Second
@@ -184,16 +202,18 @@ func New(reg Registry, cm CodeMode, opts *Options) *Bridge {
 // ServeHTTP upgrades the request to a worker websocket and serves it until it closes.
 // Authentication is the caller's job (the server's middleware runs before this handler).
 func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	session := r.Header.Get(sessionHeader)
-	var slots chan struct{} // a session's websockets share its execution slots
-	if session != "" {
-		s := b.openSession(session)
-		if s == nil {
-			http.Error(w, fmt.Sprintf("unknown code-mode session %q: create it with POST /code-mode/session/create", session), http.StatusNotFound)
+	id := r.Header.Get(SessionHeader)
+	var session Session
+	if id != "" {
+		var ok bool
+		if b.opts.Sessions != nil {
+			session, ok = b.opts.Sessions.Attach(id)
+		}
+		if !ok {
+			http.Error(w, fmt.Sprintf("unknown code-mode session %q: create it with POST /code-mode/session/create", id), http.StatusNotFound)
 			return
 		}
-		slots = s.execSlots
-		defer b.useSession(session, -1)
+		defer session.Detach()
 	}
 	b.mu.Lock()
 	if b.closed {
@@ -212,7 +232,7 @@ func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ws.SetReadLimit(b.opts.MaxMessageBytes)
-	c := newConn(b, ws, "c"+strconv.FormatInt(b.nextConn.Add(1), 10), r.RemoteAddr, session, slots)
+	c := newConn(b, ws, "c"+strconv.FormatInt(b.nextConn.Add(1), 10), r.RemoteAddr, id, session)
 
 	b.mu.Lock()
 	if b.closed {
@@ -231,8 +251,7 @@ func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Close closes every worker connection with status 1001, rejecting their in-flight calls
-// first, stops the MCP servers published-client sessions started, and waits for every
-// connection's goroutines to end. Later upgrades get HTTP 503.
+// first, and waits for every connection's goroutines to end. Later upgrades get HTTP 503.
 func (b *Bridge) Close() error {
 	b.mu.Lock()
 	b.closed = true
@@ -240,15 +259,10 @@ func (b *Bridge) Close() error {
 	for c := range b.conns {
 		conns = append(conns, c)
 	}
-	sessions := b.sessions
-	b.sessions = map[string]*compatSession{}
 	b.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, c := range conns {
 		wg.Go(func() { c.terminate(websocket.StatusGoingAway, "server shutting down") })
-	}
-	for _, s := range sessions {
-		wg.Go(s.stopServers)
 	}
 	wg.Wait()
 	b.handlers.Wait()

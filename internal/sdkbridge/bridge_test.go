@@ -581,13 +581,11 @@ func TestExecutionLimit(t *testing.T) {
 	const limit = 3
 	for _, compat := range []bool{false, true} {
 		t.Run(fmt.Sprintf("compat=%v", compat), func(t *testing.T) {
-			h := newHarness(t, &Options{MaxExecutionsPerConnection: limit})
+			sessions := &fakeSessions{slots: make(chan struct{}, limit)}
+			h := newHarness(t, &Options{MaxExecutionsPerConnection: limit, Sessions: sessions})
 			var workers []*fakeWorker
 			if compat {
-				id := mustSession(t, h.bridge)
-				if err := h.bridge.AddSessionTools(id, []SessionTool{{Namespace: "data", Name: "hang"}}); err != nil {
-					t.Fatal(err)
-				}
+				id := "session-1"
 				for range 2 { // the published client opens a websocket per execution
 					workers = append(workers, dialWorker(t, h.srv.URL, nil, http.Header{"X-Code-Mode-Session": {id}}))
 				}

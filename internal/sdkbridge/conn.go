@@ -37,7 +37,8 @@ type conn struct {
 	id      string
 	remote  string
 	since   time.Time
-	session string // published-client session id; "" for pctx/1 workers
+	session string  // published-client session id; "" for pctx/1 workers
+	compat  Session // that session; nil for pctx/1 workers
 	log     *slog.Logger
 
 	ctx    context.Context // cancelled when the connection ends
@@ -80,16 +81,19 @@ type callReply struct {
 	err    *rpcError
 }
 
-// newConn returns a connection; execs, when not nil, are the execution slots it shares
-// with the other connections of its session.
-func newConn(b *Bridge, ws *websocket.Conn, id, remote, session string, execs chan struct{}) *conn {
+// newConn returns a connection; a published-client connection names its session (id and
+// value) and shares that session's execution slots.
+func newConn(b *Bridge, ws *websocket.Conn, id, remote, sessionID string, session Session) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
-	if execs == nil {
+	var execs chan struct{}
+	if session != nil {
+		execs = session.Slots()
+	} else {
 		execs = make(chan struct{}, b.opts.MaxExecutionsPerConnection)
 	}
 	return &conn{
 		b: b, ws: ws, id: id, remote: remote, since: time.Now(),
-		session: session, log: b.log.With("worker", id),
+		session: sessionID, compat: session, log: b.log.With("worker", id),
 		ctx: ctx, cancel: cancel,
 		out:        make(chan []byte, outQueueLen),
 		wdone:      make(chan struct{}),
@@ -482,7 +486,7 @@ func (c *conn) codeMode(ctx context.Context, m *message) (any, *rpcError) {
 			return nil, codeModeError(m.Method, err)
 		}
 		if c.session != "" {
-			return legacyResult(p.Code, started, res), nil
+			return c.compat.Result(p.Code, started, res), nil
 		}
 		return executeResult(res, c.b.opts.FormatResult(res)), nil
 	}

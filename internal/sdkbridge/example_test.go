@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 
@@ -61,42 +60,4 @@ func Example() {
 	// Output:
 	// registered: map[functions:[predict_churn] namespace:ml scope:global]
 	// {"customer":"cust_12345","churn":0.82} <nil>
-}
-
-// The published pctx-client creates a session and registers its tools over REST; pctx
-// mounts CompatHandler at /code-mode/ and /register/ next to the bridge at /ws.
-func ExampleBridge_CompatHandler() {
-	cat := catalog.New()
-	bridge := sdkbridge.New(cat, codemode.New(cat, runtime.Limits{}), &sdkbridge.Options{
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	defer bridge.Close()
-	srv := httptest.NewServer(bridge.CompatHandler())
-	defer srv.Close()
-
-	post := func(path, session, body string) string {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(body))
-		req.Header.Set("x-code-mode-session", session)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			panic(err)
-		}
-		defer resp.Body.Close()
-		data, _ := io.ReadAll(resp.Body)
-		return strings.TrimSpace(string(data))
-	}
-	var created struct {
-		SessionID string `json:"session_id"`
-	}
-	_ = json.Unmarshal([]byte(post("/code-mode/session/create", "", "")), &created)
-	fmt.Println(post("/register/tools", created.SessionID, `{"tools":[{"name":"get_weather","namespace":"tools",
-		"input_schema":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}]}`))
-	var listed struct {
-		Functions []map[string]any `json:"functions"`
-	}
-	_ = json.Unmarshal([]byte(post("/code-mode/functions/list", created.SessionID, "")), &listed)
-	fmt.Println(listed.Functions)
-	// Output:
-	// {"registered":1}
-	// [map[description:<nil> name:get_weather namespace:tools]]
 }

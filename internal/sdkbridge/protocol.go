@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/pctx-dev/pctx/internal/runtime"
 )
 
 // ProtocolVersion is the worker protocol version this bridge speaks (docs/protocol.md).
@@ -282,4 +284,22 @@ type executeParams struct {
 	Code string `json:"code"`
 	// The published pctx-client's extra fields (docs/protocol.md §10.2).
 	ToolTimeoutSecs *int `json:"tool_timeout_secs"`
+}
+
+// executeResult is the pctx/1 execute_typescript result (docs/protocol.md §5.3).
+func executeResult(r *runtime.Result, text string) map[string]any {
+	out := map[string]any{
+		"value":      r.Value,
+		"console":    r.Console,
+		"durationMs": float64(r.Duration.Microseconds()) / 1000,
+		"calls":      r.Calls,
+		"text":       text,
+	}
+	if r.Console == nil {
+		out["console"] = []runtime.ConsoleLine{}
+	}
+	if r.Error != nil {
+		out["error"] = r.Error
+	}
+	return out
 }

@@ -180,11 +180,11 @@ func nullToNil(raw json.RawMessage) json.RawMessage {
 // requests: its session-scoped registrations, or a published client's session tools.
 func (c *conn) sessionNamespaces() ([]catalog.Namespace, *rpcError) {
 	if c.session != "" {
-		tools, servers, ok := c.b.sessionTools(c.session)
-		if !ok {
-			return nil, errorf(CodeInvalidParams, "code-mode session %q was closed", c.session)
+		ns, err := c.compat.Namespaces(c.call)
+		if err != nil {
+			return nil, errorf(CodeInvalidParams, "%v", err)
 		}
-		return append(legacyNamespaces(tools, c.call), servers...), nil
+		return ns, nil
 	}
 	c.regMu.Lock()
 	defer c.regMu.Unlock()
@@ -195,4 +195,18 @@ func (c *conn) sessionNamespaces() ([]catalog.Namespace, *rpcError) {
 		}
 	}
 	return out, nil
+}
+
+// Limits on what one registration may name (docs/protocol.md §6), shared with the
+// published client's POST /register/tools.
+const (
+	MaxNamespaces        = maxNamespaces
+	MaxToolsPerNamespace = maxToolsPerNS
+	MaxNameBytes         = maxNameBytes
+)
+
+// CheckTool returns why a tool definition cannot be registered ("" when it can): its
+// input schema must describe an object, and both schemas must be JSON Schemas.
+func CheckTool(name string, inputSchema, outputSchema json.RawMessage) string {
+	return checkTool(toolSpec{Name: name, InputSchema: inputSchema, OutputSchema: outputSchema})
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -361,3 +362,21 @@ func (h *harness) has(ns string) bool {
 	}
 	return false
 }
+
+// fakeSessions stands in for package compat: every id names a session whose one tool,
+// data.hang, is served by the requesting connection, and whose connections share slots.
+type fakeSessions struct{ slots chan struct{} }
+
+func (f *fakeSessions) Attach(string) (Session, bool) { return f, true }
+
+func (f *fakeSessions) Slots() chan struct{} { return f.slots }
+
+func (f *fakeSessions) Namespaces(call CallFunc) ([]catalog.Namespace, error) {
+	return []catalog.Namespace{{Name: "data", Tools: []catalog.Tool{{Name: "hang", Call: func(ctx context.Context, args map[string]any) (any, error) {
+		return call(ctx, "data", "hang", args)
+	}}}}}, nil
+}
+
+func (f *fakeSessions) Result(_ string, _ time.Time, r *runtime.Result) any { return r }
+
+func (f *fakeSessions) Detach() {}

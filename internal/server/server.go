@@ -179,9 +179,6 @@ func (s *Server) executeTypeScript(ctx context.Context, req mcp.CallToolRequest)
 	return mcp.NewToolResultText(text), nil
 }
 
-// MCPServer returns the underlying mcp-go server, for in-process clients in tests.
-func (s *Server) MCPServer() *mcpserver.MCPServer { return s.mcp }
-
 // ServeStdio serves one MCP client over in/out until in closes or ctx ends. Nothing else
 // may write to out: it is the protocol stream.
 func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) error {

@@ -260,7 +260,9 @@ return xs.reduce((a, b) => a + b, 0)`, n))
 func TestExampleWorker(t *testing.T) {
 	p := startPctx(t, "[server]\napi_key = \"k\"\n")
 	bin := filepath.Join(t.TempDir(), "go-worker")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../examples/go-worker").CombinedOutput(); err != nil {
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = filepath.Join("..", "..", "examples", "go-worker") // a module of its own
+	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build examples/go-worker: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin, "-url", p.url, "-api-key", "k")

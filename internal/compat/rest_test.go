@@ -1,10 +1,8 @@
-package sdkbridge
+package compat
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,63 +15,6 @@ import (
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 )
-
-// restHarness is a bridge whose compatibility endpoints are served over loopback.
-type restHarness struct {
-	*harness
-	rest *httptest.Server
-}
-
-func newRESTHarness(t *testing.T, opts *Options) *restHarness {
-	h := newHarness(t, opts)
-	rest := httptest.NewServer(h.bridge.CompatHandler())
-	t.Cleanup(rest.Close)
-	return &restHarness{h, rest}
-}
-
-// post sends a JSON body (a string is sent as is) with the given headers and returns the
-// status and the body.
-func (h *restHarness) post(t *testing.T, path string, body any, header map[string]string) (int, string) {
-	t.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	default:
-		data, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = strings.NewReader(string(data))
-	}
-	req, err := http.NewRequest(http.MethodPost, h.rest.URL+path, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(data)
-}
-
-func (h *restHarness) session(t *testing.T) string {
-	t.Helper()
-	status, body := h.post(t, "/code-mode/session/create", nil, nil)
-	var res struct {
-		SessionID string `json:"session_id"`
-	}
-	if status != 200 || json.Unmarshal([]byte(body), &res) != nil || res.SessionID == "" {
-		t.Fatalf("session/create: %d %s", status, body)
-	}
-	return res.SessionID
-}
 
 const weatherTool = `{"tools":[{"name":"get_weather","namespace":"weather","description":"Weather for a city.",
 	"input_schema":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]},"output_schema":{"type":"string"}}]}`
@@ -230,8 +171,8 @@ func TestCompatServersAllowed(t *testing.T) {
 		t.Error("a session's server reached the catalog")
 	}
 	// Its tools are callable from the session's executions.
-	w := dialWorker(t, h.srv.URL, nil, http.Header{"x-code-mode-session": {id}})
-	f := w.request("execute_code", map[string]any{"code": `call calc.add [{"a":2,"b":3}]`})
+	w := dialClient(t, h.srv.URL, id, nil)
+	f := w.request("execute_code", map[string]any{"code": `return await calc.add({a: 2, b: 3})`})
 	if f.Error != nil || !strings.Contains(string(f.Result), `"output":5`) {
 		t.Errorf("execute: %s %+v", f.Result, f.Error)
 	}
@@ -245,7 +186,7 @@ func TestIdleSessionsEnd(t *testing.T) {
 	h := newRESTHarness(t, &Options{SessionIdleTTL: time.Minute})
 	var mu sync.Mutex
 	now := time.Now()
-	h.bridge.now = func() time.Time {
+	h.compat.now = func() time.Time {
 		mu.Lock()
 		defer mu.Unlock()
 		return now
@@ -256,7 +197,7 @@ func TestIdleSessionsEnd(t *testing.T) {
 		mu.Unlock()
 	}
 	idle, used, open := h.session(t), h.session(t), h.session(t)
-	dialWorker(t, h.srv.URL, nil, http.Header{"x-code-mode-session": {open}}) // an execution in progress
+	dialClient(t, h.srv.URL, open, nil) // an execution in progress
 	advance(50 * time.Second)
 	if status, body := h.post(t, "/code-mode/functions/list", nil, map[string]string{"x-code-mode-session": used}); status != 200 {
 		t.Fatalf("list: %d %s", status, body)
@@ -286,11 +227,11 @@ func TestCompatOneSnapshot(t *testing.T) {
 	for i := range 20 {
 		tools = append(tools, SessionTool{Namespace: "weather", Name: fmt.Sprintf("f%d", i), Description: "Weather."})
 	}
-	if err := h.bridge.AddSessionTools(id, tools); err != nil {
+	if err := h.compat.AddSessionTools(id, tools); err != nil {
 		t.Fatal(err)
 	}
 	s := map[string]string{"X-Code-Mode-Session": id}
-	cm := h.bridge.cm.(*fakeCodeMode)
+	cm := h.cm
 	tests := []struct {
 		name, path string
 		body       any

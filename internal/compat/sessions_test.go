@@ -1,4 +1,4 @@
-package sdkbridge
+package compat
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/pctx-dev/pctx/internal/sdkbridge"
 )
 
 // TestPublishedClient replays what the published pctx-client 0.4.5 sends over /ws
@@ -20,20 +21,21 @@ func TestPublishedClient(t *testing.T) {
 	for _, method := range []string{"execute_typescript", "execute_code"} { // 0.4.x, 0.1.x
 		t.Run(method, func(t *testing.T) {
 			h := newHarness(t, nil)
-			session := mustSession(t, h.bridge)
-			err := h.bridge.AddSessionTools(session, []SessionTool{{
+			session := mustSession(t, h.compat)
+			err := h.compat.AddSessionTools(session, []SessionTool{{
 				Name: "get_weather", Namespace: "weather", Description: "Weather for a city.",
 				InputSchema: json.RawMessage(`{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}`),
 			}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			w := dialWorker(t, h.srv.URL, func(w *fakeWorker, c toolCall) {
-				w.answer(c.ID, map[string]any{"output": map[string]any{"city": c.Args["city"], "temp": 21}})
-			}, http.Header{"x-code-mode-session": {session}})
+			w := dialClient(t, h.srv.URL, session, func(w *publishedClient, c toolCall) {
+				w.answer(c.ID, map[string]any{"city": c.Args["city"], "temp": 21})
+			})
 			w.calls = make(chan toolCall, 1)
 
-			f := w.request(method, map[string]any{"code": `call weather.get_weather ["Paris"]`,
+			code := `console.log("calling weather.get_weather"); console.warn("careful"); return await weather.get_weather({city: "Paris"})`
+			f := w.request(method, map[string]any{"code": code,
 				"disclosure": "catalog", "tool_timeout_secs": 7, "tool_timeout_overrides": map[string]any{}})
 			if f.Error != nil {
 				t.Fatalf("%s: %+v", method, f.Error)
@@ -73,20 +75,20 @@ func TestPublishedClient(t *testing.T) {
 
 func TestPublishedClientFailures(t *testing.T) {
 	h := newHarness(t, nil)
-	session := mustSession(t, h.bridge)
-	if err := h.bridge.AddSessionTools(session, []SessionTool{{Name: "boom", Namespace: "py"}}); err != nil {
+	session := mustSession(t, h.compat)
+	if err := h.compat.AddSessionTools(session, []SessionTool{{Name: "boom", Namespace: "py"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.bridge.AddSessionTools(session, []SessionTool{{Name: "", Namespace: "py"}}); err == nil {
+	if err := h.compat.AddSessionTools(session, []SessionTool{{Name: "", Namespace: "py"}}); err == nil {
 		t.Error("a nameless session tool was accepted")
 	}
-	if err := h.bridge.AddSessionTools("nope", nil); err == nil {
+	if err := h.compat.AddSessionTools("nope", nil); err == nil {
 		t.Error("tools for an unknown session were accepted")
 	}
-	w := dialWorker(t, h.srv.URL, func(w *fakeWorker, c toolCall) {
+	w := dialClient(t, h.srv.URL, session, func(w *publishedClient, c toolCall) {
 		w.fail(c.ID, wireError{Code: -32603, Message: "Failed executing tool: division by zero"})
-	}, http.Header{"X-Code-Mode-Session": {session}})
-	f := w.request("execute_typescript", map[string]any{"code": `call py.boom [{}]`})
+	})
+	f := w.request("execute_typescript", map[string]any{"code": `return await py.boom({})`})
 	var res struct {
 		Success bool
 		Stderr  string
@@ -94,28 +96,19 @@ func TestPublishedClientFailures(t *testing.T) {
 	if err := json.Unmarshal(f.Result, &res); err != nil || res.Success || !strings.Contains(res.Stderr, "py.boom: Failed executing tool: division by zero") {
 		t.Errorf("result %s %+v", f.Result, f.Error)
 	}
-	if !h.bridge.CloseSession(session) || h.bridge.CloseSession(session) {
+	if !h.compat.CloseSession(session) || h.compat.CloseSession(session) {
 		t.Error("CloseSession should report the session once")
 	}
-	if f := w.request("execute_typescript", map[string]any{"code": `call py.boom [{}]`}); f.Error == nil || !strings.Contains(f.Error.Message, "was closed") {
+	if f := w.request("execute_typescript", map[string]any{"code": `return await py.boom({})`}); f.Error == nil || !strings.Contains(f.Error.Message, "was closed") {
 		t.Errorf("execute after the session closed: %s %+v", f.Result, f.Error)
 	}
 
 	// An unknown session is refused before the upgrade.
-	_, resp, err := websocket.Dial(context.Background(), strings.Replace(h.srv.URL, "http", "ws", 1),
+	_, resp, err := websocket.Dial(context.Background(), strings.Replace(h.srv.URL, "http", "ws", 1)+"/ws",
 		&websocket.DialOptions{HTTPHeader: http.Header{"X-Code-Mode-Session": {"nope"}}})
 	if err == nil || resp == nil || resp.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown session: %v, %v; want HTTP 404", resp, err)
 	}
-}
-
-func mustSession(t testing.TB, b *Bridge) string {
-	t.Helper()
-	id, err := b.CreateSession()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
 }
 
 func TestSessionToolLimits(t *testing.T) {
@@ -127,7 +120,7 @@ func TestSessionToolLimits(t *testing.T) {
 		return out
 	}
 	var manyNamespaces []SessionTool
-	for i := range maxNamespaces + 1 {
+	for i := range sdkbridge.MaxNamespaces + 1 {
 		manyNamespaces = append(manyNamespaces, SessionTool{Namespace: fmt.Sprintf("ns%d", i), Name: "t"})
 	}
 	tests := []struct {
@@ -136,21 +129,21 @@ func TestSessionToolLimits(t *testing.T) {
 		tools   []SessionTool
 		wantErr string
 	}{
-		{"long name", nil, []SessionTool{{Namespace: "n", Name: strings.Repeat("x", maxNameBytes+1)}}, "longer than 128 bytes"},
-		{"long namespace", nil, []SessionTool{{Namespace: strings.Repeat("x", maxNameBytes+1), Name: "t"}}, "longer than 128 bytes"},
-		{"too many tools at once", nil, tools("n", maxToolsPerNS+1), "more than the limit of 1000 tools"},
-		{"too many tools in two requests", tools("n", maxToolsPerNS), []SessionTool{{Namespace: "n", Name: "extra"}}, "more than the limit of 1000 tools"},
-		{"replacing stays within the limit", tools("n", maxToolsPerNS), tools("n", 3), ""},
+		{"long name", nil, []SessionTool{{Namespace: "n", Name: strings.Repeat("x", sdkbridge.MaxNameBytes+1)}}, "longer than 128 bytes"},
+		{"long namespace", nil, []SessionTool{{Namespace: strings.Repeat("x", sdkbridge.MaxNameBytes+1), Name: "t"}}, "longer than 128 bytes"},
+		{"too many tools at once", nil, tools("n", sdkbridge.MaxToolsPerNamespace+1), "more than the limit of 1000 tools"},
+		{"too many tools in two requests", tools("n", sdkbridge.MaxToolsPerNamespace), []SessionTool{{Namespace: "n", Name: "extra"}}, "more than the limit of 1000 tools"},
+		{"replacing stays within the limit", tools("n", sdkbridge.MaxToolsPerNamespace), tools("n", 3), ""},
 		{"too many namespaces", nil, manyNamespaces, "more than the limit of 100 namespaces"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, nil)
-			id := mustSession(t, h.bridge)
-			if err := h.bridge.AddSessionTools(id, tt.before); err != nil {
+			id := mustSession(t, h.compat)
+			if err := h.compat.AddSessionTools(id, tt.before); err != nil {
 				t.Fatal(err)
 			}
-			err := h.bridge.AddSessionTools(id, tt.tools)
+			err := h.compat.AddSessionTools(id, tt.tools)
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Errorf("AddSessionTools: %v", err)
@@ -165,17 +158,17 @@ func TestSessionToolLimits(t *testing.T) {
 // earlier one, within one request and across requests, keeping the first one's place.
 func TestSessionToolsReplace(t *testing.T) {
 	h := newHarness(t, nil)
-	id := mustSession(t, h.bridge)
+	id := mustSession(t, h.compat)
 	steps := [][]SessionTool{
 		{{Namespace: "n", Name: "a", Description: "1"}, {Namespace: "n", Name: "b"}, {Namespace: "n", Name: "a", Description: "2"}},
 		{{Namespace: "m", Name: "c"}, {Namespace: "n", Name: "b", Description: "3"}},
 	}
 	for _, s := range steps {
-		if err := h.bridge.AddSessionTools(id, s); err != nil {
+		if err := h.compat.AddSessionTools(id, s); err != nil {
 			t.Fatal(err)
 		}
 	}
-	got, _, _ := h.bridge.sessionTools(id)
+	got, _, _ := h.compat.sessionTools(id)
 	want := []SessionTool{{Namespace: "n", Name: "a", Description: "2"}, {Namespace: "n", Name: "b", Description: "3"}, {Namespace: "m", Name: "c"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("session tools %+v, want %+v", got, want)
@@ -185,9 +178,9 @@ func TestSessionToolsReplace(t *testing.T) {
 func TestSessionLimit(t *testing.T) {
 	h := newRESTHarness(t, nil)
 	for range maxSessions {
-		mustSession(t, h.bridge)
+		mustSession(t, h.compat)
 	}
-	if _, err := h.bridge.CreateSession(); err == nil || !strings.Contains(err.Error(), "1000 code-mode sessions") {
+	if _, err := h.compat.CreateSession(); err == nil || !strings.Contains(err.Error(), "1000 code-mode sessions") {
 		t.Errorf("CreateSession over the limit: %v", err)
 	}
 	if status, body := h.post(t, "/code-mode/session/create", nil, nil); status != http.StatusServiceUnavailable || !strings.Contains(body, "code-mode sessions") {

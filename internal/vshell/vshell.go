@@ -1,4 +1,11 @@
-package sdkbridge
+// Package vshell is a tiny read-only shell over a virtual file tree: ls, cat, head, tail,
+// grep, find, wc, pwd and echo, joined by |, && and ;. The "filesystem" disclosure lets a
+// model explore /sdk/README.md (the function listing) and /sdk/<namespace>/<function>.d.ts
+// (each function's declarations) with it, over the published client's
+// POST /code-mode/execute-bash and over MCP's execute_bash. Nothing here touches the real
+// file system or runs a process; every command line is bounded in words, commands, output
+// and work.
+package vshell
 
 import (
 	"fmt"
@@ -9,29 +16,27 @@ import (
 	"strings"
 )
 
-// The published client's "filesystem" disclosure (POST /code-mode/execute-bash) lets a
-// model explore a read-only virtual file system: /sdk/README.md (the function listing)
-// and /sdk/<namespace>/<function>.d.ts (each function's declarations). This is a tiny
-// shell over it: ls, cat, head, tail, grep, find, wc, pwd, echo, joined by |, && and ;.
-// Nothing here touches the real file system or runs a process.
+// Root is the directory the tree lives under and relative paths resolve against.
+const Root = "/sdk"
 
-const vfsRoot = "/sdk"
+// FS is a read-only file tree: absolute path → file. Directories are implied by paths.
+type FS map[string]*File
 
-// vfs is a read-only file tree: absolute path → file.
-type vfs map[string]*vfile
-
-// vfile is a file whose content is rendered on first read: a command line usually reads
+// File is a file whose content is rendered on first read: a command line usually reads
 // a few of the catalog's declarations, not all of them. Not safe for concurrent use (one
 // request's shell reads it).
-type vfile struct {
+type File struct {
 	text   string
 	render func() string // nil once rendered
 }
 
-// fileText is a file with known content.
-func fileText(text string) *vfile { return &vfile{text: text} }
+// Text is a file with known content.
+func Text(text string) *File { return &File{text: text} }
 
-func (f *vfile) read() string {
+// Lazy is a file whose content render produces when a command first reads it.
+func Lazy(render func() string) *File { return &File{render: render} }
+
+func (f *File) read() string {
 	if f.render != nil {
 		f.text, f.render = f.render(), nil
 	}
@@ -39,7 +44,7 @@ func (f *vfile) read() string {
 }
 
 // isDir reports whether p is a directory of the tree.
-func (v vfs) isDir(p string) bool {
+func (v FS) isDir(p string) bool {
 	if p == "/" {
 		return true
 	}
@@ -52,7 +57,7 @@ func (v vfs) isDir(p string) bool {
 }
 
 // entries lists the names directly under directory dir, directories with a trailing /.
-func (v vfs) entries(dir string) []string {
+func (v FS) entries(dir string) []string {
 	prefix := strings.TrimSuffix(dir, "/") + "/"
 	seen := map[string]bool{}
 	for f := range v {
@@ -72,15 +77,15 @@ func (v vfs) entries(dir string) []string {
 	return out
 }
 
-func (v vfs) abs(p string) string {
+func (v FS) abs(p string) string {
 	if !strings.HasPrefix(p, "/") {
-		p = vfsRoot + "/" + p
+		p = Root + "/" + p
 	}
 	return path.Clean(p)
 }
 
-// shellResult is what POST /code-mode/execute-bash answers.
-type shellResult struct {
+// Result is what one command line printed and its exit status (POST /code-mode/execute-bash's answer).
+type Result struct {
 	ExitCode int    `json:"exit_code"`
 	Stdout   string `json:"stdout"`
 	Stderr   string `json:"stderr"`
@@ -115,10 +120,11 @@ func (w *capWriter) Write(p []byte) (int, error) { return w.WriteString(string(p
 func (w *capWriter) String() string { return w.b.String() }
 
 // run interprets a command line.
-func (v vfs) run(line string) shellResult {
+// Run runs one command line over the tree.
+func (v FS) Run(line string) Result {
 	toks, err := shellWords(line)
 	if err != nil {
-		return shellResult{ExitCode: 2, Stderr: "bash: " + err.Error() + "\n"}
+		return Result{ExitCode: 2, Stderr: "bash: " + err.Error() + "\n"}
 	}
 	commands := 1
 	for _, t := range toks {
@@ -128,9 +134,9 @@ func (v vfs) run(line string) shellResult {
 	}
 	switch {
 	case len(toks) > maxShellWords:
-		return shellResult{ExitCode: 2, Stderr: fmt.Sprintf("bash: the command line has more than %d words, the limit of this virtual shell\n", maxShellWords)}
+		return Result{ExitCode: 2, Stderr: fmt.Sprintf("bash: the command line has more than %d words, the limit of this virtual shell\n", maxShellWords)}
 	case commands > maxShellCommands:
-		return shellResult{ExitCode: 2, Stderr: fmt.Sprintf("bash: the command line has more than %d commands, the limit of this virtual shell\n", maxShellCommands)}
+		return Result{ExitCode: 2, Stderr: fmt.Sprintf("bash: the command line has more than %d commands, the limit of this virtual shell\n", maxShellCommands)}
 	}
 	// out and errs share one budget: whatever one takes, the other cannot.
 	var out, errs strings.Builder
@@ -190,7 +196,7 @@ func (v vfs) run(line string) shellResult {
 		code = 1
 		stderr += fmt.Sprintf("bash: output truncated at %d bytes, the limit of this virtual shell; narrow the command (grep -l, head, a single file)\n", maxShellOutput)
 	}
-	return shellResult{ExitCode: code, Stdout: out.String(), Stderr: stderr}
+	return Result{ExitCode: code, Stdout: out.String(), Stderr: stderr}
 }
 
 // shellWords splits a command line into words and the operators |, && and ;, honouring
@@ -243,14 +249,14 @@ var shellCommands = []string{"cat", "echo", "find", "grep", "head", "ls", "pwd",
 
 // exec runs one command with stdin (nil: none), writing its stdout to out (which stops
 // it once full), and returns its stderr and exit code.
-func (v vfs) exec(argv []string, stdin *string, out *capWriter) (string, int) {
+func (v FS) exec(argv []string, stdin *string, out *capWriter) (string, int) {
 	name, args := argv[0], argv[1:]
 	fail := func(format string, a ...any) (string, int) {
 		return name + ": " + fmt.Sprintf(format, a...) + "\n", 1
 	}
 	switch name {
 	case "pwd":
-		out.WriteString(vfsRoot + "\n")
+		out.WriteString(Root + "\n")
 		return "", 0
 	case "echo":
 		out.WriteString(strings.Join(args, " ") + "\n")
@@ -405,7 +411,7 @@ func countFlag(args []string) (int, []string, error) {
 	return n, files, nil
 }
 
-func (v vfs) grep(args []string, stdin *string, out *capWriter) (string, int) {
+func (v FS) grep(args []string, stdin *string, out *capWriter) (string, int) {
 	var flags = map[byte]bool{}
 	var rest []string
 	literal := false // after --

@@ -1,4 +1,4 @@
-package sdkbridge
+package compat
 
 import (
 	"context"
@@ -13,11 +13,8 @@ import (
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/sdkbridge"
 )
-
-// The published pctx-client (docs/protocol.md §10) names its code-mode session in this
-// header; a websocket upgrade carrying it is a compatibility connection.
-const sessionHeader = "X-Code-Mode-Session"
 
 // SessionTool is a tool the published pctx-client registers for its code-mode session
 // (REST POST /register/tools). Session tools are visible only to that session's
@@ -30,10 +27,10 @@ type SessionTool struct {
 	OutputSchema json.RawMessage `json:"output_schema,omitempty"`
 }
 
-// compatSession is one published-client session: its tools (POST /register/tools) and
+// session is one published-client session: its tools (POST /register/tools) and
 // the MCP servers it started (POST /register/servers).
-type compatSession struct {
-	// addMu serialises AddSessionTools on this session, which merges outside b.mu.
+type session struct {
+	// addMu serialises AddSessionTools on this session, which merges outside srv.mu.
 	addMu sync.Mutex
 
 	// Guarded by Bridge.mu. tools is never modified in place: readers may keep it.
@@ -46,49 +43,49 @@ type compatSession struct {
 }
 
 // maxSessions bounds the published-client sessions alive at once; each may hold up to
-// maxNamespaces × maxToolsPerNS tools and start MCP servers.
+// sdkbridge.MaxNamespaces × sdkbridge.MaxToolsPerNamespace tools and start MCP servers.
 const maxSessions = 1000
 
 // CreateSession starts a code-mode session for the published client and returns its id
 // (REST POST /code-mode/session/create). Sessions idle for Options.SessionIdleTTL end
 // first; with maxSessions (1000) still alive it fails.
-func (b *Bridge) CreateSession() (string, error) {
+func (srv *Server) CreateSession() (string, error) {
 	id := rand.Text()
-	now := b.now()
-	var expired []*compatSession
-	b.mu.Lock()
-	for sid, s := range b.sessions {
-		if s.conns == 0 && now.Sub(s.lastUsed) > b.opts.SessionIdleTTL {
+	now := srv.now()
+	var expired []*session
+	srv.mu.Lock()
+	for sid, s := range srv.sessions {
+		if s.conns == 0 && now.Sub(s.lastUsed) > srv.opts.SessionIdleTTL {
 			expired = append(expired, s)
-			delete(b.sessions, sid)
+			delete(srv.sessions, sid)
 		}
 	}
-	full := len(b.sessions) >= maxSessions
+	full := len(srv.sessions) >= maxSessions
 	if !full {
-		b.sessions[id] = &compatSession{servers: map[string]*clientServer{}, lastUsed: now,
-			execSlots: make(chan struct{}, b.opts.MaxExecutionsPerConnection)}
+		srv.sessions[id] = &session{servers: map[string]*clientServer{}, lastUsed: now,
+			execSlots: make(chan struct{}, srv.opts.MaxExecutionsPerSession)}
 	}
-	b.mu.Unlock()
+	srv.mu.Unlock()
 	for _, s := range expired {
 		s.stopServers()
 	}
 	if len(expired) > 0 {
-		b.log.Info("sdkbridge: idle code-mode sessions ended", "count", len(expired))
+		srv.log.Info("compat: idle code-mode sessions ended", "count", len(expired))
 	}
 	if full {
-		return "", fmt.Errorf("%d code-mode sessions are open, the limit: close finished ones with POST /code-mode/session/close (idle ones end after %v)", maxSessions, b.opts.SessionIdleTTL)
+		return "", fmt.Errorf("%d code-mode sessions are open, the limit: close finished ones with POST /code-mode/session/close (idle ones end after %v)", maxSessions, srv.opts.SessionIdleTTL)
 	}
 	return id, nil
 }
 
 // useSession marks session id as used now and counts delta open connections on it,
 // reporting whether it exists.
-func (b *Bridge) useSession(id string, delta int) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s, ok := b.sessions[id]
+func (srv *Server) useSession(id string, delta int) bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	s, ok := srv.sessions[id]
 	if ok {
-		s.lastUsed = b.now()
+		s.lastUsed = srv.now()
 		s.conns += delta
 	}
 	return ok
@@ -96,12 +93,12 @@ func (b *Bridge) useSession(id string, delta int) bool {
 
 // openSession counts a new connection on session id and returns the session, or nil
 // when there is none.
-func (b *Bridge) openSession(id string) *compatSession {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := b.sessions[id]
+func (srv *Server) openSession(id string) *session {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	s := srv.sessions[id]
 	if s != nil {
-		s.lastUsed = b.now()
+		s.lastUsed = srv.now()
 		s.conns++
 	}
 	return s
@@ -111,35 +108,35 @@ func (b *Bridge) openSession(id string) *compatSession {
 // namespace and name of an earlier one, in the session or earlier in tools, replaces it in
 // its place. The limits of a worker's register apply (docs/protocol.md §6): names of at
 // most 128 bytes, 1,000 tools per namespace, 100 namespaces per session.
-func (b *Bridge) AddSessionTools(id string, tools []SessionTool) error {
+func (srv *Server) AddSessionTools(id string, tools []SessionTool) error {
 	for i, t := range tools {
 		switch {
 		case t.Name == "" || t.Namespace == "":
 			return fmt.Errorf("session %q: tools[%d]: name and namespace are required", id, i)
-		case len(t.Namespace) > maxNameBytes:
-			return fmt.Errorf("session %q: tools[%d]: namespace %q is longer than %d bytes", id, i, clip([]byte(t.Namespace)), maxNameBytes)
-		case len(t.Name) > maxNameBytes:
-			return fmt.Errorf("session %q: tools[%d]: name %q is longer than %d bytes", id, i, clip([]byte(t.Name)), maxNameBytes)
+		case len(t.Namespace) > sdkbridge.MaxNameBytes:
+			return fmt.Errorf("session %q: tools[%d]: namespace %q is longer than %d bytes", id, i, clip(t.Namespace), sdkbridge.MaxNameBytes)
+		case len(t.Name) > sdkbridge.MaxNameBytes:
+			return fmt.Errorf("session %q: tools[%d]: name %q is longer than %d bytes", id, i, clip(t.Name), sdkbridge.MaxNameBytes)
 		}
 	}
-	b.mu.Lock()
-	s, ok := b.sessions[id]
-	b.mu.Unlock()
+	srv.mu.Lock()
+	s, ok := srv.sessions[id]
+	srv.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("unknown code-mode session %q", id)
 	}
 	s.addMu.Lock()
 	defer s.addMu.Unlock()
-	b.mu.Lock()
+	srv.mu.Lock()
 	old := s.tools
-	b.mu.Unlock()
+	srv.mu.Unlock()
 	merged, namespaces, err := mergeTools(old, tools)
 	if err != nil {
 		return fmt.Errorf("session %q: %w", id, err)
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.sessions[id] != s {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.sessions[id] != s {
 		return fmt.Errorf("code-mode session %q was closed meanwhile", id)
 	}
 	for _, ns := range namespaces {
@@ -177,10 +174,10 @@ func mergeTools(old, add []SessionTool) ([]SessionTool, []string, error) {
 			continue
 		}
 		switch n := perNS[t.Namespace]; {
-		case n == 0 && len(perNS) >= maxNamespaces:
-			return nil, nil, fmt.Errorf("namespace %q: the session would have more than the limit of %d namespaces", t.Namespace, maxNamespaces)
-		case n >= maxToolsPerNS:
-			return nil, nil, fmt.Errorf("namespace %q would have more than the limit of %d tools", t.Namespace, maxToolsPerNS)
+		case n == 0 && len(perNS) >= sdkbridge.MaxNamespaces:
+			return nil, nil, fmt.Errorf("namespace %q: the session would have more than the limit of %d namespaces", t.Namespace, sdkbridge.MaxNamespaces)
+		case n >= sdkbridge.MaxToolsPerNamespace:
+			return nil, nil, fmt.Errorf("namespace %q would have more than the limit of %d tools", t.Namespace, sdkbridge.MaxToolsPerNamespace)
 		}
 		perNS[t.Namespace]++
 		index[k] = len(out)
@@ -192,11 +189,11 @@ func mergeTools(old, add []SessionTool) ([]SessionTool, []string, error) {
 // CloseSession ends session id (REST POST /code-mode/session/close), reporting whether it
 // existed, and stops the MCP servers it started. Its open compatibility connections keep
 // running but see no tools.
-func (b *Bridge) CloseSession(id string) bool {
-	b.mu.Lock()
-	s, ok := b.sessions[id]
-	delete(b.sessions, id)
-	b.mu.Unlock()
+func (srv *Server) CloseSession(id string) bool {
+	srv.mu.Lock()
+	s, ok := srv.sessions[id]
+	delete(srv.sessions, id)
+	srv.mu.Unlock()
 	if ok {
 		s.stopServers()
 	}
@@ -204,10 +201,10 @@ func (b *Bridge) CloseSession(id string) bool {
 }
 
 // sessionTools returns session id's tools and the namespaces of its MCP servers.
-func (b *Bridge) sessionTools(id string) ([]SessionTool, []catalog.Namespace, bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s, ok := b.sessions[id]
+func (srv *Server) sessionTools(id string) ([]SessionTool, []catalog.Namespace, bool) {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	s, ok := srv.sessions[id]
 	if !ok {
 		return nil, nil, false
 	}
@@ -222,7 +219,7 @@ func (b *Bridge) sessionTools(id string) ([]SessionTool, []catalog.Namespace, bo
 
 // legacyNamespaces groups session tools into namespaces whose calls go to call (the
 // session's compatibility connection).
-func legacyNamespaces(tools []SessionTool, call func(ctx context.Context, ns, tool string, args map[string]any) (any, error)) []catalog.Namespace {
+func legacyNamespaces(tools []SessionTool, call sdkbridge.CallFunc) []catalog.Namespace {
 	var out []catalog.Namespace
 	index := map[string]int{}
 	for _, t := range tools {
@@ -240,24 +237,6 @@ func legacyNamespaces(tools []SessionTool, call func(ctx context.Context, ns, to
 				return call(ctx, nsName, toolName, args)
 			},
 		})
-	}
-	return out
-}
-
-// executeResult is the pctx/1 execute_typescript result (docs/protocol.md §5.3).
-func executeResult(r *runtime.Result, text string) map[string]any {
-	out := map[string]any{
-		"value":      r.Value,
-		"console":    r.Console,
-		"durationMs": float64(r.Duration.Microseconds()) / 1000,
-		"calls":      r.Calls,
-		"text":       text,
-	}
-	if r.Console == nil {
-		out["console"] = []runtime.ConsoleLine{}
-	}
-	if r.Error != nil {
-		out["error"] = r.Error
 	}
 	return out
 }

@@ -1,4 +1,4 @@
-package sdkbridge
+package vshell
 
 import (
 	"strings"
@@ -50,7 +50,7 @@ func TestVirtualShell(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.cmd, func(t *testing.T) {
-			got := fs.run(tt.cmd)
+			got := fs.Run(tt.cmd)
 			if got.Stdout != tt.stdout || got.Stderr != tt.errs || got.ExitCode != tt.code {
 				t.Errorf("run(%q)\n got %d %q %q\nwant %d %q %q", tt.cmd, got.ExitCode, got.Stdout, got.Stderr, tt.code, tt.stdout, tt.errs)
 			}
@@ -81,7 +81,7 @@ func TestVirtualShellLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := fs.run(tt.cmd)
+			got := fs.Run(tt.cmd)
 			if got.ExitCode == 0 || !strings.Contains(got.Stderr, tt.wantStderr) {
 				t.Errorf("exit %d, stderr %q; want non-zero and %q", got.ExitCode, clipText(got.Stderr), tt.wantStderr)
 			}
@@ -97,10 +97,10 @@ func TestVirtualShellLimits(t *testing.T) {
 
 func clipText(s string) string { return s[:min(len(s), 200)] }
 
-func textFS(files map[string]string) vfs {
-	fs := vfs{}
+func textFS(files map[string]string) FS {
+	fs := FS{}
 	for p, text := range files {
-		fs[p] = fileText(text)
+		fs[p] = Text(text)
 	}
 	return fs
 }

@@ -1,4 +1,4 @@
-package sdkbridge
+package compat
 
 import (
 	"context"
@@ -16,22 +16,24 @@ import (
 	"github.com/pctx-dev/pctx/internal/apikey"
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/config"
+	"github.com/pctx-dev/pctx/internal/sdkbridge"
 	"github.com/pctx-dev/pctx/internal/upstream"
+	"github.com/pctx-dev/pctx/internal/vshell"
 )
 
-// CompatHandler serves the REST endpoints of the published pctx-client
+// Handler serves the REST endpoints of the published pctx-client
 // (docs/protocol.md §10.1): session create and close, tool and server registration, and
 // the function listing and details. Mount it at /code-mode/ and /register/, behind the
 // same authentication as /ws.
-func (b *Bridge) CompatHandler() http.Handler {
+func (srv *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /code-mode/session/create", b.restCreate)
-	mux.HandleFunc("POST /code-mode/session/close", b.withSession(b.restClose))
-	mux.HandleFunc("POST /register/tools", b.withSession(b.restTools))
-	mux.HandleFunc("POST /register/servers", b.withSession(b.restServers))
-	mux.HandleFunc("POST /code-mode/functions/list", b.withSession(b.restList))
-	mux.HandleFunc("POST /code-mode/functions/details", b.withSession(b.restDetails))
-	mux.HandleFunc("POST /code-mode/execute-bash", b.withSession(b.restBash))
+	mux.HandleFunc("POST /code-mode/session/create", srv.restCreate)
+	mux.HandleFunc("POST /code-mode/session/close", srv.withSession(srv.restClose))
+	mux.HandleFunc("POST /register/tools", srv.withSession(srv.restTools))
+	mux.HandleFunc("POST /register/servers", srv.withSession(srv.restServers))
+	mux.HandleFunc("POST /code-mode/functions/list", srv.withSession(srv.restList))
+	mux.HandleFunc("POST /code-mode/functions/details", srv.withSession(srv.restDetails))
+	mux.HandleFunc("POST /code-mode/execute-bash", srv.withSession(srv.restBash))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		restError(w, http.StatusNotFound, fmt.Sprintf("%s %s: no such endpoint (docs/protocol.md §10 lists the published client's endpoints pctx serves)", r.Method, r.URL.Path))
 	})
@@ -49,8 +51,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // decodeBody reads a JSON request body into v; an empty body leaves v as it is.
-func (b *Bridge) decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, b.opts.MaxMessageBytes))
+func (srv *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, srv.opts.MaxBodyBytes))
 	if err != nil {
 		return fmt.Errorf("reading the body: %w", err)
 	}
@@ -63,12 +65,12 @@ func (b *Bridge) decodeBody(w http.ResponseWriter, r *http.Request, v any) error
 	return nil
 }
 
-func (b *Bridge) restCreate(w http.ResponseWriter, _ *http.Request) {
-	if b.isClosed() {
+func (srv *Server) restCreate(w http.ResponseWriter, _ *http.Request) {
+	if srv.isClosed() {
 		restError(w, http.StatusServiceUnavailable, "pctx is shutting down")
 		return
 	}
-	id, err := b.CreateSession()
+	id, err := srv.CreateSession()
 	if err != nil {
 		restError(w, http.StatusServiceUnavailable, "create session: "+err.Error())
 		return
@@ -77,13 +79,13 @@ func (b *Bridge) restCreate(w http.ResponseWriter, _ *http.Request) {
 }
 
 // withSession resolves the x-code-mode-session header before calling h.
-func (b *Bridge) withSession(h func(w http.ResponseWriter, r *http.Request, id string)) http.HandlerFunc {
+func (srv *Server) withSession(h func(w http.ResponseWriter, r *http.Request, id string)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get(sessionHeader)
+		id := r.Header.Get(sdkbridge.SessionHeader)
 		switch {
 		case id == "":
 			restError(w, http.StatusBadRequest, "missing x-code-mode-session header: create a session with POST /code-mode/session/create and send its session_id")
-		case !b.useSession(id, 0):
+		case !srv.useSession(id, 0):
 			restError(w, http.StatusNotFound, fmt.Sprintf("unknown code-mode session %q: it was closed or never created; create one with POST /code-mode/session/create", id))
 		default:
 			h(w, r, id)
@@ -91,27 +93,26 @@ func (b *Bridge) withSession(h func(w http.ResponseWriter, r *http.Request, id s
 	}
 }
 
-func (b *Bridge) restClose(w http.ResponseWriter, _ *http.Request, id string) {
-	b.CloseSession(id)
+func (srv *Server) restClose(w http.ResponseWriter, _ *http.Request, id string) {
+	srv.CloseSession(id)
 	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
 }
 
-func (b *Bridge) restTools(w http.ResponseWriter, r *http.Request, id string) {
+func (srv *Server) restTools(w http.ResponseWriter, r *http.Request, id string) {
 	var body struct {
 		Tools []SessionTool `json:"tools"`
 	}
-	if err := b.decodeBody(w, r, &body); err != nil {
+	if err := srv.decodeBody(w, r, &body); err != nil {
 		restError(w, http.StatusBadRequest, "register tools: "+err.Error())
 		return
 	}
 	for i, t := range body.Tools {
-		spec := toolSpec{Name: t.Name, InputSchema: t.InputSchema, OutputSchema: t.OutputSchema}
-		if msg := checkTool(spec); msg != "" {
+		if msg := sdkbridge.CheckTool(t.Name, t.InputSchema, t.OutputSchema); msg != "" {
 			restError(w, http.StatusBadRequest, fmt.Sprintf("register tools: tools[%d] %s.%s: %s", i, t.Namespace, t.Name, msg))
 			return
 		}
 	}
-	if err := b.AddSessionTools(id, body.Tools); err != nil {
+	if err := srv.AddSessionTools(id, body.Tools); err != nil {
 		restError(w, http.StatusBadRequest, "register tools: "+err.Error())
 		return
 	}
@@ -158,11 +159,11 @@ func (s clientServerSpec) upstreamConfig() (config.Upstream, error) {
 	return u, nil
 }
 
-func (b *Bridge) restServers(w http.ResponseWriter, r *http.Request, id string) {
+func (srv *Server) restServers(w http.ResponseWriter, r *http.Request, id string) {
 	var body struct {
 		Servers []clientServerSpec `json:"servers"`
 	}
-	if err := b.decodeBody(w, r, &body); err != nil {
+	if err := srv.decodeBody(w, r, &body); err != nil {
 		restError(w, http.StatusBadRequest, "register servers: "+err.Error())
 		return
 	}
@@ -170,12 +171,12 @@ func (b *Bridge) restServers(w http.ResponseWriter, r *http.Request, id string) 
 		writeJSON(w, http.StatusOK, map[string][]string{"registered": {}})
 		return
 	}
-	if !b.opts.AllowClientServers || !apikey.Matches(r, b.opts.APIKey) {
-		restError(w, http.StatusForbidden, refusal(body.Servers[0], b.opts.AllowClientServers))
+	if !srv.opts.AllowClientServers || !apikey.Matches(r, srv.opts.APIKey) {
+		restError(w, http.StatusForbidden, refusal(body.Servers[0], srv.opts.AllowClientServers))
 		return
 	}
-	if len(body.Servers) > maxNamespaces {
-		restError(w, http.StatusBadRequest, fmt.Sprintf("register servers: %d servers, more than the limit of %d per session", len(body.Servers), maxNamespaces))
+	if len(body.Servers) > sdkbridge.MaxNamespaces {
+		restError(w, http.StatusBadRequest, fmt.Sprintf("register servers: %d servers, more than the limit of %d per session", len(body.Servers), sdkbridge.MaxNamespaces))
 		return
 	}
 	cfgs := make([]config.Upstream, 0, len(body.Servers))
@@ -193,7 +194,7 @@ func (b *Bridge) restServers(w http.ResponseWriter, r *http.Request, id string) 
 		}
 		cfgs = append(cfgs, u)
 	}
-	if err := b.addSessionServers(r.Context(), id, cfgs); err != nil {
+	if err := srv.addSessionServers(r.Context(), id, cfgs); err != nil {
 		status := http.StatusBadGateway
 		if errors.Is(err, errBadServer) {
 			status = http.StatusBadRequest
@@ -257,15 +258,15 @@ func (s *clientServer) namespace() (catalog.Namespace, bool) {
 // addSessionServers starts every server of cfgs for session id at once, each waiting
 // for its first connection attempt, and publishes them to the session only if all
 // started: on any failure none is kept running.
-func (b *Bridge) addSessionServers(ctx context.Context, id string, cfgs []config.Upstream) error {
-	if err := b.serverClash(id, cfgs); err != nil { // fail early, before starting anything
+func (srv *Server) addSessionServers(ctx context.Context, id string, cfgs []config.Upstream) error {
+	if err := srv.serverClash(id, cfgs); err != nil { // fail early, before starting anything
 		return err
 	}
 	started := make([]*clientServer, len(cfgs))
 	errs := make([]error, len(cfgs))
 	var wg sync.WaitGroup
 	for i, u := range cfgs {
-		wg.Go(func() { started[i], errs[i] = b.startServer(ctx, id, u) })
+		wg.Go(func() { started[i], errs[i] = srv.startServer(ctx, id, u) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -273,40 +274,40 @@ func (b *Bridge) addSessionServers(ctx context.Context, id string, cfgs []config
 		return err
 	}
 	// Recheck under the lock that publishes: a /register/tools may have run meanwhile.
-	b.mu.Lock()
-	err := b.serverClashLocked(id, cfgs)
+	srv.mu.Lock()
+	err := srv.serverClashLocked(id, cfgs)
 	var old []*clientServer
 	if err == nil {
-		s := b.sessions[id]
+		s := srv.sessions[id]
 		for i, u := range cfgs {
 			old = append(old, s.servers[u.Name])
 			s.servers[u.Name] = started[i]
 		}
 	}
-	b.mu.Unlock()
+	srv.mu.Unlock()
 	if err != nil {
 		closeServers(started)
 		return err
 	}
 	closeServers(old)
 	for _, u := range cfgs {
-		b.log.Info("sdkbridge: session server started", "server", u.Name, "stdio", u.Command != "")
+		srv.log.Info("compat: session server started", "server", u.Name, "stdio", u.Command != "")
 	}
 	return nil
 }
 
-func (b *Bridge) serverClash(id string, cfgs []config.Upstream) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.serverClashLocked(id, cfgs)
+func (srv *Server) serverClash(id string, cfgs []config.Upstream) error {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.serverClashLocked(id, cfgs)
 }
 
 // serverClashLocked reports why cfgs cannot be published to session id: the session (or
-// pctx) is gone, or it has tools in a server's namespace. b.mu is held.
-func (b *Bridge) serverClashLocked(id string, cfgs []config.Upstream) error {
-	s, ok := b.sessions[id]
+// pctx) is gone, or it has tools in a server's namespace. srv.mu is held.
+func (srv *Server) serverClashLocked(id string, cfgs []config.Upstream) error {
+	s, ok := srv.sessions[id]
 	switch {
-	case b.closed:
+	case srv.closed:
 		return errors.New("pctx is shutting down")
 	case !ok:
 		return fmt.Errorf("%w %q: it was closed", errUnknownSession, id)
@@ -320,9 +321,9 @@ func (b *Bridge) serverClashLocked(id string, cfgs []config.Upstream) error {
 }
 
 // startServer starts u for session id and waits for its first connection attempt.
-func (b *Bridge) startServer(ctx context.Context, id string, u config.Upstream) (*clientServer, error) {
+func (srv *Server) startServer(ctx context.Context, id string, u config.Upstream) (*clientServer, error) {
 	cs := &clientServer{}
-	cs.mgr = upstream.NewManager(cs, map[string]config.Upstream{u.Name: u}, b.log.With("session", id[:min(len(id), 8)]))
+	cs.mgr = upstream.NewManager(cs, map[string]config.Upstream{u.Name: u}, srv.log.With("session", id[:min(len(id), 8)]))
 	cs.mgr.Start(ctx)
 	if st := cs.mgr.Status(); len(st) == 1 && st[0].State != upstream.StateReady {
 		cs.mgr.Close()
@@ -346,14 +347,14 @@ func closeServers(list []*clientServer) {
 	wg.Wait()
 }
 
-func (b *Bridge) isClosed() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.closed
+func (srv *Server) isClosed() bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.closed
 }
 
 // stopServers stops every MCP server the session started.
-func (s *compatSession) stopServers() {
+func (s *session) stopServers() {
 	closeServers(slices.Collect(maps.Values(s.servers)))
 }
 
@@ -367,15 +368,15 @@ type view struct {
 
 // sessionView takes the snapshot every part of one REST answer is derived from. A session
 // namespace clashing with a global one is an error wrapping catalog.ErrNamespaceTaken.
-func (b *Bridge) sessionView(id string) (*view, error) {
-	tools, servers, ok := b.sessionTools(id)
+func (srv *Server) sessionView(id string) (*view, error) {
+	tools, servers, ok := srv.sessionTools(id)
 	if !ok {
 		return nil, fmt.Errorf("%w %q", errUnknownSession, id)
 	}
 	notHere := func(_ context.Context, ns, tool string, _ map[string]any) (any, error) {
 		return nil, fmt.Errorf("%s.%s is callable only from an execution", ns, tool)
 	}
-	snap, err := b.cm.Snapshot(append(legacyNamespaces(tools, notHere), servers...)...)
+	snap, err := srv.cm.Snapshot(append(legacyNamespaces(tools, notHere), servers...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -414,8 +415,8 @@ type listedFunction struct {
 	Description *string `json:"description"`
 }
 
-func (b *Bridge) restList(w http.ResponseWriter, _ *http.Request, id string) {
-	v, err := b.sessionView(id)
+func (srv *Server) restList(w http.ResponseWriter, _ *http.Request, id string) {
+	v, err := srv.sessionView(id)
 	if err != nil {
 		viewError(w, "list functions", err)
 		return
@@ -444,11 +445,11 @@ type functionDetails struct {
 // maxDetailsNames bounds the functions one details request may name.
 const maxDetailsNames = 1000
 
-func (b *Bridge) restDetails(w http.ResponseWriter, r *http.Request, id string) {
+func (srv *Server) restDetails(w http.ResponseWriter, r *http.Request, id string) {
 	var body struct {
 		Functions []string `json:"functions"`
 	}
-	if err := b.decodeBody(w, r, &body); err != nil {
+	if err := srv.decodeBody(w, r, &body); err != nil {
 		restError(w, http.StatusBadRequest, "function details: "+err.Error())
 		return
 	}
@@ -460,7 +461,7 @@ func (b *Bridge) restDetails(w http.ResponseWriter, r *http.Request, id string) 
 		restError(w, http.StatusBadRequest, fmt.Sprintf("function details: %d functions named, more than the limit of %d per request", len(body.Functions), maxDetailsNames))
 		return
 	}
-	v, err := b.sessionView(id)
+	v, err := srv.sessionView(id)
 	if err != nil {
 		viewError(w, "function details", err)
 		return
@@ -525,36 +526,36 @@ func lineEnd(s string) int {
 	return len(s)
 }
 
-func (b *Bridge) restBash(w http.ResponseWriter, r *http.Request, id string) {
+func (srv *Server) restBash(w http.ResponseWriter, r *http.Request, id string) {
 	var body struct {
 		Command string `json:"command"`
 	}
-	if err := b.decodeBody(w, r, &body); err != nil {
+	if err := srv.decodeBody(w, r, &body); err != nil {
 		restError(w, http.StatusBadRequest, "execute-bash: "+err.Error())
 		return
 	}
-	v, err := b.sessionView(id)
+	v, err := srv.sessionView(id)
 	if err != nil {
 		viewError(w, "execute-bash", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v.files().run(body.Command))
+	writeJSON(w, http.StatusOK, v.files().Run(body.Command))
 }
 
 // files is the filesystem disclosure's tree: README.md is the listing, <ns>/<fn>.d.ts
 // each function's declarations, rendered only when a command reads it.
-func (v *view) files() vfs {
-	fs := vfs{vfsRoot + "/README.md": fileText("# Functions\n\nCall them as namespace.function(...) from execute_typescript; each has its declarations in <namespace>/<function>.d.ts.\n\n" + v.snap.List(catalog.ListOptions{}))}
+func (v *view) files() vshell.FS {
+	fs := vshell.FS{vshell.Root + "/README.md": vshell.Text("# Functions\n\nCall them as namespace.function(...) from execute_typescript; each has its declarations in <namespace>/<function>.d.ts.\n\n" + v.snap.List(catalog.ListOptions{}))}
 	// Functions, not Namespaces: the latter compiles every input schema of the overlay.
 	for name := range v.snap.Functions() {
 		ns, fn, _ := strings.Cut(name, ".")
-		fs[vfsRoot+"/"+ns+"/"+fn+".d.ts"] = &vfile{render: func() string {
+		fs[vshell.Root+"/"+ns+"/"+fn+".d.ts"] = vshell.Lazy(func() string {
 			decl, err := v.snap.Details([]string{name})
 			if err != nil {
 				return fmt.Sprintf("// declarations of %s unavailable: %v\n", name, err)
 			}
 			return decl
-		}}
+		})
 	}
 	return fs
 }

@@ -1,0 +1,150 @@
+// Package compat serves the published pctx-client (PyPI pctx-client, docs/protocol.md §10):
+// its REST endpoints (code-mode sessions, tool and server registration, function listing
+// and details, the virtual shell) and its sessions for the websockets that name one, whose
+// frames sdkbridge carries. Everything the original pctx's client expects and pctx/1 does
+// not lives here, so sdkbridge speaks pctx/1 only.
+package compat
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/sdkbridge"
+)
+
+// CodeMode is the view of the catalog a REST answer derives from; *codemode.Service
+// satisfies it.
+type CodeMode interface {
+	// Snapshot is the catalog as it is now plus session: one consistent view.
+	Snapshot(session ...catalog.Namespace) (*catalog.Snapshot, error)
+}
+
+// Options configures a Server. A nil *Options is valid and means every default.
+type Options struct {
+	// Logger receives session events; default slog.Default().
+	Logger *slog.Logger
+	// AllowClientServers lets POST /register/servers start MCP servers for a session (a
+	// stdio command runs on this machine). Default false: refused. Even when true, a
+	// request is accepted only if APIKey is set and the request carries it.
+	AllowClientServers bool
+	// APIKey is the server's API key ([server] api_key), used to check that a
+	// /register/servers request is authenticated. Default "": no request is.
+	APIKey string
+	// MaxExecutionsPerSession bounds the executions running at once over all of one
+	// session's websockets. Default sdkbridge.DefaultMaxExecutionsPerConnection.
+	MaxExecutionsPerSession int
+	// SessionIdleTTL ends a session (and stops its servers) when it has had no request
+	// and no open connection for this long; checked whenever a session is created.
+	// Default 30 minutes.
+	SessionIdleTTL time.Duration
+	// MaxBodyBytes bounds one REST request body; default 16 MiB.
+	MaxBodyBytes int64
+}
+
+// Server holds the published client's sessions. It is safe for concurrent use; it
+// implements sdkbridge.Sessions for the websockets that name a session.
+type Server struct {
+	cm   CodeMode
+	opts Options
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	closed   bool
+	sessions map[string]*session
+
+	now func() time.Time // the clock of session expiry; tests replace it
+}
+
+// New returns a Server answering from cm.
+func New(cm CodeMode, opts *Options) *Server {
+	srv := &Server{cm: cm, sessions: map[string]*session{}, now: time.Now}
+	if opts != nil {
+		srv.opts = *opts
+	}
+	if srv.opts.Logger == nil {
+		srv.opts.Logger = slog.Default()
+	}
+	if srv.opts.MaxExecutionsPerSession <= 0 {
+		srv.opts.MaxExecutionsPerSession = sdkbridge.DefaultMaxExecutionsPerConnection
+	}
+	if srv.opts.SessionIdleTTL <= 0 {
+		srv.opts.SessionIdleTTL = 30 * time.Minute
+	}
+	if srv.opts.MaxBodyBytes <= 0 {
+		srv.opts.MaxBodyBytes = 16 << 20
+	}
+	srv.log = srv.opts.Logger
+	return srv
+}
+
+// Close ends every session and stops the MCP servers they started. Later session
+// creation answers 503.
+func (srv *Server) Close() error {
+	srv.mu.Lock()
+	srv.closed = true
+	sessions := srv.sessions
+	srv.sessions = map[string]*session{}
+	srv.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, s := range sessions {
+		wg.Go(s.stopServers)
+	}
+	wg.Wait()
+	return nil
+}
+
+// Attach implements sdkbridge.Sessions.
+func (srv *Server) Attach(id string) (sdkbridge.Session, bool) {
+	s := srv.openSession(id)
+	if s == nil {
+		return nil, false
+	}
+	return &attached{srv: srv, id: id, s: s}, true
+}
+
+// attached is one websocket's hold on a session.
+type attached struct {
+	srv  *Server
+	id   string
+	s    *session
+	once sync.Once
+}
+
+func (a *attached) Slots() chan struct{} { return a.s.execSlots }
+
+func (a *attached) Namespaces(call sdkbridge.CallFunc) ([]catalog.Namespace, error) {
+	tools, servers, ok := a.srv.sessionTools(a.id)
+	if !ok {
+		return nil, fmt.Errorf("code-mode session %q was closed", a.id)
+	}
+	return append(legacyNamespaces(tools, call), servers...), nil
+}
+
+func (a *attached) Result(code string, started time.Time, r *runtime.Result) any {
+	return legacyResult(code, started, r)
+}
+
+func (a *attached) Detach() { a.once.Do(func() { a.srv.useSession(a.id, -1) }) }
+
+// clip shortens a name for an error message.
+func clip(s string) string {
+	const max = 40
+	if len(s) > max {
+		return s[:max] + "…"
+	}
+	return s
+}
+
+// nullToNil treats an absent and a JSON null schema alike.
+func nullToNil(raw json.RawMessage) json.RawMessage {
+	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
+		return nil
+	}
+	return raw
+}

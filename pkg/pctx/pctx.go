@@ -1,0 +1,321 @@
+// Package pctx runs Code Mode in-process: hand it a configuration and some Go functions,
+// and an agent's TypeScript program can call them, together with the tools of the
+// upstream MCP servers the configuration names and of the SDK workers that connect over
+// its websocket, in one execution.
+//
+// New starts the upstreams; Register adds Go functions as a namespace; Execute runs a
+// program; Handler serves MCP over streamable HTTP (/mcp), the SDK websocket (/ws) and
+// /healthz; ServeStdio serves one MCP client over a pipe; Close stops everything. A *PCTX
+// is safe for concurrent use.
+//
+// The pctx command is this package plus flags: whatever it serves, an embedder can.
+package pctx
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/codemode"
+	"github.com/pctx-dev/pctx/internal/compat"
+	"github.com/pctx-dev/pctx/internal/config"
+	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/sdkbridge"
+	"github.com/pctx-dev/pctx/internal/server"
+	"github.com/pctx-dev/pctx/internal/upstream"
+)
+
+// Config is a whole pctx.toml (pctx.toml.example documents every key). Its zero value is
+// not valid: start from DefaultConfig or LoadConfig.
+type Config = config.Config
+
+// Upstream is one [servers.NAME] table: an MCP server to connect to, by Command (stdio)
+// or URL (streamable HTTP or SSE).
+type Upstream = config.Upstream
+
+// DefaultConfig is the configuration pctx uses when there is no pctx.toml: HTTP on
+// 127.0.0.1:8080, the runtime's default limits, no upstreams.
+func DefaultConfig() *Config { return config.Default() }
+
+// LoadConfig reads a pctx.toml. An empty path looks where the pctx command does:
+// $PCTX_CONFIG, then ./pctx.toml, else DefaultConfig. Errors name the file, line and key.
+func LoadConfig(path string) (*Config, error) { return config.Resolve(path) }
+
+// Options configures a PCTX. A nil *Options is valid and means every default.
+type Options struct {
+	// Logger receives pctx's logs. Default: slog.Default().
+	Logger *slog.Logger
+	// Version is reported to MCP clients and SDK workers. Default "dev".
+	Version string
+}
+
+// PCTX is one Code Mode server: a catalog of functions, the backends that fill it and the
+// front doors that serve it.
+type PCTX struct {
+	cfg       *Config
+	log       *slog.Logger
+	version   string
+	cat       *catalog.Catalog
+	upstreams *upstream.Manager
+	cm        *codemode.Service
+	compat    *compat.Server
+	bridge    *sdkbridge.Bridge
+	srv       *server.Server
+
+	httpOnce      sync.Once
+	handler       http.Handler
+	closeSessions func(context.Context) error
+	workers       http.Handler
+
+	closeOnce sync.Once
+}
+
+// New returns a PCTX serving cfg (nil means DefaultConfig). It connects every configured
+// upstream concurrently and returns once each has made its first attempt; an upstream
+// that fails is logged and listed as unavailable, and retried, rather than failing New.
+// ctx bounds those first attempts; the PCTX lives until Close.
+func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
+	if cfg == nil {
+		cfg = DefaultConfig()
+	}
+	if err := cfg.Server.Validate(); err != nil {
+		return nil, fmt.Errorf("pctx: %w", err)
+	}
+	p := &PCTX{cfg: cfg, log: slog.Default(), version: "dev"}
+	if opts != nil {
+		if opts.Logger != nil {
+			p.log = opts.Logger
+		}
+		if opts.Version != "" {
+			p.version = opts.Version
+		}
+	}
+	p.cat = catalog.New()
+	p.upstreams = upstream.NewManager(p.cat, cfg.Servers, p.log)
+	p.upstreams.Start(ctx)
+	p.cm = codemode.New(p.cat, runtimeLimits(cfg.Runtime), codemode.WithMaxConcurrent(cfg.Server.MaxExecutions))
+	p.compat = compat.New(p.cm, &compat.Options{
+		Logger: p.log,
+		// The published pctx-client's POST /register/servers (docs/protocol.md §10).
+		AllowClientServers:      cfg.Server.AllowClientServers,
+		APIKey:                  cfg.Server.APIKey,
+		MaxExecutionsPerSession: cfg.Server.MaxExecutionsPerSession,
+	})
+	p.bridge = sdkbridge.New(p.cat, p.cm, &sdkbridge.Options{
+		Logger:        p.log,
+		ServerName:    cfg.Name,
+		ServerVersion: p.version,
+		FormatResult:  codemode.FormatResult,
+		CodeModeTools: bridgeTools(),
+		// A worker's executions share one session's allowance, as an MCP session's do.
+		MaxExecutionsPerConnection: cfg.Server.MaxExecutionsPerSession,
+		Sessions:                   p.compat,
+	})
+	p.srv = server.New(p.cm, &server.Options{
+		Name:                    cfg.Name,
+		Version:                 p.version,
+		Logger:                  p.log,
+		APIKey:                  cfg.Server.APIKey,
+		Websocket:               p.bridge,
+		Compat:                  p.compat.Handler(),
+		MaxExecutionsPerSession: cfg.Server.MaxExecutionsPerSession,
+	})
+	return p, nil
+}
+
+// Function is a Go function an agent's program calls as namespace.name(args).
+type Function struct {
+	// Name is how the program calls it; a name that is not a JavaScript identifier is
+	// sanitised (get-sum → get_sum) and listed as called.
+	Name string
+	// Description is shown in listings and declarations; its first line is the summary.
+	Description string
+	// InputSchema is the JSON Schema of the one argument object; nil means any object.
+	// Arguments are validated against it before Call runs.
+	InputSchema json.RawMessage
+	// OutputSchema, optional, types the result in the declarations the agent reads.
+	OutputSchema json.RawMessage
+	// Call serves one call with the validated argument object. Its result must be plain
+	// JSON-able data (anything encoding/json marshals, or a json.RawMessage); an error
+	// rejects the program's promise with a message naming the function. ctx ends when
+	// the execution does.
+	Call func(ctx context.Context, args map[string]any) (any, error)
+}
+
+// Register adds fns as namespace ns, replacing what an earlier Register put there. A
+// namespace an upstream or an SDK worker holds is refused, as is an empty one.
+func (p *PCTX) Register(ns string, fns ...Function) error {
+	if len(fns) == 0 {
+		return fmt.Errorf("pctx: register %q: no functions", ns)
+	}
+	tools := make([]catalog.Tool, len(fns))
+	for i, f := range fns {
+		if f.Call == nil {
+			return fmt.Errorf("pctx: register %s.%s: Call is nil", ns, f.Name)
+		}
+		tools[i] = catalog.Tool{Name: f.Name, Description: f.Description, InputSchema: f.InputSchema, OutputSchema: f.OutputSchema, Call: f.Call}
+	}
+	if err := p.cat.Put("go:"+ns, catalog.Namespace{Name: ns, Tools: tools}); err != nil {
+		return fmt.Errorf("pctx: register %q: %w", ns, err)
+	}
+	return nil
+}
+
+// Unregister removes namespace ns if Register put it there.
+func (p *PCTX) Unregister(ns string) { p.cat.Remove("go:"+ns, ns) }
+
+// Result is what one execution produced. A program's own failure (an exception, a limit,
+// a failing function) is Error, not Execute's error.
+type Result struct {
+	Value    any           // the program's return value, as plain JSON-able data
+	Console  []ConsoleLine // console.* output, in order
+	Error    *Error        // why the program failed; nil on success
+	Duration time.Duration
+	Calls    int // function calls the program made
+	text     string
+}
+
+// Text is the result as execute_typescript shows it to a model.
+func (r *Result) Text() string { return r.text }
+
+// ConsoleLine is one console.* call, formatted as Node prints it.
+type ConsoleLine struct {
+	Level string // log, info, warn, error, debug
+	Text  string
+}
+
+// Error is why an execution failed, positioned in the program's own code where known.
+type Error struct {
+	Kind    string // what ended it: "runtime", "syntax", "timeout", "memory", "calls", ...
+	Message string
+	Line    int // 1-based, in the submitted code; 0 if unknown
+	Column  int
+	Stack   string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// ErrBusy is wrapped by Execute's error when as many executions as [server]
+// max_executions allows are already running.
+var ErrBusy = codemode.ErrBusy
+
+// Execute runs a TypeScript program once in a fresh sandbox with every function of the
+// catalog in scope, and blocks until it settles or a limit ([runtime]) ends it.
+func (p *PCTX) Execute(ctx context.Context, code string) (*Result, error) {
+	r, err := p.cm.Execute(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	out := &Result{Value: r.Value, Duration: r.Duration, Calls: r.Calls, text: codemode.FormatResult(r)}
+	for _, l := range r.Console {
+		out.Console = append(out.Console, ConsoleLine{Level: l.Level, Text: l.Text})
+	}
+	if r.Error != nil {
+		out.Error = &Error{Kind: string(r.Error.Kind), Message: r.Error.Message, Line: r.Error.Line, Column: r.Error.Column, Stack: r.Error.Stack}
+	}
+	return out, nil
+}
+
+// ListFunctions is list_functions' text: every callable function, one line each, grouped
+// by namespace; namespace and query (words to match) narrow it when not empty.
+func (p *PCTX) ListFunctions(namespace, query string) (string, error) {
+	return p.cm.ListFunctions(catalog.ListOptions{Namespace: namespace, Query: query})
+}
+
+// FunctionDetails is get_function_details' text: the TypeScript declarations of the
+// named functions ("namespace.function").
+func (p *PCTX) FunctionDetails(names ...string) (string, error) {
+	return p.cm.FunctionDetails(names)
+}
+
+// Handler serves MCP over streamable HTTP at /mcp, the SDK websocket at /ws, the
+// published pctx-client's REST endpoints and /healthz, with [server] api_key, Origin and
+// Host checks applied. Mount it at the root of a server.
+func (p *PCTX) Handler() http.Handler {
+	p.initHTTP()
+	return p.handler
+}
+
+// WorkersHandler serves only the SDK websocket at /ws and /healthz: what the pctx
+// command listens with beside ServeStdio, where an HTTP /mcp would let any local process
+// run code with the stdio client's upstream credentials.
+func (p *PCTX) WorkersHandler() http.Handler {
+	p.initHTTP()
+	return p.workers
+}
+
+func (p *PCTX) initHTTP() {
+	p.httpOnce.Do(func() {
+		p.handler, p.closeSessions = p.srv.HTTPHandler()
+		workers := server.New(p.cm, &server.Options{Name: p.cfg.Name, Version: p.version, Logger: p.log,
+			APIKey: p.cfg.Server.APIKey, Websocket: p.bridge, WorkersOnly: true})
+		p.workers, _ = workers.HTTPHandler()
+	})
+}
+
+// ServeStdio serves one MCP client over in and out until in closes or ctx ends. Nothing
+// else may write to out.
+func (p *PCTX) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) error {
+	return p.srv.ServeStdio(ctx, in, out)
+}
+
+// UpstreamStatus is one configured upstream's state, as pctx list and /healthz see it.
+type UpstreamStatus struct {
+	Name      string
+	State     string // connecting, ready, failed, disabled, ...
+	LastError string
+}
+
+// Upstreams reports every configured upstream's state, ordered by name.
+func (p *PCTX) Upstreams() []UpstreamStatus {
+	var out []UpstreamStatus
+	for _, s := range p.upstreams.Status() {
+		out = append(out, UpstreamStatus{Name: s.Name, State: string(s.State), LastError: s.LastError})
+	}
+	return out
+}
+
+// Close ends every MCP session and worker connection, stops the published client's
+// session servers and every upstream. Running executions are cancelled. It is safe to
+// call more than once.
+func (p *PCTX) Close() error {
+	var errs []error
+	p.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		errs = append(errs, p.bridge.Close(), p.compat.Close())
+		if p.closeSessions != nil {
+			errs = append(errs, p.closeSessions(ctx))
+		}
+		errs = append(errs, p.upstreams.Close())
+	})
+	return errors.Join(errs...)
+}
+
+// bridgeTools hands SDK clients the same Code Mode tool descriptions MCP clients get.
+func bridgeTools() []sdkbridge.CodeModeTool {
+	var tools []sdkbridge.CodeModeTool
+	for _, t := range codemode.Tools() {
+		tools = append(tools, sdkbridge.CodeModeTool{Name: t.Name, Description: t.Description, InputSchema: t.InputSchema})
+	}
+	return tools
+}
+
+func runtimeLimits(r config.Runtime) runtime.Limits {
+	return runtime.Limits{
+		Timeout:          r.Timeout,
+		MaxMemory:        r.MaxMemory,
+		MaxStackDepth:    r.MaxStackDepth,
+		MaxCalls:         r.MaxCalls,
+		MaxCallsInFlight: r.MaxCallsInFlight,
+		MaxConsoleBytes:  int(r.MaxConsoleBytes),
+		MaxResultBytes:   int(r.MaxResultBytes),
+	}
+}
