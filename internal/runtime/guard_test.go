@@ -11,8 +11,10 @@ import (
 
 // hangTimeout is the Timeout of test executions that must end by another limit: it only
 // catches a hang. Memory, call, stack and size limits are counts and sizes, reached
-// however slowly the machine runs, so they must always come first.
-const hangTimeout = time.Minute
+// however slowly the machine runs, so they must always come first. It is long because a
+// memory hog beside busy bystanders, under the race detector on a loaded 2-core machine,
+// was seen to take 13 s to reach 16 MiB of charge (runawayHeap bounds it by size).
+const hangTimeout = 5 * time.Minute
 
 // runawayHeap is where a test gives up on an execution whose memory limit did not hold,
 // rather than let it grow until the machine runs out: 64 times the 16 MiB the memory
