@@ -14,11 +14,12 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 )
 
-// backendsConfig: a well-behaved upstream, a faulty one with a 1 s per-call timeout, and
-// a 4 s execution timeout so that the backends' own timeouts fire first.
+// backendsConfig: a well-behaved upstream and a faulty one with a 1 s per-call timeout,
+// under an execution timeout that only catches a hang: a hung upstream call can only end
+// by its own timeout, and normal programs only by their answer.
 var backendsConfig = `
 [runtime]
-timeout = "4s"
+timeout = "60s"
 ` + upstreamConfig("ns", "ns", "") + upstreamConfig("faulty", "faulty", `timeout = "1s"`)
 
 // TestFailingBackends breaks one backend at a time under the whole server: the affected
@@ -29,7 +30,6 @@ func TestFailingBackends(t *testing.T) {
 	p := startHTTP(t, backendsConfig)
 	startWorker(t, p, "sdk", []map[string]any{positionalTool("double", "n")}, double)
 	startWorker(t, p, "flaky", []map[string]any{positionalTool("vanish", "n")}, disconnect)
-	startWorker(t, p, "mute", []map[string]any{positionalTool("wait", "n")}, silent)
 
 	// Normal programs on their own session for the whole test.
 	ctx, stop := context.WithCancel(context.Background())
@@ -113,17 +113,23 @@ func TestFailingBackends(t *testing.T) {
 	})
 
 	t.Run("worker never answers", func(t *testing.T) {
-		// The bridge's per-call wait (60 s by default) is cut to the execution's deadline,
-		// so a silent worker ends the execution at its own time limit, with the call
-		// counted and nothing else affected.
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		// The bridge waits 60 s for a call's answer, so a silent worker can only end the
+		// execution at its own time limit, with the call counted. That needs a pctx of
+		// its own with a short execution timeout (which normal programs would share).
+		quick := startHTTP(t, "[runtime]\ntimeout = \"2s\"\n")
+		startWorker(t, quick, "mute", []map[string]any{positionalTool("wait", "n")}, silent)
+		c := quick.httpClient(t)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a hang catcher
 		defer cancel()
-		text, isErr, err := execute(ctx, faulty, "return await mute.wait(1)")
+		text, isErr, err := execute(ctx, c, "return await mute.wait(1)")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !isErr || !strings.HasPrefix(text, "Error (timeout): execution exceeded the 4s time limit") || !strings.Contains(text, "1 call") {
+		if !isErr || !strings.HasPrefix(text, "Error (timeout): execution exceeded the 2s time limit") || !strings.Contains(text, "1 call") {
 			t.Errorf("silent worker: got %q, want the execution's timeout after 1 call", text)
+		}
+		if got := mustValue(t, c, "return 1"); got != "1" {
+			t.Errorf("after the silent worker's timeout: %s", got)
 		}
 	})
 	stop()
@@ -144,7 +150,7 @@ func TestFailingBackends(t *testing.T) {
 	}
 	listing := res.Content[0].(mcp.TextContent).Text
 	t.Logf("listing after the faults:\n%s", listing)
-	for ns, want := range map[string]bool{"ns": true, "sdk": true, "mute": true, "flaky": false} {
+	for ns, want := range map[string]bool{"ns": true, "sdk": true, "flaky": false} {
 		if got := strings.Contains(listing, "namespace "+ns); got != want {
 			t.Errorf("listing has namespace %s: %v, want %v:\n%s", ns, got, want, listing)
 		}
@@ -312,7 +318,8 @@ func caught(t testing.TB, c *client.Client, call string) string {
 // it (a bounded 12-byte buffer fits "\u0069\u0064"), and keep scanning to the end of the
 // line, replacing the captured id at every top-level "id" member.
 func TestOversizedUpstreamResponse(t *testing.T) {
-	p := startHTTP(t, "[runtime]\ntimeout = \"20s\"\n"+upstreamConfig("bloat", "bloat", `timeout = "2s"`))
+	// Both timeouts only catch a hang: the refusal must come from the size limit.
+	p := startHTTP(t, "[runtime]\ntimeout = \"60s\"\n"+upstreamConfig("bloat", "bloat", `timeout = "30s"`))
 	c := p.httpClient(t)
 	for _, tool := range []string{"plain", "escaped", "duplicate"} {
 		t.Run(tool, func(t *testing.T) {

@@ -15,19 +15,27 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 )
 
-// hostileConfig keeps the corpus quick and the machine safe: a 3 s timeout, 16 MiB of
-// memory per execution (as runtime.TestAdversarial uses), and call limits low enough that
-// the call-count attacks hit them in a few hundred upstream round trips (in flight: half the
-// fake upstream's 100 workers, so no attack call waits in its queue). Each attack
-// still hits the limit it names. The corpus' "// timeout:" lines, which give the
-// race-instrumented runtime test more time, are not needed against the pctx binary.
-var hostileConfig = `
+// The corpus runs through pctx under the limits runtime.TestAdversarial gives it (see
+// corpusLimits there), so that each attack can reach only the limit it names however
+// busy the machine: 16 MiB of memory, 100 calls in total and 10 in flight (a call-count
+// attack reaches its count in a hundred round trips; piling up pending calls meets the
+// in-flight limit first). pctx's timeout is one per process, so the attacks that must
+// time out run in a process of their own with a 2 s timeout (nothing else can end them),
+// and every other attack in one whose timeout only catches a hang.
+var (
+	limitsConfig  = hostileConfig("60s")
+	timeoutConfig = hostileConfig("2s")
+)
+
+func hostileConfig(timeout string) string {
+	return fmt.Sprintf(`
 [runtime]
-timeout = "3s"
+timeout = %q
 max_memory = "16MiB"
-max_calls = 500
-max_calls_in_flight = 50
-` + upstreamConfig("ns", "ns", "")
+max_calls = 100
+max_calls_in_flight = 10
+`, timeout) + upstreamConfig("ns", "ns", "")
+}
 
 // attack is one file of the runtime's adversarial corpus.
 type attack struct {
@@ -56,30 +64,48 @@ func loadCorpus(t testing.TB) []attack {
 	return out
 }
 
+// target is one pctx under attack and an MCP session the attacks run in.
+type target struct {
+	p        *pctx
+	attacker *client.Client
+}
+
 // TestHostilePrograms runs the whole adversarial corpus through pctx over streamable
 // HTTP and over stdio while other sessions keep running normal programs. Every attack
 // must end with the error it names (or none, for "ok"), every normal run must succeed
 // with the right answer, and afterwards pctx must still answer with its memory given back.
+//
+// The normal programs run beside the attacks on count and size limits (memory, calls,
+// stack, console, result), in the process whose timeout only catches a hang: with the
+// attacks that must time out they would share a 2 s timeout, which a slow enough
+// machine could make them reach too.
 func TestHostilePrograms(t *testing.T) {
 	corpus := loadCorpus(t)
 	t.Run("http", func(t *testing.T) {
 		t.Parallel()
-		p := startHTTP(t, hostileConfig)
-		attacker := p.httpClient(t)
-		hostileRun(t, p, attacker, func() *client.Client { return p.httpClient(t) }, corpus)
+		limits, clock := startHTTP(t, limitsConfig), startHTTP(t, timeoutConfig)
+		hostileRun(t, corpus, target{limits, limits.httpClient(t)}, target{clock, clock.httpClient(t)},
+			func() *client.Client { return limits.httpClient(t) })
 	})
 	t.Run("stdio", func(t *testing.T) {
 		t.Parallel()
-		p, c := startStdio(t, hostileConfig)
+		limits, c := startStdio(t, limitsConfig)
+		clock, cc := startStdio(t, timeoutConfig)
 		// One stdio connection is one MCP session: the normal programs share it.
-		hostileRun(t, p, c, func() *client.Client { return c }, corpus)
+		hostileRun(t, corpus, target{limits, c}, target{clock, cc}, func() *client.Client { return c })
 	})
 }
 
-func hostileRun(t *testing.T, p *pctx, attacker *client.Client, session func() *client.Client, corpus []attack) {
-	mustValue(t, attacker, "return 1") // warm up before the baseline
-	baseline := rss(t, p.pid)
-	defer guardRSS(t, p)()
+// hostileRun runs the attacks expecting a timeout against clock, the others against
+// limits (both sequences at once), and normal programs in sessions of limits.
+func hostileRun(t *testing.T, corpus []attack, limits, clock target, session func() *client.Client) {
+	targets := []target{limits, clock}
+	baselines := make([]int64, len(targets))
+	for i, tg := range targets {
+		mustValue(t, tg.attacker, "return 1") // warm up before the baseline
+		baselines[i] = rss(t, tg.p.pid)
+		defer guardRSS(t, tg.p)()
+	}
 
 	// Normal programs, each checking its own answer, until the corpus is done.
 	normal := []struct{ code, want string }{
@@ -121,33 +147,38 @@ func hostileRun(t *testing.T, p *pctx, attacker *client.Client, session func() *
 		})
 	}
 
-	var peak int64
-	for _, a := range corpus {
-		tctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		start := time.Now()
-		text, isErr, err := execute(tctx, attacker, a.code)
-		cancel()
-		peak = max(peak, rss(t, p.pid))
-		switch {
-		case err != nil:
-			t.Errorf("%s: %v", a.name, err)
-		case a.want == "ok" && isErr:
-			t.Errorf("%s: error, want none:\n%s", a.name, text)
-		case a.want != "ok" && !isErr:
-			t.Errorf("%s: no error, want %s; got %s", a.name, a.want, text)
-		case a.want != "ok" && !strings.HasPrefix(text, "Error ("+a.want+")"):
-			t.Errorf("%s: want an error naming %q, got:\n%s", a.name, a.want, text)
-		default:
-			t.Logf("%-30s %8s  %s", a.name, time.Since(start).Round(time.Millisecond), firstLine(text))
-		}
+	peaks := make([]int64, len(targets))
+	var attacks sync.WaitGroup
+	for i, tg := range targets {
+		attacks.Go(func() {
+			for _, a := range corpus {
+				if (a.want == "timeout") != (tg == clock) {
+					continue
+				}
+				// Only a hang catcher: every attack ends by a limit of pctx's.
+				tctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+				start := time.Now()
+				text, isErr, err := execute(tctx, tg.attacker, a.code)
+				cancel()
+				peaks[i] = max(peaks[i], rss(t, tg.p.pid))
+				switch {
+				case err != nil:
+					t.Errorf("%s: %v", a.name, err)
+				case a.want == "ok" && isErr:
+					t.Errorf("%s: error, want none:\n%s", a.name, text)
+				case a.want != "ok" && !isErr:
+					t.Errorf("%s: no error, want %s; got %s", a.name, a.want, text)
+				case a.want != "ok" && !strings.HasPrefix(text, "Error ("+a.want+")"):
+					t.Errorf("%s: want an error naming %q, got:\n%s", a.name, a.want, text)
+				default:
+					t.Logf("%-30s %8s  %s", a.name, time.Since(start).Round(time.Millisecond), firstLine(text))
+				}
+			}
+		})
 	}
+	attacks.Wait()
 	stop()
 	wg.Wait()
-
-	// The server still answers, and nothing of the attacks is visible to a new execution.
-	if got := mustValue(t, attacker, "return [({} as any).polluted ?? 'clean', (globalThis as any).leak ?? 'none']"); got != `["clean","none"]` {
-		t.Errorf("after the corpus a new execution saw %s", got)
-	}
 
 	slices.Sort(latencies)
 	if len(latencies) > 0 {
@@ -157,22 +188,28 @@ func hostileRun(t *testing.T, p *pctx, attacker *client.Client, session func() *
 			latencies[len(latencies)-1].Round(time.Microsecond))
 	}
 
-	// Memory must be given back. Go returns freed pages to the OS lazily (the scavenger),
-	// so poll for a while; the bound is generous: a leaked VM of a memory attack alone
-	// would hold more than 64 MiB per attack.
-	bound := baseline + 192<<20
-	var now int64
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		now = rss(t, p.pid)
-		if now <= bound || time.Now().After(deadline) {
-			break
+	for i, tg := range targets {
+		// The server still answers, and nothing of the attacks is visible to a new execution.
+		if got := mustValue(t, tg.attacker, "return [({} as any).polluted ?? 'clean', (globalThis as any).leak ?? 'none']"); got != `["clean","none"]` {
+			t.Errorf("after the corpus a new execution saw %s", got)
 		}
-		mustValue(t, attacker, "return 1") // gives the runtime a chance to collect
-		time.Sleep(500 * time.Millisecond)
-	}
-	t.Logf("RSS: baseline %d MiB, peak %d MiB, after %d MiB", baseline>>20, peak>>20, now>>20)
-	if now > bound {
-		t.Errorf("RSS %d MiB after the corpus, baseline %d MiB (bound %d MiB)", now>>20, baseline>>20, bound>>20)
+		// Memory must be given back. Go returns freed pages to the OS lazily (the
+		// scavenger), so poll for a while; the bound is generous: a leaked VM of a memory
+		// attack alone would hold more than 64 MiB per attack.
+		bound := baselines[i] + 192<<20
+		var now int64
+		for deadline := time.Now().Add(30 * time.Second); ; {
+			now = rss(t, tg.p.pid)
+			if now <= bound || time.Now().After(deadline) {
+				break
+			}
+			mustValue(t, tg.attacker, "return 1") // gives the runtime a chance to collect
+			time.Sleep(500 * time.Millisecond)
+		}
+		t.Logf("RSS: baseline %d MiB, peak %d MiB, after %d MiB", baselines[i]>>20, peaks[i]>>20, now>>20)
+		if now > bound {
+			t.Errorf("RSS %d MiB after the corpus, baseline %d MiB (bound %d MiB)", now>>20, baselines[i]>>20, bound>>20)
+		}
 	}
 }
 

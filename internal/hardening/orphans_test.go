@@ -36,7 +36,7 @@ func TestNoOrphanUpstreams(t *testing.T) {
 			if sig == syscall.SIGINT && err != nil {
 				t.Fatalf("pctx on SIGINT: %v; log:\n%s", err, p.log)
 			}
-			deadline := time.Now().Add(10 * time.Second)
+			deadline := time.Now().Add(30 * time.Second) // a hang catcher
 			for _, pid := range kids {
 				for alive(pid) {
 					if time.Now().After(deadline) {

@@ -11,12 +11,24 @@ import (
 	"time"
 )
 
-// corpusLimits keep the corpus quick: a 2 s timeout instead of 30 s and 16 MiB of
-// memory instead of 256 MiB (the race detector multiplies memory use and time). A file
-// may raise the timeout with a "// timeout: DURATION" line, so that attacks meant to hit
-// another limit do not hit the timeout first on a slow machine. Every other limit is
-// the default.
-var corpusLimits = Limits{Timeout: 2 * time.Second, MaxMemory: 16 << 20}
+// corpusLimits are the limits an attack that expects kind runs under, chosen so that it
+// can reach only the limit it names, however busy the machine:
+//   - a 2 s timeout for the attacks that must time out (nothing else can end them), and
+//     for every other a timeout that only catches a hang, so that no attack meant for a
+//     count or size limit can run into the clock first;
+//   - 16 MiB of memory instead of 256 MiB (the race detector multiplies memory use);
+//   - 100 calls in total and 10 in flight: a call-count attack reaches its count in a
+//     hundred round trips, and an attack that piles up pending calls or timers meets
+//     the in-flight limit long before the total.
+//
+// internal/hardening runs the same corpus through pctx with the same limits.
+func corpusLimits(kind string) Limits {
+	lim := Limits{Timeout: hangTimeout, MaxMemory: 16 << 20, MaxCalls: 100, MaxCallsInFlight: 10}
+	if ErrorKind(kind) == KindTimeout {
+		lim.Timeout = 2 * time.Second
+	}
+	return lim
+}
 
 // corpusFuncs are the functions attacks may call.
 var corpusFuncs = Functions{
@@ -53,8 +65,8 @@ func TestAdversarial(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, lim := expectation(t, string(src))
-			res := Execute(context.Background(), string(src), corpusFuncs, lim)
+			want := expectation(t, string(src))
+			res := executeGuarded(t, string(src), corpusFuncs, corpusLimits(want))
 			switch {
 			case want == "ok" && res.Error != nil:
 				t.Errorf("error %+v, want none", res.Error)
@@ -82,18 +94,13 @@ func TestAdversarial(t *testing.T) {
 	}
 }
 
-func expectation(t *testing.T, src string) (string, Limits) {
-	lines := strings.Split(src, "\n")
-	want, ok := strings.CutPrefix(lines[0], "// expect: ")
+// expectation reads the "// expect: KIND" first line.
+func expectation(t *testing.T, src string) string {
+	t.Helper()
+	line, _, _ := strings.Cut(src, "\n")
+	want, ok := strings.CutPrefix(line, "// expect: ")
 	if !ok {
-		t.Fatalf("first line %q is not \"// expect: KIND\"", lines[0])
+		t.Fatalf("first line %q is not \"// expect: KIND\"", line)
 	}
-	lim := corpusLimits
-	if d, ok := strings.CutPrefix(lines[1], "// timeout: "); ok {
-		var err error
-		if lim.Timeout, err = time.ParseDuration(strings.TrimSpace(d)); err != nil {
-			t.Fatalf("bad timeout line %q: %v", lines[1], err)
-		}
-	}
-	return strings.TrimSpace(want), lim
+	return strings.TrimSpace(want)
 }

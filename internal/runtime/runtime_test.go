@@ -353,38 +353,34 @@ func TestNamespaces(t *testing.T) {
 	}
 }
 
-// TestCallsOverlap checks that Funcs run concurrently: 100 calls that each sleep 10 ms
-// under Promise.all must be in flight together, as the Go side observes.
+// TestCallsOverlap checks that Funcs run concurrently: 100 calls under Promise.all
+// that each wait until all 100 have started can only complete if all are in flight
+// together (sequential calls would wait forever, and the hang-catching timeout end it).
 func TestCallsOverlap(t *testing.T) {
-	var cur, peak atomic.Int32
-	fns := Functions{"ns.sleep": func(ctx context.Context, args []any) (any, error) {
-		n := cur.Add(1)
-		for {
-			p := peak.Load()
-			if n <= p || peak.CompareAndSwap(p, n) {
-				break
-			}
+	const n = 100
+	var started atomic.Int32
+	all := make(chan struct{})
+	fns := Functions{"ns.barrier": func(ctx context.Context, args []any) (any, error) {
+		if started.Add(1) == n {
+			close(all)
 		}
-		defer cur.Add(-1)
 		select {
-		case <-time.After(10 * time.Millisecond):
+		case <-all:
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
 		return args[0], nil
 	}}
-	res := Execute(context.Background(), "const r = await Promise.all(Array.from({length: 100}, (_, i) => ns.sleep(i)))\nreturn r.reduce((a, b) => a + b, 0)", fns, Limits{})
+	code := fmt.Sprintf("const r = await Promise.all(Array.from({length: %d}, (_, i) => ns.barrier(i)))\nreturn r.reduce((a, b) => a + b, 0)", n)
+	res := Execute(context.Background(), code, fns, Limits{Timeout: hangTimeout, MaxCallsInFlight: n})
 	if res.Error != nil {
 		t.Fatal(res.Error)
 	}
 	if got := asJSON(t, res.Value); got != "4950" {
 		t.Errorf("value = %s, want 4950", got)
 	}
-	if res.Calls != 100 {
-		t.Errorf("Calls = %d, want 100", res.Calls)
-	}
-	if p := peak.Load(); p < 50 {
-		t.Errorf("at most %d calls overlapped, want >= 50", p)
+	if res.Calls != n {
+		t.Errorf("Calls = %d, want %d", res.Calls, n)
 	}
 }
 

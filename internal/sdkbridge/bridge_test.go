@@ -246,29 +246,20 @@ func TestOversizedCallArgs(t *testing.T) {
 }
 
 func TestTimeoutAndCancel(t *testing.T) {
+	// end: how the agent's context ends once the call has reached the worker (so that
+	// it cannot end before the call is sent, on a slow machine): "" never (the bridge's
+	// own timer ends the call), "deadline" its deadline passes, "cancel" it is cancelled.
 	tests := []struct {
 		name       string
 		opts       Options
-		ctx        func() (context.Context, context.CancelFunc)
+		end        string
 		reason     string
 		wantErr    error
 		wantSubstr string
 	}{
-		{"call timeout", Options{CallTimeout: 30 * time.Millisecond},
-			func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) },
-			"timeout", ErrCallTimeout, "timed out after 30ms waiting for the worker"},
-		{"context deadline", Options{},
-			func() (context.Context, context.CancelFunc) {
-				return context.WithTimeout(context.Background(), 30*time.Millisecond)
-			},
-			"timeout", ErrCallTimeout, "timed out after"},
-		{"execution cancelled", Options{},
-			func() (context.Context, context.CancelFunc) {
-				ctx, cancel := context.WithCancel(context.Background())
-				time.AfterFunc(20*time.Millisecond, cancel)
-				return ctx, cancel
-			},
-			"cancelled", context.Canceled, "call cancelled: context canceled"},
+		{"call timeout", Options{CallTimeout: 30 * time.Millisecond}, "", "timeout", ErrCallTimeout, "timed out after 30ms waiting for the worker"},
+		{"context deadline", Options{}, "deadline", "timeout", ErrCallTimeout, "timed out after"},
+		{"execution cancelled", Options{}, "cancel", "cancelled", context.Canceled, "call cancelled: context canceled"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -276,13 +267,28 @@ func TestTimeoutAndCancel(t *testing.T) {
 			w := connectWorker(t, h.srv.URL, nil) // never answers
 			w.calls = make(chan toolCall, 1)
 			w.register("ml", "", objectTool("hang"))
-			ctx, cancel := tt.ctx()
-			defer cancel()
-			_, err := h.fn(t, "ml.hang")(ctx, nil)
-			if !errors.Is(err, tt.wantErr) || !strings.Contains(err.Error(), tt.wantSubstr) || !strings.HasPrefix(err.Error(), "ml.hang: ") {
+			var ctx context.Context = context.Background()
+			end := func() {}
+			switch tt.end {
+			case "deadline":
+				e := newExpiringCtx()
+				ctx, end = e, e.expire
+			case "cancel":
+				c, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				ctx, end = c, cancel
+			}
+			fn := h.fn(t, "ml.hang")
+			errc := make(chan error, 1)
+			go func() {
+				_, err := fn(ctx, nil)
+				errc <- err
+			}()
+			call := <-w.calls
+			end()
+			if err := <-errc; !errors.Is(err, tt.wantErr) || !strings.Contains(err.Error(), tt.wantSubstr) || !strings.HasPrefix(err.Error(), "ml.hang: ") {
 				t.Fatalf("error = %v, want %v with %q", err, tt.wantErr, tt.wantSubstr)
 			}
-			call := <-w.calls
 			n := <-w.cancels
 			var p struct {
 				ID     json.RawMessage `json:"id"`
@@ -613,7 +619,10 @@ func TestExecutionLimit(t *testing.T) {
 }
 
 func TestDeadWorkerDropped(t *testing.T) {
-	h := newHarness(t, &Options{PingInterval: 20 * time.Millisecond})
+	// A ping must be answered within two intervals: the live worker's answer comes from
+	// a goroutine of this process, which a busy machine may hold up for a while, so the
+	// interval is not much shorter than the default's 15 s.
+	h := newHarness(t, &Options{PingInterval: time.Second})
 	alive := connectWorker(t, h.srv.URL, echoArgs)
 	alive.register("alive", "", objectTool("f"))
 

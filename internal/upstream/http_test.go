@@ -257,7 +257,7 @@ func TestHTTPFaults(t *testing.T) {
 
 	reg := newFakeRegistry()
 	cfg := httpConfig("web", "http://"+peer.addr+"/mcp", "streamable-http")
-	cfg.Timeout = 2 * time.Second
+	cfg.Timeout = 30 * time.Second // a hang catcher: each fault must fail its call by itself
 	m, _ := startManager(t, reg, testTuning, cfg)
 	for _, tool := range []string{"cut", "garbage", "wrongid"} {
 		t.Run(tool, func(t *testing.T) {

@@ -159,8 +159,8 @@ func TestCallWhileDown(t *testing.T) {
 func TestTimeoutsAndCancellation(t *testing.T) {
 	reg := newFakeRegistry()
 	cfg := fakeConfig(t, "slow", "basic")
-	cfg.Timeout = 200 * time.Millisecond
-	_, logs := startManager(t, reg, testTuning, cfg)
+	cfg.Timeout = 200 * time.Millisecond // the calls below that must time out can end no other way
+	m, logs := startManager(t, reg, testTuning, cfg)
 
 	t.Run("hang", func(t *testing.T) {
 		_, err := reg.call(t, "slow", "hang", nil)
@@ -195,8 +195,14 @@ func TestTimeoutsAndCancellation(t *testing.T) {
 		})
 	})
 	t.Run("still serving", func(t *testing.T) {
-		if _, err := reg.call(t, "slow", "echo", nil); err != nil {
-			t.Fatal(err)
+		// The session that timed out still answers. An echo shares the 200 ms timeout,
+		// which a busy machine can make it miss, so it may take more than one.
+		eventually(t, "an echo through the session whose calls timed out", func() bool {
+			_, err := reg.call(t, "slow", "echo", nil)
+			return err == nil
+		})
+		if st := statusOf(m, "slow"); st.State != StateReady || st.Restarts != 0 {
+			t.Fatalf("status = %+v, want the first session serving", st)
 		}
 	})
 }
@@ -274,13 +280,17 @@ func TestNotificationFlood(t *testing.T) {
 func TestChildStopsReadingStdin(t *testing.T) {
 	reg := newFakeRegistry()
 	cfg := fakeConfig(t, "deaf", "deaf")
-	cfg.Timeout = 300 * time.Millisecond
+	cfg.Timeout = 2 * time.Second
 	m, _ := startManager(t, reg, testTuning, cfg)
-	// Bigger than the pipe's buffer, so the write itself blocks.
+	// Bigger than the pipe's buffer, so the write itself blocks, and the call with it
+	// (mcp-go writes without a deadline), until the write's deadline (the per-call
+	// timeout from the write's start) kills the session: the call's own timeout, which
+	// starts just before, is only looked at once the write has returned (it could come
+	// first only if the caller stalled for the whole 2 s before writing).
 	arg := map[string]any{"s": strings.Repeat("x", 1<<20)}
 	_, err := reg.call(t, "deaf", "echo", arg)
-	if !errors.Is(err, ErrConnectionLost) && !errors.Is(err, ErrTimeout) {
-		t.Fatalf("err = %v, want connection lost or timeout", err)
+	if !errors.Is(err, ErrConnectionLost) {
+		t.Fatalf("err = %v, want connection lost", err)
 	}
 	if !strings.Contains(err.Error(), `upstream "deaf": tool "echo"`) {
 		t.Fatalf("err = %v", err)

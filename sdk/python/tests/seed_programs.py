@@ -1,6 +1,7 @@
 """The seed announcement's two TypeScript programs, copied verbatim."""
 
-# Copied verbatim from shared/seed/pctx-py-announcement.txt (checked by test_seed_programs.py).
+# Copied verbatim from the seed announcement, tests/testdata/pctx-py-announcement.txt
+# (checked by test_seed_programs.py).
 PROGRAM_ONE = """// The agent writes this TypeScript code
 // It has no knowledge that some tools run in Python, others via MCP
 // Execute three operations in parallel

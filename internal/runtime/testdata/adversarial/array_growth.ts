@@ -1,5 +1,4 @@
 // expect: memory
-// timeout: 30s
 // Many small allocations that stay reachable: the memory watchdog must notice.
 const a = [];
 for (;;) a.push(new Array(1e5).fill(1));

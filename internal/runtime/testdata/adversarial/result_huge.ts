@@ -1,4 +1,3 @@
 // expect: result
-// timeout: 30s
 // About 2 MB of result against a 1 MiB limit.
 return Array.from({ length: 2e4 }, () => "x".repeat(100));
