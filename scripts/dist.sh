@@ -15,7 +15,7 @@ VERSION=${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo de
 SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
 export SOURCE_DATE_EPOCH
 
-for tool in tar gzip zip sha256sum; do
+for tool in tar gzip zip sha256sum npm node; do
   command -v "$tool" >/dev/null || { echo "dist: $tool is required" >&2; exit 1; }
 done
 
@@ -36,6 +36,8 @@ for target in $DIST_TARGETS; do
   echo "dist: building $os/$arch ($VERSION)"
   GOOS=$os GOARCH=$arch "$GO" build -trimpath -buildvcs=false -mod=readonly \
     -ldflags "-s -w -buildid= -X main.version=$VERSION" -o "$dir/$exe" .
+  mkdir -p "$DIST_DIR/bin/$os-$arch"
+  cp "$dir/$exe" "$DIST_DIR/bin/$os-$arch/$exe" # unarchived, for the npm packages
   cp README.md "$dir/README.md"
   chmod 0755 "$dir/$exe"
   chmod 0644 "$dir/README.md"
@@ -51,5 +53,12 @@ for target in $DIST_TARGETS; do
   fi
 done
 
-(cd "$DIST_DIR" && LC_ALL=C ls -1 pctx-*.tar.gz pctx-*.zip 2>/dev/null | LC_ALL=C sort | xargs sha256sum >SHA256SUMS)
-echo "dist: wrote $(wc -l <"$DIST_DIR/SHA256SUMS") archives and SHA256SUMS to $DIST_DIR"
+# npm wants semver: a release tag vX.Y.Z[-pre] as is, anything else 0.0.0-dev.
+npm_version=0.0.0-dev
+if [[ $VERSION =~ ^v([0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?)$ ]]; then npm_version=${BASH_REMATCH[1]}; fi
+rm -rf "$DIST_DIR/npm"
+echo "dist: npm packages $npm_version"
+node packaging/npm/build.mjs "$DIST_DIR" "$npm_version"
+
+(cd "$DIST_DIR" && LC_ALL=C ls -1 pctx-*.tar.gz pctx-*.zip npm/*.tgz 2>/dev/null | LC_ALL=C sort | xargs sha256sum >SHA256SUMS)
+echo "dist: wrote SHA256SUMS ($(wc -l <"$DIST_DIR/SHA256SUMS") files) to $DIST_DIR"

@@ -6,7 +6,10 @@
 #  2. install.sh against a local HTTP server serving that output: installs and runs; refuses
 #     a corrupted archive, an archive missing from SHA256SUMS, and a binary that cannot run
 #     here, leaving nothing installed.
-#  3. the Windows build of every package and test (GOOS=windows go vet ./...).
+#  3. npm: the packed tarballs (main + this platform's) install offline into an empty
+#     project with an empty npm cache; `npx pctx version` and an MCP initialize over
+#     `npx pctx start --stdio` (what a Claude Desktop config runs) work.
+#  4. the Windows build of every package and test (GOOS=windows go vet ./...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -33,7 +36,10 @@ git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' 
 done | tar --null -T - -cf - | tar -C "$work/src" -xf -
 (cd "$work/src" && DIST_DIR=$work/b GO=$GO scripts/dist.sh)
 diff "$work/a/SHA256SUMS" "$work/b/SHA256SUMS" || fail "two builds of the same source differ"
-[ "$(wc -l <"$work/a/SHA256SUMS")" = 2 ] || fail "SHA256SUMS should list 2 archives"
+for t in $targets; do
+  grep -q " pctx-${t%/*}-${t#*/}\.\(tar\.gz\|zip\)$" "$work/a/SHA256SUMS" || fail "SHA256SUMS lacks the $t archive"
+done
+grep -q ' npm/pctx-0.1.0.tgz$' "$work/a/SHA256SUMS" || fail "SHA256SUMS lacks the npm package"
 echo "ok: identical SHA256SUMS"
 
 echo "== install.sh"
@@ -86,6 +92,27 @@ chmod +x "$work/fakebin/uname"
 serve "$work/a"
 run_install foreign 1 "does not run on this machine" PATH="$work/fakebin:$PATH"
 grep -q 'GET /pctx-windows-amd64.zip' "$work/http.log" || fail "foreign: windows archive not requested"
+
+echo "== npm"
+case $host in
+  linux/amd64) npm_platform=linux-x64 ;; linux/arm64) npm_platform=linux-arm64 ;;
+  darwin/amd64) npm_platform=darwin-x64 ;; darwin/arm64) npm_platform=darwin-arm64 ;;
+esac
+proj=$work/npm-project
+mkdir "$proj"
+echo '{"name":"t","version":"1.0.0","private":true}' >"$proj/package.json"
+npmc=(--offline --no-audit --no-fund --cache "$work/npm-cache")
+(cd "$proj" && npm install "${npmc[@]}" "$work/a/npm/pctx-0.1.0.tgz" "$work/a/npm/pctx-dev-pctx-$npm_platform-0.1.0.tgz") \
+  || fail "npm install of the tarballs"
+got=$(cd "$proj" && npx "${npmc[@]}" pctx version) || fail "npx pctx version"
+[ "$got" = "pctx v0.1.0" ] || fail "npx pctx version printed '$got'"
+echo "ok: npx pctx version"
+init='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}'
+# stdin closes after the request: pctx must answer, then exit (timeout only catches a hang).
+got=$(cd "$proj" && echo "$init" | timeout 120 npx "${npmc[@]}" pctx start --stdio --http 127.0.0.1:0 2>"$work/npx.err") \
+  || fail "npx pctx start --stdio: $(tail -5 "$work/npx.err")"
+case $got in *'"serverInfo":{"name":"pctx","version":"v0.1.0"}'*) ;; *) fail "stdio initialize answered: $got" ;; esac
+echo "ok: npx pctx start --stdio answers initialize and exits on EOF"
 
 echo "== windows: go vet ./..."
 GOOS=windows $GO vet ./...
