@@ -133,5 +133,15 @@ bench: deps build
 bench-quick: deps build
 	$(GO) run ./bench/cmd/report -quick -out $(CACHE)/bench-quick
 
+## dist: release archives for linux, darwin, windows x amd64, arm64 in dist/ with SHA256SUMS:
+## static, trimmed, stamped with VERSION, reproducible (scripts/dist.sh).
+dist:
+	VERSION=$(VERSION) GO=$(GO) scripts/dist.sh
+
+## test-dist: offline release-path tests: reproducible builds (two targets twice), install.sh
+## against a local HTTP server (good, corrupted, unlisted, foreign), Windows go vet.
+test-dist:
+	GO=$(GO) scripts/test-dist.sh
+
 clean:
-	rm -rf $(CACHE)
+	rm -rf $(CACHE) dist

@@ -22,7 +22,7 @@ import (
 
 // dialStdio spawns the server's command and runs the handshake over its
 // stdin/stdout. pctx spawns the child itself (rather than letting mcp-go do
-// it) to put it in its own process group, kill that whole group on close,
+// it) to put it in its own process group (a job object on Windows), kill that whole group on close,
 // bound the size of each stdout line, and log stderr line by line.
 func dialStdio(life, attempt context.Context, srv *server) (*session, error) {
 	sess := newSession(life, srv)
@@ -142,7 +142,7 @@ func startProcess(srv *server) (*process, error) {
 		return nil, fmt.Errorf("start %q: pipes: %w", cfg.Command, err)
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
-	if err := cmd.Start(); err != nil {
+	if err := startChild(cmd); err != nil {
 		closeAll()
 		return nil, fmt.Errorf("start %q: %w", cfg.Command, err)
 	}
