@@ -50,7 +50,7 @@ run: build
 	$(PCTX) start
 
 ## test: install what tests need, then lint and run every Go and Python test.
-test: deps lint go-test py-test conformance bench-quick fuzz
+test: deps lint go-test py-test conformance bench-quick fuzz test-dist
 
 ## test-fast: the edit loop: lint, Go tests without -race, our Python SDK's tests; no fuzz,
 ## no compatibility venvs, no conformance, no bench.
