@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/pctx-dev/pctx/internal/sandbox"
 	"io"
 	"os"
 	"os/signal"
@@ -43,6 +44,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
+	}
+	if args[0] == "__sandbox" {
+		// Hidden: a sandbox worker started by internal/sandbox; never returns.
+		sandbox.Main()
 	}
 	cmds := map[string]func(context.Context, []string, io.Reader, io.Writer, io.Writer) error{
 		"start":   cmdStart,
