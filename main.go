@@ -7,11 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/pctx-dev/pctx/internal/sandbox"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/pctx-dev/pctx/internal/sandbox"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
