@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/pctx-dev/pctx/internal/sandbox"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -43,6 +45,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
+	}
+	if args[0] == "__sandbox" {
+		// Hidden: a sandbox worker started by internal/sandbox; never returns.
+		sandbox.Main()
 	}
 	cmds := map[string]func(context.Context, []string, io.Reader, io.Writer, io.Writer) error{
 		"start":   cmdStart,
