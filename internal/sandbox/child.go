@@ -10,7 +10,6 @@ import (
 	"os"
 	"runtime/debug"
 	"sync"
-	"syscall"
 
 	"github.com/pctx-dev/pctx/internal/runtime"
 )
@@ -28,9 +27,7 @@ func Main() {
 	if v := os.Getenv(EnvMemory); v != "" {
 		var as uint64
 		if _, err := fmt.Sscan(v, &as); err == nil && as > 0 {
-			// Hard bound: an allocation beyond it fails and the Go runtime aborts with
-			// "out of memory", which the parent reports as kind memory.
-			_ = syscall.Setrlimit(syscall.RLIMIT_AS, &syscall.Rlimit{Cur: as, Max: as})
+			_ = limitAddressSpace(as)
 			debug.SetMemoryLimit(int64(as / 2))
 		}
 	}

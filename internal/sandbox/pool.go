@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/pctx-dev/pctx/internal/runtime"
@@ -126,7 +125,7 @@ type proc struct {
 
 func (w *proc) kill() {
 	if w.cmd.Process != nil {
-		_ = syscall.Kill(-w.cmd.Process.Pid, syscall.SIGKILL)
+		killGroup(w.cmd.Process.Pid)
 		_ = w.cmd.Process.Kill()
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -116,7 +115,9 @@ func TestKilledWorker(t *testing.T) {
 		<-started
 		p.mu.Lock()
 		for w := range p.all {
-			_ = syscall.Kill(w.Pid(), syscall.SIGKILL)
+			if proc, err := os.FindProcess(w.Pid()); err == nil {
+				_ = proc.Kill()
+			}
 		}
 		p.mu.Unlock()
 	}()
