@@ -101,7 +101,7 @@ func TestAddServer(t *testing.T) {
 			if got := readFile(t, path); got != tt.want {
 				t.Fatalf("file:\n%s\nwant:\n%s", got, tt.want)
 			}
-			c, err := load(path, []byte(tt.want), loadOptions{ignoreMissingEnv: true})
+			c, err := load(path, []byte(tt.want), loadOptions{checkOnly: true})
 			if err != nil {
 				t.Fatal(err)
 			}
