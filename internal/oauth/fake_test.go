@@ -337,7 +337,7 @@ func verifyES256(jwt string, key *ecdsa.PublicKey, client, aud string) bool {
 	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
 	var c struct {
 		Iss, Sub, Aud, Jti string
-		Exp               int64
+		Exp                int64
 	}
 	if json.Unmarshal(payload, &c) != nil {
 		return false
