@@ -19,6 +19,7 @@ import (
 
 	"github.com/pctx-dev/pctx/internal/config"
 	"github.com/pctx-dev/pctx/internal/keyring"
+	"github.com/pctx-dev/pctx/internal/oauth/oauthtest"
 	"github.com/pctx-dev/pctx/internal/redact"
 )
 
@@ -29,13 +30,13 @@ type harness struct {
 	secrets *redact.Set
 }
 
-func newHarness(t *testing.T, f *fakeServer, agent Agent, store *Store, cfg config.OAuth) *harness {
+func newHarness(t *testing.T, f *oauthtest.Server, agent Agent, store *Store, cfg config.OAuth) *harness {
 	t.Helper()
 	if store == nil {
 		store = NewStore(keyring.NewMemory())
 	}
 	secrets := redact.New()
-	c, err := New(Options{ServerName: "fake", ServerURL: f.url(), Config: cfg, Store: store, Agent: agent, Secrets: secrets})
+	c, err := New(Options{ServerName: "fake", ServerURL: f.URL(), Config: cfg, Store: store, Agent: agent, Secrets: secrets})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,9 +68,9 @@ func ctxT(t *testing.T) context.Context {
 }
 
 func TestAuthorizationCodeFlow(t *testing.T) {
-	f := newFakeServer(t)
-	f.prmScopes = []string{"read", "write"}
-	f.asScopes = []string{"read", "write", "offline_access"}
+	f := oauthtest.New(t, nil)
+	f.PRMScopes = []string{"read", "write"}
+	f.ASScopes = []string{"read", "write", "offline_access"}
 	h := newHarness(t, f, &Follow{}, nil, config.OAuth{})
 	body, err := h.call(ctxT(t))
 	if err != nil {
@@ -78,15 +79,15 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 	if !strings.Contains(body, `"scopes":"read write offline_access"`) {
 		t.Errorf("token scopes: %s", body)
 	}
-	if len(f.authorizations) != 1 || f.registrations != 1 {
-		t.Fatalf("%d authorizations, %d registrations; want 1, 1", len(f.authorizations), f.registrations)
+	if nAuth(f) != 1 || nReg(f) != 1 {
+		t.Fatalf("%d authorizations, %d registrations; want 1, 1", nAuth(f), nReg(f))
 	}
-	q := f.authorizations[0]
-	if q.Get("resource") != f.url() || q.Get("scope") != "read write offline_access" || q.Get("state") == "" {
+	q := f.Authorization(0)
+	if q.Get("resource") != f.URL() || q.Get("scope") != "read write offline_access" || q.Get("state") == "" {
 		t.Errorf("authorization request: %v", q)
 	}
-	rec, err := h.store.Load(f.url())
-	if err != nil || rec.Token == nil || rec.Client == nil || rec.Client.Kind != KindDynamic || rec.Issuer != f.srv.URL || rec.Resource != f.url() {
+	rec, err := h.store.Load(f.URL())
+	if err != nil || rec.Token == nil || rec.Client == nil || rec.Client.Kind != KindDynamic || rec.Issuer != f.Issuer() || rec.Resource != f.URL() {
 		t.Fatalf("stored record: %+v, %v", rec, err)
 	}
 	// The token went to the redaction set.
@@ -99,7 +100,7 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 	if _, err := h2.call(ctxT(t)); err != nil {
 		t.Fatalf("second client: %v", err)
 	}
-	if len(f.authorizations) != 1 {
+	if nAuth(f) != 1 {
 		t.Errorf("second client authorized again")
 	}
 }
@@ -121,13 +122,13 @@ func TestScopeSelection(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeServer(t)
-			f.challengeScope, f.prmScopes, f.asScopes = tc.challenge, tc.prm, tc.as
+			f := oauthtest.New(t, nil)
+			f.ChallengeScope, f.PRMScopes, f.ASScopes = tc.challenge, tc.prm, tc.as
 			h := newHarness(t, f, &Follow{}, nil, config.OAuth{Scopes: tc.cfg})
 			if _, err := h.call(ctxT(t)); err != nil {
 				t.Fatal(err)
 			}
-			q := f.authorizations[0]
+			q := f.Authorization(0)
 			if got := q.Get("scope"); got != tc.want || (tc.want == "" && q.Has("scope")) {
 				t.Errorf("scope %q (present %v), want %q", got, q.Has("scope"), tc.want)
 			}
@@ -136,47 +137,43 @@ func TestScopeSelection(t *testing.T) {
 }
 
 func TestRefresh(t *testing.T) {
-	f := newFakeServer(t)
+	f := oauthtest.New(t, nil)
 	h := newHarness(t, f, &Follow{}, nil, config.OAuth{})
 	if _, err := h.call(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
-	first, _ := h.store.Load(f.url())
+	first, _ := h.store.Load(f.URL())
 
 	// Proactive: the client's clock says the token is about to expire.
 	h.c.now = func() time.Time { return time.Now().Add(2 * time.Hour) }
 	if _, err := h.call(ctxT(t)); err != nil {
 		t.Fatalf("after expiry: %v", err)
 	}
-	second, _ := h.store.Load(f.url())
+	second, _ := h.store.Load(f.URL())
 	if second.Token.AccessToken == first.Token.AccessToken || second.Token.RefreshToken == first.Token.RefreshToken {
 		t.Fatal("the token was not refreshed (and the refresh token rotated)")
 	}
-	last := f.tokenForms[len(f.tokenForms)-1]
-	if last.Get("grant_type") != "refresh_token" || last.Get("resource") != f.url() {
+	last := tokenForm(f, -1)
+	if last.Get("grant_type") != "refresh_token" || last.Get("resource") != f.URL() {
 		t.Errorf("refresh request: %v", last)
 	}
-	if len(f.authorizations) != 1 {
-		t.Errorf("%d authorizations; a refresh needs none", len(f.authorizations))
+	if nAuth(f) != 1 {
+		t.Errorf("%d authorizations; a refresh needs none", nAuth(f))
 	}
 
 	// Reactive: the server stops accepting the token before it expires.
 	h.c.now = time.Now
-	f.mu.Lock()
-	for k := range f.tokens {
-		delete(f.tokens, k)
-	}
-	f.mu.Unlock()
+	f.RevokeAccessTokens()
 	if _, err := h.call(ctxT(t)); err != nil {
 		t.Fatalf("after revocation of the access token: %v", err)
 	}
-	if got := f.tokenForms[len(f.tokenForms)-1].Get("grant_type"); got != "refresh_token" || len(f.authorizations) != 1 {
-		t.Errorf("reactive renewal used %q and %d authorizations, want a refresh", got, len(f.authorizations))
+	if got := tokenForm(f, -1).Get("grant_type"); got != "refresh_token" || nAuth(f) != 1 {
+		t.Errorf("reactive renewal used %q and %d authorizations, want a refresh", got, nAuth(f))
 	}
 }
 
 func TestLoginRequired(t *testing.T) {
-	f := newFakeServer(t)
+	f := oauthtest.New(t, nil)
 	store := NewStore(keyring.NewMemory())
 	server := newHarness(t, f, nil, store, config.OAuth{})
 	_, err := server.call(ctxT(t))
@@ -184,7 +181,7 @@ func TestLoginRequired(t *testing.T) {
 	if !ok || le.Server != "fake" || !strings.Contains(err.Error(), "needs login: run `pctx auth login fake`") {
 		t.Fatalf("err = %v, want a login-required error", err)
 	}
-	if f.registrations != 0 || len(f.authorizations) != 0 {
+	if nReg(f) != 0 || nAuth(f) != 0 {
 		t.Error("a client without an agent registered or authorized")
 	}
 
@@ -209,7 +206,7 @@ func TestLoginRequired(t *testing.T) {
 	}
 
 	// A refresh the server refuses needs a new login too.
-	f.refuseRefresh = true
+	f.Set(func(s *oauthtest.Server) { s.RefuseRefresh = true })
 	server.c.now = func() time.Time { return time.Now().Add(2 * time.Hour) }
 	_, err = server.call(ctxT(t))
 	if le, ok := AsLoginRequired(err); !ok || !strings.Contains(le.Reason, "invalid_grant") {
@@ -218,43 +215,43 @@ func TestLoginRequired(t *testing.T) {
 }
 
 func TestStepUp(t *testing.T) {
-	f := newFakeServer(t)
-	f.challengeScope = "read"
+	f := oauthtest.New(t, nil)
+	f.ChallengeScope = "read"
 	h := newHarness(t, f, &Follow{}, nil, config.OAuth{})
 	if _, err := h.call(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
-	f.need = []string{"read", "write"}
+	f.Set(func(s *oauthtest.Server) { s.Need = []string{"read", "write"} })
 	body, err := h.call(ctxT(t))
 	if err != nil {
 		t.Fatalf("step-up: %v", err)
 	}
-	if len(f.authorizations) != 2 || f.authorizations[1].Get("scope") != "read write" {
-		t.Fatalf("authorizations %v, want a second one for read write", f.authorizations)
+	if nAuth(f) != 2 || f.Authorization(1).Get("scope") != "read write" {
+		t.Fatalf("%d authorizations, the last %v; want a second one for read write", nAuth(f), f.Authorization(-1))
 	}
 	if !strings.Contains(body, "read write") {
 		t.Errorf("body %s", body)
 	}
-	if f.registrations != 1 {
-		t.Errorf("%d registrations: the step-up must reuse the client", f.registrations)
+	if nReg(f) != 1 {
+		t.Errorf("%d registrations: the step-up must reuse the client", nReg(f))
 	}
 
 	// Without an agent, the scopes are remembered for the next login.
-	f.need = []string{"read", "write", "admin"}
+	f.Set(func(s *oauthtest.Server) { s.Need = []string{"read", "write", "admin"} })
 	server := newHarness(t, f, nil, h.store, config.OAuth{})
 	_, err = server.call(ctxT(t))
 	le, ok := AsLoginRequired(err)
 	if !ok || !strings.Contains(le.Reason, "asks for scopes read write admin") {
 		t.Fatalf("err = %v", err)
 	}
-	if rec, _ := h.store.Load(f.url()); strings.Join(rec.WantScopes, " ") != "read write admin" {
+	if rec, _ := h.store.Load(f.URL()); strings.Join(rec.WantScopes, " ") != "read write admin" {
 		t.Errorf("want scopes %v", rec.WantScopes)
 	}
 }
 
 func TestStepUpRetryLimit(t *testing.T) {
-	f := newFakeServer(t)
-	f.alwaysForbid = true
+	f := oauthtest.New(t, nil)
+	f.AlwaysForbid = true
 	h := newHarness(t, f, &Follow{}, nil, config.OAuth{})
 	for i := range 3 {
 		_, err := h.call(ctxT(t))
@@ -263,34 +260,34 @@ func TestStepUpRetryLimit(t *testing.T) {
 		}
 	}
 	// One authorization for the 401, one step-up to "admin"; none after.
-	if len(f.authorizations) != 2 {
-		t.Errorf("%d authorizations, want 2", len(f.authorizations))
+	if nAuth(f) != 2 {
+		t.Errorf("%d authorizations, want 2", nAuth(f))
 	}
 }
 
 func TestResourceMismatch(t *testing.T) {
-	f := newFakeServer(t)
-	f.prmResource = "https://evil.example.com/mcp"
+	f := oauthtest.New(t, nil)
+	f.PRMResource = "https://evil.example.com/mcp"
 	h := newHarness(t, f, &Follow{}, nil, config.OAuth{})
 	_, err := h.call(ctxT(t))
 	if err == nil || !strings.Contains(err.Error(), `is for resource "https://evil.example.com/mcp"`) {
 		t.Fatalf("err = %v", err)
 	}
-	if f.registrations != 0 || len(f.authorizations) != 0 {
+	if nReg(f) != 0 || nAuth(f) != 0 {
 		t.Error("the client went on with a foreign resource's metadata")
 	}
 }
 
 func TestLegacyServers(t *testing.T) {
 	for _, noMeta := range []bool{false, true} {
-		f := newFakeServer(t)
-		f.noPRM, f.noASMetadata = true, noMeta
+		f := oauthtest.New(t, nil)
+		f.NoPRM, f.NoASMetadata = true, noMeta
 		h := newHarness(t, f, &Follow{}, nil, config.OAuth{})
 		if _, err := h.call(ctxT(t)); err != nil {
 			t.Fatalf("no metadata %v: %v", noMeta, err)
 		}
-		if len(f.authorizations) != 1 {
-			t.Errorf("no metadata %v: %d authorizations", noMeta, len(f.authorizations))
+		if nAuth(f) != 1 {
+			t.Errorf("no metadata %v: %d authorizations", noMeta, nAuth(f))
 		}
 	}
 }
@@ -305,51 +302,51 @@ func TestTokenEndpointAuth(t *testing.T) {
 		{[]string{"client_secret_post"}, "post"},
 	}
 	for _, tc := range tests {
-		f := newFakeServer(t)
-		f.authMethods = tc.supported
+		f := oauthtest.New(t, nil)
+		f.AuthMethods = tc.supported
 		h := newHarness(t, f, &Follow{}, nil, config.OAuth{})
 		if _, err := h.call(ctxT(t)); err != nil {
 			t.Fatalf("%v: %v", tc.supported, err)
 		}
-		if got := f.tokenAuth[len(f.tokenAuth)-1]; got != tc.want {
+		if got := tokenAuth(f, -1); got != tc.want {
 			t.Errorf("%v: authenticated with %s, want %s", tc.supported, got, tc.want)
 		}
 	}
 }
 
 func TestPreRegisteredAndMetadataDocument(t *testing.T) {
-	f := newFakeServer(t)
-	f.noDCR = true
-	f.preClients["pre"] = "pre-secret"
-	f.authMethods = []string{"client_secret_basic"}
+	f := oauthtest.New(t, nil)
+	f.NoDCR = true
+	f.PreClients["pre"] = "pre-secret"
+	f.AuthMethods = []string{"client_secret_basic"}
 	h := newHarness(t, f, &Follow{}, nil, config.OAuth{ClientID: "pre", ClientSecret: "pre-secret"})
 	if _, err := h.call(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
-	if f.authorizations[0].Get("client_id") != "pre" || f.tokenAuth[0] != "basic" {
-		t.Errorf("client %q, auth %v", f.authorizations[0].Get("client_id"), f.tokenAuth)
+	if f.Authorization(0).Get("client_id") != "pre" || tokenAuth(f, 0) != "basic" {
+		t.Errorf("client %q, auth %v", f.Authorization(0).Get("client_id"), tokenAuth(f, 0))
 	}
 	if h.secrets.String("pre-secret") != redact.Mark {
 		t.Error("the configured client secret is not redacted")
 	}
 
 	// No registration endpoint and no client: a clear error.
-	f2 := newFakeServer(t)
-	f2.noDCR = true
+	f2 := oauthtest.New(t, nil)
+	f2.NoDCR = true
 	_, err := newHarness(t, f2, &Follow{}, nil, config.OAuth{}).call(ctxT(t))
 	if err == nil || !strings.Contains(err.Error(), "offers no dynamic client registration: set [servers.fake.oauth] client_id") {
 		t.Errorf("err = %v", err)
 	}
 
 	// A metadata document URL is used where the server supports them.
-	f3 := newFakeServer(t)
-	f3.cimd = true
+	f3 := oauthtest.New(t, nil)
+	f3.CIMD = true
 	doc := "https://pctx.example/oauth/client.json"
 	if _, err := newHarness(t, f3, &Follow{}, nil, config.OAuth{ClientMetadataURL: doc}).call(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
-	if f3.authorizations[0].Get("client_id") != doc || f3.registrations != 0 {
-		t.Errorf("client_id %q, %d registrations", f3.authorizations[0].Get("client_id"), f3.registrations)
+	if f3.Authorization(0).Get("client_id") != doc || nReg(f3) != 0 {
+		t.Errorf("client_id %q, %d registrations", f3.Authorization(0).Get("client_id"), nReg(f3))
 	}
 }
 
@@ -357,24 +354,24 @@ func TestClientCredentialsJWT(t *testing.T) {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	der, _ := x509.MarshalPKCS8PrivateKey(key)
 	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-	f := newFakeServer(t)
-	f.ccKey = &key.PublicKey
+	f := oauthtest.New(t, nil)
+	f.CCKey = &key.PublicKey
 	// No agent: a machine client needs no user.
 	h := newHarness(t, f, nil, nil, config.OAuth{Grant: config.GrantClientCredentials, ClientID: "machine", PrivateKey: pemKey, Scopes: []string{"read"}})
 	if _, err := h.call(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
-	form := f.tokenForms[0]
-	if form.Get("grant_type") != "client_credentials" || f.tokenAuth[0] != "jwt" || form.Get("scope") != "read" || form.Get("resource") != f.url() {
-		t.Errorf("token request %v, auth %v", form, f.tokenAuth)
+	form := tokenForm(f, 0)
+	if form.Get("grant_type") != "client_credentials" || tokenAuth(f, 0) != "jwt" || form.Get("scope") != "read" || form.Get("resource") != f.URL() {
+		t.Errorf("token request %v, auth %v", form, tokenAuth(f, 0))
 	}
-	if len(f.authorizations) != 0 {
+	if nAuth(f) != 0 {
 		t.Error("a machine client went to the authorization endpoint")
 	}
 }
 
 func TestConcurrentRequestsShareOneAuthorization(t *testing.T) {
-	f := newFakeServer(t)
+	f := oauthtest.New(t, nil)
 	h := newHarness(t, f, &Follow{}, nil, config.OAuth{})
 	var wg sync.WaitGroup
 	errs := make(chan error, 10)
@@ -393,13 +390,13 @@ func TestConcurrentRequestsShareOneAuthorization(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(f.authorizations) != 1 || f.registrations != 1 {
-		t.Errorf("%d authorizations, %d registrations; want one each", len(f.authorizations), f.registrations)
+	if nAuth(f) != 1 || nReg(f) != 1 {
+		t.Errorf("%d authorizations, %d registrations; want one each", nAuth(f), nReg(f))
 	}
 }
 
 func TestLogoutAndStatus(t *testing.T) {
-	f := newFakeServer(t)
+	f := oauthtest.New(t, nil)
 	h := newHarness(t, f, &Follow{}, nil, config.OAuth{})
 	if st, err := h.c.Status(); err != nil || st.LoggedIn {
 		t.Fatalf("status before login: %+v, %v", st, err)
@@ -414,7 +411,7 @@ func TestLogoutAndStatus(t *testing.T) {
 	if had, err := h.c.Logout(ctxT(t)); !had || err != nil {
 		t.Fatalf("logout: %v, %v", had, err)
 	}
-	if _, err := h.store.Load(f.url()); !errors.Is(err, ErrNoRecord) {
+	if _, err := h.store.Load(f.URL()); !errors.Is(err, ErrNoRecord) {
 		t.Errorf("record after logout: %v", err)
 	}
 	if had, _ := h.c.Logout(ctxT(t)); had {
@@ -481,3 +478,9 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+func nAuth(f *oauthtest.Server) int { n, _, _ := f.Counts(); return n }
+func nReg(f *oauthtest.Server) int  { _, n, _ := f.Counts(); return n }
+
+func tokenForm(f *oauthtest.Server, i int) url.Values { v, _ := f.TokenForm(i); return v }
+func tokenAuth(f *oauthtest.Server, i int) string     { _, a := f.TokenForm(i); return a }

@@ -53,3 +53,17 @@ func (e *tokenError) Error() string {
 	}
 	return msg
 }
+
+// authError marks the errors a Transport returns for authorization (discovery,
+// registration, token requests), as opposed to the server's own answers.
+type authError struct{ err error }
+
+func (e *authError) Error() string { return "oauth: " + e.err.Error() }
+func (e *authError) Unwrap() error { return e.err }
+
+// IsAuthError reports whether err came from authorizing a request (a
+// *LoginRequiredError included) rather than from the request itself.
+func IsAuthError(err error) bool {
+	var ae *authError
+	return errors.As(err, &ae) || errors.Is(err, ErrLoginRequired)
+}

@@ -96,7 +96,7 @@ func (t *roundTripper) fail(req *http.Request, err error) error {
 	if errors.Is(err, req.Context().Err()) && req.Context().Err() != nil {
 		return err
 	}
-	return fmt.Errorf("oauth: %w", err)
+	return &authError{err: err}
 }
 
 // withToken returns a copy of req carrying tok (none if nil), with a fresh body.

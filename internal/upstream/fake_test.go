@@ -335,13 +335,14 @@ var testTuning = tuning{
 	debounce:       50 * time.Millisecond,
 	maxResultBytes: DefaultMaxResultBytes,
 	stopGrace:      500 * time.Millisecond,
+	loginPoll:      20 * time.Millisecond,
 }
 
 // startManager starts a Manager for servers and closes it when t ends.
 func startManager(t testing.TB, reg Registry, tune tuning, servers ...config.Upstream) (*Manager, *logBuffer) {
 	t.Helper()
 	logger, logs := newTestLogger(t)
-	m := newManager(reg, configMap(servers...), logger, tune)
+	m := newManager(reg, configMap(servers...), &Options{Logger: logger}, tune)
 	m.Start(context.Background())
 	t.Cleanup(func() { m.Close() })
 	return m, logs

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/client/transport"
+
+	"github.com/pctx-dev/pctx/internal/oauth"
 )
 
 // dialHTTP connects to a URL server. With no transport configured it tries
@@ -23,7 +25,8 @@ func dialHTTP(life, attempt context.Context, srv *server) (*session, error) {
 		return dialSSE(life, attempt, srv)
 	case "":
 		sess, err := dialStreamable(life, attempt, srv)
-		if err == nil || life.Err() != nil {
+		if err == nil || life.Err() != nil || oauth.IsAuthError(err) {
+			// An authorization problem would be the same over SSE.
 			return sess, err
 		}
 		sess, sseErr := dialSSE(life, attempt, srv)
@@ -96,8 +99,12 @@ func dialSSE(life, attempt context.Context, srv *server) (*session, error) {
 func (s *session) httpClient() *http.Client {
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	s.cleanup = base.CloseIdleConnections
+	var rt http.RoundTripper = &limitTransport{base: base, max: s.srv.t.maxResultBytes}
+	if s.srv.auth != nil {
+		rt = s.srv.auth.Transport(rt)
+	}
 	return &http.Client{
-		Transport:     &limitTransport{base: base, max: s.srv.t.maxResultBytes},
+		Transport:     rt,
 		CheckRedirect: sameOriginRedirect,
 	}
 }

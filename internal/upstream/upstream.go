@@ -12,6 +12,8 @@ import (
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/config"
+	"github.com/pctx-dev/pctx/internal/oauth"
+	"github.com/pctx-dev/pctx/internal/redact"
 )
 
 // Registry is where a Manager publishes one namespace per upstream server.
@@ -56,6 +58,7 @@ const (
 	StateConnecting  State = "connecting"  // first attempt in progress
 	StateReady       State = "ready"       // tools are registered and callable
 	StateUnavailable State = "unavailable" // down; reconnecting with backoff
+	StateNeedsLogin  State = "needs_login" // OAuth needs a user: waiting for pctx auth login
 	StateClosed      State = "closed"      // Manager.Close was called
 )
 
@@ -80,6 +83,8 @@ type ServerStatus struct {
 type Manager struct {
 	reg     Registry
 	logger  *slog.Logger
+	auth    *AuthOptions
+	secrets *redact.Set
 	servers []*server
 
 	ctx    context.Context // lives until Close; bounds every session and loop
@@ -98,6 +103,7 @@ type tuning struct {
 	debounce       time.Duration // coalesces tools/list_changed floods
 	maxResultBytes int
 	stopGrace      time.Duration // wait after closing stdin, and after SIGTERM
+	loginPoll      time.Duration // reads of the token store while a login is needed
 }
 
 var defaultTuning = tuning{
@@ -107,7 +113,43 @@ var defaultTuning = tuning{
 	debounce:       250 * time.Millisecond,
 	maxResultBytes: DefaultMaxResultBytes,
 	stopGrace:      2 * time.Second,
+	loginPoll:      DefaultLoginPoll,
 }
+
+// Options configures a Manager. A nil *Options means every default.
+type Options struct {
+	// Logger receives the Manager's logs. Default: discard.
+	Logger *slog.Logger
+	// Auth enables OAuth for url servers without an Authorization header. Nil: a
+	// server that answers 401 is unavailable with that error.
+	Auth *AuthOptions
+	// Secrets are redacted from the errors calls return and the reasons a namespace
+	// is unavailable; OAuth tokens join them as they are obtained. Nil: none.
+	Secrets *redact.Set
+	// StartTimeout bounds one connection attempt (spawn or dial, handshake,
+	// tools/list, and an OAuth authorization if an Agent is set); 0 means
+	// DefaultStartTimeout.
+	StartTimeout time.Duration
+}
+
+// AuthOptions configures OAuth for a Manager's servers.
+type AuthOptions struct {
+	// Store keeps registrations and tokens; required.
+	Store *oauth.Store
+	// Agent carries out authorizations that need a user (pctx auth login). Nil in a
+	// running server: a server that needs a login is StateNeedsLogin, listed with
+	// "needs login: run `pctx auth login NAME`", and comes up when the store gets
+	// a token.
+	Agent oauth.Agent
+	// LoginPoll is how often a server that needs a login reads the store; 0 means
+	// DefaultLoginPoll.
+	LoginPoll time.Duration
+	// ClientVersion is reported in dynamic client registrations.
+	ClientVersion string
+}
+
+// DefaultLoginPoll is how often a server waiting for a login reads the token store.
+const DefaultLoginPoll = 2 * time.Second
 
 // NewManager returns a Manager for servers (keyed by name; disabled servers
 // are ignored). Of servers whose names give the same namespace
@@ -115,15 +157,32 @@ var defaultTuning = tuning{
 // others stay unavailable and say why in Status. Nothing runs until Start. A
 // nil logger discards logs.
 func NewManager(reg Registry, servers map[string]config.Upstream, logger *slog.Logger) *Manager {
-	return newManager(reg, servers, logger, defaultTuning)
+	return NewManagerOptions(reg, servers, &Options{Logger: logger})
 }
 
-func newManager(reg Registry, servers map[string]config.Upstream, logger *slog.Logger, t tuning) *Manager {
+// NewManagerOptions is NewManager with Options (nil means every default).
+func NewManagerOptions(reg Registry, servers map[string]config.Upstream, opts *Options) *Manager {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	t := defaultTuning
+	if o.StartTimeout > 0 {
+		t.startTimeout = o.StartTimeout
+	}
+	if o.Auth != nil && o.Auth.LoginPoll > 0 {
+		t.loginPoll = o.Auth.LoginPoll
+	}
+	return newManager(reg, servers, &o, t)
+}
+
+func newManager(reg Registry, servers map[string]config.Upstream, opts *Options, t tuning) *Manager {
+	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Manager{reg: reg, logger: logger, ctx: ctx, cancel: cancel}
+	m := &Manager{reg: reg, logger: logger, auth: opts.Auth, secrets: opts.Secrets, ctx: ctx, cancel: cancel}
 	// "my-srv" and "my_srv" are both valid names but one namespace: in name
 	// order, the first server gets it and a later one is never started, so
 	// which one wins does not depend on which connects first.

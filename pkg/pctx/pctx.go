@@ -26,6 +26,9 @@ import (
 	"github.com/pctx-dev/pctx/internal/codemode"
 	"github.com/pctx-dev/pctx/internal/compat"
 	"github.com/pctx-dev/pctx/internal/config"
+	"github.com/pctx-dev/pctx/internal/keyring"
+	"github.com/pctx-dev/pctx/internal/oauth"
+	"github.com/pctx-dev/pctx/internal/redact"
 	"github.com/pctx-dev/pctx/internal/runtime"
 	"github.com/pctx-dev/pctx/internal/sdkbridge"
 	"github.com/pctx-dev/pctx/internal/server"
@@ -97,8 +100,21 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 			p.version = opts.Version
 		}
 	}
+	// Everything a secret reference expanded to, and every OAuth token obtained later,
+	// is kept out of logs, errors and listings.
+	secrets := redact.New(cfg.Secrets()...)
+	p.log = slog.New(secrets.Handler(p.log.Handler()))
+	tokens, err := keyring.FromEnv(p.log)
+	if err != nil {
+		return nil, fmt.Errorf("pctx: %w", err)
+	}
 	p.cat = catalog.New()
-	p.upstreams = upstream.NewManager(p.cat, cfg.Servers, p.log)
+	p.upstreams = upstream.NewManagerOptions(p.cat, cfg.Servers, &upstream.Options{
+		Logger:  p.log,
+		Secrets: secrets,
+		// No Agent: a server that needs a login waits for `pctx auth login NAME`.
+		Auth: &upstream.AuthOptions{Store: oauth.NewStore(tokens), ClientVersion: p.version},
+	})
 	p.upstreams.Start(ctx)
 	p.cm = codemode.New(p.cat, runtimeLimits(cfg.Runtime), codemode.WithMaxConcurrent(cfg.Server.MaxExecutions), codemode.WithMaxPerSession(cfg.Server.MaxExecutionsPerSession))
 	p.compat = compat.New(p.cm, &compat.Options{
@@ -265,7 +281,7 @@ func (p *PCTX) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) erro
 // UpstreamStatus is one configured upstream's state, as pctx list and /healthz see it.
 type UpstreamStatus struct {
 	Name      string
-	State     string // connecting, ready, failed, disabled, ...
+	State     string // connecting, ready, unavailable, needs_login, closed
 	LastError string
 }
 
