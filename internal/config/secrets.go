@@ -417,3 +417,11 @@ func expandMap(m map[string]string, k keyPath, str func(keyPath, *string)) {
 		m[name] = v
 	}
 }
+
+// ValidEnvName reports whether name may be used in ${env:NAME}.
+func ValidEnvName(name string) error {
+	if !validEnvName(name) {
+		return fmt.Errorf("invalid environment variable name %q (use letters, digits and _, not starting with a digit)", name)
+	}
+	return nil
+}
