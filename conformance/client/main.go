@@ -117,13 +117,21 @@ func oauthConfig(scenario, contextJSON string) (config.OAuth, error) {
 		ClientSecret     string `json:"client_secret"`
 		PrivateKeyPEM    string `json:"private_key_pem"`
 		SigningAlgorithm string `json:"signing_algorithm"`
+		IDPClientID      string `json:"idp_client_id"`
+		IDPIDToken       string `json:"idp_id_token"`
+		IDPTokenEndpoint string `json:"idp_token_endpoint"`
 	}
 	if err := json.Unmarshal([]byte(contextJSON), &c); err != nil {
 		return oc, fmt.Errorf("$MCP_CONFORMANCE_CONTEXT: %w", err)
 	}
 	oc.ClientID, oc.ClientSecret, oc.PrivateKey, oc.SigningAlg = c.ClientID, c.ClientSecret, c.PrivateKeyPEM, c.SigningAlgorithm
-	if strings.HasPrefix(scenario, "auth/client-credentials") {
+	switch {
+	case strings.HasPrefix(scenario, "auth/client-credentials"):
 		oc.Grant = config.GrantClientCredentials
+	case c.IDPIDToken != "":
+		// Cross-app access: what a user would configure with id_token = "${cmd:...}".
+		oc.Grant = config.GrantIDJAG
+		oc.IDPClientID, oc.IDToken, oc.IDPTokenEndpoint = c.IDPClientID, c.IDPIDToken, c.IDPTokenEndpoint
 	}
 	return oc, nil
 }

@@ -110,9 +110,17 @@ type OAuth struct {
 	// RedirectURI is the loopback redirect registered for a pre-registered client,
 	// like "http://127.0.0.1:8976/callback"; default: a free port on 127.0.0.1.
 	RedirectURI string `koanf:"redirect_uri"`
-	// Grant is "authorization_code" (default: a user logs in with pctx auth login) or
-	// "client_credentials" (a machine client with ClientID and a secret or key).
+	// Grant is "authorization_code" (default: a user logs in with pctx auth login),
+	// "client_credentials" (a machine client with ClientID and a secret or key) or
+	// "id_jag" (enterprise-managed authorization: IDToken, an ID token from the
+	// organisation's identity provider, is exchanged at IDPTokenEndpoint for an
+	// identity assertion grant, which the authorization server trades for a token).
 	Grant string `koanf:"grant"`
+	// IDPTokenEndpoint, IDPClientID and IDToken configure the "id_jag" grant; IDToken
+	// is usually "${cmd:...}" printing a current ID token (it is read at start).
+	IDPTokenEndpoint string `koanf:"idp_token_endpoint"`
+	IDPClientID      string `koanf:"idp_client_id"`
+	IDToken          string `koanf:"id_token"`
 	// PrivateKey is a PEM private key (usually "${file:...}") for private_key_jwt.
 	PrivateKey string `koanf:"private_key"`
 	// SigningAlg signs the private_key_jwt assertion: "ES256" or "RS256"; default: by
@@ -124,14 +132,19 @@ type OAuth struct {
 const (
 	GrantAuthorizationCode = "authorization_code"
 	GrantClientCredentials = "client_credentials"
+	GrantIDJAG             = "id_jag"
 )
 
 // Configured reports whether any key of the table is set.
 func (o OAuth) Configured() bool {
 	return o.ClientID != "" || o.ClientSecret != "" || o.TokenEndpointAuthMethod != "" ||
 		o.ClientMetadataURL != "" || len(o.Scopes) > 0 || o.RedirectURI != "" ||
-		o.Grant != "" || o.PrivateKey != "" || o.SigningAlg != ""
+		o.Grant != "" || o.PrivateKey != "" || o.SigningAlg != "" ||
+		o.IDPTokenEndpoint != "" || o.IDPClientID != "" || o.IDToken != ""
 }
+
+// Machine reports whether the grant needs no user: pctx obtains tokens by itself.
+func (o OAuth) Machine() bool { return o.Grant == GrantClientCredentials || o.Grant == GrantIDJAG }
 
 // Transports an upstream URL may name; the empty string means auto-detect.
 const (

@@ -209,7 +209,7 @@ func TestLoadErrors(t *testing.T) {
 				"[servers.d]\nurl = \"https://h\"\noauth = { grant = \"client_credentials\", client_id = \"c\", token_endpoint_auth_method = \"private_key_jwt\" }\n",
 			want: strings.Join([]string{
 				`pctx.toml:4: servers.a.oauth.client_secret: needs client_id`,
-				`pctx.toml:5: servers.a.oauth.grant: must be "authorization_code" or "client_credentials"; got "password"`,
+				`pctx.toml:5: servers.a.oauth.grant: must be "authorization_code", "client_credentials" or "id_jag"; got "password"`,
 				`pctx.toml:6: servers.a.oauth.client_metadata_url: must be an https:// URL with a path (the client ID metadata document)`,
 				`pctx.toml:7: servers.a.oauth.redirect_uri: must be http://127.0.0.1:PORT/PATH (or localhost): pctx receives the redirect on this machine's loopback`,
 				`pctx.toml:8: servers.a.oauth.scopes[0]: a scope is one non-empty token without spaces or quotes`,

@@ -405,6 +405,9 @@ func expandAll(c *Config, p *problems, opts loadOptions) {
 		str(o.with("grant"), &u.OAuth.Grant)
 		str(o.with("private_key"), &u.OAuth.PrivateKey)
 		str(o.with("signing_alg"), &u.OAuth.SigningAlg)
+		str(o.with("idp_token_endpoint"), &u.OAuth.IDPTokenEndpoint)
+		str(o.with("idp_client_id"), &u.OAuth.IDPClientID)
+		str(o.with("id_token"), &u.OAuth.IDToken)
 		c.Servers[name] = u
 	}
 	c.secrets = append(c.secrets, r.secrets...)

@@ -256,9 +256,20 @@ func validateOAuth(u *Upstream, k keyPath, bad func(string) bool, p *problems) {
 		} else if o.ClientSecret == "" && o.PrivateKey == "" && !okBad("client_secret") && !okBad("private_key") {
 			p.add(ok.with("grant"), "client_credentials needs client_secret or private_key")
 		}
+	case GrantIDJAG:
+		for _, req := range []struct{ key, val string }{{"client_id", o.ClientID}, {"idp_token_endpoint", o.IDPTokenEndpoint}, {"id_token", o.IDToken}} {
+			if req.val == "" && !okBad(req.key) {
+				p.add(ok.with("grant"), "id_jag needs %s", req.key)
+			}
+		}
 	default:
 		if !okBad("grant") {
-			p.add(ok.with("grant"), "must be %q or %q; got %q", GrantAuthorizationCode, GrantClientCredentials, o.Grant)
+			p.add(ok.with("grant"), "must be %q, %q or %q; got %q", GrantAuthorizationCode, GrantClientCredentials, GrantIDJAG, o.Grant)
+		}
+	}
+	if o.IDPTokenEndpoint != "" && !okBad("idp_token_endpoint") {
+		if msg := checkURL(o.IDPTokenEndpoint); msg != "" {
+			p.add(ok.with("idp_token_endpoint"), "%s", msg)
 		}
 	}
 	if o.PrivateKey != "" && !okBad("private_key") {

@@ -80,7 +80,7 @@ func New(opts Options) (*Client, error) {
 	if c.opts.ClientName == "" {
 		c.opts.ClientName = "pctx"
 	}
-	c.secrets.Add(opts.Config.ClientSecret)
+	c.secrets.Add(opts.Config.ClientSecret, opts.Config.IDToken)
 	return c, nil
 }
 
@@ -209,7 +209,7 @@ func (c *Client) renew(ctx context.Context, sent *transport.Token, ch challenge,
 		if err := c.save(rec); err != nil {
 			return nil, err
 		}
-		if c.opts.Agent == nil && c.opts.Config.Grant != config.GrantClientCredentials {
+		if c.opts.Agent == nil && !c.opts.Config.Machine() {
 			return nil, &LoginRequiredError{Server: c.opts.ServerName, Reason: "the server refused to refresh the token: " + te.Error()}
 		}
 	}
@@ -292,7 +292,7 @@ func (c *Client) discovery(ctx context.Context, rec *Record) (*discovery, error)
 // grant obtains a new token: client credentials for a machine client, else an
 // authorization through the Agent. scopes, if non-nil, replaces scope selection.
 func (c *Client) grant(ctx context.Context, rec *Record, scopes []string) (*transport.Token, error) {
-	if c.opts.Config.Grant != config.GrantClientCredentials && c.opts.Agent == nil {
+	if !c.opts.Config.Machine() && c.opts.Agent == nil {
 		reason := "no token yet"
 		if rec.Token != nil {
 			reason = "the token expired and cannot be refreshed"
@@ -310,9 +310,12 @@ func (c *Client) grant(ctx context.Context, rec *Record, scopes []string) (*tran
 		scopes = c.selectScopes(d, ch, rec)
 	}
 	var tok *transport.Token
-	if c.opts.Config.Grant == config.GrantClientCredentials {
+	switch c.opts.Config.Grant {
+	case config.GrantClientCredentials:
 		tok, err = c.clientCredentials(ctx, d, scopes)
-	} else {
+	case config.GrantIDJAG:
+		tok, err = c.idJAG(ctx, d, scopes)
+	default:
 		tok, err = c.authorize(ctx, d, rec, scopes)
 	}
 	if err != nil {
@@ -345,7 +348,7 @@ func (c *Client) selectScopes(d *discovery, ch challenge, rec *Record) []string 
 		s = slices.Clone(d.prm.ScopesSupported)
 	}
 	s = union(s, rec.WantScopes)
-	if len(s) > 0 && c.opts.Config.Grant != config.GrantClientCredentials &&
+	if len(s) > 0 && !c.opts.Config.Machine() &&
 		slices.Contains(d.as.ScopesSupported, "offline_access") && !slices.Contains(s, "offline_access") {
 		s = append(s, "offline_access")
 	}
@@ -384,7 +387,7 @@ func (c *Client) stepUp(ctx context.Context, sent *transport.Token, ch challenge
 	if again || len(ch.scopes()) == 0 {
 		return nil, fmt.Errorf("the server refuses the token for insufficient scope even with scopes %q%s", strings.Join(want, " "), desc)
 	}
-	if c.opts.Agent == nil && c.opts.Config.Grant != config.GrantClientCredentials {
+	if c.opts.Agent == nil && !c.opts.Config.Machine() {
 		rec.WantScopes = union(rec.WantScopes, ch.scopes())
 		if err := c.save(rec); err != nil {
 			return nil, err
@@ -474,7 +477,7 @@ type Status struct {
 	Issuer       string
 	Client       string // how the client was obtained: "pctx.toml", "dynamic", "metadata-document", or ""
 	WantScopes   []string
-	GrantMachine bool // client credentials: no login needed
+	GrantMachine bool // client credentials or id_jag: no login needed
 }
 
 // Status reads the stored record.
@@ -486,7 +489,7 @@ func (c *Client) Status() (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	st := Status{Issuer: rec.Issuer, WantScopes: rec.WantScopes, GrantMachine: c.opts.Config.Grant == config.GrantClientCredentials}
+	st := Status{Issuer: rec.Issuer, WantScopes: rec.WantScopes, GrantMachine: c.opts.Config.Machine()}
 	switch {
 	case c.opts.Config.ClientID != "":
 		st.Client = "pctx.toml"

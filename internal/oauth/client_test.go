@@ -11,6 +11,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -484,3 +485,37 @@ func nReg(f *oauthtest.Server) int  { _, n, _ := f.Counts(); return n }
 
 func tokenForm(f *oauthtest.Server, i int) url.Values { v, _ := f.TokenForm(i); return v }
 func tokenAuth(f *oauthtest.Server, i int) string     { _, a := f.TokenForm(i); return a }
+
+func TestIDJAG(t *testing.T) {
+	f := oauthtest.New(t, nil)
+	f.PreClients["xaa"] = "xaa-secret"
+	var exchange url.Values
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		exchange = r.PostForm
+		if r.PostForm.Get("subject_token") != "id-token-from-sso" {
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"error":"invalid_grant","error_description":"expired"}`)
+			return
+		}
+		io.WriteString(w, `{"access_token":"jag:`+r.PostForm.Get("resource")+`","issued_token_type":"urn:ietf:params:oauth:token-type:id-jag","token_type":"N_A"}`)
+	}))
+	defer idp.Close()
+	cfg := config.OAuth{Grant: config.GrantIDJAG, ClientID: "xaa", ClientSecret: "xaa-secret", IDPTokenEndpoint: idp.URL, IDPClientID: "idp-client", IDToken: "id-token-from-sso"}
+	h := newHarness(t, f, nil, nil, cfg)
+	if _, err := h.call(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if exchange.Get("grant_type") != grantTokenExchange || exchange.Get("requested_token_type") != tokenTypeIDJAG ||
+		exchange.Get("audience") != f.Issuer() || exchange.Get("resource") != f.URL() || exchange.Get("client_id") != "idp-client" {
+		t.Errorf("token exchange: %v", exchange)
+	}
+	if form := tokenForm(f, -1); form.Get("grant_type") != grantJWTBearer || tokenAuth(f, -1) != "basic" {
+		t.Errorf("jwt-bearer grant: %v, %s", form, tokenAuth(f, -1))
+	}
+	cfg.IDToken = "stale"
+	_, err := newHarness(t, oauthtest.New(t, nil), nil, nil, cfg).call(ctxT(t))
+	if err == nil || !strings.Contains(err.Error(), "is the ID token current?") {
+		t.Errorf("stale ID token: %v", err)
+	}
+}

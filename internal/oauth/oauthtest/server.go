@@ -364,6 +364,14 @@ func (f *Server) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		grant = old
+	case "urn:ietf:params:oauth:grant-type:jwt-bearer":
+		// The test identity provider's grants are "jag:RESOURCE".
+		resource, ok := strings.CutPrefix(r.PostForm.Get("assertion"), "jag:")
+		if !ok {
+			fail("invalid_grant")
+			return
+		}
+		grant = fakeToken{client: client, resource: resource, scopes: strings.Fields(r.PostForm.Get("scope"))}
 	case "client_credentials":
 		grant = fakeToken{client: client, resource: r.PostForm.Get("resource"), scopes: strings.Fields(r.PostForm.Get("scope"))}
 	default:
