@@ -68,12 +68,21 @@ func refreshable(t *transport.Token) bool { return t != nil && t.RefreshToken !=
 
 // usable reports whether the token may be sent now, with skew to spare.
 func usable(t *transport.Token, now time.Time) bool {
-	return t != nil && t.AccessToken != "" && (t.ExpiresAt.IsZero() || now.Add(expirySkew).Before(t.ExpiresAt))
+	return t != nil && t.AccessToken != "" && (t.ExpiresAt.IsZero() || now.Add(skew(t)).Before(t.ExpiresAt))
 }
 
 // expirySkew refreshes a token that expires this soon, so a request does not race
 // its expiry on the way to the server.
 const expirySkew = 30 * time.Second
+
+// skew is expirySkew, or a quarter of a short-lived token's lifetime, so that a token
+// good for a few seconds is not refreshed before every request.
+func skew(t *transport.Token) time.Duration {
+	if life := time.Duration(t.ExpiresIn) * time.Second; life > 0 && life/4 < expirySkew {
+		return life / 4
+	}
+	return expirySkew
+}
 
 // ErrNoRecord is wrapped by Store.Load when nothing is stored for a server.
 var ErrNoRecord = errors.New("no OAuth record")
