@@ -273,7 +273,7 @@ func TestAddRemoveRoundTrip(t *testing.T) {
 	if got := readFile(t, path); got != string(example) {
 		t.Fatalf("after add and remove the file differs:\n%s", got)
 	}
-	for _, name := range []string{"memory", "github", "everything", "legacy"} {
+	for _, name := range []string{"memory", "github", "everything", "linear", "legacy"} {
 		if err := RemoveServer(path, name); err != nil {
 			t.Fatal(err)
 		}

@@ -440,7 +440,7 @@ func TestExampleFile(t *testing.T) {
 	if c.Runtime.Timeout != 30*time.Second || c.Runtime.MaxMemory != 256<<20 || c.Runtime.MaxConsoleBytes != 1<<20 {
 		t.Errorf("example's [runtime] = %+v", c.Runtime)
 	}
-	want := map[string]string{"everything": "npx", "memory": "npx", "github": "", "legacy": ""}
+	want := map[string]string{"everything": "npx", "memory": "npx", "github": "", "linear": "", "legacy": ""}
 	if len(c.Servers) != len(want) {
 		t.Errorf("servers = %v, want %v", c.Servers, want)
 	}
