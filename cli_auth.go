@@ -131,21 +131,26 @@ func cmdAuthLogin(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		return err
 	}
 	// A login authorizes afresh, even over a token that still works: that is how a
-	// user changes account or picks up new scopes. The registration is kept.
-	probe, err := oauth.New(oauth.Options{ServerName: name, ServerURL: u.URL, Config: u.OAuth, Store: store})
-	if err != nil {
+	// user changes account or picks up new scopes. It runs on a copy of the record
+	// without the token (the registration and wanted scopes kept), and the result
+	// replaces the stored record only once the login succeeded: an aborted login
+	// leaves a working token in place, and a running pctx sees only a finished one.
+	staging := oauth.NewStore(keyring.NewMemory())
+	if rec, err := store.Load(u.URL); err == nil {
+		rec.Token = nil
+		if err := staging.Save(u.URL, rec); err != nil {
+			return err
+		}
+	} else if !errors.Is(err, oauth.ErrNoRecord) {
 		return err
 	}
-	if err := probe.Forget(); err != nil {
-		return err
-	}
-	agent := &oauth.Loopback{Out: stdout, In: stdin, Browser: !*noBrowser, ServerName: name}
+	agent := &oauth.Loopback{Out: stdout, In: stdin, Browser: !*noBrowser, ServerName: name, Timeout: *timeout}
 	cat := catalog.New()
 	m := upstream.NewManagerOptions(cat, map[string]config.Upstream{name: u}, &upstream.Options{
 		Logger:       logger,
 		Secrets:      secrets,
 		StartTimeout: *timeout,
-		Auth:         &upstream.AuthOptions{Store: store, Agent: agent, ClientVersion: version},
+		Auth:         &upstream.AuthOptions{Store: staging, Agent: agent, ClientVersion: version},
 	})
 	m.Start(ctx)
 	st := m.Status()[0]
@@ -156,13 +161,21 @@ func cmdAuthLogin(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	if st.State != upstream.StateReady {
 		return fmt.Errorf("login to %q failed: %s", name, st.LastError)
 	}
-	status, err := probe.Status()
+	rec, err := staging.Load(u.URL)
+	if err != nil || rec.Token == nil {
+		fmt.Fprintf(stdout, "%s did not ask for authorization: it needs no login (%s).\n", name, tools(st.Tools))
+		return nil
+	}
+	if err := store.Save(u.URL, rec); err != nil {
+		return err
+	}
+	probe, err := oauth.New(oauth.Options{ServerName: name, ServerURL: u.URL, Config: u.OAuth, Store: store})
 	if err != nil {
 		return err
 	}
-	if !status.LoggedIn {
-		fmt.Fprintf(stdout, "%s did not ask for authorization: it needs no login (%s).\n", name, tools(st.Tools))
-		return nil
+	status, err := probe.Status()
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "Logged in to %s (%s", name, tools(st.Tools))
 	if status.Scopes != "" {

@@ -158,6 +158,11 @@ func TestCLIAuthLogin(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "secured              logged in, token expires in 1h0m0s (refreshed automatically); scopes tools; client dynamic") {
 		t.Fatalf("status after: %d\n%s", code, stdout)
 	}
+	// A login nobody completes (no one follows the URL) fails, and keeps the token.
+	code, _, stderr = runCLI(t, "", "auth", "login", "secured", "--config", cfg, "--no-browser", "--timeout", "1s")
+	if code != 1 || !strings.Contains(stderr, `login to "secured" failed`) {
+		t.Fatalf("abandoned login: %d %q", code, stderr)
+	}
 	code, stdout, stderr = runCLI(t, "", "exec", "--config", cfg, "-e", "return await secured.echo({text: 'hi'})")
 	if code != 0 || !strings.Contains(stdout, "hi") {
 		t.Fatalf("exec after login: %d %q %q", code, stdout, stderr)

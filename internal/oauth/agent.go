@@ -31,6 +31,9 @@ type Loopback struct {
 	ServerName string
 	// Path is the redirect's path; default "/callback".
 	Path string
+	// Timeout bounds the wait for one redirect, whatever the request's context says
+	// (an SSE stream's request has none); 0 means no bound but the context's.
+	Timeout time.Duration
 	// open replaces OpenBrowser in tests.
 	open func(string) error
 }
@@ -154,6 +157,11 @@ func (p *loopbackPending) Wait(ctx context.Context, authURL string) (url.Values,
 	if l.In != nil {
 		fmt.Fprintf(l.Out, "If the browser runs on another machine (over SSH, say), the page it ends on will not load:\ncopy that page's address from the browser's address bar and paste it here.\n")
 		go p.readPasted(l.In)
+	}
+	if l.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, l.Timeout)
+		defer cancel()
 	}
 	select {
 	case q := <-p.got:

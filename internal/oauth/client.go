@@ -450,24 +450,6 @@ func (c *Client) WaitForLogin(ctx context.Context, poll time.Duration) error {
 	}
 }
 
-// Forget drops the stored token, keeping the registration, so the next request that
-// needs one authorizes afresh.
-func (c *Client) Forget() error {
-	if err := c.acquire(context.Background()); err != nil {
-		return err
-	}
-	defer c.release()
-	rec, err := c.reload()
-	if err != nil {
-		return err
-	}
-	if rec.Token == nil && rec.Client == nil && len(rec.WantScopes) == 0 {
-		return nil
-	}
-	rec.Token = nil
-	return c.save(rec)
-}
-
 // Status is what `pctx auth status` shows of a server. It holds no secret.
 type Status struct {
 	LoggedIn     bool      // a token is stored

@@ -1,7 +1,6 @@
 package oauth
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -87,13 +86,10 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
-// fail names the server in an authorization error (a *LoginRequiredError stays
-// reachable with errors.As).
-func (t *roundTripper) fail(req *http.Request, err error) error {
+// fail marks an authorization error as one (IsAuthError), keeping its chain: a
+// *LoginRequiredError or the request's context error stays reachable.
+func (t *roundTripper) fail(_ *http.Request, err error) error {
 	if _, ok := AsLoginRequired(err); ok {
-		return err
-	}
-	if errors.Is(err, req.Context().Err()) && req.Context().Err() != nil {
 		return err
 	}
 	return &authError{err: err}

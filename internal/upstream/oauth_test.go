@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -113,4 +114,33 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestOAuthOverSSE: the legacy SSE transport goes through the same authorization (its
+// event stream's GET and its message POSTs alike).
+func TestOAuthOverSSE(t *testing.T) {
+	var sse *mcpserver.SSEServer
+	as := oauthtest.New(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sse.ServeHTTP(w, r) }))
+	sse = mcpserver.NewSSEServer(newGoMCPServer(), mcpserver.WithBaseURL(as.Issuer()), mcpserver.WithStaticBasePath("/mcp"))
+	t.Cleanup(func() { sse.Shutdown(context.Background()) })
+	store := oauth.NewStore(keyring.NewMemory())
+	cat := catalog.New()
+	logger, _ := newTestLogger(t)
+	m := newManager(cat, configMap(config.Upstream{Name: "legacy", URL: as.Issuer() + "/mcp/sse", Transport: "sse"}), &Options{
+		Logger: logger,
+		Auth:   &AuthOptions{Store: store, Agent: &oauth.Follow{}},
+	}, testTuning)
+	m.Start(context.Background())
+	t.Cleanup(func() { m.Close() })
+	if st := statusOf(m, "legacy"); st.State != StateReady || st.Transport != "sse" {
+		t.Fatalf("status %+v", st)
+	}
+	eventually(t, "legacy.add", func() bool { return cat.Snapshot().Functions()["legacy.add"] != nil })
+	res, err := cat.Snapshot().Functions()["legacy.add"](context.Background(), []any{map[string]any{"a": 1, "b": 2}})
+	if err != nil || !strings.Contains(string(mustJSON(t, res)), `"sum":3`) {
+		t.Fatalf("add over SSE: %v, %v", res, err)
+	}
+	if n, _, _ := as.Counts(); n != 1 {
+		t.Errorf("%d authorizations, want 1", n)
+	}
 }

@@ -129,7 +129,7 @@ type fakeToken struct {
 }
 
 // New starts a Server; it stops when the test ends. handler, if non-nil, serves the
-// protected endpoint /mcp once a request is authorized; nil answers
+// protected endpoints /mcp and /mcp/... once a request is authorized; nil answers
 // {"ok":true,"scopes":"..."}.
 func New(t testing.TB, handler http.Handler) *Server {
 	f := &Server{
@@ -139,6 +139,7 @@ func New(t testing.TB, handler http.Handler) *Server {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/mcp", f.mcp)
+	mux.HandleFunc("/mcp/", f.mcp) // an SSE server's /mcp/sse and /mcp/message
 	mux.HandleFunc("/.well-known/oauth-protected-resource/mcp", f.prm)
 	mux.HandleFunc("/.well-known/oauth-authorization-server", f.asMetadata)
 	mux.HandleFunc("/authorize", f.authorize)
