@@ -26,6 +26,9 @@ type loadOptions struct {
 	cmdTimeout time.Duration
 	// keyring answers ${keychain:}; nil means keyring.FromEnv.
 	keyring keyring.Store
+	// fakeSecrets resolves ${cmd:}, ${file:} and ${keychain:} to fixed text without
+	// running or reading anything: the fuzzer writes arbitrary commands.
+	fakeSecrets bool
 }
 
 // bytesProvider hands koanf a document already read, so the same bytes are decoded and

@@ -52,6 +52,7 @@ var errDeferred = errors.New("secret reference not resolved while checking")
 // once, and remembers every value it substituted so that messages can be redacted.
 type resolver struct {
 	checkOnly bool   // syntax only: no commands, files or keychain; unset variables are fine
+	fake      bool   // commands, files and keychain entries resolve to "fake-KIND"
 	dir       string // relative ${file:} paths are resolved against it
 	timeout   time.Duration
 	run       func(ctx context.Context, command, dir string) (string, error)
@@ -68,6 +69,7 @@ type cmdResult struct {
 func newResolver(file string, opts loadOptions) *resolver {
 	r := &resolver{
 		checkOnly: opts.checkOnly,
+		fake:      opts.fakeSecrets,
 		dir:       filepath.Dir(file),
 		timeout:   opts.cmdTimeout,
 		run:       runCommand,
@@ -170,6 +172,9 @@ func (r *resolver) resolve(kind, arg string) (string, error) {
 		if r.checkOnly {
 			return "", errDeferred
 		}
+		if r.fake {
+			return "fake-cmd", nil
+		}
 		v, err = r.command(arg)
 	case srcFile:
 		if arg == "" {
@@ -177,6 +182,9 @@ func (r *resolver) resolve(kind, arg string) (string, error) {
 		}
 		if r.checkOnly {
 			return "", errDeferred
+		}
+		if r.fake {
+			return "fake-file", nil
 		}
 		v, err = r.file(arg)
 	case srcKeychain:
@@ -186,6 +194,9 @@ func (r *resolver) resolve(kind, arg string) (string, error) {
 		}
 		if r.checkOnly {
 			return "", errDeferred
+		}
+		if r.fake {
+			return "fake-keychain", nil
 		}
 		v, err = r.keychain(service, account)
 		if err != nil {

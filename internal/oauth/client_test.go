@@ -31,7 +31,7 @@ type harness struct {
 	secrets *redact.Set
 }
 
-func newHarness(t *testing.T, f *oauthtest.Server, agent Agent, store *Store, cfg config.OAuth) *harness {
+func newHarness(t testing.TB, f *oauthtest.Server, agent Agent, store *Store, cfg config.OAuth) *harness {
 	t.Helper()
 	if store == nil {
 		store = NewStore(keyring.NewMemory())
