@@ -91,7 +91,10 @@ type PCTX struct {
 // New returns a PCTX serving cfg (nil means DefaultConfig). It connects every configured
 // upstream concurrently and returns once each has made its first attempt; an upstream
 // that fails is logged and listed as unavailable, and retried, rather than failing New.
-// ctx bounds those first attempts; the PCTX lives until Close.
+// An upstream that needs an OAuth login waits for one in the token store `pctx auth
+// login` writes ($PCTX_KEYRING, $PCTX_KEYRING_DIR: the OS keychain or 0600 files). Every
+// value cfg's secret references expanded to, and every token obtained, is redacted from
+// the logs and errors. ctx bounds the first attempts; the PCTX lives until Close.
 func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 	if cfg == nil {
 		cfg = DefaultConfig()
