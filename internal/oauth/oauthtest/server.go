@@ -132,6 +132,13 @@ type fakeToken struct {
 // protected endpoints /mcp and /mcp/... once a request is authorized; nil answers
 // {"ok":true,"scopes":"..."}.
 func New(t testing.TB, handler http.Handler) *Server {
+	f := NewServer(handler)
+	t.Cleanup(f.Close)
+	return f
+}
+
+// NewServer is New without a test: the caller calls Close.
+func NewServer(handler http.Handler) *Server {
 	f := &Server{
 		handler: handler, TTL: time.Hour,
 		clients: map[string]fakeClient{}, codes: map[string]fakeCode{},
@@ -146,9 +153,11 @@ func New(t testing.TB, handler http.Handler) *Server {
 	mux.HandleFunc("/token", f.token)
 	mux.HandleFunc("/register", f.register)
 	f.srv = httptest.NewServer(mux)
-	t.Cleanup(f.srv.Close)
 	return f
 }
+
+// Close stops the server.
+func (f *Server) Close() { f.srv.Close() }
 
 // Issuer is the authorization server's issuer identifier.
 func (f *Server) Issuer() string { return f.srv.URL }
