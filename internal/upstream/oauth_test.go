@@ -144,3 +144,41 @@ func TestOAuthOverSSE(t *testing.T) {
 		t.Errorf("%d authorizations, want 1", n)
 	}
 }
+
+// TestStepUpWhileRunning: a running server (no agent) whose server starts asking for
+// more scopes keeps its session; the call says to log in, and after a login elsewhere
+// the next call goes through with the new token, without a reconnect.
+func TestStepUpWhileRunning(t *testing.T) {
+	as := oauthtest.New(t, mcpserver.NewStreamableHTTPServer(newGoMCPServer()))
+	as.ChallengeScope = "read"
+	store := oauth.NewStore(keyring.NewMemory())
+	startAuthManager(t, as.URL(), store, &oauth.Follow{}) // the first login
+	running, cat, _ := startAuthManager(t, as.URL(), store, nil)
+	eventually(t, "guarded.add", func() bool { return cat.Snapshot().Functions()["guarded.add"] != nil })
+	add := func() error {
+		_, err := cat.Snapshot().Functions()["guarded.add"](context.Background(), []any{map[string]any{"a": 1, "b": 1}})
+		return err
+	}
+	if err := add(); err != nil {
+		t.Fatal(err)
+	}
+
+	as.Set(func(s *oauthtest.Server) { s.Need = []string{"read", "write"} })
+	err := add()
+	if !errors.Is(err, oauth.ErrLoginRequired) || !strings.Contains(err.Error(), "the server asks for scopes read write") {
+		t.Fatalf("call needing more scopes: %v", err)
+	}
+	if st := statusOf(running, "guarded"); st.State != StateReady || st.Restarts != 0 {
+		t.Errorf("status %+v: the session should stay up", st)
+	}
+	startAuthManager(t, as.URL(), store, &oauth.Follow{}) // pctx auth login, with the wanted scopes
+	if q := as.Authorization(-1); q.Get("scope") != "read write" {
+		t.Errorf("the login asked for %q, want the scopes the server wanted", q.Get("scope"))
+	}
+	if err := add(); err != nil {
+		t.Fatalf("after the login: %v", err)
+	}
+	if st := statusOf(running, "guarded"); st.Restarts != 0 {
+		t.Errorf("status %+v: the new token should not need a new session", st)
+	}
+}
