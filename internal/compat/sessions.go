@@ -116,6 +116,9 @@ func (srv *Server) AddSessionTools(id string, tools []SessionTool) error {
 		case len(t.Name) > sdkbridge.MaxNameBytes:
 			return fmt.Errorf("session %q: tools[%d]: name %q is longer than %d bytes", id, i, clip(t.Name), sdkbridge.MaxNameBytes)
 		}
+		if err := catalog.CheckNames(t.Namespace, t.Name); err != nil {
+			return fmt.Errorf("session %q: tools[%d]: %w", id, i, err)
+		}
 	}
 	srv.mu.Lock()
 	s, ok := srv.sessions[id]

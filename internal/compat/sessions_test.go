@@ -3,6 +3,7 @@ package compat
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/sdkbridge"
 )
 
@@ -84,6 +87,14 @@ func TestPublishedClientFailures(t *testing.T) {
 	}
 	if err := h.compat.AddSessionTools("nope", nil); err == nil {
 		t.Error("tools for an unknown session were accepted")
+	}
+	// Names that would shadow a builtin are refused at registration, naming the clash,
+	// not at every later request of the session.
+	for _, tool := range []SessionTool{{Name: "keys", Namespace: "constructor"}, {Name: "length", Namespace: "escape"}, {Name: "toString", Namespace: "py"}} {
+		err := h.compat.AddSessionTools(session, []SessionTool{tool})
+		if !errors.Is(err, catalog.ErrReservedName) || !strings.Contains(err.Error(), fmt.Sprintf("%q", tool.Namespace)) {
+			t.Errorf("session tool %s.%s: %v, want the clash named", tool.Namespace, tool.Name, err)
+		}
 	}
 	w := dialClient(t, h.srv.URL, session, func(w *publishedClient, c toolCall) {
 		w.fail(c.ID, wireError{Code: -32603, Message: "Failed executing tool: division by zero"})

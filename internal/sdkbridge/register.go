@@ -133,6 +133,11 @@ func (c *conn) namespace(p registerParams) (catalog.Namespace, []string, *rpcErr
 		})
 		names = append(names, t.Name)
 	}
+	// Refused here for both scopes: a session-scoped clash would otherwise surface only
+	// later, failing every Code Mode request of this connection.
+	if err := catalog.CheckNames(p.Namespace, names...); err != nil {
+		return catalog.Namespace{}, nil, &rpcError{Code: CodeInvalidParams, Message: "register: " + err.Error(), Data: map[string]any{"namespace": p.Namespace}}
+	}
 	return ns, names, nil
 }
 
