@@ -105,7 +105,8 @@ func (srv *Server) openSession(id string) *session {
 // AddSessionTools adds tools to session id (REST POST /register/tools). A tool with the
 // namespace and name of an earlier one, in the session or earlier in tools, replaces it in
 // its place. The limits of a worker's register apply (docs/protocol.md §6): names of at
-// most 128 bytes, 1,000 tools per namespace, 100 namespaces per session.
+// most 128 bytes, 1,000 tools per namespace, 100 namespaces per session, 1 MiB of names,
+// descriptions and schemas per namespace and 4 MiB per session.
 func (srv *Server) AddSessionTools(id string, tools []SessionTool) error {
 	for i, t := range tools {
 		switch {
@@ -183,6 +184,25 @@ func mergeTools(old, add []SessionTool) ([]SessionTool, []string, error) {
 		perNS[t.Namespace]++
 		index[k] = len(out)
 		out = append(out, t)
+	}
+	// The byte limits of a worker's register, counted over the merged result.
+	total := 0
+	nsBytes := map[string]int{}
+	for _, t := range out {
+		n := sdkbridge.ToolBytes(t.Name, t.Description, t.InputSchema, t.OutputSchema, nil)
+		if nsBytes[t.Namespace] == 0 {
+			n += len(t.Namespace)
+		}
+		nsBytes[t.Namespace] += n
+		total += n
+	}
+	for _, ns := range namespaces {
+		if n := nsBytes[ns]; n > sdkbridge.MaxNamespaceBytes {
+			return nil, nil, fmt.Errorf("namespace %q: its names, descriptions and schemas would take %d bytes, more than the limit of %d bytes per namespace; shorten the descriptions or split the tools over several namespaces", ns, n, sdkbridge.MaxNamespaceBytes)
+		}
+	}
+	if total > sdkbridge.MaxRegisteredBytes {
+		return nil, nil, fmt.Errorf("the session's tools would take %d bytes of names, descriptions and schemas, more than the limit of %d bytes per session", total, sdkbridge.MaxRegisteredBytes)
 	}
 	return out, namespaces, nil
 }

@@ -198,3 +198,33 @@ func TestSessionLimit(t *testing.T) {
 		t.Errorf("session/create over the limit: %d %s", status, body)
 	}
 }
+
+// TestSessionToolBytesBounded: a session's tools are bounded in bytes like a worker's
+// registrations, per namespace and over the session, with errors naming the limit.
+func TestSessionToolBytesBounded(t *testing.T) {
+	h := newHarness(t, nil)
+	session := mustSession(t, h.compat)
+	tool := func(ns, name string, n int) SessionTool {
+		return SessionTool{Namespace: ns, Name: name, Description: strings.Repeat("d", n)}
+	}
+	err := h.compat.AddSessionTools(session, []SessionTool{tool("big", "f", sdkbridge.MaxNamespaceBytes/2), tool("big", "g", sdkbridge.MaxNamespaceBytes/2)})
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf(`namespace "big": its names, descriptions and schemas would take %d bytes, more than the limit of %d bytes per namespace`, sdkbridge.MaxNamespaceBytes+len("bigfg"), sdkbridge.MaxNamespaceBytes)) {
+		t.Fatalf("a namespace over the limit: %v", err)
+	}
+	per := sdkbridge.MaxNamespaceBytes - 100
+	for i := range sdkbridge.MaxRegisteredBytes / sdkbridge.MaxNamespaceBytes {
+		if err := h.compat.AddSessionTools(session, []SessionTool{tool(fmt.Sprintf("ns%d", i), "f", per)}); err != nil {
+			t.Fatalf("namespace %d: %v", i, err)
+		}
+	}
+	if err := h.compat.AddSessionTools(session, []SessionTool{tool("more", "f", 1000)}); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("more than the limit of %d bytes per session", sdkbridge.MaxRegisteredBytes)) {
+		t.Fatalf("a session over the limit: %v", err)
+	}
+	// Replacing a tool counts its new size only.
+	if err := h.compat.AddSessionTools(session, []SessionTool{tool("ns0", "f", 10)}); err != nil {
+		t.Fatalf("replacing a tool with a smaller one: %v", err)
+	}
+	if err := h.compat.AddSessionTools(session, []SessionTool{tool("more", "f", 1000)}); err != nil {
+		t.Fatalf("after the replacement: %v", err)
+	}
+}

@@ -24,6 +24,8 @@ const (
 	maxNamespaces      = 100
 	maxToolsPerNS      = 1000
 	maxNameBytes       = 128
+	maxNamespaceBytes  = 1 << 20 // names, descriptions, schemas and params of one namespace
+	maxRegisteredBytes = 4 << 20 // the same over all of a connection's namespaces
 	outQueueLen        = 256
 	finalWriteDeadline = time.Second
 )
@@ -68,6 +70,7 @@ type conn struct {
 type registration struct {
 	scope string // "global" or "session"
 	ns    catalog.Namespace
+	size  int // RegistrationBytes of what the worker registered
 }
 
 type pendingCall struct {
