@@ -539,7 +539,9 @@ func (srv *Server) restBash(w http.ResponseWriter, r *http.Request, id string) {
 		viewError(w, "execute-bash", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v.files().Run(body.Command))
+	ctx, cancel := context.WithTimeout(r.Context(), vshell.DefaultTimeout)
+	defer cancel()
+	writeJSON(w, http.StatusOK, v.files().RunContext(ctx, body.Command))
 }
 
 // files is the filesystem disclosure's tree: README.md is the listing, <ns>/<fn>.d.ts
