@@ -16,6 +16,7 @@ import (
 
 	"github.com/pctx-dev/pctx/internal/config"
 	"github.com/pctx-dev/pctx/internal/pctxlog"
+	"github.com/pctx-dev/pctx/internal/server"
 	"github.com/pctx-dev/pctx/pkg/pctx"
 )
 
@@ -98,19 +99,16 @@ func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if *stdio {
 		handler = p.WorkersHandler()
 	}
-	httpSrv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		// A client that connects and then sends nothing, or idles, gives its connection back.
-		ReadTimeout: 60 * time.Second,
-		IdleTimeout: 60 * time.Second,
-		// Requests (and the executions they run) end with the process's signal context, so
-		// shutdown cancels running programs instead of waiting out its grace period.
-		BaseContext: func(net.Listener) context.Context { return ctx },
+	// Requests (and the executions they run) end with the process's signal context, so
+	// shutdown cancels running programs instead of waiting out its grace period.
+	var lim *server.ConnLimiter
+	if ln != nil {
+		lim = server.LimitConnections(ln, &server.ConnLimitOptions{Max: cfg.Server.MaxConnections, Logger: logger})
 	}
+	httpSrv := server.NewHTTPServer(handler, lim, ctx)
 	httpDone := make(chan error, 1)
 	if ln != nil {
-		go func() { httpDone <- httpSrv.Serve(ln) }()
+		go func() { httpDone <- httpSrv.Serve(lim) }()
 		logger.Info(pctxlog.ListeningMsg, "url", "http://"+ln.Addr().String(), "mcp", "/mcp", "websocket", "/ws", "version", version)
 	}
 

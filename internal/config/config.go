@@ -47,6 +47,9 @@ type Server struct {
 	// MaxExecutionsPerSession caps executions running at once for one session (an MCP
 	// session, an SDK connection, a published-client session); 0 means the default (8).
 	MaxExecutionsPerSession int `koanf:"max_executions_per_session"`
+	// MaxConnections caps the HTTP connections open at once, websockets included; 0 means
+	// the server's default (512).
+	MaxConnections int `koanf:"max_connections"`
 }
 
 // Runtime is the [runtime] table: limits of one execution (zero means the runtime default).

@@ -251,6 +251,7 @@ api_key = "${env:PCTX_TEST_TOKEN}"
 allow_client_servers = true
 max_executions = 100
 max_executions_per_session = 3
+max_connections = 50
 [runtime]
 timeout = "1m30s"
 max_memory = "1GiB"
@@ -280,7 +281,7 @@ disabled = true
 				return &Config{
 					Name:    "team",
 					Path:    FileName,
-					Server:  Server{HTTP: "0.0.0.0:9000", APIKey: "s3cret", AllowClientServers: true, MaxExecutions: 100, MaxExecutionsPerSession: 3},
+					Server:  Server{HTTP: "0.0.0.0:9000", APIKey: "s3cret", AllowClientServers: true, MaxExecutions: 100, MaxExecutionsPerSession: 3, MaxConnections: 50},
 					Runtime: Runtime{Timeout: 90 * time.Second, MaxMemory: 1 << 30, MaxStackDepth: 500, MaxCalls: 20, MaxCallsInFlight: 5, MaxConsoleBytes: 4096, MaxResultBytes: 1e6},
 					Servers: map[string]Upstream{
 						"everything": {
@@ -419,6 +420,7 @@ func TestServerValidate(t *testing.T) {
 		{Server{HTTP: ":8080"}, `server.http: ":8080" listens beyond loopback, so server.api_key must be set`},
 		{Server{HTTP: "127.0.0.1:99999"}, `server.http: "127.0.0.1:99999" is not a listen address: use host:port, like "127.0.0.1:8080"`},
 		{Server{HTTP: "127.0.0.1:8080", AllowClientServers: true}, `server.allow_client_servers: needs server.api_key: client servers are accepted only from authenticated clients`},
+		{Server{HTTP: "127.0.0.1:8080", MaxConnections: -1}, `server.max_connections: must be positive (or 0 for the default), got -1`},
 	}
 	for _, tt := range tests {
 		err := tt.s.Validate()

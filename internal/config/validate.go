@@ -55,6 +55,9 @@ func serverIssues(s Server) []issue {
 	} else if s.APIKey == "" && !isLoopback(host) {
 		out = append(out, issue{kp("server", "http"), fmt.Sprintf("%q listens beyond loopback, so server.api_key must be set", s.HTTP)})
 	}
+	if s.MaxConnections < 0 {
+		out = append(out, issue{kp("server", "max_connections"), fmt.Sprintf("must be positive (or 0 for the default), got %d", s.MaxConnections)})
+	}
 	if s.AllowClientServers && s.APIKey == "" {
 		out = append(out, issue{kp("server", "allow_client_servers"), "needs server.api_key: client servers are accepted only from authenticated clients"})
 	}

@@ -226,6 +226,8 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !apikey.Matches(r, s.opts.APIKey) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="pctx"`)
+			// A client without the key gets no idle keep-alive connection to hold open.
+			w.Header().Set("Connection", "close")
 			http.Error(w, "unauthorized: this pctx requires its API key as \"Authorization: Bearer KEY\" or \"X-API-Key: KEY\"", http.StatusUnauthorized)
 			return
 		}
