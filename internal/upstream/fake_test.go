@@ -210,6 +210,7 @@ func (f *fakeServer) call(req fakeRequest) {
 		f.result(req.ID, map[string]any{"structuredContent": map[string]any{
 			"env": os.Getenv("FAKE_ENV"), "cwd": wd,
 			"secret": os.Getenv("PCTX_TEST_SECRET"), "node": os.Getenv("NODE_PCTX_TEST"), "path": os.Getenv("PATH") != "",
+			"npm_token": os.Getenv("NODE_AUTH_TOKEN") + os.Getenv("npm_config__authToken"),
 		}, "content": []any{}})
 	case "spawn":
 		cmd := exec.Command(os.Args[0])
