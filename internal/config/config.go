@@ -59,7 +59,7 @@ type Runtime struct {
 	MaxConsoleBytes  int64         `koanf:"max_console_bytes"`
 	MaxResultBytes   int64         `koanf:"max_result_bytes"`
 	MaxArgumentBytes int64         `koanf:"max_argument_bytes"` // one call's arguments as JSON; default 4MiB
-	MaxCPUTime       time.Duration `koanf:"max_cpu_time"`       // CPU time of one run; default: timeout
+	MaxCPUTime       time.Duration `koanf:"max_cpu_time"`       // CPU time of one run; default: twice timeout
 }
 
 // Sandbox is the [sandbox] table: the worker processes executions run in (zero means the
