@@ -33,6 +33,8 @@ type proc struct {
 	cmd    *exec.Cmd
 	pid    int
 	stdin  io.WriteCloser
+	wmu    sync.Mutex // serialises writes to out
+	out    *bufio.Writer
 	stderr *tailBuffer
 	limits bool // apply kernel limits: not a race-instrumented copy of this binary
 
@@ -79,6 +81,7 @@ func (p *Pool) start() (*proc, error) {
 		return nil, fmt.Errorf("start worker %s: %w", p.opt.Command[0], err)
 	}
 	w.pid = cmd.Process.Pid
+	w.out = bufio.NewWriterSize(stdin, 64<<10)
 	br := bufio.NewReaderSize(stdout, 64<<10)
 	type first struct {
 		f   frame
@@ -181,31 +184,64 @@ func (w *proc) send(typ frameType, exec, call uint64, parts ...[]byte) {
 	w.signal()
 }
 
+// reply sends a call's outcome. It writes on the calling goroutine when no one else is
+// writing and nothing is queued, saving the hand-off to the writer: a call's round trip
+// is the sandbox's cost per function call. It may block on a full pipe, which only a
+// call's goroutine may do, never an execution's loop.
+func (w *proc) reply(exec, call uint64, parts ...[]byte) {
+	if w.wmu.TryLock() {
+		w.mu.Lock()
+		idle := len(w.outbox) == 0 && !w.closing
+		w.mu.Unlock()
+		if idle {
+			hdr, err := appendHeader(nil, fRet, exec, call, parts...)
+			if err == nil {
+				err = w.writeParts(append([][]byte{hdr}, parts...))
+			}
+			w.wmu.Unlock()
+			if err != nil {
+				w.kill()
+			}
+			return
+		}
+		w.wmu.Unlock()
+	}
+	w.send(fRet, exec, call, parts...)
+}
+
+// writeParts writes and flushes; the caller holds wmu.
+func (w *proc) writeParts(parts [][]byte) error {
+	for _, b := range parts {
+		if _, err := w.out.Write(b); err != nil {
+			return err
+		}
+	}
+	return w.out.Flush()
+}
+
 func (w *proc) writeLoop() {
 	defer w.pool.wg.Done()
-	out := bufio.NewWriterSize(w.stdin, 64<<10)
 	for {
 		select {
 		case <-w.wake:
 		case <-w.exited:
 			return
 		}
+		w.wmu.Lock()
 		w.mu.Lock()
 		batch, closing := w.outbox, w.closing
 		w.outbox = nil
 		w.mu.Unlock()
-		for _, b := range batch {
-			if _, err := out.Write(b); err != nil {
-				w.kill()
-				return
-			}
+		err := w.writeParts(batch)
+		if err == nil && closing {
+			err = w.stdin.Close()
 		}
-		if err := out.Flush(); err != nil {
+		w.wmu.Unlock()
+		if err != nil {
 			w.kill()
 			return
 		}
 		if closing {
-			_ = w.stdin.Close()
 			return
 		}
 	}
@@ -316,17 +352,17 @@ func (w *proc) onCall(f frame) {
 	}
 	if err != nil {
 		r.inFlight.Add(-1)
-		w.send(fRet, f.exec, f.call, []byte{retErr}, []byte(err.Error()))
+		w.send(fRet, f.exec, f.call, []byte{retErr}, []byte(err.Error())) // the reader never blocks
 		return
 	}
 	go func() {
 		defer r.inFlight.Add(-1)
 		raw, err := r.call(name, args)
 		if err != nil {
-			w.send(fRet, f.exec, f.call, []byte{retErr}, []byte(err.Error()))
+			w.reply(f.exec, f.call, []byte{retErr}, []byte(err.Error()))
 			return
 		}
-		w.send(fRet, f.exec, f.call, []byte{retOK}, raw)
+		w.reply(f.exec, f.call, []byte{retOK}, raw)
 	}()
 }
 
