@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -258,6 +259,9 @@ type FunctionInfo struct {
 	Description string
 	// Signature is the function's line in the listing, e.g. "add({a, b})".
 	Signature string
+	// Note, when non-empty, says why the function has a suffixed name: its name as
+	// registered, whose plain form another function has (`tool "add_numbers"`).
+	Note string
 	// Unvalidated, when non-empty, says why calls are not validated against the input
 	// schema (it did not parse or compile); the calls still go through. Only Namespaces
 	// fills it.
@@ -271,7 +275,8 @@ func (s *Snapshot) Outline() []NamespaceInfo {
 	for _, n := range s.spaces {
 		info := NamespaceInfo{Name: n.name, Original: n.raw, Owner: n.owner, Description: n.description, Unavailable: n.unavailable, Note: n.note}
 		for _, f := range n.funcs {
-			info.Functions = append(info.Functions, FunctionInfo{Name: f.name, Original: f.tool.Name, Description: f.tool.Description, Signature: f.line})
+			info.Functions = append(info.Functions, FunctionInfo{Name: f.name, Original: f.tool.Name, Description: f.tool.Description,
+				Signature: f.line, Note: strings.TrimPrefix(f.note, " // ")})
 		}
 		out = append(out, info)
 	}
