@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/sdkbridge"
 )
 
@@ -185,5 +187,44 @@ func TestSessionLimit(t *testing.T) {
 	}
 	if status, body := h.post(t, "/code-mode/session/create", nil, nil); status != http.StatusServiceUnavailable || !strings.Contains(body, "code-mode sessions") {
 		t.Errorf("session/create over the limit: %d %s", status, body)
+	}
+}
+
+// TestToolTimeouts: the published client's tool_timeout_secs and tool_timeout_overrides
+// bound every call of the execution, the catalog's functions as well as the session's
+// tools, by the original's tool ids; the error names the function and the limit.
+func TestToolTimeouts(t *testing.T) {
+	h := newHarness(t, nil)
+	hang := func(ctx context.Context, _ map[string]any) (any, error) { <-ctx.Done(); return nil, ctx.Err() }
+	if err := h.cat.Put("go:slow_ops", catalog.Namespace{Name: "slow_ops", Tools: []catalog.Tool{{Name: "wait_long", Call: hang}}}); err != nil {
+		t.Fatal(err)
+	}
+	session := mustSession(t, h.compat)
+	if err := h.compat.AddSessionTools(session, []SessionTool{{Name: "never_answers"}}); err != nil {
+		t.Fatal(err)
+	}
+	w := dialClient(t, h.srv.URL, session, nil) // answers no tool call
+	tests := []struct {
+		name   string
+		code   string
+		params map[string]any
+		want   string
+	}{
+		{"a catalog function, by override", `return await SlowOps.waitLong()`, map[string]any{"tool_timeout_secs": 600, "tool_timeout_overrides": map[string]int{"slow_ops__wait_long": 1}},
+			`SlowOps.waitLong: call timed out after 1s (the per-call limit tool_timeout_overrides[\"slow_ops__wait_long\"] = 1)`},
+		{"a session tool, by the default", `return await Tools.neverAnswers()`, map[string]any{"tool_timeout_secs": -3},
+			`Tools.neverAnswers: call timed out after 1s (the per-call limit tool_timeout_secs = 1)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			params := map[string]any{"code": tt.code}
+			for k, v := range tt.params {
+				params[k] = v
+			}
+			f := w.request("execute_typescript", params)
+			if f.Error != nil || !strings.Contains(string(f.Result), `"success":false`) || !strings.Contains(string(f.Result), tt.want) {
+				t.Errorf("result %s %+v, want %s", f.Result, f.Error, tt.want)
+			}
+		})
 	}
 }
