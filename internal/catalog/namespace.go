@@ -18,6 +18,7 @@ type namespace struct {
 	description string
 	unavailable string
 	note        string      // for the listing: why a view renamed it beyond its convention
+	camel       sync.Map    // view name → *namespace: its NamingCamel views without a note, made once
 	funcs       []*function // sorted by name; empty when unavailable
 	byName      map[string]*function
 	byRaw       map[string]*function

@@ -90,8 +90,21 @@ func (s *Snapshot) renamed(n Naming) *Snapshot {
 	return out
 }
 
-// renamed returns n under the view's name, its functions in camelCase.
+// renamed returns n under the view's name, its functions in camelCase. Namespaces are
+// immutable and shared by successive snapshots, so a view without a collision note is
+// made once per name and kept with n: an overlay's view renames only what it adds.
 func (n *namespace) renamed(name, note string) *namespace {
+	if note == "" {
+		if m, ok := n.camel.Load(name); ok {
+			return m.(*namespace)
+		}
+		m, _ := n.camel.LoadOrStore(name, n.rename(name, ""))
+		return m.(*namespace)
+	}
+	return n.rename(name, note)
+}
+
+func (n *namespace) rename(name, note string) *namespace {
 	m := &namespace{name: name, raw: n.raw, owner: n.owner, description: n.description, unavailable: n.unavailable, note: note}
 	if n.unavailable != "" {
 		return m

@@ -71,7 +71,7 @@ func TestSDKReadme(t *testing.T) {
 func TestSDKEveryListedFileExists(t *testing.T) {
 	fs := SDK(sdkSnapshot(t))
 	readme := fs.Run("cat README.md").Stdout
-	paths := regexp.MustCompile("(?m)^- (\\S+)/(\\S+)\\.d\\.ts ").FindAllStringSubmatch(readme, -1)
+	paths := regexp.MustCompile(`(?m)^- (\S+)/(\S+)\.d\.ts `).FindAllStringSubmatch(readme, -1)
 	if len(paths) != 4 {
 		t.Fatalf("README lists %d functions, want 4:\n%s", len(paths), readme)
 	}
