@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	"github.com/pctx-dev/pctx/internal/runtime"
 )
 
 // Naming is a convention for the names agents call namespaces and functions by. The zero
@@ -152,7 +154,9 @@ func (f *function) root() *function {
 func pascalNamespace(raw string) string { return sanitizeNamespace(caseWords(raw, true)) }
 
 // camelIdent is a function's name under NamingCamel.
-func camelIdent(raw string) string { return sanitizeIdent(caseWords(raw, false)) }
+func camelIdent(raw string) string {
+	return sanitizeIdent(caseWords(raw, false), runtime.ReservedProperty)
+}
 
 // caseWords joins the words of s in PascalCase (pascal) or camelCase, as the original
 // pctx does (Rust's heck crate): words split at every character that is not a letter or

@@ -131,7 +131,7 @@ func TestNamingConfig(t *testing.T) {
 		t.Errorf("FunctionDetails = %q, %v", d, err)
 	}
 	res, err := p.Execute(context.Background(), `return await MyTools.addNumbers({x: 1})`)
-	if err != nil || res.Error != nil || res.Value != int64(1) {
+	if err != nil || res.Error != nil || string(res.Value) != "1" {
 		t.Errorf("Execute = %+v, %v", res, err)
 	}
 
