@@ -30,6 +30,8 @@ func TestCaseConversion(t *testing.T) {
 		{"delete", "Delete", "delete_"},
 		{"math", "Math_", "math"},
 		{"console", "Console", "console"},
+		{"to_string", "ToString", "toString_"}, // would replace Object.prototype.toString
+		{"value-of", "ValueOf", "valueOf_"},
 		{"---", "_", "_"},
 		{"", "_", "_"},
 		{"café_au_lait", "Caf_AuLait", "caf_AuLait"},
