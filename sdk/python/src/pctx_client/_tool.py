@@ -28,6 +28,7 @@ from pydantic import (
     create_model,
     model_validator,
 )
+from pydantic._internal._model_construction import ModelMetaclass  # the public BaseModel's
 from pydantic.errors import PydanticSchemaGenerationError
 from pydantic_core import PydanticSerializationError
 
@@ -81,14 +82,37 @@ class ArgumentsInvalid(Exception):
         self.error = error
 
 
-class BaseTool(BaseModel):
+class _ToolMeta(ModelMetaclass):
+    """Lets subclasses annotate the schema fields as they like.
+
+    ``output_schema: type[list[Hit]] = list[Hit]`` is how tools are commonly declared, but
+    pydantic cannot build a field of that type; the annotation only documents the value,
+    so it is replaced by the base class's.
+    """
+
+    def __new__(
+        mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
+    ) -> type:
+        annotations = namespace.get("__annotations__", {})
+        for field in ("input_schema", "output_schema"):
+            if field in annotations and bases and bases[0] is not BaseModel:
+                annotations[field] = Annotated[Any, SkipValidation]
+        return super().__new__(mcs, name, bases, namespace, **kwargs)  # type: ignore[no-any-return]
+
+
+class BaseTool(BaseModel, metaclass=_ToolMeta):
     """What :class:`Tool` and :class:`AsyncTool` share: a name and the schemas pctx shows.
 
     A pydantic model: subclasses declare ``name``, ``namespace`` (default ``"tools"``),
     ``description``, ``input_schema`` (a pydantic model class or a JSON Schema dict) and
     ``output_schema`` (any type pydantic's ``TypeAdapter`` accepts, or a JSON Schema dict)
-    as fields with defaults, and may add fields of their own.
+    as fields with defaults, and may add fields of their own (or set other attributes in
+    ``__init__``). Without ``input_schema``, the schema comes from the signature of
+    ``_invoke``/``_ainvoke``; without ``output_schema``, from its return annotation.
     """
+
+    # Tools keep state of their own (`self.index = ...` in __init__).
+    model_config = ConfigDict(extra="allow")
 
     name: str
     """The function's name; sessions show it in camelCase (``add_numbers`` → ``addNumbers``)."""
@@ -128,6 +152,16 @@ class BaseTool(BaseModel):
         Raises:
             jsonschema.SchemaError: A dict is not a valid JSON Schema.
         """
+        if self.input_schema is None and not isinstance(self, _FunctionMixin):
+            impl = getattr(self, "_ainvoke", None) or getattr(self, "_invoke", None)
+            if impl is not None and not getattr(impl, "__isabstractmethod__", False):
+                model, _, _ = infer_input_model(f"{self.name}_Input", impl)
+                if not is_empty_schema(model):
+                    self.input_schema = model
+                if self.output_schema is None:
+                    ret = infer_output_type(impl)
+                    if typing.get_args(ret)[0] is not Any:
+                        self.output_schema = ret
         if isinstance(self.input_schema, dict):
             Draft202012Validator.check_schema(self.input_schema)
             self._input_validator = Draft202012Validator(self.input_schema)

@@ -5,8 +5,6 @@ code written against it keeps working. Results are pydantic models; their ``mark
 renders what the framework adapters hand to a model.
 """
 
-from __future__ import annotations
-
 import json
 import warnings
 from datetime import UTC, datetime, timedelta
