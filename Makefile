@@ -95,6 +95,7 @@ lint:
 	for m in $(GO_MODULES); do (cd $$m && $(GO) vet ./... && $(BIN)/staticcheck ./...); done
 	$(VENV)/bin/ruff check sdk/python
 	$(VENV)/bin/ruff format --check sdk/python
+	cd sdk/python && $(VENV)/bin/mypy
 
 go-test: build
 	for m in $(GO_MODULES); do (cd $$m && $(GO) test -race -count=1 ./...); done
@@ -103,13 +104,16 @@ go-test-fast: build
 	for m in $(GO_MODULES); do (cd $$m && $(GO) test -count=1 ./...); done
 
 py-test: py-test-fast
+	# Our SDK's public API against the published client's (must not skip here).
+	cd sdk/python && PCTX_REQUIRE_PUBLISHED=1 PCTX_CLIENT_LATEST_VENV=$(CACHE)/venv-pctx-client-latest \
+	  $(VENV)/bin/python -m pytest -q tests/test_published_api.py -p no:cacheprovider
 	sdk/python/scripts/test-crewai.sh
 	for v in $(COMPAT_VENVS); do \
 	  (cd sdk/python && $$v/bin/python -m pytest -q tests/compat --confcutdir=tests/compat -p no:cacheprovider); \
 	done
 
 py-test-fast: build
-	cd sdk/python && $(VENV)/bin/python -m pytest -q
+	cd sdk/python && PCTX_CLIENT_LATEST_VENV=$(CACHE)/venv-pctx-client-latest $(VENV)/bin/python -m pytest -q
 
 ## conformance: the official MCP conformance suite, server and client scenarios (docs/conformance.md).
 conformance: build

@@ -1,19 +1,10 @@
-"""Shared fixtures: the fake pctx endpoint and the seed tools' fake backends."""
+"""Shared fixtures: the seed tools' fake backends."""
 
 from __future__ import annotations
-
-from collections.abc import AsyncIterator
 
 import pytest
 
 from tests import seed_tools
-from tests.fakepctx import FakePctx
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakePctx]:
-    async with FakePctx() as server:
-        yield server
 
 
 @pytest.fixture(autouse=True)
