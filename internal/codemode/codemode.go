@@ -20,6 +20,7 @@ type Service struct {
 	global int // executions at once, over every caller
 	per    int // executions at once, per session (WithSession)
 	slots  *limiter
+	naming catalog.Naming
 }
 
 // ErrBusy is returned by Execute when an execution cap is reached.
@@ -35,6 +36,10 @@ func WithMaxConcurrent(n int) Option { return func(s *Service) { s.global = n } 
 // WithMaxPerSession caps the executions running at once for one session (see
 // WithSession); n <= 0 means DefaultMaxPerSession.
 func WithMaxPerSession(n int) Option { return func(s *Service) { s.per = n } }
+
+// WithNaming sets the convention of the names every answer uses (list, details and
+// execute alike); the default is catalog.NamingRegistered.
+func WithNaming(n catalog.Naming) Option { return func(s *Service) { s.naming = n } }
 
 // New returns a Service over cat; every execution is bounded by limits (zero fields mean
 // the runtime's defaults).
@@ -59,9 +64,25 @@ func (s *Service) Snapshot(session ...catalog.Namespace) (*catalog.Snapshot, err
 func (s *Service) snapshot(session []catalog.Namespace) (*catalog.Snapshot, error) {
 	snap := s.cat.Snapshot()
 	if len(session) == 0 {
-		return snap, nil
+		return snap.Named(s.naming), nil
 	}
-	return snap.With(session...)
+	snap, err := snap.With(session...)
+	if err != nil {
+		return nil, err
+	}
+	return snap.Named(s.naming), nil
+}
+
+// Named returns the service as seen under naming n: the same catalog, limits and
+// execution caps, its answers in n's names (the published client's sessions and SDK
+// connections that ask for it).
+func (s *Service) Named(n catalog.Naming) *Service {
+	if n == s.naming {
+		return s
+	}
+	c := *s
+	c.naming = n
+	return &c
 }
 
 // Bounds on the discovery tools' inputs, so one request cannot buy unbounded CPU with

@@ -34,7 +34,7 @@ func TestPublishedClient(t *testing.T) {
 			})
 			w.calls = make(chan toolCall, 1)
 
-			code := `console.log("calling weather.get_weather"); console.warn("careful"); return await weather.get_weather({city: "Paris"})`
+			code := `console.log("calling Weather.getWeather"); console.warn("careful"); return await Weather.getWeather({city: "Paris"})`
 			f := w.request(method, map[string]any{"code": code,
 				"disclosure": "catalog", "tool_timeout_secs": 7, "tool_timeout_overrides": map[string]any{}})
 			if f.Error != nil {
@@ -56,7 +56,7 @@ func TestPublishedClient(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := map[string]any{"city": "Paris", "temp": 21.0}
-			if !res.Success || !reflect.DeepEqual(res.Output, want) || res.Stdout != "calling weather.get_weather" || res.Stderr != "careful" ||
+			if !res.Success || !reflect.DeepEqual(res.Output, want) || res.Stdout != "calling Weather.getWeather" || res.Stderr != "careful" ||
 				res.Trace.Code == "" || res.Trace.StartedAt.Secs < time.Now().Add(-time.Hour).Unix() || res.Trace.Events == nil {
 				t.Errorf("result %s", f.Result)
 			}
@@ -79,8 +79,8 @@ func TestPublishedClientFailures(t *testing.T) {
 	if err := h.compat.AddSessionTools(session, []SessionTool{{Name: "boom", Namespace: "py"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.compat.AddSessionTools(session, []SessionTool{{Name: "", Namespace: "py"}}); err == nil {
-		t.Error("a nameless session tool was accepted")
+	if err := h.compat.AddSessionTools(session, []SessionTool{{Name: "", Namespace: "py"}}); err == nil || !strings.Contains(err.Error(), "name is required") {
+		t.Errorf("a nameless session tool: %v", err)
 	}
 	if err := h.compat.AddSessionTools("nope", nil); err == nil {
 		t.Error("tools for an unknown session were accepted")
@@ -88,18 +88,18 @@ func TestPublishedClientFailures(t *testing.T) {
 	w := dialClient(t, h.srv.URL, session, func(w *publishedClient, c toolCall) {
 		w.fail(c.ID, wireError{Code: -32603, Message: "Failed executing tool: division by zero"})
 	})
-	f := w.request("execute_typescript", map[string]any{"code": `return await py.boom({})`})
+	f := w.request("execute_typescript", map[string]any{"code": `return await Py.boom({})`})
 	var res struct {
 		Success bool
 		Stderr  string
 	}
-	if err := json.Unmarshal(f.Result, &res); err != nil || res.Success || !strings.Contains(res.Stderr, "py.boom: Failed executing tool: division by zero") {
+	if err := json.Unmarshal(f.Result, &res); err != nil || res.Success || !strings.Contains(res.Stderr, "Py.boom: Failed executing tool: division by zero") {
 		t.Errorf("result %s %+v", f.Result, f.Error)
 	}
 	if !h.compat.CloseSession(session) || h.compat.CloseSession(session) {
 		t.Error("CloseSession should report the session once")
 	}
-	if f := w.request("execute_typescript", map[string]any{"code": `return await py.boom({})`}); f.Error == nil || !strings.Contains(f.Error.Message, "was closed") {
+	if f := w.request("execute_typescript", map[string]any{"code": `return await Py.boom({})`}); f.Error == nil || !strings.Contains(f.Error.Message, "was closed") {
 		t.Errorf("execute after the session closed: %s %+v", f.Result, f.Error)
 	}
 

@@ -88,6 +88,10 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 	if err := cfg.Server.Validate(); err != nil {
 		return nil, fmt.Errorf("pctx: %w", err)
 	}
+	naming, err := catalog.ParseNaming(cfg.CodeMode.Naming)
+	if err != nil {
+		return nil, fmt.Errorf("pctx: codemode.naming: %w", err)
+	}
 	p := &PCTX{cfg: cfg, log: slog.Default(), version: "dev"}
 	if opts != nil {
 		if opts.Logger != nil {
@@ -100,7 +104,8 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 	p.cat = catalog.New()
 	p.upstreams = upstream.NewManager(p.cat, cfg.Servers, p.log)
 	p.upstreams.Start(ctx)
-	p.cm = codemode.New(p.cat, runtimeLimits(cfg.Runtime), codemode.WithMaxConcurrent(cfg.Server.MaxExecutions), codemode.WithMaxPerSession(cfg.Server.MaxExecutionsPerSession))
+	p.cm = codemode.New(p.cat, runtimeLimits(cfg.Runtime), codemode.WithMaxConcurrent(cfg.Server.MaxExecutions), codemode.WithMaxPerSession(cfg.Server.MaxExecutionsPerSession),
+		codemode.WithNaming(naming))
 	p.compat = compat.New(p.cm, &compat.Options{
 		Logger: p.log,
 		// The published pctx-client's POST /register/servers (docs/protocol.md §10).
@@ -114,6 +119,7 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 		FormatResult:  codemode.FormatResult,
 		CodeModeTools: bridgeTools(),
 		Sessions:      p.compat,
+		Named:         func(n catalog.Naming) sdkbridge.CodeMode { return p.cm.Named(n) },
 	})
 	p.srv = server.New(p.cm, &server.Options{
 		Name:      cfg.Name,
