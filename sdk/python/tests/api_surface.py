@@ -236,7 +236,9 @@ def _compare_signature(
         name = p["name"]
         if p["kind"] in ("VAR_POSITIONAL", "VAR_KEYWORD"):
             if not any(q["kind"] == p["kind"] for q in ours["params"]):
-                problems.append(f"{where}: lacks {'*' if p['kind'] == 'VAR_POSITIONAL' else '**'}{name}")
+                problems.append(
+                    f"{where}: lacks {'*' if p['kind'] == 'VAR_POSITIONAL' else '**'}{name}"
+                )
             continue
         if name not in mine:
             if not (var_kw and p["kind"] == "KEYWORD_ONLY"):
@@ -261,9 +263,9 @@ def _compare_signature(
             )
     published = {p["name"] for p in theirs["params"]}
     for q in ours["params"]:
-        if q["name"] not in published and q["kind"] in (*positional, "KEYWORD_ONLY"):
-            if not q["has_default"]:
-                problems.append(f"{where}: extra parameter {q['name']!r} is required")
+        extra = q["name"] not in published and q["kind"] in (*positional, "KEYWORD_ONLY")
+        if extra and not q["has_default"]:
+            problems.append(f"{where}: extra parameter {q['name']!r} is required")
     return problems
 
 

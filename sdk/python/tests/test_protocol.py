@@ -24,7 +24,7 @@ def test_ws_url(url, want):
 
 @pytest.mark.parametrize("url", ["localhost:8080", "ftp://h", "http://"])
 def test_ws_url_refuses(url):
-    with pytest.raises(ValueError, match="URL scheme|pctx url"):
+    with pytest.raises(ValueError, match=r"URL scheme|pctx url"):
         _urls(url)
 
 

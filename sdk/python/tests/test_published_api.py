@@ -110,7 +110,13 @@ def _mutations(published: dict[str, Any]) -> list[tuple[str, Any]]:
     def extra_required(d: dict[str, Any]) -> None:
         sig = pctx(d)["members"]["list_functions"]["signature"]
         sig["params"].append(
-            {"name": "x", "kind": "POSITIONAL_OR_KEYWORD", "has_default": False, "default": None, "annotation": "int"}
+            {
+                "name": "x",
+                "kind": "POSITIONAL_OR_KEYWORD",
+                "has_default": False,
+                "default": None,
+                "annotation": "int",
+            }
         )
 
     def require_key(d: dict[str, Any]) -> None:
@@ -143,9 +149,7 @@ def _mutations(published: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 @pytest.mark.parametrize("index", range(11))
-def test_the_comparison_fails_on_a_missing_or_incompatible_name(
-    published: Any, index: int
-) -> None:
+def test_the_comparison_fails_on_a_missing_or_incompatible_name(published: Any, index: int) -> None:
     expected, mutate = _mutations(published)[index]
     broken = copy.deepcopy(published)
     mutate(broken)

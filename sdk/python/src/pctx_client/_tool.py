@@ -97,7 +97,7 @@ class _ToolMeta(ModelMetaclass):
         for field in ("input_schema", "output_schema"):
             if field in annotations and bases and bases[0] is not BaseModel:
                 annotations[field] = Annotated[Any, SkipValidation]
-        return super().__new__(mcs, name, bases, namespace, **kwargs)  # type: ignore[no-any-return]
+        return super().__new__(mcs, name, bases, namespace, **kwargs)
 
 
 class BaseTool(BaseModel, metaclass=_ToolMeta):
