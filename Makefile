@@ -105,6 +105,7 @@ lint:
 	for m in $(GO_MODULES); do (cd $$m && $(GO) vet ./... && $(BIN)/staticcheck ./...); done
 	$(VENV)/bin/ruff check sdk/python
 	$(VENV)/bin/ruff format --check sdk/python
+	cd sdk/python && $(VENV)/bin/mypy
 
 go-test: build
 	for m in $(GO_MODULES); do (cd $$m && $(GO) test -race -count=1 ./...); done
@@ -113,6 +114,9 @@ go-test-fast: build
 	for m in $(GO_MODULES); do (cd $$m && $(GO) test -count=1 ./...); done
 
 py-test: py-test-fast py-test-compat
+	# Our SDK's public API against the published client's (must not skip here).
+	cd sdk/python && PCTX_REQUIRE_PUBLISHED=1 PCTX_CLIENT_LATEST_VENV=$(CACHE)/venv-pctx-client-latest \
+	  $(VENV)/bin/python -m pytest -q tests/test_published_api.py -p no:cacheprovider
 	sdk/python/scripts/test-crewai.sh
 
 ## py-test-compat: only the compatibility tests (tests/compat), with the published clients
@@ -124,7 +128,7 @@ py-test-compat: build $(addsuffix /.stamp,$(COMPAT_VENVS)) $(FASTMCP_VENV)/.stam
 
 # tests/compat runs in py-test, once per client (published and ours), with its peers.
 py-test-fast: build
-	cd sdk/python && $(VENV)/bin/python -m pytest -q --ignore=tests/compat
+	cd sdk/python && PCTX_CLIENT_LATEST_VENV=$(CACHE)/venv-pctx-client-latest $(VENV)/bin/python -m pytest -q --ignore=tests/compat
 
 ## conformance: the official MCP conformance suite, server and client scenarios (docs/conformance.md).
 conformance: build
