@@ -112,7 +112,7 @@ func (s *Snapshot) list(opts ListOptions) string {
 	limit = max(limit, MinListBytes)
 	spaces := s.spaces
 	if opts.Namespace != "" {
-		n := s.byName[sanitizeNamespace(opts.Namespace)]
+		n := s.lookup(opts.Namespace)
 		if n == nil {
 			return fmt.Sprintf("// no namespace %q; namespaces: %s\n", oneLine(opts.Namespace, 200), nameList(s.names(), limit-300))
 		}
@@ -184,11 +184,14 @@ func namespaceHeader(n *namespace) string {
 	if n.unavailable != "" {
 		return fmt.Sprintf("// namespace %s: unavailable (%s)\n", n.name, oneLine(n.unavailable, 200))
 	}
-	header := "namespace " + n.name + " {\n"
+	var header string
 	if d := firstSentence(n.description); d != "" {
-		header = "// " + d + "\n" + header
+		header = "// " + d + "\n"
 	}
-	return header
+	if n.note != "" {
+		header += "// " + n.note + "\n"
+	}
+	return header + "namespace " + n.name + " {\n"
 }
 
 func (s *Snapshot) names() []string {

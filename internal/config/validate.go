@@ -25,6 +25,13 @@ func validate(c *Config, raw map[string]any, p *problems) {
 			p.add(is.key, "%s", is.msg)
 		}
 	}
+	switch c.CodeMode.Naming {
+	case "", NamingRegistered, NamingCamel:
+	default:
+		if !p.isBad(kp("codemode", "naming")) {
+			p.add(kp("codemode", "naming"), "must be %q or %q, got %q", NamingRegistered, NamingCamel, c.CodeMode.Naming)
+		}
+	}
 	names := make([]string, 0, len(c.Servers))
 	for name := range c.Servers {
 		names = append(names, name)
@@ -57,9 +64,6 @@ func serverIssues(s Server) []issue {
 	}
 	if s.MaxConnections < 0 {
 		out = append(out, issue{kp("server", "max_connections"), fmt.Sprintf("must be positive (or 0 for the default), got %d", s.MaxConnections)})
-	}
-	if s.AllowClientServers && s.APIKey == "" {
-		out = append(out, issue{kp("server", "allow_client_servers"), "needs server.api_key: client servers are accepted only from authenticated clients"})
 	}
 	return out
 }

@@ -96,6 +96,10 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 	if err := cfg.Server.Validate(); err != nil {
 		return nil, fmt.Errorf("pctx: %w", err)
 	}
+	naming, err := catalog.ParseNaming(cfg.CodeMode.Naming)
+	if err != nil {
+		return nil, fmt.Errorf("pctx: codemode.naming: %w", err)
+	}
 	p := &PCTX{cfg: cfg, log: slog.Default(), version: "dev"}
 	if opts != nil {
 		if opts.Logger != nil {
@@ -130,6 +134,7 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 		Limits:        runtimeLimits(cfg.Runtime),
 		MaxConcurrent: cfg.Server.MaxExecutions,
 		MaxPerSession: cfg.Server.MaxExecutionsPerSession,
+		Naming:        naming,
 	})
 	p.compat = compat.New(p.cm, &compat.Options{
 		Logger: p.log,
@@ -144,6 +149,7 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 		FormatResult:  codemode.FormatResult,
 		CodeModeTools: bridgeTools(),
 		Sessions:      p.compat,
+		Named:         func(n catalog.Naming) sdkbridge.CodeMode { return p.cm.Named(n) },
 	})
 	p.srv = server.New(p.cm, &server.Options{
 		Name:      cfg.Name,
