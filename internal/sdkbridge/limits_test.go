@@ -98,13 +98,15 @@ func TestNamespaceCountBounded(t *testing.T) {
 func TestFloodedListingBounded(t *testing.T) {
 	h := newHarness(t, nil)
 	flood := connectWorker(t, h.srv.URL, echoArgs)
-	// 1,000 tools with two-property schemas make about 60 KiB of listing per namespace.
+	// 1,000 tools with two-property schemas make about 70 KiB of listing per namespace;
+	// their descriptions bring each namespace near the 1 MiB limit, so the connection's
+	// 4 MiB fill after a few.
 	schema := map[string]any{"type": "object", "properties": map[string]any{"owner_of_the_thing": map[string]any{"type": "string"}, "repository_name": map[string]any{"type": "string"}}}
 	registered, refused := 0, 0
-	for i := 0; i < MaxNamespaces+10 && refused < 3; i++ {
+	for i := 0; i < MaxNamespaces+10 && refused < 2; i++ {
 		tools := make([]any, MaxToolsPerNamespace)
 		for j := range tools {
-			tools[j] = map[string]any{"name": fmt.Sprintf("a_rather_long_function_name_%04d", j), "inputSchema": schema}
+			tools[j] = map[string]any{"name": fmt.Sprintf("a_rather_long_function_name_%04d", j), "description": strings.Repeat("Lists things. ", 57), "inputSchema": schema}
 		}
 		f := flood.request("register", map[string]any{"namespace": fmt.Sprintf("flood%03d", i), "tools": tools})
 		if f.Error != nil {
@@ -116,8 +118,8 @@ func TestFloodedListingBounded(t *testing.T) {
 		}
 		registered++
 	}
-	if refused == 0 {
-		t.Fatalf("all %d namespaces of 1,000 tools were accepted", registered)
+	if refused == 0 || registered != MaxRegisteredBytes/MaxNamespaceBytes {
+		t.Fatalf("%d namespaces of about 1 MiB accepted, %d refused; want %d accepted", registered, refused, MaxRegisteredBytes/MaxNamespaceBytes)
 	}
 	reader := connectWorker(t, h.srv.URL, echoArgs)
 	f := reader.request("list_functions", nil)
