@@ -112,6 +112,27 @@ func TestLoadErrors(t *testing.T) {
 			}, "\n"),
 		},
 		{
+			name: "scope: bad values, and session keys in a shared server",
+			file: "[server]\nmax_session_upstreams = -1\nsession_idle_timeout = \"0s\"\n" +
+				"[servers.a]\ncommand = \"x\"\nscope = \"per-call\"\n" +
+				"[servers.b]\ncommand = \"x\"\nscope = \"\"\n" +
+				"[servers.c]\ncommand = \"x\"\nmax_sessions = 2\nargs = [\"--dir=/tmp/${session.id}\"]\nenv = { F = \"${session.id}.db\" }\n" +
+				"[servers.d]\nurl = \"https://h/${session.id}\"\nscope = \"shared\"\nheaders = { X-Session = \"${session.id}\" }\n" +
+				"[servers.e]\ncommand = \"x\"\nscope = \"session\"\nmax_sessions = -3\n",
+			want: strings.Join([]string{
+				`pctx.toml:2: server.max_session_upstreams: -1 must not be negative`,
+				`pctx.toml:3: server.session_idle_timeout: duration "0s" must be positive`,
+				`pctx.toml:6: servers.a.scope: must be "shared" (one instance for every client) or "session" (one per client session), got "per-call"`,
+				`pctx.toml:9: servers.b.scope: must not be empty (leave it out for the default "shared")`,
+				`pctx.toml:12: servers.c.max_sessions: applies only to scope = "session"`,
+				`pctx.toml:13: servers.c.args[0]: ${session.id} is replaced only in servers with scope = "session" (a shared server has no session to name)`,
+				`pctx.toml:14: servers.c.env.F: ${session.id} is replaced only in servers with scope = "session" (a shared server has no session to name)`,
+				`pctx.toml:16: servers.d.url: ${session.id} is replaced only in servers with scope = "session" (a shared server has no session to name)`,
+				`pctx.toml:18: servers.d.headers.X-Session: ${session.id} is replaced only in servers with scope = "session" (a shared server has no session to name)`,
+				`pctx.toml:22: servers.e.max_sessions: -3 must not be negative`,
+			}, "\n"),
+		},
+		{
 			name: "invalid server names",
 			file: "[servers.\"a.b\"]\ncommand = \"x\"\n\n[servers.\"\"]\ncommand = \"x\"\n\n[servers.\"sp ace\"]\ncommand = \"x\"\n",
 			want: strings.Join([]string{
@@ -297,6 +318,19 @@ disabled = true
 							Name: "off", URL: "${env:PCTX_TEST_UNSET_URL}",
 							Timeout: DefaultUpstreamTimeout, ProtocolVersion: DefaultProtocolVersion, Disabled: true,
 						},
+					},
+				}
+			},
+		},
+		{
+			name: "a session-scoped server",
+			file: "[server]\nmax_session_upstreams = 10\nsession_idle_timeout = \"5m\"\n[servers.browser]\ncommand = \"npx\"\nargs = [\"--user-data-dir=/tmp/pw-${session.id}\"]\nscope = \"session\"\nmax_sessions = 4\n",
+			want: func(string) *Config {
+				return &Config{
+					Name: "pctx", Path: FileName, Server: Server{HTTP: DefaultHTTP, MaxSessionUpstreams: 10, SessionIdleTimeout: 5 * time.Minute},
+					Servers: map[string]Upstream{
+						"browser": {Name: "browser", Command: "npx", Args: []string{"--user-data-dir=/tmp/pw-${session.id}"}, Scope: ScopeSession, MaxSessions: 4,
+							Timeout: DefaultUpstreamTimeout, ProtocolVersion: DefaultProtocolVersion},
 					},
 				}
 			},
