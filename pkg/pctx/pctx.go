@@ -98,7 +98,7 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 		}
 	}
 	p.cat = catalog.New()
-	p.upstreams = upstream.NewManager(p.cat, cfg.Servers, p.log)
+	p.upstreams = upstream.NewManager(p.cat, cfg.Servers, &upstream.Options{Logger: p.log, MaxSessionInstances: cfg.Server.MaxSessionUpstreams})
 	p.upstreams.Start(ctx)
 	p.cm = codemode.New(p.cat, runtimeLimits(cfg.Runtime), codemode.WithMaxConcurrent(cfg.Server.MaxExecutions), codemode.WithMaxPerSession(cfg.Server.MaxExecutionsPerSession))
 	p.compat = compat.New(p.cm, &compat.Options{
