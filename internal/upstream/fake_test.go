@@ -41,7 +41,8 @@ func fakeConfig(t testing.TB, name, mode string) config.Upstream {
 	return config.Upstream{
 		Name:    name,
 		Command: exe,
-		Env:     map[string]string{"PCTX_FAKE_UPSTREAM": mode},
+		// A -race child otherwise sleeps a second at exit, waiting for race reports.
+		Env: map[string]string{"PCTX_FAKE_UPSTREAM": mode, "GORACE": "atexit_sleep_ms=0"},
 	}
 }
 
