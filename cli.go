@@ -11,7 +11,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/pctx-dev/pctx/internal/config"
@@ -89,6 +91,10 @@ func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		logger.Warn("SDK websocket unavailable: cannot listen", "addr", addr, "err", err)
 	}
 
+	// A client that closes our stdout or stderr (a desktop client quitting) must not kill
+	// pctx with SIGPIPE halfway through stopping its sessions' upstreams: the write fails
+	// instead, and shutdown goes on.
+	signal.Ignore(syscall.SIGPIPE)
 	p, err := pctx.New(ctx, cfg, &pctx.Options{Logger: logger, Version: version})
 	if err != nil {
 		return err
