@@ -480,7 +480,7 @@ func TestExampleFile(t *testing.T) {
 	if c.Runtime.Timeout != 30*time.Second || c.Runtime.MaxMemory != 256<<20 || c.Runtime.MaxConsoleBytes != 1<<20 {
 		t.Errorf("example's [runtime] = %+v", c.Runtime)
 	}
-	want := map[string]string{"everything": "npx", "memory": "npx", "github": "", "legacy": ""}
+	want := map[string]string{"everything": "npx", "memory": "npx", "scratch": "npx", "github": "", "legacy": ""}
 	if len(c.Servers) != len(want) {
 		t.Errorf("servers = %v, want %v", c.Servers, want)
 	}
@@ -494,6 +494,9 @@ func TestExampleFile(t *testing.T) {
 	}
 	if !c.Servers["legacy"].Disabled || c.Servers["legacy"].Transport != TransportSSE {
 		t.Errorf("legacy = %+v, want a disabled SSE server", c.Servers["legacy"])
+	}
+	if s := c.Servers["scratch"]; s.Scope != ScopeSession || s.MaxSessions != 16 || s.Env["MEMORY_FILE_PATH"] != "/tmp/pctx-scratch-${session.id}.jsonl" {
+		t.Errorf("scratch = %+v, want a session-scoped server using ${session.id}", s)
 	}
 }
 
