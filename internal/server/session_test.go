@@ -12,7 +12,7 @@ import (
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/clientsession"
 	"github.com/pctx-dev/pctx/internal/codemode"
-	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/sandbox/sandboxtest"
 	"github.com/pctx-dev/pctx/internal/server"
 )
 
@@ -83,7 +83,7 @@ func (p *sessionProbe) hasEnded(key string) bool {
 func TestSessionIDs(t *testing.T) {
 	cat := catalog.New()
 	probe := newSessionProbe(t, cat)
-	url := startHTTP(t, server.New(codemode.New(cat, runtime.Limits{}), nil)) + "/mcp"
+	url := startHTTP(t, server.New(codemode.New(cat, &codemode.Options{Executor: sandboxtest.New(t)}), nil)) + "/mcp"
 	resp, body := mcpRequest(t, http.MethodPost, url, "", initializeBody)
 	id := resp.Header.Get("Mcp-Session-Id")
 	if resp.StatusCode != 200 || id == "" {
@@ -131,7 +131,7 @@ func TestSessionIDs(t *testing.T) {
 func TestSessionIdleTTL(t *testing.T) {
 	cat := catalog.New()
 	probe := newSessionProbe(t, cat)
-	url := startHTTP(t, server.New(codemode.New(cat, runtime.Limits{}), &server.Options{SessionIdleTTL: time.Second})) + "/mcp"
+	url := startHTTP(t, server.New(codemode.New(cat, &codemode.Options{Executor: sandboxtest.New(t)}), &server.Options{SessionIdleTTL: time.Second})) + "/mcp"
 	resp, _ := mcpRequest(t, http.MethodPost, url, "", initializeBody)
 	id := resp.Header.Get("Mcp-Session-Id")
 	mcpRequest(t, http.MethodPost, url, id, executeBody)
@@ -152,7 +152,7 @@ func TestSessionIdleTTL(t *testing.T) {
 func TestStdioIsOneSession(t *testing.T) {
 	cat := catalog.New()
 	probe := newSessionProbe(t, cat)
-	srv := server.New(codemode.New(cat, runtime.Limits{}), nil)
+	srv := server.New(codemode.New(cat, &codemode.Options{Executor: sandboxtest.New(t)}), nil)
 	inR, inW := io.Pipe()
 	outR, outW := io.Pipe()
 	done := make(chan error, 1)

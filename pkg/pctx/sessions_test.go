@@ -57,8 +57,11 @@ func runCounter() int {
 	return 0
 }
 
-// counterPCTX is a pctx whose upstream "counter" is session-scoped.
-func counterPCTX(t *testing.T) *pctx.PCTX {
+// counterPCTX is a pctx whose upstream "counter" is session-scoped. With steady set, it
+// runs one execution at a time in one sandbox worker that is never replaced, so that
+// goroutines and file descriptors are the same after a run as before it unless something
+// leaked (the sandbox pool otherwise starts and stops workers as it sees fit).
+func counterPCTX(t *testing.T, steady bool) *pctx.PCTX {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -72,6 +75,10 @@ func counterPCTX(t *testing.T) *pctx.PCTX {
 		Env:   map[string]string{counterEnv: "1", "COUNTER_SESSION": "${session.id}", "GORACE": "atexit_sleep_ms=0"},
 		Scope: "session",
 	}}
+	if steady {
+		cfg.Server.MaxExecutions = 1
+		cfg.Sandbox.WarmWorkers = 1
+	}
 	p := newPCTX(t, cfg)
 	if st := p.Upstreams(); len(st) != 1 || st[0].State != "ready" || st[0].Scope != "session" {
 		t.Fatalf("upstreams: %+v", st)
@@ -258,7 +265,7 @@ func (s *mcpSession) delete() int { return s.raw(http.MethodDelete, "") }
 // answered) while the other keeps counting; the deleted id then gets 404.
 func TestSessionsOverHTTP(t *testing.T) {
 	requireLinux(t)
-	p := counterPCTX(t)
+	p := counterPCTX(t, false)
 	srv := httptest.NewServer(p.Handler())
 	defer srv.Close()
 	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
@@ -309,7 +316,7 @@ func TestSessionsOverHTTP(t *testing.T) {
 // another leave no upstream process, goroutine or file descriptor behind.
 func TestSessionLoopLeavesNothing(t *testing.T) {
 	requireLinux(t)
-	p := counterPCTX(t)
+	p := counterPCTX(t, true)
 	srv := httptest.NewServer(p.Handler())
 	defer srv.Close()
 	tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -361,7 +368,7 @@ func TestSessionLoopLeavesNothing(t *testing.T) {
 // next pipe has its own, and closing a pipe stops its process before ServeStdio returns.
 func TestSessionOverStdio(t *testing.T) {
 	requireLinux(t)
-	p := counterPCTX(t)
+	p := counterPCTX(t, false)
 	type pipe struct {
 		in   io.WriteCloser
 		out  *bufio.Reader
@@ -485,18 +492,29 @@ func (c *sdkConn) request(method string, params any) json.RawMessage {
 func (c *sdkConn) count() counted {
 	c.t.Helper()
 	var res struct {
-		Value  counted
-		Output counted // the published client's result shape
-		Error  any
+		Value counted
+		Error any
 	}
 	raw := c.request("execute_typescript", map[string]any{"code": countProgram})
-	if err := json.Unmarshal(raw, &res); err != nil || res.Error != nil {
+	if err := json.Unmarshal(raw, &res); err != nil || res.Error != nil || res.Value.PID == 0 {
 		c.t.Fatalf("execute_typescript: %s", raw)
 	}
-	if res.Value.PID == 0 {
-		res.Value = res.Output
-	}
 	return res.Value
+}
+
+// countLegacy is count for a published-client connection: its naming (Counter.count)
+// and its result shape.
+func (c *sdkConn) countLegacy() counted {
+	c.t.Helper()
+	var res struct {
+		Success bool
+		Output  counted
+	}
+	raw := c.request("execute_typescript", map[string]any{"code": "return await Counter.count({})"})
+	if err := json.Unmarshal(raw, &res); err != nil || !res.Success || res.Output.PID == 0 {
+		c.t.Fatalf("execute_typescript: %s", raw)
+	}
+	return res.Output
 }
 
 func (c *sdkConn) close() { c.ws.Close(websocket.StatusNormalClosure, "done") }
@@ -507,7 +525,7 @@ func (c *sdkConn) close() { c.ws.Close(websocket.StatusNormalClosure, "done") }
 // session over its websockets, stopped by session/close.
 func TestSessionsOverSDKConnections(t *testing.T) {
 	requireLinux(t)
-	p := counterPCTX(t)
+	p := counterPCTX(t, true)
 	srv := httptest.NewServer(p.Handler())
 	defer srv.Close()
 
@@ -550,10 +568,10 @@ func TestSessionsOverSDKConnections(t *testing.T) {
 		header := http.Header{"X-Code-Mode-Session": {created.SessionID}}
 		// The published client opens one websocket per execution; the session spans them.
 		first := dialSDK(t, srv.URL, header)
-		c1 := first.count()
+		c1 := first.countLegacy()
 		first.close()
 		second := dialSDK(t, srv.URL, header)
-		c2 := second.count()
+		c2 := second.countLegacy()
 		second.close()
 		if c1.Count != 1 || c2.Count != 2 || c2.PID != c1.PID {
 			t.Fatalf("two websockets of one session: %+v then %+v, want 1 and 2 from one process", c1, c2)
@@ -578,7 +596,7 @@ func TestSessionsOverSDKConnections(t *testing.T) {
 // Execute alone gets a fresh one each time.
 func TestSessionAPI(t *testing.T) {
 	requireLinux(t)
-	p := counterPCTX(t)
+	p := counterPCTX(t, false)
 	ctx := context.Background()
 	run := func(exec func(context.Context, string) (*pctx.Result, error)) counted {
 		t.Helper()
