@@ -324,3 +324,36 @@ func TestSessionScopedHTTP(t *testing.T) {
 		t.Errorf("b after a ended: %d, want 2", got)
 	}
 }
+
+// BenchmarkSessionScoped compares a call on a session's running instance (the same
+// round trip as BenchmarkCallStdio) with a session's whole life: its first call starts
+// the instance (spawn, initialize), then the session ends and the instance stops.
+func BenchmarkSessionScoped(b *testing.B) {
+	reg := newFakeRegistry()
+	startManager(b, reg, testTuning, counterConfig(b, "counter"))
+	tool := reg.tool(b, "counter", "count")
+	b.Run("call", func(b *testing.B) {
+		cs := clientsession.Begin("bench")
+		defer cs.End()
+		ctx := clientsession.NewContext(context.Background(), cs)
+		if _, err := tool.Call(ctx, nil); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := tool.Call(ctx, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("session", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			cs := clientsession.Begin("bench")
+			if _, err := tool.Call(clientsession.NewContext(context.Background(), cs), nil); err != nil {
+				b.Fatal(err)
+			}
+			cs.End()
+		}
+	})
+}
