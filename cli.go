@@ -11,7 +11,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/pctx-dev/pctx/internal/config"
@@ -90,6 +92,10 @@ func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		logger.Warn("SDK websocket unavailable: cannot listen", "addr", addr, "err", err)
 	}
 
+	// A client that closes our stdout or stderr (a desktop client quitting) must not kill
+	// pctx with SIGPIPE halfway through stopping its sessions' upstreams: the write fails
+	// instead, and shutdown goes on.
+	signal.Ignore(syscall.SIGPIPE)
 	p, err := pctx.New(ctx, cfg, &pctx.Options{Logger: logger, Version: version})
 	if err != nil {
 		return err
@@ -296,9 +302,10 @@ func (kv keyValues) Set(s string) error {
 }
 
 func cmdAdd(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("add", "pctx add [--config F] [--transport T] [--header K=V]... [--env K=V]... NAME (URL | -- COMMAND [ARGS...])", stderr)
+	fs := newFlags("add", "pctx add [--config F] [--transport T] [--header K=V]... [--env K=V]... [--scope S] NAME (URL | -- COMMAND [ARGS...])", stderr)
 	configFlag := fs.String("config", "", "file to change (default: $PCTX_CONFIG, then ./pctx.toml)")
 	transport := fs.String("transport", "", "for a URL: streamable-http or sse (default: try streamable HTTP, then SSE)")
+	scope := fs.String("scope", "", `"shared" (default: one instance for every client) or "session" (one per client session; ${session.id} names it in args, env and headers)`)
 	headers, env := keyValues{}, keyValues{}
 	fs.Var(headers, "header", "HTTP header for a URL server, KEY=VALUE (repeatable; values may use ${env:NAME})")
 	fs.Var(env, "env", "environment variable for a command server, KEY=VALUE (repeatable)")
@@ -310,7 +317,7 @@ func cmdAdd(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Wri
 	if len(rest) < 2 {
 		return fmt.Errorf("%w: want NAME and a URL, or NAME -- COMMAND [ARGS...]", errUsage)
 	}
-	u := config.Upstream{Name: rest[0]}
+	u := config.Upstream{Name: rest[0], Scope: *scope}
 	switch {
 	case rest[1] == "--":
 		if len(rest) < 3 {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/clientsession"
 	"github.com/pctx-dev/pctx/internal/runtime"
 	"github.com/pctx-dev/pctx/internal/sdkbridge"
 )
@@ -39,6 +40,18 @@ type session struct {
 	lastUsed time.Time
 	conns    int // open compatibility connections
 
+	// life is the client session every execution of this session runs in, over all its
+	// websockets; it ends with the session.
+	life *clientsession.Session
+}
+
+// end stops the session's MCP servers and ends its client session, which stops its
+// instances of session-scoped upstreams ([servers.NAME] scope = "session").
+func (s *session) end() {
+	var wg sync.WaitGroup
+	wg.Go(s.stopServers)
+	wg.Go(s.life.End)
+	wg.Wait()
 }
 
 // maxSessions bounds the published-client sessions alive at once; each may hold up to
@@ -61,11 +74,11 @@ func (srv *Server) CreateSession() (string, error) {
 	}
 	full := len(srv.sessions) >= maxSessions
 	if !full {
-		srv.sessions[id] = &session{servers: map[string]*clientServer{}, lastUsed: now}
+		srv.sessions[id] = &session{servers: map[string]*clientServer{}, lastUsed: now, life: clientsession.Begin("compat:" + id)}
 	}
 	srv.mu.Unlock()
 	for _, s := range expired {
-		s.stopServers()
+		s.end()
 	}
 	if len(expired) > 0 {
 		srv.log.Info("compat: idle code-mode sessions ended", "count", len(expired))
@@ -217,15 +230,15 @@ func mergeTools(old, add []SessionTool) ([]SessionTool, []string, error) {
 }
 
 // CloseSession ends session id (REST POST /code-mode/session/close), reporting whether it
-// existed, and stops the MCP servers it started. Its open compatibility connections keep
-// running but see no tools.
+// existed, and stops the MCP servers it started and its instances of session-scoped
+// upstreams. Its open compatibility connections keep running but see no tools.
 func (srv *Server) CloseSession(id string) bool {
 	srv.mu.Lock()
 	s, ok := srv.sessions[id]
 	delete(srv.sessions, id)
 	srv.mu.Unlock()
 	if ok {
-		s.stopServers()
+		s.end()
 	}
 	return ok
 }

@@ -24,15 +24,15 @@ import (
 // stdin/stdout. pctx spawns the child itself (rather than letting mcp-go do
 // it) to put it in its own process group (a job object on Windows), kill that whole group on close,
 // bound the size of each stdout line, and log stderr line by line.
-func dialStdio(life, attempt context.Context, srv *server) (*session, error) {
-	sess := newSession(life, srv)
+func dialStdio(attempt context.Context, sess *session) (*session, error) {
+	srv := sess.srv
 	sess.transport = "stdio"
-	p, err := startProcess(srv)
+	p, err := startProcess(sess.cfg, sess.log)
 	if err != nil {
 		sess.close()
 		return nil, err
 	}
-	out := newLineFilter(p.stdout, srv.t.maxResultBytes, sess, srv.log)
+	out := newLineFilter(p.stdout, srv.t.maxResultBytes, sess, sess.log)
 	sess.cleanup = func() {
 		p.stop(srv.t.stopGrace)
 		// The reader is mcp-go's; it ends once stdout is closed.
@@ -137,8 +137,7 @@ func npmCredential(name string) bool {
 	return n == "npm_config_key" || strings.HasSuffix(n, ":key")
 }
 
-func startProcess(srv *server) (*process, error) {
-	cfg := srv.cfg
+func startProcess(cfg config.Upstream, log *slog.Logger) (*process, error) {
 	cmd := exec.Command(cfg.Command, cfg.Args...)
 	cmd.Env = childEnv(cfg, os.Environ())
 	cmd.Dir = cfg.Cwd
@@ -175,7 +174,7 @@ func startProcess(srv *server) (*process, error) {
 
 	p := &process{
 		cmd: cmd, stdin: inW, stdout: outR, stderr: errR,
-		log:        srv.log,
+		log:        log,
 		exited:     make(chan struct{}),
 		stderrDone: make(chan struct{}),
 	}
