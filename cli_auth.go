@@ -146,7 +146,7 @@ func cmdAuthLogin(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	}
 	agent := &oauth.Loopback{Out: stdout, In: stdin, Browser: !*noBrowser, ServerName: name, Timeout: *timeout}
 	cat := catalog.New()
-	m := upstream.NewManagerOptions(cat, map[string]config.Upstream{name: u}, &upstream.Options{
+	m := upstream.NewManager(cat, map[string]config.Upstream{name: u}, &upstream.Options{
 		Logger:       logger,
 		Secrets:      secrets,
 		StartTimeout: *timeout,

@@ -147,7 +147,7 @@ func runOAuth(ctx context.Context, scenario, url string, oc config.OAuth, logger
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	cat := catalog.New()
-	m := upstream.NewManagerOptions(cat, map[string]config.Upstream{namespace: {URL: url, OAuth: oc}}, &upstream.Options{
+	m := upstream.NewManager(cat, map[string]config.Upstream{namespace: {URL: url, OAuth: oc}}, &upstream.Options{
 		Logger: logger,
 		Auth: &upstream.AuthOptions{
 			Store: oauth.NewStore(keyring.NewMemory()),

@@ -19,6 +19,8 @@ type namespace struct {
 	owner       string
 	description string
 	unavailable string
+	note        string      // for the listing: why a view renamed it beyond its convention
+	camel       sync.Map    // view name → *namespace: its NamingCamel views without a note, made once
 	funcs       []*function // sorted by name; empty when unavailable
 	byName      map[string]*function
 	byRaw       map[string]*function
@@ -27,14 +29,16 @@ type namespace struct {
 // function is one prepared tool. What the listing needs is read at build time; the
 // parsed schemas and the compiled validator are made on first use, at most once.
 type function struct {
-	ns, name string // sanitised
+	ns, name string // as called
+	rawNS    string // the namespace as the backend named it
 	tool     Tool
-	top      []param // input's top-level properties, without their schemas
-	outTop   []param // output's top-level properties, without their schemas
-	shortcut string  // the single required property of an MCP-style tool, or ""
-	inNote   string  // why the input schema could not even be scanned, if so
-	line     string  // compact signature for the listing
-	note     string  // for the listing: the tool's own name when a collision renamed it
+	top      []param   // input's top-level properties, without their schemas
+	outTop   []param   // output's top-level properties, without their schemas
+	shortcut string    // the single required property of an MCP-style tool, or ""
+	inNote   string    // why the input schema could not even be scanned, if so
+	line     string    // compact signature for the listing
+	note     string    // for the listing: the tool's own name when a collision renamed it
+	base     *function // for a renamed view (Snapshot.Named), the function whose schemas it shares
 
 	parseOnce sync.Once
 	parsed    *schemas
@@ -77,8 +81,8 @@ func build(owner string, ns Namespace) (*namespace, error) {
 	if strings.TrimSpace(ns.Name) == "" {
 		return nil, errors.New("catalog: namespace name is empty")
 	}
-	if plain := sanitizeIdent(ns.Name); reservedNamespace(plain) {
-		return nil, fmt.Errorf("catalog: namespace %q: %w: it would shadow the global %q that every program uses; choose another name", ns.Name, ErrReservedName, plain)
+	if err := checkNamespaceName(ns.Name); err != nil {
+		return nil, err
 	}
 	n := &namespace{
 		name:        sanitizeNamespace(ns.Name),
@@ -93,8 +97,10 @@ func build(owner string, ns Namespace) (*namespace, error) {
 	raws := make([]string, len(ns.Tools))
 	for i, t := range ns.Tools {
 		raws[i] = t.Name
-		if plain := sanitizeIdent(t.Name); ns.RefuseReserved && runtime.ReservedProperty(plain) {
-			return nil, fmt.Errorf("catalog: namespace %q: function %q: %w: it would replace Object.prototype.%s on the namespace object; choose another name", ns.Name, t.Name, ErrReservedName, plain)
+		if ns.RefuseReserved {
+			if err := checkFunctionName(ns.Name, t.Name); err != nil {
+				return nil, err
+			}
 		}
 	}
 	names, collided := assignNames(raws)
@@ -106,6 +112,7 @@ func build(owner string, ns Namespace) (*namespace, error) {
 			return nil, fmt.Errorf("catalog: namespace %q: tool %q has no call func", ns.Name, t.Name)
 		}
 		f := prepare(n.name, names[i], collided[i], t)
+		f.rawNS = ns.Name
 		n.funcs[i] = f
 		n.byName[f.name] = f
 		if _, dup := n.byRaw[t.Name]; !dup {
@@ -114,6 +121,37 @@ func build(owner string, ns Namespace) (*namespace, error) {
 	}
 	slices.SortFunc(n.funcs, func(a, b *function) int { return strings.Compare(a.name, b.name) })
 	return n, nil
+}
+
+// CheckNames returns the error Put would give a Namespace with RefuseReserved set that is
+// named namespace and has these functions, when one of the names clashes with a
+// JavaScript builtin (wrapping ErrReservedName); nil otherwise. Backends that hold
+// namespaces outside the catalog (session-scoped registrations) call it at registration,
+// so the clash is refused there rather than at every later request.
+func CheckNames(namespace string, functions ...string) error {
+	if err := checkNamespaceName(namespace); err != nil {
+		return err
+	}
+	for _, f := range functions {
+		if err := checkFunctionName(namespace, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkNamespaceName(name string) error {
+	if plain := sanitizeIdent(name); reservedNamespace(plain) {
+		return fmt.Errorf("catalog: namespace %q: %w: it would shadow the global %q that every program uses; choose another name", name, ErrReservedName, plain)
+	}
+	return nil
+}
+
+func checkFunctionName(namespace, name string) error {
+	if plain := sanitizeIdent(name); runtime.ReservedProperty(plain) {
+		return fmt.Errorf("catalog: namespace %q: function %q: %w: it would replace Object.prototype.%s on the namespace object; choose another name", namespace, name, ErrReservedName, plain)
+	}
+	return nil
 }
 
 func prepare(ns, name string, collided bool, t Tool) *function {
@@ -149,6 +187,9 @@ func prepare(ns, name string, collided bool, t Tool) *function {
 // schemas parses the input and output schemas on first use. An input schema that does
 // not parse counts as {"type":"object"}; an output schema that does not, as none.
 func (f *function) schemas() *schemas {
+	if f.base != nil {
+		return f.base.schemas()
+	}
 	f.parseOnce.Do(func() {
 		s := &schemas{in: emptyObjectSchema, inNote: f.inNote}
 		if s.inNote == "" && len(bytes.TrimSpace(f.tool.InputSchema)) > 0 {
@@ -225,6 +266,9 @@ func (n *namespace) sameAs(m *namespace) bool {
 // validator compiles the input schema on first use. A schema that does not compile
 // leaves the function callable without validation; note says why.
 func (f *function) validator() (sch *jsonschema.Schema, note string) {
+	if f.base != nil {
+		return f.base.validator()
+	}
 	f.compileOnce.Do(func() {
 		if note := f.schemas().inNote; note != "" {
 			f.schemaNote = note

@@ -41,6 +41,10 @@ type Options struct {
 	// MaxPerSession caps the executions running at once for one session (WithSession);
 	// default DefaultMaxPerSession.
 	MaxPerSession int
+	// Naming is the convention of the names every answer uses (list, details and
+	// execute alike); default catalog.NamingRegistered. Named gives the service under
+	// another.
+	Naming catalog.Naming
 }
 
 // Service answers list_functions, get_function_details and execute_typescript over one
@@ -50,6 +54,7 @@ type Service struct {
 	exec   Executor
 	limits runtime.Limits
 	slots  *limiter
+	naming catalog.Naming
 }
 
 // ErrBusy is returned by Execute when an execution cap is reached.
@@ -61,7 +66,7 @@ func New(cat *catalog.Catalog, opts *Options) *Service {
 	if opts == nil || opts.Executor == nil {
 		panic("codemode.New: Options.Executor is required")
 	}
-	return &Service{cat: cat, exec: opts.Executor, limits: opts.Limits, slots: newLimiter(opts.MaxConcurrent, opts.MaxPerSession)}
+	return &Service{cat: cat, exec: opts.Executor, limits: opts.Limits, slots: newLimiter(opts.MaxConcurrent, opts.MaxPerSession), naming: opts.Naming}
 }
 
 // Catalog returns the catalog the service reads.
@@ -76,9 +81,25 @@ func (s *Service) Snapshot(session ...catalog.Namespace) (*catalog.Snapshot, err
 func (s *Service) snapshot(session []catalog.Namespace) (*catalog.Snapshot, error) {
 	snap := s.cat.Snapshot()
 	if len(session) == 0 {
-		return snap, nil
+		return snap.Named(s.naming), nil
 	}
-	return snap.With(session...)
+	snap, err := snap.With(session...)
+	if err != nil {
+		return nil, err
+	}
+	return snap.Named(s.naming), nil
+}
+
+// Named returns the service as seen under naming n: the same catalog, executor, limits
+// and execution caps, its answers in n's names (the published client's sessions and SDK
+// connections that ask for it).
+func (s *Service) Named(n catalog.Naming) *Service {
+	if n == s.naming {
+		return s
+	}
+	c := *s
+	c.naming = n
+	return &c
 }
 
 // Bounds on the discovery tools' inputs, so one request cannot buy unbounded CPU with

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/clientsession"
 	"github.com/pctx-dev/pctx/internal/runtime"
 	"github.com/pctx-dev/pctx/internal/sdkbridge"
 )
@@ -30,11 +31,12 @@ type Options struct {
 	// Logger receives session events; default slog.Default().
 	Logger *slog.Logger
 	// AllowClientServers lets POST /register/servers start MCP servers for a session (a
-	// stdio command runs on this machine). Default false: refused. Even when true, a
-	// request is accepted only if APIKey is set and the request carries it.
+	// stdio command runs on this machine). Default false: refused. When true, a request
+	// is accepted if it carries APIKey or, when there is no APIKey, if it came over
+	// loopback to a loopback address.
 	AllowClientServers bool
-	// APIKey is the server's API key ([server] api_key), used to check that a
-	// /register/servers request is authenticated. Default "": no request is.
+	// APIKey is the server's API key ([server] api_key), which a /register/servers
+	// request must carry when it is set. Default "": none.
 	APIKey string
 	// SessionIdleTTL ends a session (and stops its servers) when it has had no request
 	// and no open connection for this long; checked whenever a session is created.
@@ -77,8 +79,8 @@ func New(cm CodeMode, opts *Options) *Server {
 	return srv
 }
 
-// Close ends every session and stops the MCP servers they started. Later session
-// creation answers 503.
+// Close ends every session, stopping the MCP servers they started and their instances of
+// session-scoped upstreams. Later session creation answers 503.
 func (srv *Server) Close() error {
 	srv.mu.Lock()
 	srv.closed = true
@@ -87,7 +89,7 @@ func (srv *Server) Close() error {
 	srv.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, s := range sessions {
-		wg.Go(s.stopServers)
+		wg.Go(s.end)
 	}
 	wg.Wait()
 	return nil
@@ -121,6 +123,10 @@ func (a *attached) Namespaces(call sdkbridge.CallFunc) ([]catalog.Namespace, err
 func (a *attached) Result(code string, started time.Time, r *runtime.Result) any {
 	return legacyResult(code, started, r)
 }
+
+func (a *attached) ClientSession() *clientsession.Session { return a.s.life }
+
+func (a *attached) Naming() catalog.Naming { return Naming }
 
 func (a *attached) Detach() { a.once.Do(func() { a.srv.useSession(a.id, -1) }) }
 

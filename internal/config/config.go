@@ -29,12 +29,13 @@ const (
 //
 // The koanf tags are the TOML keys; untagged fields are not read from the file.
 type Config struct {
-	Name    string              `koanf:"name"` // reported to MCP clients; default "pctx"
-	Path    string              // file it was loaded from; empty when defaults were used
-	Server  Server              `koanf:"server"`
-	Runtime Runtime             `koanf:"runtime"`
-	Sandbox Sandbox             `koanf:"sandbox"`
-	Servers map[string]Upstream `koanf:"servers"` // keyed by name
+	Name     string              `koanf:"name"` // reported to MCP clients; default "pctx"
+	Path     string              // file it was loaded from; empty when defaults were used
+	Server   Server              `koanf:"server"`
+	Runtime  Runtime             `koanf:"runtime"`
+	Sandbox  Sandbox             `koanf:"sandbox"`
+	CodeMode CodeMode            `koanf:"codemode"`
+	Servers  map[string]Upstream `koanf:"servers"` // keyed by name
 
 	secrets []string // every value a secret reference expanded to
 }
@@ -43,17 +44,45 @@ type Config struct {
 // logs and messages can be redacted. Callers must not modify the slice.
 func (c *Config) Secrets() []string { return c.secrets }
 
+// CodeMode is the [codemode] table: how the catalog is presented to agents.
+type CodeMode struct {
+	// Naming is the convention of the names agents call, for MCP clients and SDK
+	// connections: NamingRegistered (default) or NamingCamel. Sessions of the published
+	// pctx-client always get NamingCamel, its original's convention.
+	Naming string `koanf:"naming"`
+}
+
+// Spellings of [codemode] naming.
+const (
+	// NamingRegistered keeps names as registered, sanitised into identifiers (get-sum →
+	// get_sum).
+	NamingRegistered = "registered"
+	// NamingCamel gives PascalCase namespaces and camelCase functions (tools → Tools,
+	// add_numbers → addNumbers), as the original pctx does.
+	NamingCamel = "camel"
+)
+
 // Server is the [server] table.
 type Server struct {
 	HTTP               string `koanf:"http"`                 // listen address for /mcp, /ws, /healthz; default "127.0.0.1:8080"
 	APIKey             string `koanf:"api_key"`              // optional; required when HTTP binds beyond loopback
-	AllowClientServers bool   `koanf:"allow_client_servers"` // lets authenticated SDK clients register stdio servers (off)
+	AllowClientServers bool   `koanf:"allow_client_servers"` // lets published-client sessions register MCP servers, stdio included (off)
 	// MaxExecutions caps executions running at once across all clients; 0 means the
 	// Code Mode service's default (64).
 	MaxExecutions int `koanf:"max_executions"`
 	// MaxExecutionsPerSession caps executions running at once for one session (an MCP
 	// session, an SDK connection, a published-client session); 0 means the default (8).
 	MaxExecutionsPerSession int `koanf:"max_executions_per_session"`
+	// MaxConnections caps the HTTP connections open at once, websockets included; 0 means
+	// the server's default (512).
+	MaxConnections int `koanf:"max_connections"`
+	// MaxSessionUpstreams caps the instances of session-scoped upstreams (scope =
+	// "session") running at once over all servers and sessions; 0 means the default (64).
+	MaxSessionUpstreams int `koanf:"max_session_upstreams"`
+	// SessionIdleTimeout ends an HTTP MCP session, or a published-client session, that has
+	// had no request for this long, stopping its session-scoped upstreams; 0 means the
+	// default (30 minutes).
+	SessionIdleTimeout time.Duration `koanf:"session_idle_timeout"`
 }
 
 // Runtime is the [runtime] table: limits of one execution (zero means the runtime default).
@@ -66,7 +95,7 @@ type Runtime struct {
 	MaxConsoleBytes  int64         `koanf:"max_console_bytes"`
 	MaxResultBytes   int64         `koanf:"max_result_bytes"`
 	MaxArgumentBytes int64         `koanf:"max_argument_bytes"` // one call's arguments as JSON; default 4MiB
-	MaxCPUTime       time.Duration `koanf:"max_cpu_time"`       // CPU time of one run; default: timeout
+	MaxCPUTime       time.Duration `koanf:"max_cpu_time"`       // CPU time of one run; default: twice timeout
 }
 
 // Sandbox is the [sandbox] table: the worker processes executions run in (zero means the
@@ -95,6 +124,14 @@ type Upstream struct {
 	Timeout         time.Duration     `koanf:"timeout"`          // per call; default 60s
 	ProtocolVersion string            `koanf:"protocol_version"` // MCP protocol version offered; default "2025-06-18"
 	Disabled        bool              `koanf:"disabled"`
+	// Scope is ScopeShared (or "", the default): one session serves every client; or
+	// ScopeSession: each client session gets its own instance, started on its first call
+	// and stopped when the session ends, with SessionID in its values replaced by the
+	// session's id (ForSession).
+	Scope string `koanf:"scope"`
+	// MaxSessions caps this server's instances running at once (scope = "session" only);
+	// 0 means only [server] max_session_upstreams applies.
+	MaxSessions int `koanf:"max_sessions"`
 	// OAuth tunes OAuth 2.1 for a url server. Without it, OAuth still happens when the
 	// server asks for it (a 401 with a Bearer challenge) and no Authorization header
 	// is configured: discovery, then a client ID metadata document, dynamic
@@ -157,6 +194,12 @@ func (o OAuth) Configured() bool {
 
 // Machine reports whether the grant needs no user: pctx obtains tokens by itself.
 func (o OAuth) Machine() bool { return o.Grant == GrantClientCredentials || o.Grant == GrantIDJAG }
+
+// Scopes of an upstream server.
+const (
+	ScopeShared  = "shared"
+	ScopeSession = "session"
+)
 
 // Transports an upstream URL may name; the empty string means auto-detect.
 const (

@@ -26,6 +26,13 @@ func validate(c *Config, raw map[string]any, p *problems) {
 			p.add(is.key, "%s", is.msg)
 		}
 	}
+	switch c.CodeMode.Naming {
+	case "", NamingRegistered, NamingCamel:
+	default:
+		if !p.isBad(kp("codemode", "naming")) {
+			p.add(kp("codemode", "naming"), "must be %q or %q, got %q", NamingRegistered, NamingCamel, c.CodeMode.Naming)
+		}
+	}
 	names := make([]string, 0, len(c.Servers))
 	for name := range c.Servers {
 		names = append(names, name)
@@ -56,8 +63,8 @@ func serverIssues(s Server) []issue {
 	} else if s.APIKey == "" && !isLoopback(host) {
 		out = append(out, issue{kp("server", "http"), fmt.Sprintf("%q listens beyond loopback, so server.api_key must be set", s.HTTP)})
 	}
-	if s.AllowClientServers && s.APIKey == "" {
-		out = append(out, issue{kp("server", "allow_client_servers"), "needs server.api_key: client servers are accepted only from authenticated clients"})
+	if s.MaxConnections < 0 {
+		out = append(out, issue{kp("server", "max_connections"), fmt.Sprintf("must be positive (or 0 for the default), got %d", s.MaxConnections)})
 	}
 	return out
 }
@@ -161,6 +168,20 @@ func validateUpstream(u *Upstream, raw map[string]any, p *problems) {
 	}
 	if u.Timeout == 0 {
 		u.Timeout = DefaultUpstreamTimeout
+	}
+	switch {
+	case u.Scope == "" && has(raw, "servers", u.Name, "scope"):
+		p.add(k.with("scope"), "must not be empty (leave it out for the default %q)", ScopeShared)
+	case u.Scope != "" && u.Scope != ScopeShared && u.Scope != ScopeSession:
+		p.add(k.with("scope"), "must be %q (one instance for every client) or %q (one per client session), got %q", ScopeShared, ScopeSession, u.Scope)
+	}
+	if u.Scope != ScopeSession {
+		if has(raw, "servers", u.Name, "max_sessions") {
+			p.add(k.with("max_sessions"), `applies only to scope = %q`, ScopeSession)
+		}
+		for _, key := range sessionIDKeys(*u) {
+			p.add(k.with(key...), `%s is replaced only in servers with scope = %q (a shared server has no session to name)`, SessionID, ScopeSession)
+		}
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/clientsession"
 	"github.com/pctx-dev/pctx/internal/codemode"
 )
 
@@ -24,6 +25,8 @@ const (
 	maxNamespaces      = 100
 	maxToolsPerNS      = 1000
 	maxNameBytes       = 128
+	maxNamespaceBytes  = 1 << 20 // names, descriptions, schemas and params of one namespace
+	maxRegisteredBytes = 4 << 20 // the same over all of a connection's namespaces
 	outQueueLen        = 256
 	finalWriteDeadline = time.Second
 )
@@ -39,7 +42,10 @@ type conn struct {
 	since   time.Time
 	session string  // published-client session id; "" for pctx/1 workers
 	compat  Session // that session; nil for pctx/1 workers
-	log     *slog.Logger
+	// life is the client session the connection's executions run in: the connection's
+	// own (a pctx/1 worker's, ended when it disconnects) or the published client's.
+	life *clientsession.Session
+	log  *slog.Logger
 
 	ctx    context.Context // cancelled when the connection ends
 	cancel context.CancelFunc
@@ -56,6 +62,7 @@ type conn struct {
 	closed      bool
 	initialized bool
 	client      clientInfo
+	cm          CodeMode // Code Mode under the connection's naming
 	pending     map[int64]*pendingCall
 	workerReqs  map[string]context.CancelFunc // worker request id → cancel of its handler
 
@@ -68,6 +75,7 @@ type conn struct {
 type registration struct {
 	scope string // "global" or "session"
 	ns    catalog.Namespace
+	size  int // RegistrationBytes of what the worker registered
 }
 
 type pendingCall struct {
@@ -84,9 +92,15 @@ type callReply struct {
 // value).
 func newConn(b *Bridge, ws *websocket.Conn, id, remote, sessionID string, session Session) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
+	var life *clientsession.Session
+	if session != nil {
+		life = session.ClientSession()
+	} else {
+		life = clientsession.Begin("ws:" + id)
+	}
 	return &conn{
 		b: b, ws: ws, id: id, remote: remote, since: time.Now(),
-		session: sessionID, compat: session, log: b.log.With("worker", id),
+		session: sessionID, compat: session, life: life, log: b.log.With("worker", id),
 		ctx: ctx, cancel: cancel,
 		out:        make(chan []byte, outQueueLen),
 		wdone:      make(chan struct{}),
@@ -94,7 +108,15 @@ func newConn(b *Bridge, ws *websocket.Conn, id, remote, sessionID string, sessio
 		pending:    map[int64]*pendingCall{},
 		workerReqs: map[string]context.CancelFunc{},
 		namespaces: map[string]*registration{},
+		cm:         b.cm,
 	}
+}
+
+// codeModeService is Code Mode under the connection's naming.
+func (c *conn) codeModeService() CodeMode {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cm
 }
 
 // serve runs the connection until it ends and everything it started has stopped.
@@ -125,6 +147,11 @@ func (c *conn) terminate(status websocket.StatusCode, reason string) {
 		// Waiting calls select on ctx: they reject at once with ErrWorkerGone.
 		c.cancel()
 		c.reqs.Wait()
+		if c.compat == nil {
+			// A worker's session is its connection: its session-scoped upstream
+			// instances stop now. A published client's session outlives its websockets.
+			c.life.End()
+		}
 		// Closing also unblocks a write or ping stuck on a peer that stopped reading.
 		if status < 0 {
 			c.ws.CloseNow()
@@ -359,6 +386,16 @@ func (c *conn) initialize(m *message) (any, *rpcError) {
 			Message: fmt.Sprintf("initialize: unsupported protocolVersion %q; this server speaks %q", p.ProtocolVersion, ProtocolVersion),
 			Data:    map[string]any{"supported": []string{ProtocolVersion}}}
 	}
+	cm := c.b.cm
+	if p.Naming != "" {
+		n, err := catalog.ParseNaming(p.Naming)
+		if err != nil {
+			return nil, errorf(CodeInvalidParams, "initialize: naming: %v", err)
+		}
+		if cm = c.b.named(n); cm == nil {
+			return nil, errorf(CodeInvalidParams, "initialize: naming %q: this server offers no choice of naming", p.Naming)
+		}
+	}
 	c.mu.Lock()
 	if c.initialized {
 		c.mu.Unlock()
@@ -366,6 +403,7 @@ func (c *conn) initialize(m *message) (any, *rpcError) {
 	}
 	c.initialized = true
 	c.client = p.Client
+	c.cm = cm
 	c.mu.Unlock()
 	c.log.Info("sdkbridge: worker initialized", "client", p.Client.Name, "version", p.Client.Version)
 	o := c.b.opts
@@ -376,6 +414,7 @@ func (c *conn) initialize(m *message) (any, *rpcError) {
 		MaxMessageBytes: o.MaxMessageBytes,
 		CallTimeoutMs:   o.CallTimeout.Milliseconds(),
 		PingIntervalMs:  o.PingInterval.Milliseconds(),
+		Naming:          p.Naming,
 	}, nil
 }
 
@@ -419,6 +458,7 @@ func (c *conn) async(m *message) {
 }
 
 func (c *conn) codeMode(ctx context.Context, m *message) (any, *rpcError) {
+	cm := c.codeModeService()
 	session, serr := c.sessionNamespaces()
 	if serr != nil {
 		return nil, serr
@@ -429,7 +469,7 @@ func (c *conn) codeMode(ctx context.Context, m *message) (any, *rpcError) {
 		if err := unmarshalParams(m, &p); err != nil {
 			return nil, err
 		}
-		text, err := c.b.cm.ListFunctions(catalog.ListOptions{Namespace: p.Namespace, Query: p.Query}, session...)
+		text, err := cm.ListFunctions(catalog.ListOptions{Namespace: p.Namespace, Query: p.Query}, session...)
 		if err != nil {
 			return nil, codeModeError(m.Method, err)
 		}
@@ -442,7 +482,7 @@ func (c *conn) codeMode(ctx context.Context, m *message) (any, *rpcError) {
 		if len(p.Functions) == 0 {
 			return nil, errorf(CodeInvalidParams, `get_function_details: params.functions must name at least one function, like "namespace.function"`)
 		}
-		text, err := c.b.cm.FunctionDetails(p.Functions, session...)
+		text, err := cm.FunctionDetails(p.Functions, session...)
 		if err != nil {
 			return nil, codeModeError(m.Method, err)
 		}
@@ -455,18 +495,13 @@ func (c *conn) codeMode(ctx context.Context, m *message) (any, *rpcError) {
 		if p.Code == "" {
 			return nil, errorf(CodeInvalidParams, "%s: params.code is required", m.Method)
 		}
-		if c.session != "" && p.ToolTimeoutSecs != nil && *p.ToolTimeoutSecs > 0 {
-			ctx = withCallTimeout(ctx, time.Duration(min(*p.ToolTimeoutSecs, 600))*time.Second)
-		}
+		ctx = catalog.WithCallTimeouts(ctx, p.callTimeouts())
 		// A worker's executions, or a published-client session's over all its websockets,
-		// share one session's allowance, so executions waiting on its own unanswered tools
-		// cannot take every execution slot of the server.
-		key := "ws:" + c.id
-		if c.session != "" {
-			key = "compat:" + c.session
-		}
+		// share one session: its execution allowance, so executions waiting on its own
+		// unanswered tools cannot take every execution slot of the server, and its
+		// instances of session-scoped upstreams.
 		started := time.Now()
-		res, err := c.b.cm.Execute(codemode.WithSession(ctx, key), p.Code, session...)
+		res, err := cm.Execute(clientsession.NewContext(ctx, c.life), p.Code, session...)
 		if err != nil {
 			return nil, codeModeError(m.Method, err)
 		}

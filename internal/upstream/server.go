@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/clientsession"
 	"github.com/pctx-dev/pctx/internal/config"
 	"github.com/pctx-dev/pctx/internal/oauth"
 )
@@ -32,9 +33,14 @@ type server struct {
 	auth *oauth.Client
 
 	mu       sync.Mutex
-	sess     *session // nil while down
+	sess     *session // nil while down; always nil for a session-scoped server
 	sessions int      // sessions started so far
 	st       ServerStatus
+	// instances are a session-scoped server's, by client session; live counts
+	// them until each is fully stopped (a replaced or ending one may already be
+	// out of the map).
+	instances map[*clientsession.Session]*instance
+	live      int
 	tools    []catalog.Tool // the last tools listed, kept while a login is needed
 }
 
@@ -55,11 +61,17 @@ func newServer(m *Manager, cfg config.Upstream, t tuning) *server {
 	if s.version == "" {
 		s.version = config.DefaultProtocolVersion
 	}
-	s.st = ServerStatus{Name: cfg.Name, State: StateConnecting, Transport: cfg.Transport}
+	s.st = ServerStatus{Name: cfg.Name, State: StateConnecting, Transport: cfg.Transport, Scope: config.ScopeShared}
+	if s.scoped() {
+		s.st.Scope = config.ScopeSession
+		s.instances = map[*clientsession.Session]*instance{}
+	}
 	if cfg.URL == "" {
 		s.st.Transport = "stdio"
 	}
-	if m.auth != nil && cfg.URL != "" && !hasAuthorizationHeader(cfg.Headers) {
+	// OAuth serves one resource: a session-scoped URL naming ${session.id} is as many
+	// resources as sessions, which no single login covers.
+	if m.auth != nil && cfg.URL != "" && !hasAuthorizationHeader(cfg.Headers) && !strings.Contains(cfg.URL, config.SessionID) {
 		c, err := oauth.New(oauth.Options{
 			ServerName:      cfg.Name,
 			ServerURL:       cfg.URL,
@@ -106,6 +118,13 @@ func (s *server) run(ctx context.Context, first chan<- struct{}) {
 	backoff := s.t.backoffMin
 	for attempt := 0; ctx.Err() == nil; attempt++ {
 		sess, err := s.connect(ctx)
+		if err == nil && s.scoped() {
+			// The probe has listed the tools; instances serve the calls.
+			sess.close()
+			firstDone()
+			<-ctx.Done()
+			return
+		}
 		if err == nil {
 			firstDone()
 			up := time.Now()
@@ -144,11 +163,16 @@ func (s *server) run(ctx context.Context, first chan<- struct{}) {
 	}
 }
 
-// connect starts one session, lists its tools and registers them.
+// connect starts one session, lists its tools and registers them. A
+// session-scoped server's session is its probe, with ${session.id} "probe".
 func (s *server) connect(ctx context.Context) (*session, error) {
 	actx, cancel := context.WithTimeout(ctx, s.t.startTimeout)
 	defer cancel()
-	sess, err := dial(ctx, actx, s)
+	cfg, log := s.cfg, s.log
+	if s.scoped() {
+		cfg, log = s.cfg.ForSession(probeSessionID), s.log.With("session", probeSessionID)
+	}
+	sess, err := dial(ctx, actx, s, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -160,14 +184,16 @@ func (s *server) connect(ctx context.Context) (*session, error) {
 	s.mu.Lock()
 	s.sessions++
 	s.st.Restarts = s.sessions - 1
-	s.sess = sess
+	if !s.scoped() {
+		s.sess = sess
+	}
 	s.st.State = StateReady
 	s.st.Transport = sess.transport
 	s.st.Tools = len(tools)
 	s.tools = tools
 	s.mu.Unlock()
 	s.register(catalog.Namespace{Name: s.cfg.Name, Description: sess.description, Tools: tools})
-	s.log.Info("upstream: connected", "transport", sess.transport, "tools", len(tools), "protocol", sess.protocol)
+	log.Info("upstream: connected", "transport", sess.transport, "tools", len(tools), "protocol", sess.protocol)
 	return sess, nil
 }
 
@@ -284,9 +310,14 @@ func (s *server) status() ServerStatus {
 	return s.st
 }
 
-// call serves one tool call on whatever session is current. Its error never
-// carries a known secret.
+// call serves one tool call on whatever session is current, or a
+// session-scoped server's on the instance of the call's client session. Its error
+// never carries a known secret.
 func (s *server) call(ctx context.Context, tool string, args map[string]any) (any, error) {
+	if s.scoped() {
+		res, err := s.callInstance(ctx, tool, args)
+		return res, s.m.secrets.Error(err)
+	}
 	s.mu.Lock()
 	sess, state, reason := s.sess, s.st.State, s.st.LastError
 	s.mu.Unlock()
