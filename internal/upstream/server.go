@@ -41,7 +41,7 @@ type server struct {
 	// out of the map).
 	instances map[*clientsession.Session]*instance
 	live      int
-	tools    []catalog.Tool // the last tools listed, kept while a login is needed
+	tools     []catalog.Tool // the last tools listed, kept while a login is needed
 }
 
 func newServer(m *Manager, cfg config.Upstream, t tuning) *server {
