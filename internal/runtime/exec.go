@@ -488,9 +488,9 @@ func (c *catchAll) Get(key string) goja.Value {
 }
 
 func (c *catchAll) Set(string, goja.Value) bool { return false }
-func (c *catchAll) Has(key string) bool        { return c.Get(key) != nil }
-func (c *catchAll) Delete(string) bool         { return false }
-func (c *catchAll) Keys() []string             { return nil }
+func (c *catchAll) Has(key string) bool         { return c.Get(key) != nil }
+func (c *catchAll) Delete(string) bool          { return false }
+func (c *catchAll) Keys() []string              { return nil }
 
 // installDisposeSymbols defines Symbol.dispose and Symbol.asyncDispose, which goja
 // lacks, as the registered symbols esbuild's lowering of `using` falls back to, so that
