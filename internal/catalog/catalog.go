@@ -164,6 +164,9 @@ type Snapshot struct {
 
 	fnsOnce sync.Once
 	fns     runtime.Functions // built once: every execution on this snapshot shares it
+
+	searchOnce sync.Once
+	search     *searchIndex // built on the first search
 }
 
 // Version counts the visible changes of the catalog up to this snapshot; equal versions
