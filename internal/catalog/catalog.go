@@ -167,6 +167,10 @@ type Snapshot struct {
 
 	searchOnce sync.Once
 	search     *searchIndex // built on the first search
+
+	toolsOnce sync.Once
+	tools     []ToolDef            // the sidecar's tool definitions, built on first use
+	toolIndex map[string]*function // by ToolDef.Name
 }
 
 // Version counts the visible changes of the catalog up to this snapshot; equal versions

@@ -28,7 +28,7 @@ var sandboxGlobals = setOf(
 	"decodeURI", "encodeURIComponent", "decodeURIComponent", "ArrayBuffer", "DataView",
 	"Uint8Array", "Int8Array", "Uint16Array", "Int16Array", "Uint32Array", "Int32Array",
 	"Float32Array", "Float64Array", "TextEncoder", "TextDecoder", "URL", "URLSearchParams",
-	"run",
+	"run", "invoke",
 )
 
 func setOf(words ...string) map[string]bool {
