@@ -95,7 +95,7 @@ func TestInvoke(t *testing.T) {
 		{"unknown with suggestion", map[string]any{"name": "github__create_isue"}, "", `unknown tool "github__create_isue" (did you mean github__create_issue?)`},
 		{"not an object", "github__get_me", "", "invoke: takes one object"},
 		{"no name", map[string]any{"arguments": map[string]any{}}, "", `"name" must be`},
-		{"bad arguments", map[string]any{"name": "github__get_me", "arguments": []any{1}}, "", `"arguments" must be an object, got an array`},
+		{"bad arguments", map[string]any{"name": "github__get_me", "arguments": []any{1}}, "", `"arguments" must be an object, got array`},
 	}
 	for _, tt := range tests {
 		res, err := invoke(ctx, []any{tt.arg})
