@@ -410,8 +410,15 @@ func (e *execution) setup(fns Functions) *Error {
 	global := vm.GlobalObject()
 	for name, fn := range fns {
 		ns, method, ok := strings.Cut(name, ".")
+		if !ok && name != "" && fn != nil {
+			// A bare name is a global function (the sidecar disclosure's invoke).
+			if err := global.Set(name, e.binding(name, fn)); err != nil {
+				return &Error{Kind: KindInternal, Message: fmt.Sprintf("bind %q: %v", name, err)}
+			}
+			continue
+		}
 		if !ok || ns == "" || method == "" || fn == nil {
-			return &Error{Kind: KindInternal, Message: fmt.Sprintf("function %q: want a non-nil Func named namespace.name", name)}
+			return &Error{Kind: KindInternal, Message: fmt.Sprintf("function %q: want a non-nil Func named namespace.name or name", name)}
 		}
 		// A namespace that shadows a global object (say, one named "Math") extends it
 		// rather than replacing it, so the agent keeps the builtin.
