@@ -542,20 +542,5 @@ func (srv *Server) restBash(w http.ResponseWriter, r *http.Request, id string) {
 	writeJSON(w, http.StatusOK, v.files().Run(body.Command))
 }
 
-// files is the filesystem disclosure's tree: README.md is the listing, <ns>/<fn>.d.ts
-// each function's declarations, rendered only when a command reads it.
-func (v *view) files() vshell.FS {
-	fs := vshell.FS{vshell.Root + "/README.md": vshell.Text("# Functions\n\nCall them as namespace.function(...) from execute_typescript; each has its declarations in <namespace>/<function>.d.ts.\n\n" + v.snap.List(catalog.ListOptions{}))}
-	// Functions, not Namespaces: the latter compiles every input schema of the overlay.
-	for name := range v.snap.Functions() {
-		ns, fn, _ := strings.Cut(name, ".")
-		fs[vshell.Root+"/"+ns+"/"+fn+".d.ts"] = vshell.Lazy(func() string {
-			decl, err := v.snap.Details([]string{name})
-			if err != nil {
-				return fmt.Sprintf("// declarations of %s unavailable: %v\n", name, err)
-			}
-			return decl
-		})
-	}
-	return fs
-}
+// files is the filesystem disclosure's tree for the session's view.
+func (v *view) files() vshell.FS { return vshell.SDK(v.snap) }
