@@ -1,25 +1,35 @@
-// Package codemode is what the three Code Mode tools do, independent of the wire that
+// Package codemode is what the Code Mode tools do and say, independent of the wire that
 // carries them: the MCP server (server/) and the SDK websocket (sdkbridge/) both call it,
 // so a model sees the same descriptions and the same texts whichever way it comes in.
+// Which tools a model gets depends on the disclosure (catalog, filesystem, sidecar or
+// auto; see Disclosure and Service.ToolSet).
 package codemode
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/vshell"
 )
 
-// Service answers list_functions, get_function_details and execute_typescript over one
-// catalog. It is safe for concurrent use.
+// Service answers the Code Mode tools (list_functions, get_function_details,
+// search_functions, execute_bash, execute_typescript and the sidecar's function tools)
+// over one catalog. It is safe for concurrent use.
 type Service struct {
 	cat    *catalog.Catalog
 	limits runtime.Limits
 	global int // executions at once, over every caller
 	per    int // executions at once, per session (WithSession)
 	slots  *limiter
+
+	disclosure   Disclosure // of callers that choose none
+	search       Search
+	inlineBudget int
+	sets         toolSets
 }
 
 // ErrBusy is returned by Execute when an execution cap is reached.
@@ -44,6 +54,15 @@ func New(cat *catalog.Catalog, limits runtime.Limits, opts ...Option) *Service {
 		opt(s)
 	}
 	s.slots = newLimiter(s.global, s.per)
+	if _, err := ParseDisclosure(string(s.disclosure)); err != nil || s.disclosure == "" {
+		s.disclosure = DefaultDisclosure
+	}
+	if _, err := ParseSearch(string(s.search)); err != nil || s.search == "" {
+		s.search = SearchAuto
+	}
+	if s.inlineBudget <= 0 {
+		s.inlineBudget = DefaultInlineBudget
+	}
 	return s
 }
 
@@ -70,6 +89,7 @@ const (
 	MaxQueryBytes    = 512
 	MaxDetailNames   = 64
 	MaxFunctionBytes = 256
+	MaxCommandBytes  = 16 << 10
 )
 
 // ListFunctions renders the list_functions text.
@@ -107,7 +127,8 @@ func (s *Service) FunctionDetails(names []string, session ...catalog.Namespace) 
 // Execute runs code once against the catalog as it is now. The returned error is only for
 // a failure to start (an execution cap reached, wrapping ErrBusy, or a session overlay
 // conflict); the program's own failure is Result.Error. ctx's session (WithSession)
-// counts against that session's cap.
+// counts against that session's cap; under the Sidecar disclosure (WithDisclosure) the
+// program also has invoke({name, arguments}).
 func (s *Service) Execute(ctx context.Context, code string, session ...catalog.Namespace) (*runtime.Result, error) {
 	release, err := s.slots.acquire(SessionFrom(ctx))
 	if err != nil {
@@ -118,5 +139,24 @@ func (s *Service) Execute(ctx context.Context, code string, session ...catalog.N
 	if err != nil {
 		return nil, err
 	}
-	return runtime.Execute(ctx, code, snap.Functions(), s.limits), nil
+	fns := snap.Functions()
+	if DisclosureFrom(ctx) == Sidecar {
+		// The snapshot's map is shared by every execution: extend a copy.
+		fns = maps.Clone(fns)
+		fns[catalog.InvokeName] = snap.Invoke()
+	}
+	return runtime.Execute(ctx, code, fns, s.limits), nil
+}
+
+// ExecuteBash runs one command line of the filesystem disclosure's read-only shell over
+// the catalog as it is now (vshell.SDK).
+func (s *Service) ExecuteBash(command string, session ...catalog.Namespace) (vshell.Result, error) {
+	if len(command) > MaxCommandBytes {
+		return vshell.Result{}, fmt.Errorf("command: at most %d bytes, got %d", MaxCommandBytes, len(command))
+	}
+	snap, err := s.snapshot(session)
+	if err != nil {
+		return vshell.Result{}, err
+	}
+	return vshell.SDK(snap).Run(command), nil
 }
