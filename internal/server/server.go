@@ -1,11 +1,13 @@
-// Package server is pctx's MCP front: the three Code Mode tools over stdio and streamable
-// HTTP, and the HTTP mux that also carries the SDK websocket and a health check.
+// Package server is pctx's MCP front: the Code Mode tools over stdio and streamable HTTP,
+// in the disclosure each session chooses (disclosure.go), and the HTTP mux that also
+// carries the SDK websocket and a health check.
 //
 // It knows nothing of how functions are implemented: it asks codemode.Service.
 package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -47,12 +50,25 @@ type Options struct {
 	MaxBodyBytes int64
 }
 
-// Server serves the three Code Mode tools. It is safe for concurrent use.
+// Server serves the Code Mode tools. It is safe for concurrent use; Close stops it
+// following the catalog.
 type Server struct {
 	cm   *codemode.Service
 	opts Options
 	mcp  *mcpserver.MCPServer
 	ids  *sessionIDs // issued MCP session ids over HTTP
+
+	modes     sessionModes // disclosures chosen in initialize _meta
+	converted struct {
+		mu   sync.Mutex
+		sets map[*codemode.ToolSet][]mcp.Tool
+	}
+	fnMu    sync.Mutex
+	fnTools map[string]mcp.Tool // the sidecar function tools registered with mcp-go
+
+	stop      chan struct{}
+	stopOnce  sync.Once
+	watchDone chan struct{}
 }
 
 // New returns a Server answering from cm.
@@ -76,26 +92,49 @@ func New(cm *codemode.Service, opts *Options) *Server {
 	if s.opts.MaxBodyBytes == 0 {
 		s.opts.MaxBodyBytes = 4 << 20
 	}
+	s.converted.sets = map[*codemode.ToolSet][]mcp.Tool{}
+	hooks := &mcpserver.Hooks{}
+	hooks.AddOnRequestInitialization(s.initializeMeta)
 	s.mcp = mcpserver.NewMCPServer(s.opts.Name, s.opts.Version,
-		mcpserver.WithToolCapabilities(false),
+		mcpserver.WithToolCapabilities(true),
+		mcpserver.WithToolFilter(s.toolFilter),
+		mcpserver.WithHooks(hooks),
 		mcpserver.WithRecovery(),
-		mcpserver.WithInstructions("Code Mode: call list_functions, then get_function_details for the functions you need, then execute_typescript with one program that calls them and returns only what matters."),
+		mcpserver.WithInstructions("Code Mode: do a task with one TypeScript program for execute_typescript that calls the functions this server offers and returns only what matters; the tools' descriptions say how to find the functions."),
 	)
 	s.addTools()
+	s.stop, s.watchDone = make(chan struct{}), make(chan struct{})
+	if s.opts.WorkersOnly {
+		close(s.watchDone)
+		return s
+	}
+	s.syncFunctionTools()
+	go func() {
+		defer close(s.watchDone)
+		s.watchCatalog(s.stop)
+	}()
 	return s
 }
 
+// Close stops following the catalog (tools/list_changed). It does not end sessions: the
+// func HTTPHandler returns does.
+func (s *Server) Close() {
+	s.stopOnce.Do(func() { close(s.stop) })
+	<-s.watchDone
+}
+
+// addTools registers the handlers of the Code Mode tools. What a session sees of them
+// (which ones, and their descriptions) is its disclosure's tool set: toolFilter.
 func (s *Server) addTools() {
 	handlers := map[string]mcpserver.ToolHandlerFunc{
 		codemode.ListFunctionsName:     s.listFunctions,
 		codemode.FunctionDetailsName:   s.functionDetails,
+		codemode.SearchFunctionsName:   s.searchFunctions,
+		codemode.ExecuteBashName:       s.executeBash,
 		codemode.ExecuteTypeScriptName: s.executeTypeScript,
 	}
-	for _, spec := range codemode.Tools() {
-		tool := mcp.NewToolWithRawSchema(spec.Name, spec.Description, spec.InputSchema)
-		mcp.WithReadOnlyHintAnnotation(spec.ReadOnly)(&tool)
-		mcp.WithOpenWorldHintAnnotation(!spec.ReadOnly)(&tool)
-		s.mcp.AddTool(tool, handlers[spec.Name])
+	for name, h := range handlers {
+		s.mcp.AddTool(mcp.NewToolWithRawSchema(name, "", json.RawMessage(`{"type":"object"}`)), h)
 	}
 }
 
@@ -159,13 +198,46 @@ func (s *Server) executeTypeScript(ctx context.Context, req mcp.CallToolRequest)
 	if id := sessionID(ctx); id != "" {
 		ctx = codemode.WithSession(ctx, "mcp:"+id)
 	}
-	res, err := s.cm.Execute(ctx, code)
+	res, err := s.cm.Execute(codemode.WithDisclosure(ctx, s.disclosure(ctx)), code)
 	if err != nil {
 		return mcp.NewToolResultError(err.Error()), nil
 	}
 	text := codemode.FormatResult(res)
 	if res.Error != nil {
 		return mcp.NewToolResultError(text), nil
+	}
+	return mcp.NewToolResultText(text), nil
+}
+
+func (s *Server) searchFunctions(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	query, err := req.RequireString("query")
+	if err != nil {
+		return mcp.NewToolResultError("query: required, a few words saying what you need"), nil
+	}
+	text, err := s.cm.SearchFunctions(query, req.GetInt("k", 0))
+	if err != nil {
+		return mcp.NewToolResultError(err.Error()), nil
+	}
+	return mcp.NewToolResultText(text), nil
+}
+
+// executeBash answers the shell's stdout, then its stderr, then "(exit N)" when N is not
+// 0; only a failure other than grep's "no match" (exit 1 with no output) is an error.
+func (s *Server) executeBash(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	command, err := req.RequireString("command")
+	if err != nil {
+		return mcp.NewToolResultError("command: required, a command line like `grep -i WORDS README.md`"), nil
+	}
+	out, err := s.cm.ExecuteBash(command)
+	if err != nil {
+		return mcp.NewToolResultError(err.Error()), nil
+	}
+	text := out.Stdout + out.Stderr
+	if out.ExitCode != 0 {
+		text += fmt.Sprintf("(exit %d)", out.ExitCode)
+		if out.ExitCode != 1 || text != "(exit 1)" {
+			return mcp.NewToolResultError(text), nil
+		}
 	}
 	return mcp.NewToolResultText(text), nil
 }
@@ -202,7 +274,7 @@ func (s *Server) HTTPHandler() (http.Handler, func(context.Context) error) {
 	// stdlib CrossOriginProtection adds the browser Origin check it lacks.
 	csrf := http.NewCrossOriginProtection()
 	if !s.opts.WorkersOnly {
-		mux.Handle("/mcp", s.authorize(csrf.Handler(limitBody(streamable, s.opts.MaxBodyBytes))))
+		mux.Handle("/mcp", s.authorize(csrf.Handler(limitBody(withDisclosureQuery(streamable), s.opts.MaxBodyBytes))))
 	}
 	if s.opts.Websocket != nil {
 		// The websocket library refuses cross-origin upgrades, but a rebound DNS name makes

@@ -290,6 +290,7 @@ func (p *PCTX) Close() error {
 		if p.closeSessions != nil {
 			errs = append(errs, p.closeSessions(ctx))
 		}
+		p.srv.Close()
 		errs = append(errs, p.upstreams.Close())
 	})
 	return errors.Join(errs...)
