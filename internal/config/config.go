@@ -28,11 +28,12 @@ const (
 //
 // The koanf tags are the TOML keys; untagged fields are not read from the file.
 type Config struct {
-	Name    string              `koanf:"name"` // reported to MCP clients; default "pctx"
-	Path    string              // file it was loaded from; empty when defaults were used
-	Server  Server              `koanf:"server"`
-	Runtime Runtime             `koanf:"runtime"`
-	Servers map[string]Upstream `koanf:"servers"` // keyed by name
+	Name     string              `koanf:"name"` // reported to MCP clients; default "pctx"
+	Path     string              // file it was loaded from; empty when defaults were used
+	Server   Server              `koanf:"server"`
+	Runtime  Runtime             `koanf:"runtime"`
+	Codemode Codemode            `koanf:"codemode"`
+	Servers  map[string]Upstream `koanf:"servers"` // keyed by name
 }
 
 // Server is the [server] table.
@@ -58,6 +59,26 @@ type Runtime struct {
 	MaxConsoleBytes  int64         `koanf:"max_console_bytes"`
 	MaxResultBytes   int64         `koanf:"max_result_bytes"`
 }
+
+// Codemode is the [codemode] table: what MCP clients are shown of the catalog.
+type Codemode struct {
+	// Disclosure is the MCP sessions' default disclosure: "catalog", "filesystem",
+	// "sidecar" or "auto"; "" means auto. A session may choose another
+	// (docs/disclosure.md).
+	Disclosure string `koanf:"disclosure"`
+	// SearchFunctions offers search_functions: "auto" (past 50 functions), "on" or
+	// "off"; "" means auto.
+	SearchFunctions string `koanf:"search_functions"`
+	// InlineBudget is the size up to which auto puts the declarations inline, in bytes
+	// (about 4 per token), written like "4KB"; 0 means 4000.
+	InlineBudget int64 `koanf:"inline_budget"`
+}
+
+// Disclosures and search settings [codemode] accepts.
+var (
+	Disclosures     = []string{"catalog", "filesystem", "sidecar", "auto"}
+	SearchFunctions = []string{"auto", "on", "off"}
+)
 
 // Upstream is one [servers.NAME] table: either Command (stdio) or URL (HTTP).
 type Upstream struct {

@@ -25,6 +25,14 @@ func validate(c *Config, raw map[string]any, p *problems) {
 			p.add(is.key, "%s", is.msg)
 		}
 	}
+	for _, f := range []struct {
+		key, val string
+		valid    []string
+	}{{"disclosure", c.Codemode.Disclosure, Disclosures}, {"search_functions", c.Codemode.SearchFunctions, SearchFunctions}} {
+		if f.val != "" && !slices.Contains(f.valid, f.val) && !p.isBad(kp("codemode", f.key)) {
+			p.add(kp("codemode", f.key), "%q: want one of %s", f.val, strings.Join(f.valid, ", "))
+		}
+	}
 	names := make([]string, 0, len(c.Servers))
 	for name := range c.Servers {
 		names = append(names, name)

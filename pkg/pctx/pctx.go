@@ -88,6 +88,14 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 	if err := cfg.Server.Validate(); err != nil {
 		return nil, fmt.Errorf("pctx: %w", err)
 	}
+	disclosure, err := codemode.ParseDisclosure(cfg.Codemode.Disclosure)
+	if err != nil {
+		return nil, fmt.Errorf("pctx: codemode: %w", err)
+	}
+	search, err := codemode.ParseSearch(cfg.Codemode.SearchFunctions)
+	if err != nil {
+		return nil, fmt.Errorf("pctx: codemode: %w", err)
+	}
 	p := &PCTX{cfg: cfg, log: slog.Default(), version: "dev"}
 	if opts != nil {
 		if opts.Logger != nil {
@@ -100,7 +108,8 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 	p.cat = catalog.New()
 	p.upstreams = upstream.NewManager(p.cat, cfg.Servers, p.log)
 	p.upstreams.Start(ctx)
-	p.cm = codemode.New(p.cat, runtimeLimits(cfg.Runtime), codemode.WithMaxConcurrent(cfg.Server.MaxExecutions), codemode.WithMaxPerSession(cfg.Server.MaxExecutionsPerSession))
+	p.cm = codemode.New(p.cat, runtimeLimits(cfg.Runtime), codemode.WithMaxConcurrent(cfg.Server.MaxExecutions), codemode.WithMaxPerSession(cfg.Server.MaxExecutionsPerSession),
+		codemode.WithDefaultDisclosure(disclosure), codemode.WithSearch(search), codemode.WithInlineBudget(int(cfg.Codemode.InlineBudget)))
 	p.compat = compat.New(p.cm, &compat.Options{
 		Logger: p.log,
 		// The published pctx-client's POST /register/servers (docs/protocol.md §10).
