@@ -458,6 +458,14 @@ func (c *conn) codeMode(ctx context.Context, m *message) (any, *rpcError) {
 		if c.session != "" && p.ToolTimeoutSecs != nil && *p.ToolTimeoutSecs > 0 {
 			ctx = withCallTimeout(ctx, time.Duration(min(*p.ToolTimeoutSecs, 600))*time.Second)
 		}
+		if c.session != "" && p.Disclosure != "" {
+			// The published client's choice: under "sidecar" its program has invoke.
+			d, err := codemode.ParseDisclosure(p.Disclosure)
+			if err != nil {
+				return nil, errorf(CodeInvalidParams, "%s: params.%v", m.Method, err)
+			}
+			ctx = codemode.WithDisclosure(ctx, d)
+		}
 		// A worker's executions, or a published-client session's over all its websockets,
 		// share one session's allowance, so executions waiting on its own unanswered tools
 		// cannot take every execution slot of the server.

@@ -282,8 +282,9 @@ type textResult struct {
 
 type executeParams struct {
 	Code string `json:"code"`
-	// The published pctx-client's extra fields (docs/protocol.md §10.2).
-	ToolTimeoutSecs *int `json:"tool_timeout_secs"`
+	// The published pctx-client's extra fields (docs/protocol.md §10.3).
+	ToolTimeoutSecs *int   `json:"tool_timeout_secs"`
+	Disclosure      string `json:"disclosure"`
 }
 
 // executeResult is the pctx/1 execute_typescript result (docs/protocol.md §5.3).
