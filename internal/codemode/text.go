@@ -24,7 +24,7 @@ const (
 
 // How programs are written: the part of execute_typescript's description every
 // disclosure shares.
-const executeRules = "Call `await namespace.function(...)`; Promise.all runs independent calls together. A function listed with an object parameter takes one object ({ repo: \"a/b\" }), one with named parameters takes values in order; a lone required property may be passed as is. Results are parsed values; a failed call throws. End with `return value`. No network, files or require."
+const executeRules = "Call `await namespace.function(...)`; Promise.all runs independent calls together. A function listed with an object parameter takes one object ({ repo: \"a/b\" }), one with named parameters takes values in order. Results are parsed values; a failed call throws. End with `return value`. No network, files or require."
 
 // execute_typescript's description per disclosure.
 const (

@@ -255,7 +255,8 @@ func measure(ctx context.Context, o options, logf func(string, ...any)) (*Report
 			return err
 		}
 		defer pc.stop()
-		c, err := mcpHTTP(ctx, pc.URL+"/mcp")
+		// Sections 1 and 2 measure the catalog disclosure; the disclosure section all four.
+		c, err := mcpHTTP(ctx, pc.URL+"/mcp?disclosure=catalog")
 		if err != nil {
 			return err
 		}
@@ -373,6 +374,18 @@ func measure(ctx context.Context, o options, logf func(string, ...any)) (*Report
 				}
 			}
 			r.Workflows = append(r.Workflows, res)
+		}
+
+		// 4b. Each workflow in each disclosure, against its own tools, all configured tools
+		// and the 100-function catalog; search_functions' quality.
+		allURL := ""
+		if worker != nil {
+			allURL = pc.URL + "/mcp"
+		} else {
+			note("no Python worker: the disclosures are not measured against all configured tools")
+		}
+		if err := measureDisclosures(ctx, tk, o, r, workflows, payloads, allURL, allDefs, append(slices.Clone(pyDefs), standins...), logf); err != nil {
+			return fmt.Errorf("disclosures: %w", err)
 		}
 
 		// 5. Latency over real transports.
