@@ -292,10 +292,10 @@ disabled = true
 `,
 			want: func(dir string) *Config {
 				return &Config{
-					Name:    "team",
-					Path:    FileName,
-					Server:  Server{HTTP: "0.0.0.0:9000", APIKey: "s3cret", AllowClientServers: true, MaxExecutions: 100, MaxExecutionsPerSession: 3},
-					Runtime: Runtime{Timeout: 90 * time.Second, MaxMemory: 1 << 30, MaxStackDepth: 500, MaxCalls: 20, MaxCallsInFlight: 5, MaxConsoleBytes: 4096, MaxResultBytes: 1e6},
+					Name:     "team",
+					Path:     FileName,
+					Server:   Server{HTTP: "0.0.0.0:9000", APIKey: "s3cret", AllowClientServers: true, MaxExecutions: 100, MaxExecutionsPerSession: 3},
+					Runtime:  Runtime{Timeout: 90 * time.Second, MaxMemory: 1 << 30, MaxStackDepth: 500, MaxCalls: 20, MaxCallsInFlight: 5, MaxConsoleBytes: 4096, MaxResultBytes: 1e6},
 					Codemode: Codemode{Disclosure: "sidecar", SearchFunctions: "on", InlineBudget: 8000},
 					Servers: map[string]Upstream{
 						"everything": {
