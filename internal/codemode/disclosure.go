@@ -168,6 +168,9 @@ func (s *Service) toolSet(d Disclosure, snap *catalog.Snapshot) *ToolSet {
 		ts.Tools = append(ts.Tools, executeSpec(executeSidecar))
 	case Auto:
 		if compact := snap.Compact(); len(compact) <= s.inlineBudget {
+			if compact == "" {
+				compact = "(none yet: tools/list_changed announces new ones)\n"
+			}
 			ts.Inline = true
 			search = s.search == SearchOn
 			ts.Tools = []ToolSpec{executeSpec(executeInline + compact)}
