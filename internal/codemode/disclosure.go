@@ -89,18 +89,6 @@ const SearchThreshold = 50
 // catalog (about 6,300) does not.
 const DefaultInlineBudget = 4000
 
-// WithDefaultDisclosure sets the disclosure of callers that do not choose one; an
-// invalid one is DefaultDisclosure.
-func WithDefaultDisclosure(d Disclosure) Option {
-	return func(s *Service) { s.disclosure = d }
-}
-
-// WithSearch sets when search_functions is offered (default SearchAuto).
-func WithSearch(m Search) Option { return func(s *Service) { s.search = m } }
-
-// WithInlineBudget sets Auto's inline budget in bytes; n <= 0 means DefaultInlineBudget.
-func WithInlineBudget(n int) Option { return func(s *Service) { s.inlineBudget = n } }
-
 // DefaultDisclosure returns the disclosure of callers that do not choose one.
 func (s *Service) DefaultDisclosure() Disclosure { return s.disclosure }
 

@@ -13,7 +13,7 @@ import (
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/codemode"
-	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/sandbox/sandboxtest"
 )
 
 // searchCatalog fills a catalog with the 100 functions of catalog/testdata/search; every
@@ -75,8 +75,8 @@ func names(ts *codemode.ToolSet) []string {
 }
 
 func TestToolSets(t *testing.T) {
-	small := codemode.New(searchCatalog(t, seedFunctions...), runtime.Limits{})
-	big := codemode.New(searchCatalog(t), runtime.Limits{})
+	small := codemode.New(searchCatalog(t, seedFunctions...), &codemode.Options{Executor: codemode.InProcess})
+	big := codemode.New(searchCatalog(t), &codemode.Options{Executor: codemode.InProcess})
 	tests := []struct {
 		name   string
 		svc    *codemode.Service
@@ -92,10 +92,10 @@ func TestToolSets(t *testing.T) {
 		{"auto under the budget: inline", small, codemode.Auto, []string{"execute_typescript"}, true},
 		{"auto over the budget: catalog and search", big, codemode.Auto, []string{"search_functions", "list_functions", "get_function_details", "execute_typescript"}, false},
 		{"default is auto", small, "", []string{"execute_typescript"}, true},
-		{"search off", codemode.New(searchCatalog(t), runtime.Limits{}, codemode.WithSearch(codemode.SearchOff)), codemode.Filesystem, []string{"execute_bash", "execute_typescript"}, false},
-		{"search on", codemode.New(searchCatalog(t, seedFunctions...), runtime.Limits{}, codemode.WithSearch(codemode.SearchOn)), codemode.Auto, []string{"search_functions", "execute_typescript"}, true},
-		{"a small budget", codemode.New(searchCatalog(t, seedFunctions...), runtime.Limits{}, codemode.WithInlineBudget(100)), codemode.Auto, []string{"list_functions", "get_function_details", "execute_typescript"}, false},
-		{"default disclosure set", codemode.New(searchCatalog(t, seedFunctions...), runtime.Limits{}, codemode.WithDefaultDisclosure(codemode.Filesystem)), "", []string{"execute_bash", "execute_typescript"}, false},
+		{"search off", codemode.New(searchCatalog(t), &codemode.Options{Executor: codemode.InProcess, Search: codemode.SearchOff}), codemode.Filesystem, []string{"execute_bash", "execute_typescript"}, false},
+		{"search on", codemode.New(searchCatalog(t, seedFunctions...), &codemode.Options{Executor: codemode.InProcess, Search: codemode.SearchOn}), codemode.Auto, []string{"search_functions", "execute_typescript"}, true},
+		{"a small budget", codemode.New(searchCatalog(t, seedFunctions...), &codemode.Options{Executor: codemode.InProcess, InlineBudget: 100}), codemode.Auto, []string{"list_functions", "get_function_details", "execute_typescript"}, false},
+		{"default disclosure set", codemode.New(searchCatalog(t, seedFunctions...), &codemode.Options{Executor: codemode.InProcess, Disclosure: codemode.Filesystem}), "", []string{"execute_bash", "execute_typescript"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -130,7 +130,7 @@ func TestToolSets(t *testing.T) {
 // search switch follow the catalog as it changes.
 func TestToolSetFollowsCatalog(t *testing.T) {
 	cat := searchCatalog(t, seedFunctions...)
-	svc := codemode.New(cat, runtime.Limits{})
+	svc := codemode.New(cat, &codemode.Options{Executor: codemode.InProcess})
 	before := svc.ToolSet(codemode.Auto)
 	nop := func(context.Context, map[string]any) (any, error) { return nil, nil }
 	if err := cat.Put("x", catalog.Namespace{Name: "weather", Tools: []catalog.Tool{{Name: "forecast", Call: nop}}}); err != nil {
@@ -155,8 +155,10 @@ func TestToolSetFollowsCatalog(t *testing.T) {
 	}
 }
 
+// TestSidecarExecution runs programs in the sandbox's worker processes: invoke crosses the
+// pipe like any function.
 func TestSidecarExecution(t *testing.T) {
-	svc := codemode.New(searchCatalog(t, seedFunctions...), runtime.Limits{})
+	svc := codemode.New(searchCatalog(t, seedFunctions...), &codemode.Options{Executor: sandboxtest.New(t)})
 	ctx := codemode.WithDisclosure(context.Background(), codemode.Sidecar)
 	res, err := svc.Execute(ctx, `const a = await invoke({ name: "stripe__get_customer", arguments: { customer_id: "c1" } });
 const b = await stripe.get_customer("c2");
@@ -170,8 +172,8 @@ return [a.args.customer_id, b.args.customer_id, c.args.customer_id]`)
 	}
 	// Outside the sidecar there is no invoke.
 	res, err = svc.Execute(context.Background(), `return typeof invoke`)
-	if err != nil || res.Value != "undefined" {
-		t.Errorf("catalog disclosure: typeof invoke = %v (%v)", res.Value, err)
+	if got, _ := json.Marshal(res.Value); err != nil || string(got) != `"undefined"` {
+		t.Errorf("catalog disclosure: typeof invoke = %s (%v)", got, err)
 	}
 	// A direct call of a function's tool is a one-call program.
 	res, err = svc.CallTool(context.Background(), "zendesk__create_ticket", map[string]any{"subject": "s", "customer": "a@b.c", "priority": "high"})
@@ -192,7 +194,7 @@ return [a.args.customer_id, b.args.customer_id, c.args.customer_id]`)
 }
 
 func TestSearchAndBash(t *testing.T) {
-	svc := codemode.New(searchCatalog(t), runtime.Limits{})
+	svc := codemode.New(searchCatalog(t), &codemode.Options{Executor: codemode.InProcess})
 	text, err := svc.SearchFunctions("refund a payment", 2)
 	if err != nil || !strings.Contains(strings.Split(text, "\n")[1], "stripe.create_refund({payment_intent, amount?}) // Refund a payment") {
 		t.Errorf("SearchFunctions: %v\n%s", err, text)
@@ -269,7 +271,7 @@ func TestToolSetTokens(t *testing.T) {
 		name string
 		cat  *catalog.Catalog
 	}{{"8 seed functions", searchCatalog(t, seedFunctions...)}, {"100 functions", searchCatalog(t)}} {
-		svc := codemode.New(c.cat, runtime.Limits{})
+		svc := codemode.New(c.cat, &codemode.Options{Executor: codemode.InProcess})
 		for _, d := range codemode.Disclosures {
 			ts := svc.ToolSet(d)
 			n := tokens(ts)

@@ -32,6 +32,7 @@ type Config struct {
 	Path     string              // file it was loaded from; empty when defaults were used
 	Server   Server              `koanf:"server"`
 	Runtime  Runtime             `koanf:"runtime"`
+	Sandbox  Sandbox             `koanf:"sandbox"`
 	Codemode Codemode            `koanf:"codemode"`
 	Servers  map[string]Upstream `koanf:"servers"` // keyed by name
 }
@@ -58,6 +59,17 @@ type Runtime struct {
 	MaxCallsInFlight int           `koanf:"max_calls_in_flight"`
 	MaxConsoleBytes  int64         `koanf:"max_console_bytes"`
 	MaxResultBytes   int64         `koanf:"max_result_bytes"`
+	MaxArgumentBytes int64         `koanf:"max_argument_bytes"` // one call's arguments as JSON; default 4MiB
+	MaxCPUTime       time.Duration `koanf:"max_cpu_time"`       // CPU time of one run; default: timeout
+}
+
+// Sandbox is the [sandbox] table: the worker processes executions run in (zero means the
+// default).
+type Sandbox struct {
+	WarmWorkers         int   `koanf:"warm_workers"`          // idle workers kept started; default 2
+	ExecutionsPerWorker int   `koanf:"executions_per_worker"` // executions one worker runs at once; default 1
+	RecycleAfter        int   `koanf:"recycle_after"`         // executions before a worker is replaced; default 1000
+	MemoryLimit         int64 `koanf:"memory_limit"`          // hard memory bound of a worker; default 192MiB + 2 x max_memory x executions_per_worker
 }
 
 // Codemode is the [codemode] table: what MCP clients are shown of the catalog.

@@ -146,7 +146,7 @@ func decodeServers(v any, p *problems) map[string]Upstream {
 
 var (
 	durationType = reflect.TypeFor[time.Duration]()
-	sizeType     = reflect.TypeFor[int64]() // only byte sizes ([runtime], [codemode] inline_budget) are int64
+	sizeType     = reflect.TypeFor[int64]() // only byte sizes are int64
 )
 
 // decodeHook checks every value against the type of the field it lands in, so that
@@ -300,6 +300,8 @@ func unknownKey(table keyPath, name string) string {
 		valid = tomlKeys(reflect.TypeFor[Server]())
 	case len(table) == 1 && table[0] == "runtime":
 		valid = tomlKeys(reflect.TypeFor[Runtime]())
+	case len(table) == 1 && table[0] == "sandbox":
+		valid = tomlKeys(reflect.TypeFor[Sandbox]())
 	case len(table) == 1 && table[0] == "codemode":
 		valid = tomlKeys(reflect.TypeFor[Codemode]())
 	case len(table) == 2 && table[0] == "servers":

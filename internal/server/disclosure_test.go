@@ -18,13 +18,13 @@ import (
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/codemode"
-	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/sandbox/sandboxtest"
 	"github.com/pctx-dev/pctx/internal/server"
 )
 
 // disclosureService is a catalog of two namespaces for the disclosure tests: tools
 // (add_numbers, positional greet) and notes (a function with no parameters).
-func disclosureService(t testing.TB, opts ...codemode.Option) (*codemode.Service, *catalog.Catalog) {
+func disclosureService(t testing.TB, opts codemode.Options) (*codemode.Service, *catalog.Catalog) {
 	t.Helper()
 	cat := catalog.New()
 	err := cat.Put("test", catalog.Namespace{Name: "tools", Tools: []catalog.Tool{
@@ -47,7 +47,8 @@ func disclosureService(t testing.TB, opts ...codemode.Option) (*codemode.Service
 	if err != nil {
 		t.Fatal(err)
 	}
-	return codemode.New(cat, runtime.Limits{}, opts...), cat
+	opts.Executor = sandboxtest.New(t)
+	return codemode.New(cat, &opts), cat
 }
 
 func connectURL(t testing.TB, url string, opts ...transport.StreamableHTTPCOption) *client.Client {
@@ -90,7 +91,7 @@ func toolNames(tools []mcp.Tool) []string {
 // the right tools, a program runs, the sidecar's direct call works, and the filesystem's
 // shell finds a function by its description and reads its .d.ts.
 func TestDisclosures(t *testing.T) {
-	svc, _ := disclosureService(t)
+	svc, _ := disclosureService(t, codemode.Options{})
 	url := startHTTP(t, server.New(svc, nil)) + "/mcp"
 	program := `const [s, g, n] = await Promise.all([tools.add_numbers({ a: 2, b: 3 }), tools.greet("Ada"), notes.count()]); return { s, g, n }`
 	const want = `{"g":"Hello, Ada!","n":3,"s":5}`
@@ -173,7 +174,7 @@ func TestDisclosures(t *testing.T) {
 // TestDisclosureChoice: the configured default, the query parameter and initialize's
 // _meta, and what happens to invalid values.
 func TestDisclosureChoice(t *testing.T) {
-	svc, _ := disclosureService(t, codemode.WithDefaultDisclosure(codemode.Filesystem), codemode.WithSearch(codemode.SearchOn))
+	svc, _ := disclosureService(t, codemode.Options{Disclosure: codemode.Filesystem, Search: codemode.SearchOn})
 	base := startHTTP(t, server.New(svc, nil))
 	if got := toolNames(listTools(t, connectURL(t, base+"/mcp"))); !slices.Equal(got, []string{"search_functions", "execute_bash", "execute_typescript"}) {
 		t.Errorf("default: %v", got)
@@ -239,7 +240,7 @@ func TestDisclosureChoice(t *testing.T) {
 
 // TestDisclosureStdio: over stdio, initialize's _meta chooses the one session's disclosure.
 func TestDisclosureStdio(t *testing.T) {
-	svc, _ := disclosureService(t)
+	svc, _ := disclosureService(t, codemode.Options{})
 	srv := server.New(svc, nil)
 	defer srv.Close()
 	in := strings.Join([]string{
@@ -270,7 +271,7 @@ func TestDisclosureStdio(t *testing.T) {
 // notifications/tools/list_changed, and its next tools/list shows it: auto's inline
 // declarations and the sidecar's tools follow.
 func TestListChanged(t *testing.T) {
-	svc, cat := disclosureService(t)
+	svc, cat := disclosureService(t, codemode.Options{})
 	base := startHTTP(t, server.New(svc, nil))
 	changed := make(chan struct{}, 16)
 	//lint:ignore SA1019 a 2025-06-18 session (what clients speak today) listens on the GET stream

@@ -14,7 +14,6 @@ import (
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/codemode"
-	"github.com/pctx-dev/pctx/internal/runtime"
 	"github.com/pctx-dev/pctx/internal/server"
 )
 
@@ -110,7 +109,8 @@ func inProcessPctx(defs []ToolDef, p Payloads) (url string, stop func(), err err
 			return "", nil, fmt.Errorf("in-process catalog: %w", err)
 		}
 	}
-	srv := server.New(codemode.New(cat, runtime.Limits{}), nil)
+	// In-process executions: these catalogs run only the seed's programs.
+	srv := server.New(codemode.New(cat, &codemode.Options{Executor: codemode.InProcess}), nil)
 	handler, closeSessions := srv.HTTPHandler()
 	ts := httptest.NewServer(handler)
 	return ts.URL, func() {
