@@ -148,7 +148,8 @@ func (s *Snapshot) searchIndex() *searchIndex {
 		idx := &searchIndex{df: map[string]int{}}
 		for _, n := range s.spaces {
 			for _, f := range n.funcs {
-				idx.docs = append(idx.docs, f.searchDoc())
+				f.docOnce.Do(func() { f.doc = f.searchDoc() })
+				idx.docs = append(idx.docs, f.doc)
 			}
 		}
 		for i := range idx.docs {

@@ -197,3 +197,18 @@ func BenchmarkSearch100(b *testing.B) {
 		snap.Search("find unread emails from Ada", 5)
 	}
 }
+
+// BenchmarkSearchIndex100 builds the index of a new snapshot of the 100 functions (their
+// documents are made once per function, then shared).
+func BenchmarkSearchIndex100(b *testing.B) {
+	snap := searchCatalog(b)
+	snap.Search("warm up", 5)
+	b.ResetTimer()
+	for b.Loop() {
+		s, err := snap.With(Namespace{Name: "extra", Tools: []Tool{{Name: "x", Call: nopCall}}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Search("find unread emails from Ada", 5)
+	}
+}
