@@ -91,23 +91,3 @@ func (f *function) compactLine() string {
 	}
 	return b.String()
 }
-
-// FunctionSummary is one callable function in brief: how to call it and what it does.
-type FunctionSummary struct {
-	Namespace string
-	Name      string
-	Line      string // the listing line: name and parameters, as list_functions shows it
-	Summary   string // the description's first sentence, on one line
-}
-
-// Summaries lists every callable function of the snapshot in brief, by namespace and
-// name, without compiling any schema.
-func (s *Snapshot) Summaries() []FunctionSummary {
-	var out []FunctionSummary
-	for _, n := range s.spaces {
-		for _, f := range n.funcs {
-			out = append(out, FunctionSummary{Namespace: n.name, Name: f.name, Line: f.line, Summary: firstSentence(f.tool.Description)})
-		}
-	}
-	return out
-}

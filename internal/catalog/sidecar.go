@@ -107,7 +107,7 @@ func (s *Snapshot) toolFunc(name string) *function {
 		return f
 	}
 	if ns, fn, ok := strings.Cut(name, "."); ok {
-		if n := s.byName[ns]; n != nil && n.byName != nil {
+		if n := s.lookup(ns); n != nil && n.byName != nil {
 			return n.byName[fn]
 		}
 	}

@@ -53,6 +53,10 @@ type Options struct {
 	// InlineBudget bounds Auto's inline declarations, in bytes; default
 	// DefaultInlineBudget.
 	InlineBudget int
+	// Naming is the convention of the names every answer uses (list, details and
+	// execute alike); default catalog.NamingRegistered. Named gives the service under
+	// another.
+	Naming catalog.Naming
 }
 
 // Service answers the Code Mode tools (list_functions, get_function_details,
@@ -63,11 +67,12 @@ type Service struct {
 	exec   Executor
 	limits runtime.Limits
 	slots  *limiter
+	naming catalog.Naming
 
 	disclosure   Disclosure // of callers that choose none
 	search       Search
 	inlineBudget int
-	sets         toolSets
+	sets         *toolSets // shared by the views Named makes, keyed by naming
 }
 
 // ErrBusy is returned by Execute when an execution cap is reached.
@@ -80,7 +85,7 @@ func New(cat *catalog.Catalog, opts *Options) *Service {
 		panic("codemode.New: Options.Executor is required")
 	}
 	s := &Service{cat: cat, exec: opts.Executor, limits: opts.Limits, slots: newLimiter(opts.MaxConcurrent, opts.MaxPerSession),
-		disclosure: opts.Disclosure, search: opts.Search, inlineBudget: opts.InlineBudget}
+		naming: opts.Naming, disclosure: opts.Disclosure, search: opts.Search, inlineBudget: opts.InlineBudget, sets: &toolSets{}}
 	if _, err := ParseDisclosure(string(s.disclosure)); err != nil || s.disclosure == "" {
 		s.disclosure = DefaultDisclosure
 	}
@@ -105,9 +110,25 @@ func (s *Service) Snapshot(session ...catalog.Namespace) (*catalog.Snapshot, err
 func (s *Service) snapshot(session []catalog.Namespace) (*catalog.Snapshot, error) {
 	snap := s.cat.Snapshot()
 	if len(session) == 0 {
-		return snap, nil
+		return snap.Named(s.naming), nil
 	}
-	return snap.With(session...)
+	snap, err := snap.With(session...)
+	if err != nil {
+		return nil, err
+	}
+	return snap.Named(s.naming), nil
+}
+
+// Named returns the service as seen under naming n: the same catalog, executor, limits
+// and execution caps, its answers in n's names (the published client's sessions and SDK
+// connections that ask for it).
+func (s *Service) Named(n catalog.Naming) *Service {
+	if n == s.naming {
+		return s
+	}
+	c := *s
+	c.naming = n
+	return &c
 }
 
 // Bounds on the discovery tools' inputs, so one request cannot buy unbounded CPU with

@@ -115,10 +115,15 @@ func (ts *ToolSet) Tool(name string) (*ToolSpec, bool) {
 	return t, ok
 }
 
-// toolSets caches one ToolSet per disclosure for the newest catalog version.
+// toolSets caches one ToolSet per naming and disclosure for the newest catalog version.
 type toolSets struct {
 	mu   sync.Mutex
-	sets map[Disclosure]*ToolSet
+	sets map[toolSetKey]*ToolSet
+}
+
+type toolSetKey struct {
+	naming     catalog.Naming
+	disclosure Disclosure
 }
 
 // ToolSet returns what disclosure d (DefaultDisclosure when "") offers for the catalog
@@ -127,17 +132,18 @@ func (s *Service) ToolSet(d Disclosure) *ToolSet {
 	if d == "" {
 		d = s.disclosure
 	}
-	snap := s.cat.Snapshot()
+	snap, _ := s.snapshot(nil) // without session namespaces there is no clash
+	key := toolSetKey{s.naming, d}
 	s.sets.mu.Lock()
 	defer s.sets.mu.Unlock()
-	if ts := s.sets.sets[d]; ts != nil && ts.Version == snap.Version() {
+	if ts := s.sets.sets[key]; ts != nil && ts.Version == snap.Version() {
 		return ts
 	}
 	ts := s.toolSet(d, snap)
 	if s.sets.sets == nil {
-		s.sets.sets = map[Disclosure]*ToolSet{}
+		s.sets.sets = map[toolSetKey]*ToolSet{}
 	}
-	s.sets.sets[d] = ts
+	s.sets.sets[key] = ts
 	return ts
 }
 

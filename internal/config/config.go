@@ -33,15 +33,43 @@ type Config struct {
 	Server   Server              `koanf:"server"`
 	Runtime  Runtime             `koanf:"runtime"`
 	Sandbox  Sandbox             `koanf:"sandbox"`
-	Codemode Codemode            `koanf:"codemode"`
+	CodeMode CodeMode            `koanf:"codemode"`
 	Servers  map[string]Upstream `koanf:"servers"` // keyed by name
 }
+
+// CodeMode is the [codemode] table: how the catalog is presented to agents.
+type CodeMode struct {
+	// Naming is the convention of the names agents call, for MCP clients and SDK
+	// connections: NamingRegistered (default) or NamingCamel. Sessions of the published
+	// pctx-client always get NamingCamel, its original's convention.
+	Naming string `koanf:"naming"`
+	// Disclosure is the MCP sessions' default disclosure: "catalog", "filesystem",
+	// "sidecar" or "auto"; "" means auto. A session may choose another
+	// (docs/disclosure.md).
+	Disclosure string `koanf:"disclosure"`
+	// SearchFunctions offers search_functions: "auto" (past 50 functions), "on" or
+	// "off"; "" means auto.
+	SearchFunctions string `koanf:"search_functions"`
+	// InlineBudget is the size up to which auto puts the declarations inline, in bytes
+	// (about 4 per token), written like "4KB"; 0 means 4000.
+	InlineBudget int64 `koanf:"inline_budget"`
+}
+
+// Spellings of [codemode] naming.
+const (
+	// NamingRegistered keeps names as registered, sanitised into identifiers (get-sum →
+	// get_sum).
+	NamingRegistered = "registered"
+	// NamingCamel gives PascalCase namespaces and camelCase functions (tools → Tools,
+	// add_numbers → addNumbers), as the original pctx does.
+	NamingCamel = "camel"
+)
 
 // Server is the [server] table.
 type Server struct {
 	HTTP               string `koanf:"http"`                 // listen address for /mcp, /ws, /healthz; default "127.0.0.1:8080"
 	APIKey             string `koanf:"api_key"`              // optional; required when HTTP binds beyond loopback
-	AllowClientServers bool   `koanf:"allow_client_servers"` // lets authenticated SDK clients register stdio servers (off)
+	AllowClientServers bool   `koanf:"allow_client_servers"` // lets published-client sessions register MCP servers, stdio included (off)
 	// MaxExecutions caps executions running at once across all clients; 0 means the
 	// Code Mode service's default (64).
 	MaxExecutions int `koanf:"max_executions"`
@@ -60,7 +88,7 @@ type Runtime struct {
 	MaxConsoleBytes  int64         `koanf:"max_console_bytes"`
 	MaxResultBytes   int64         `koanf:"max_result_bytes"`
 	MaxArgumentBytes int64         `koanf:"max_argument_bytes"` // one call's arguments as JSON; default 4MiB
-	MaxCPUTime       time.Duration `koanf:"max_cpu_time"`       // CPU time of one run; default: timeout
+	MaxCPUTime       time.Duration `koanf:"max_cpu_time"`       // CPU time of one run; default: twice timeout
 }
 
 // Sandbox is the [sandbox] table: the worker processes executions run in (zero means the
@@ -70,20 +98,6 @@ type Sandbox struct {
 	ExecutionsPerWorker int   `koanf:"executions_per_worker"` // executions one worker runs at once; default 1
 	RecycleAfter        int   `koanf:"recycle_after"`         // executions before a worker is replaced; default 1000
 	MemoryLimit         int64 `koanf:"memory_limit"`          // hard memory bound of a worker; default 192MiB + 2 x max_memory x executions_per_worker
-}
-
-// Codemode is the [codemode] table: what MCP clients are shown of the catalog.
-type Codemode struct {
-	// Disclosure is the MCP sessions' default disclosure: "catalog", "filesystem",
-	// "sidecar" or "auto"; "" means auto. A session may choose another
-	// (docs/disclosure.md).
-	Disclosure string `koanf:"disclosure"`
-	// SearchFunctions offers search_functions: "auto" (past 50 functions), "on" or
-	// "off"; "" means auto.
-	SearchFunctions string `koanf:"search_functions"`
-	// InlineBudget is the size up to which auto puts the declarations inline, in bytes
-	// (about 4 per token), written like "4KB"; 0 means 4000.
-	InlineBudget int64 `koanf:"inline_budget"`
 }
 
 // Disclosures and search settings [codemode] accepts.

@@ -303,7 +303,7 @@ func unknownKey(table keyPath, name string) string {
 	case len(table) == 1 && table[0] == "sandbox":
 		valid = tomlKeys(reflect.TypeFor[Sandbox]())
 	case len(table) == 1 && table[0] == "codemode":
-		valid = tomlKeys(reflect.TypeFor[Codemode]())
+		valid = tomlKeys(reflect.TypeFor[CodeMode]())
 	case len(table) == 2 && table[0] == "servers":
 		valid = tomlKeys(reflect.TypeFor[Upstream]())
 	}

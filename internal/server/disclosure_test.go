@@ -107,7 +107,7 @@ func TestDisclosures(t *testing.T) {
 		}},
 		{"filesystem", []string{"execute_bash", "execute_typescript"}, func(t *testing.T, c *client.Client, _ []mcp.Tool) {
 			found, isErr := callText(t, c, "execute_bash", map[string]any{"command": `grep -i "two numbers" README.md`})
-			if isErr || !strings.Contains(found, "add_numbers({a, b}) — Add two numbers together.") {
+			if isErr || !strings.Contains(found, "- tools/add_numbers.d.ts `tools.add_numbers({a, b})` — Add two numbers together.") {
 				t.Fatalf("grep by description: %v\n%s", isErr, found)
 			}
 			decl, isErr := callText(t, c, "execute_bash", map[string]any{"command": "cat tools/add_numbers.d.ts"})

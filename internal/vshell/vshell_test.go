@@ -1,12 +1,8 @@
 package vshell
 
 import (
-	"context"
-	"encoding/json"
 	"strings"
 	"testing"
-
-	"github.com/pctx-dev/pctx/internal/catalog"
 )
 
 func TestVirtualShell(t *testing.T) {
@@ -107,33 +103,4 @@ func textFS(files map[string]string) FS {
 		fs[p] = Text(text)
 	}
 	return fs
-}
-
-func TestSDK(t *testing.T) {
-	c := catalog.New()
-	nop := func(context.Context, map[string]any) (any, error) { return nil, nil }
-	err := c.Put("test", catalog.Namespace{Name: "tools", Tools: []catalog.Tool{
-		{Name: "add_numbers", Description: "Add two numbers together. Exactly.", Call: nop,
-			InputSchema: json.RawMessage(`{"type":"object","properties":{"a":{"type":"number"},"b":{"type":"number"}},"required":["a","b"]}`)},
-		{Name: "now", Call: nop},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs := SDK(c.Snapshot())
-	tests := []struct{ cmd, stdout string }{
-		{"grep -i 'add two numbers' README.md", "- add_numbers({a, b}) — Add two numbers together.\n"},
-		{"grep -ril 'add two numbers' .", "./README.md\n./tools/add_numbers.d.ts\n"},
-		{"ls tools", "add_numbers.d.ts\nnow.d.ts\n"},
-		{"grep -cF 'function add_numbers(' tools/add_numbers.d.ts", "1\n"},
-		{"grep '^## ' README.md", "## tools\n"},
-	}
-	for _, tt := range tests {
-		if got := fs.Run(tt.cmd); got.Stdout != tt.stdout || got.ExitCode != 0 {
-			t.Errorf("run(%q) = %d %q %q, want %q", tt.cmd, got.ExitCode, got.Stdout, got.Stderr, tt.stdout)
-		}
-	}
-	if got := SDK(catalog.New().Snapshot()).Run("cat README.md").Stdout; !strings.Contains(got, "No functions are available yet.") {
-		t.Errorf("empty README:\n%s", got)
-	}
 }

@@ -96,11 +96,15 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 	if err := cfg.Server.Validate(); err != nil {
 		return nil, fmt.Errorf("pctx: %w", err)
 	}
-	disclosure, err := codemode.ParseDisclosure(cfg.Codemode.Disclosure)
+	naming, err := catalog.ParseNaming(cfg.CodeMode.Naming)
+	if err != nil {
+		return nil, fmt.Errorf("pctx: codemode.naming: %w", err)
+	}
+	disclosure, err := codemode.ParseDisclosure(cfg.CodeMode.Disclosure)
 	if err != nil {
 		return nil, fmt.Errorf("pctx: codemode: %w", err)
 	}
-	search, err := codemode.ParseSearch(cfg.Codemode.SearchFunctions)
+	search, err := codemode.ParseSearch(cfg.CodeMode.SearchFunctions)
 	if err != nil {
 		return nil, fmt.Errorf("pctx: codemode: %w", err)
 	}
@@ -138,9 +142,10 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 		Limits:        runtimeLimits(cfg.Runtime),
 		MaxConcurrent: cfg.Server.MaxExecutions,
 		MaxPerSession: cfg.Server.MaxExecutionsPerSession,
+		Naming:        naming,
 		Disclosure:    disclosure,
 		Search:        search,
-		InlineBudget:  int(cfg.Codemode.InlineBudget),
+		InlineBudget:  int(cfg.CodeMode.InlineBudget),
 	})
 	p.compat = compat.New(p.cm, &compat.Options{
 		Logger: p.log,
@@ -155,6 +160,7 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 		FormatResult:  codemode.FormatResult,
 		CodeModeTools: bridgeTools(),
 		Sessions:      p.compat,
+		Named:         func(n catalog.Naming) sdkbridge.CodeMode { return p.cm.Named(n) },
 	})
 	p.srv = server.New(p.cm, &server.Options{
 		Name:      cfg.Name,
