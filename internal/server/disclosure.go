@@ -220,9 +220,11 @@ func (s *Server) watchCatalog(stop <-chan struct{}) {
 
 // callFunctionTool runs a sidecar function tool called directly as a one-call program.
 func (s *Server) callFunctionTool(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-	if id := sessionID(ctx); id != "" {
-		ctx = codemode.WithSession(ctx, "mcp:"+id)
+	ctx, end, ended := s.clientSession(ctx)
+	if ended != nil {
+		return ended, nil
 	}
+	defer end()
 	res, err := s.cm.CallTool(ctx, req.Params.Name, req.GetArguments())
 	if err != nil {
 		return mcp.NewToolResultError(err.Error()), nil

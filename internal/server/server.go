@@ -7,6 +7,7 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/pctx-dev/pctx/internal/apikey"
 	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/clientsession"
 	"github.com/pctx-dev/pctx/internal/codemode"
 )
 
@@ -44,14 +46,14 @@ type Options struct {
 	// Compat serves the published pctx-client's REST endpoints under /code-mode/ and
 	// /register/ (docs/protocol.md §10). Nil leaves them unrouted.
 	Compat http.Handler
-	// SessionIdleTTL drops HTTP MCP sessions idle this long; default 30 minutes.
+	// SessionIdleTTL ends HTTP MCP sessions idle this long (as DELETE does); default 30
+	// minutes.
 	SessionIdleTTL time.Duration
 	// MaxBodyBytes bounds an HTTP request body; default 4 MiB.
 	MaxBodyBytes int64
 }
 
-// Server serves the Code Mode tools. It is safe for concurrent use; Close stops it
-// following the catalog.
+// Server serves the Code Mode tools. It is safe for concurrent use.
 type Server struct {
 	cm   *codemode.Service
 	opts Options
@@ -68,6 +70,7 @@ type Server struct {
 
 	stop      chan struct{}
 	stopOnce  sync.Once
+	watchOnce sync.Once
 	watchDone chan struct{}
 }
 
@@ -104,22 +107,31 @@ func New(cm *codemode.Service, opts *Options) *Server {
 	)
 	s.addTools()
 	s.stop, s.watchDone = make(chan struct{}), make(chan struct{})
-	if s.opts.WorkersOnly {
-		close(s.watchDone)
-		return s
+	if !s.opts.WorkersOnly {
+		s.syncFunctionTools()
 	}
-	s.syncFunctionTools()
-	go func() {
-		defer close(s.watchDone)
-		s.watchCatalog(s.stop)
-	}()
 	return s
 }
 
-// Close stops following the catalog (tools/list_changed). It does not end sessions: the
-// func HTTPHandler returns does.
+// watch follows the catalog (function tools, tools/list_changed) from the first front
+// door served until Close.
+func (s *Server) watch() {
+	if s.opts.WorkersOnly {
+		return
+	}
+	s.watchOnce.Do(func() {
+		go func() {
+			defer close(s.watchDone)
+			s.watchCatalog(s.stop)
+		}()
+	})
+}
+
+// Close stops following the catalog (tools/list_changed); the func HTTPHandler returns
+// and the end of ServeStdio call it too. It does not end sessions: that func does.
 func (s *Server) Close() {
 	s.stopOnce.Do(func() { close(s.stop) })
+	s.watchOnce.Do(func() { close(s.watchDone) }) // never started
 	<-s.watchDone
 }
 
@@ -195,9 +207,11 @@ func (s *Server) executeTypeScript(ctx context.Context, req mcp.CallToolRequest)
 	if err != nil {
 		return mcp.NewToolResultError("code: required, the TypeScript program to run"), nil
 	}
-	if id := sessionID(ctx); id != "" {
-		ctx = codemode.WithSession(ctx, "mcp:"+id)
+	ctx, end, ended := s.clientSession(ctx)
+	if ended != nil {
+		return ended, nil
 	}
+	defer end()
 	res, err := s.cm.Execute(codemode.WithDisclosure(ctx, s.disclosure(ctx)), code)
 	if err != nil {
 		return mcp.NewToolResultError(err.Error()), nil
@@ -207,6 +221,25 @@ func (s *Server) executeTypeScript(ctx context.Context, req mcp.CallToolRequest)
 		return mcp.NewToolResultError(text), nil
 	}
 	return mcp.NewToolResultText(text), nil
+}
+
+// clientSession puts the request's client session on ctx: the stdio session is there
+// already, an HTTP request names its session, and without an MCP session (protocol
+// 2026-07-28 has none) the execution is a session of its own, ended by end. A session
+// that has ended gets the tool error ended.
+func (s *Server) clientSession(ctx context.Context) (_ context.Context, end func(), ended *mcp.CallToolResult) {
+	end = func() {}
+	cs := clientsession.FromContext(ctx)
+	if id := sessionID(ctx); cs == nil && id != "" {
+		if cs = s.ids.session(id); cs == nil {
+			return ctx, end, mcp.NewToolResultError("this MCP session has ended; initialize a new one")
+		}
+	}
+	if cs == nil {
+		cs = clientsession.Begin("exec:" + rand.Text())
+		end = cs.End
+	}
+	return clientsession.NewContext(ctx, cs), end, nil
 }
 
 func (s *Server) searchFunctions(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
@@ -243,9 +276,17 @@ func (s *Server) executeBash(_ context.Context, req mcp.CallToolRequest) (*mcp.C
 }
 
 // ServeStdio serves one MCP client over in/out until in closes or ctx ends. Nothing else
-// may write to out: it is the protocol stream.
+// may write to out: it is the protocol stream. The client is one session, ended (its
+// session-scoped upstream instances stopped) before ServeStdio returns.
 func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) error {
+	s.watch()
+	defer s.Close()
+	cs := clientsession.Begin("stdio:" + rand.Text())
+	defer cs.End()
 	stdio := mcpserver.NewStdioServer(s.mcp)
+	mcpserver.WithStdioContextFunc(func(ctx context.Context) context.Context {
+		return clientsession.NewContext(ctx, cs)
+	})(stdio)
 	// Tool calls run concurrently so one long execution does not stall the next.
 	mcpserver.WithWorkerPoolSize(16)(stdio)
 	stdio.SetErrorLogger(log.New(slogWriter{s.opts.Logger}, "", 0))
@@ -257,7 +298,8 @@ func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) er
 }
 
 // HTTPHandler returns the mux for /mcp, /ws and /healthz, with authentication, body
-// limits and cross-origin protection applied, plus a func that ends every MCP session.
+// limits and cross-origin protection applied, plus a func that ends every MCP session
+// (and so stops their session-scoped upstream instances).
 func (s *Server) HTTPHandler() (http.Handler, func(context.Context) error) {
 	streamable := mcpserver.NewStreamableHTTPServer(s.mcp,
 		mcpserver.WithEndpointPath("/mcp"),
@@ -274,7 +316,7 @@ func (s *Server) HTTPHandler() (http.Handler, func(context.Context) error) {
 	// stdlib CrossOriginProtection adds the browser Origin check it lacks.
 	csrf := http.NewCrossOriginProtection()
 	if !s.opts.WorkersOnly {
-		mux.Handle("/mcp", s.authorize(csrf.Handler(limitBody(withDisclosureQuery(streamable), s.opts.MaxBodyBytes))))
+		mux.Handle("/mcp", s.authorize(csrf.Handler(limitBody(s.ids.requireSession(withDisclosureQuery(streamable)), s.opts.MaxBodyBytes))))
 	}
 	if s.opts.Websocket != nil {
 		// The websocket library refuses cross-origin upgrades, but a rebound DNS name makes
@@ -286,7 +328,13 @@ func (s *Server) HTTPHandler() (http.Handler, func(context.Context) error) {
 		mux.Handle("/code-mode/", compat)
 		mux.Handle("/register/", compat)
 	}
-	return mux, streamable.Shutdown
+	s.watch()
+	return mux, func(ctx context.Context) error {
+		err := streamable.Shutdown(ctx)
+		s.ids.endAll()
+		s.Close()
+		return err
+	}
 }
 
 // authorize refuses requests without the API key, when one is set. The comparison is
@@ -298,6 +346,8 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !apikey.Matches(r, s.opts.APIKey) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="pctx"`)
+			// A client without the key gets no idle keep-alive connection to hold open.
+			w.Header().Set("Connection", "close")
 			http.Error(w, "unauthorized: this pctx requires its API key as \"Authorization: Bearer KEY\" or \"X-API-Key: KEY\"", http.StatusUnauthorized)
 			return
 		}
