@@ -126,7 +126,13 @@ func (s *Server) initializeMeta(ctx context.Context, _ any, message any) error {
 // toolFilter answers tools/list with the tools of the session's disclosure, and admits a
 // tools/call only for a tool the session is offered.
 func (s *Server) toolFilter(ctx context.Context, _ []mcp.Tool) []mcp.Tool {
-	return s.mcpTools(s.cm.ToolSet(s.disclosure(ctx)))
+	ts := s.cm.ToolSet(s.disclosure(ctx))
+	if ts.Disclosure == codemode.Sidecar {
+		// Never list a function tool before its handler is registered: the catalog may
+		// have changed since the watch last ran.
+		s.syncFunctionTools()
+	}
+	return s.mcpTools(ts)
 }
 
 // mcpTools converts a tool set, once per set.
@@ -166,20 +172,22 @@ func mcpTool(spec codemode.ToolSpec) mcp.Tool {
 }
 
 // syncFunctionTools registers a handler for every sidecar function tool of the catalog
-// as it is now and drops those of functions that are gone. mcp-go sends
-// notifications/tools/list_changed to every session when it registers or drops one;
-// when the catalog changed without that (auto's inline declarations follow every
-// change), the server sends it itself.
-func (s *Server) syncFunctionTools() {
+// as it is now and drops those of functions that are gone, and reports whether it did
+// either. mcp-go sends notifications/tools/list_changed to every session when it
+// registers or drops one.
+func (s *Server) syncFunctionTools() (changed bool) {
 	ts := s.cm.ToolSet(codemode.Sidecar)
+	s.fnMu.Lock()
+	defer s.fnMu.Unlock()
+	if ts.Version == s.fnVersion && s.fnTools != nil {
+		return false
+	}
 	want := map[string]mcp.Tool{}
 	for _, t := range s.mcpTools(ts) {
 		if t.Name != codemode.ExecuteTypeScriptName && t.Name != codemode.SearchFunctionsName {
 			want[t.Name] = t
 		}
 	}
-	s.fnMu.Lock()
-	defer s.fnMu.Unlock()
 	var add []mcpserver.ServerTool
 	var drop []string
 	for name, t := range want {
@@ -198,10 +206,8 @@ func (s *Server) syncFunctionTools() {
 	if len(add) > 0 {
 		s.mcp.AddTools(add...)
 	}
-	s.fnTools = want
-	if len(add) == 0 && len(drop) == 0 {
-		s.mcp.SendNotificationToAllClients(mcp.MethodNotificationToolsListChanged, nil)
-	}
+	s.fnTools, s.fnVersion = want, ts.Version
+	return len(add) > 0 || len(drop) > 0
 }
 
 // watchCatalog keeps the function tools in step with the catalog until stop closes.
@@ -214,7 +220,11 @@ func (s *Server) watchCatalog(stop <-chan struct{}) {
 		case <-ch:
 		}
 		ch = s.cm.Catalog().Changed()
-		s.syncFunctionTools()
+		if !s.syncFunctionTools() {
+			// No function came or went, yet auto's inline declarations follow every
+			// change (a namespace's description, its availability): say so.
+			s.mcp.SendNotificationToAllClients(mcp.MethodNotificationToolsListChanged, nil)
+		}
 	}
 }
 

@@ -65,8 +65,9 @@ type Server struct {
 		mu   sync.Mutex
 		sets map[*codemode.ToolSet][]mcp.Tool
 	}
-	fnMu    sync.Mutex
-	fnTools map[string]mcp.Tool // the sidecar function tools registered with mcp-go
+	fnMu      sync.Mutex
+	fnTools   map[string]mcp.Tool // the sidecar function tools registered with mcp-go
+	fnVersion uint64              // the catalog version they were registered for
 
 	stop      chan struct{}
 	stopOnce  sync.Once
