@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the CrewAI adapter tests in a venv of their own (default .cache/venv-crewai at the
-# repository root). CrewAI is not in the dev extra: current CrewAI pins mcp<2 and openai<3,
-# which conflict with the test fixtures' mcp 2 and with current openai-agents.
+# Runs the CrewAI adapter tests and the CrewAI example in a venv of their own (default
+# .cache/venv-crewai at the repository root). CrewAI is not in the dev extra: current
+# CrewAI pins mcp<2 and openai<3, which conflict with the test fixtures' mcp 2 and with
+# current openai-agents.
 # Needs the pctx binary and server-everything as the other integration tests do
 # (PCTX_BIN, PCTX_NPM_BIN). Extra arguments go to pytest.
 set -euo pipefail
@@ -18,4 +19,4 @@ if [ ! -f "$venv/.stamp" ] || [ "$sdk/pyproject.toml" -nt "$venv/.stamp" ]; then
 fi
 cd "$sdk"
 exec "$venv/bin/python" -m pytest -q -p no:cacheprovider -W ignore::DeprecationWarning \
-  tests/adapters/test_crewai.py "$@"
+  tests/adapters/test_crewai.py "tests/adapters/test_examples.py::test_example[crewai_crew.py]" "$@"

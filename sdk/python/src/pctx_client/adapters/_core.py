@@ -124,8 +124,9 @@ async def call_tool(
     if name not in INPUTS or not disclosure.contains_tool(name):
         offered = ", ".join(t.name for t in code_mode_tools(disclosure, None))
         raise ValueError(f"unknown Code Mode tool {name!r}; expected one of {offered}")
+    raw = parse_arguments(name, arguments)  # its errors name the tool already
     try:
-        args = INPUTS[name].model_validate(parse_arguments(name, arguments))
+        args = INPUTS[name].model_validate(raw)
     except ValueError as exc:
         raise ValueError(f"{name}: {exc}") from None
     try:
