@@ -140,3 +140,117 @@ def test_deprecated_positional_url() -> None:
     with pytest.warns(DeprecationWarning, match="second parameter is servers"):
         p = Pctx([add_numbers], "http://127.0.0.1:9")  # type: ignore[arg-type]
     assert p.url == "http://127.0.0.1:9"
+
+
+def google(customer_id: str, score: float, **extra: Any) -> None:
+    """Update customer risk score in database.
+
+    Writes the score and logs it.
+
+    Args:
+        customer_id: The customer's id,
+            as Stripe knows it.
+        score (float): Risk in [0, 1].
+        **extra: Ignored (not in the schema).
+
+    Returns:
+        Nothing useful.
+    """
+
+
+def numpy(customer_id: str, horizon: int = 30) -> dict[str, Any]:
+    """Predict churn.
+
+    Parameters
+    ----------
+    customer_id : str
+        The customer.
+    horizon : int, optional
+        Days ahead.
+
+    Returns
+    -------
+    dict
+        Probability and factors.
+    """
+    return {}
+
+
+def rest(path: str, mode: str = "r") -> bytes:
+    """Read a file.
+
+    :param path: Where the file is.
+    :param mode: How to open it.
+    :returns: The content.
+    """
+    return b""
+
+
+def epydoc(user_id: int, city: str) -> str:
+    """Update a city.
+
+    @param user_id: Whose city.
+    @param city: The new city.
+    @return: The stored city.
+    """
+    return city
+
+
+def one_line(text: str) -> str:
+    """Analyze sentiment of text using ML model"""
+    return text
+
+
+def undocumented(text: str) -> str:
+    return text
+
+
+@pytest.mark.parametrize(
+    ("fn", "description", "params", "returns"),
+    [
+        (
+            google,
+            "Update customer risk score in database.\n\nWrites the score and logs it.",
+            {"customer_id": "The customer's id,\nas Stripe knows it.", "score": "Risk in [0, 1]."},
+            "Nothing useful.",
+        ),
+        (
+            numpy,
+            "Predict churn.\n",  # the trailing newline: as the published client has it
+            {"customer_id": "The customer.", "horizon": "Days ahead."},
+            "Probability and factors.",
+        ),
+        (
+            rest,
+            "Read a file.\n",
+            {"path": "Where the file is.", "mode": "How to open it."},
+            "The content.",
+        ),
+        (
+            epydoc,
+            "Update a city.\n",
+            {"user_id": "Whose city.", "city": "The new city."},
+            "The stored city.",
+        ),
+        (one_line, "Analyze sentiment of text using ML model", {"text": None}, None),
+        (undocumented, "", {"text": None}, None),
+    ],
+    ids=["google", "numpy", "rest", "epydoc", "one-line", "none"],
+)
+def test_docstrings_of_every_style(
+    fn: Any, description: str, params: dict[str, str | None], returns: str | None
+) -> None:
+    t = tool(fn)
+    assert t.description == description
+    schema = t.input_json_schema()
+    assert schema is not None
+    assert {k: v.get("description") for k, v in schema["properties"].items()} == params
+    assert (t.output_json_schema() or {}).get("description") == returns
+
+
+def test_a_description_override_keeps_the_parameter_docs() -> None:
+    t = tool(description="Read a file, briefly.")(rest)
+    assert t.description == "Read a file, briefly."
+    schema = t.input_json_schema()
+    assert schema is not None
+    assert schema["properties"]["path"]["description"] == "Where the file is."

@@ -48,8 +48,11 @@ async def answer(
         timeout=timeout,
         deadline=time.monotonic() + timeout if timeout is not None else None,
     )
+    key = "output" if style == "session" else "value"
     try:
         value = await t._serve(dict(args), ctx)
+        # Encoded here so a result that is not JSON (NaN, say) fails like the tool did.
+        return wire.result(id_, {key: value})
     except ArgumentsInvalid as exc:
         if style == "session":
             return wire.error(
@@ -76,5 +79,3 @@ async def answer(
             str(exc) or "(no message)",
             {"type": type(exc).__name__, "traceback": trace},
         )
-    key = "output" if style == "session" else "value"
-    return wire.result(id_, {key: value})

@@ -175,13 +175,13 @@ class Launcher:
         *,
         api_key: str | None = None,
         runtime: Mapping[str, Any] | None = None,
+        server: Mapping[str, Any] | None = None,
     ) -> PctxProcess:
         workdir = Path(tempfile.mkdtemp(dir=self.root))
         port = free_port()
         config = workdir / "pctx.toml"
-        config.write_text(
-            render_config(port, servers or {}, {"api_key": api_key} if api_key else None, runtime)
-        )
+        server = {**(server or {}), **({"api_key": api_key} if api_key else {})}
+        config.write_text(render_config(port, servers or {}, server, runtime))
         p = PctxProcess(self.binary, workdir, port, config, api_key)
         p.start()
         self.started.append(p)
