@@ -134,3 +134,31 @@ def test_results_and_the_call_context(style: Style, key: str) -> None:
     }
     reply = call(style, {"namespace": "t", "name": "deadline", "args": {}})
     assert reply["result"][key] == {"call_id": 7, "timeout": None, "left": False}
+
+
+def test_a_call_outliving_pctx_deadline_is_cancelled(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("pctx_client._serve._DEADLINE_GRACE", 0.0)
+    cancelled: list[bool] = []
+
+    @tool(namespace="t")
+    async def hang() -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+
+    @tool(namespace="t")
+    async def own_timeout() -> None:
+        raise TimeoutError("the database did not answer")
+
+    served = {("t", "hang"): hang, ("t", "own_timeout"): own_timeout}
+    params = {"namespace": "t", "name": "hang", "args": {}, "timeoutMs": 1}
+    reply = json.loads(asyncio.run(answer(served, 1, params, "session")))
+    assert reply["error"]["code"] == -32001
+    assert reply["error"]["message"].startswith("cancelled: still running")
+    assert cancelled == [True]
+    # A tool's own TimeoutError is its failure, as any other exception.
+    params = {"namespace": "t", "name": "own_timeout", "args": {}, "timeoutMs": 60000}
+    reply = json.loads(asyncio.run(answer(served, 2, params, "session")))
+    assert reply["error"]["message"] == "Failed executing tool: the database did not answer"
