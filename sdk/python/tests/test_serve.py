@@ -71,7 +71,7 @@ def call(style: Style, params: Any, id_: Any = 7) -> dict[str, Any]:
         (
             {"namespace": "t", "name": "boom", "args": {}},
             (-32602, "Failed validating tool params: 1 validation error", None),
-            (-32602, "invalid arguments: 1 validation error", "ValidationError"),
+            (-32602, "invalid arguments: customer_id: Field required", "ValidationError"),
         ),
         (
             {"namespace": "t", "name": "parse_row", "args": {"raw": '{"id": "x"}'}},
@@ -162,3 +162,27 @@ def test_a_call_outliving_pctx_deadline_is_cancelled(monkeypatch: pytest.MonkeyP
     params = {"namespace": "t", "name": "own_timeout", "args": {}, "timeoutMs": 60000}
     reply = json.loads(asyncio.run(answer(served, 2, params, "session")))
     assert reply["error"]["message"] == "Failed executing tool: the database did not answer"
+
+
+def test_worker_wording_lists_each_problem() -> None:
+    @tool(namespace="t")
+    def pair(a: int, b: list[int]) -> int:
+        return a
+
+    @tool(
+        namespace="t",
+        input_schema={"type": "object", "properties": {"n": {"type": "integer"}}},
+    )
+    def raw(**kwargs: Any) -> int:
+        return 0
+
+    served = {("t", "pair"): pair, ("t", "raw"): raw}
+    params = {"namespace": "t", "name": "pair", "args": {"a": "x", "b": [1, "y"]}}
+    reply = json.loads(asyncio.run(answer(served, 1, params, "worker")))
+    assert reply["error"]["message"] == (
+        "invalid arguments: a: Input should be a valid integer, unable to parse string as an "
+        "integer; b.1: Input should be a valid integer, unable to parse string as an integer"
+    )
+    params = {"namespace": "t", "name": "raw", "args": {"n": "x"}}
+    reply = json.loads(asyncio.run(answer(served, 2, params, "worker")))
+    assert reply["error"]["message"] == "invalid arguments: n: 'x' is not of type 'integer'"

@@ -9,6 +9,8 @@ import traceback
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
 from pctx_client import _protocol as wire
 from pctx_client._tool import ArgumentsInvalid, BaseTool, ToolContext
 
@@ -67,9 +69,12 @@ async def answer(
             return wire.error(
                 id_, wire.INVALID_PARAMS, f"Failed validating tool params: {exc.error}"
             )
-        # pctx prefixes "ns.fn: ValidationError: ".
+        # pctx prefixes "ns.fn: ValidationError: "; one line per problem reads best there.
         return wire.error(
-            id_, wire.INVALID_PARAMS, f"invalid arguments: {exc.error}", {"type": "ValidationError"}
+            id_,
+            wire.INVALID_PARAMS,
+            f"invalid arguments: {_problems(exc)}",
+            {"type": "ValidationError"},
         )
     except Exception as exc:
         if isinstance(exc, TimeoutError) and limit.expired():  # not the tool's own
@@ -95,3 +100,14 @@ async def answer(
             str(exc) or "(no message)",
             {"type": type(exc).__name__, "traceback": trace},
         )
+
+
+def _problems(exc: ArgumentsInvalid) -> str:
+    """``field: what is wrong`` for each problem, joined by ``; ``."""
+    err = exc.error
+    if isinstance(err, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'args'}: {e['msg']}" for e in err.errors()
+        )
+    where = ".".join(str(p) for p in err.absolute_path)
+    return f"{where or 'args'}: {err.message}"
