@@ -270,13 +270,14 @@ class BaseTool(BaseModel, metaclass=_ToolMeta):
             if not is_empty_schema(model):
                 input_schema = model
                 fields = {alias_of(model, f): f for f in model.model_fields}
-                params = [n for n in inspect.signature(func).parameters if n in fields]
+                names = list(inspect.signature(func).parameters)
+                params = [n for n in names if n in fields]
                 # How each call's validated input becomes the call's arguments, worked
                 # out once: (parameter, its model field or None for the context,
                 # positional-only). *args and **kwargs take nothing.
                 plan = [
                     (n, fields.get(n), n in positional_only)
-                    for n in inspect.signature(func).parameters
+                    for n in names
                     if n in fields or n == context_param
                 ]
         if output_schema is None:
@@ -620,14 +621,6 @@ class AsyncFunctionTool(_FunctionMixin, AsyncTool, Generic[P, R]):
     async def _acall(self, pos: list[Any], kw: dict[str, Any]) -> Any:
         return await self._fn(*pos, **kw)
 
-    def _executor(self) -> Executor:
-        fn = self._fn
-
-        async def execute(pos: list[Any], kw: dict[str, Any]) -> Any:
-            return await fn(*pos, **kw)
-
-        return execute
-
 
 # ------------------------------------------------------------------ inference
 
@@ -643,7 +636,7 @@ def infer_input_model(
     Raises:
         TypeError: The signature or a parameter's type cannot be described.
     """
-    label = getattr(func, "__name__", model_name)
+    label = model_name.removesuffix("_Input")
     try:
         sig = inspect.signature(func)
     except (TypeError, ValueError) as exc:
