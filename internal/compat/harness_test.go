@@ -182,8 +182,24 @@ type publishedClient struct {
 // dialClient opens a websocket for session id; handler answers its tool calls.
 func dialClient(t testing.TB, url, id string, handler func(*publishedClient, toolCall)) *publishedClient {
 	t.Helper()
+	return dial(t, url, http.Header{sdkbridge.SessionHeader: {id}}, handler)
+}
+
+// dialWorker opens a pctx/1 worker's websocket and initializes it; handler answers its
+// tool calls.
+func dialWorker(t testing.TB, url string, handler func(*publishedClient, toolCall)) *publishedClient {
+	t.Helper()
+	w := dial(t, url, nil, handler)
+	if f := w.request("initialize", map[string]any{"protocolVersion": sdkbridge.ProtocolVersion, "client": map[string]any{"name": "bench", "version": "0"}}); f.Error != nil {
+		t.Fatalf("initialize: %+v", f.Error)
+	}
+	return w
+}
+
+func dial(t testing.TB, url string, header http.Header, handler func(*publishedClient, toolCall)) *publishedClient {
+	t.Helper()
 	ws, resp, err := websocket.Dial(context.Background(), strings.Replace(url, "http", "ws", 1)+"/ws",
-		&websocket.DialOptions{HTTPHeader: http.Header{sdkbridge.SessionHeader: {id}}})
+		&websocket.DialOptions{HTTPHeader: header})
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
@@ -197,6 +213,12 @@ func dialClient(t testing.TB, url, id string, handler func(*publishedClient, too
 		<-c.done
 	})
 	return c
+}
+
+// close closes the websocket and waits for its reader.
+func (c *publishedClient) close() {
+	c.ws.CloseNow()
+	<-c.done
 }
 
 func (c *publishedClient) readLoop() {
