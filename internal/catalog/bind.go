@@ -14,6 +14,12 @@ import (
 	"golang.org/x/text/message"
 )
 
+// binding returns the runtime binding of f, made once.
+func (f *function) binding() runtime.Func {
+	f.bindOnce.Do(func() { f.bound = f.bind() })
+	return f.bound
+}
+
 // bind returns the runtime binding of f: JS arguments → argument object → validation →
 // Tool.Call. Every error names the function: "ns.fn: <cause>".
 func (f *function) bind() runtime.Func {

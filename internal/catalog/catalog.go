@@ -187,6 +187,8 @@ type Snapshot struct {
 	fnsOnce sync.Once
 	fns     runtime.Functions // built once: every execution on this snapshot shares it
 
+	under *Snapshot // for an overlay (WithOverlay), the snapshot it was laid over
+
 	naming    Naming                // the convention of its names
 	base      *Snapshot             // for a view made by Named, the snapshot with registered names
 	fromBase  map[string]*namespace // for a view, its namespaces by their names in base
@@ -235,35 +237,6 @@ func (s *Snapshot) replace(key string, n *namespace) *Snapshot {
 	}
 	sort.Slice(out.spaces, func(i, j int) bool { return out.spaces[i].name < out.spaces[j].name })
 	return out
-}
-
-// With returns an overlay of s that adds the session-scoped namespaces extra (tools
-// visible only to one SDK connection's executions). A name that is already in s, or
-// twice in extra, is an error wrapping ErrNamespaceTaken.
-func (s *Snapshot) With(extra ...Namespace) (*Snapshot, error) {
-	if s.naming != NamingRegistered { // names are assigned over the whole overlay
-		out, err := s.base.With(extra...)
-		if err != nil {
-			return nil, err
-		}
-		return out.Named(s.naming), nil
-	}
-	out := s
-	for _, ns := range extra {
-		n, err := build("", ns)
-		if err != nil {
-			return nil, err
-		}
-		if prev := out.byName[n.name]; prev != nil {
-			holder := "another session-scoped namespace"
-			if prev.owner != "" {
-				holder = fmt.Sprintf("%q", prev.owner)
-			}
-			return nil, fmt.Errorf("catalog: session namespace %q: held by %s: %w", n.name, holder, ErrNamespaceTaken)
-		}
-		out = out.replace(n.name, n)
-	}
-	return out, nil
 }
 
 // NamespaceInfo describes one namespace of a snapshot, for listings, tests, benchmarks
@@ -343,21 +316,6 @@ func (s *Snapshot) Details(names []string) (string, error) { return s.details(na
 // keyed "ns.fn" with sanitised names. The map is built once per snapshot and shared by
 // every caller: it must not be modified.
 func (s *Snapshot) Functions() runtime.Functions {
-	s.fnsOnce.Do(func() {
-		s.fns = make(runtime.Functions)
-		for _, n := range s.spaces {
-			for _, f := range n.funcs {
-				s.fns[n.name+"."+f.name] = f.bind()
-			}
-			if n.unavailable != "" {
-				// Its functions are unknown (an upstream that never connected, or needs a
-				// login): any call rejects with the reason rather than a ReferenceError.
-				name, reason := n.name, n.unavailable
-				s.fns[n.name+".*"] = func(context.Context, []any) (any, error) {
-					return nil, fmt.Errorf("namespace %s is unavailable: %s", name, reason)
-				}
-			}
-		}
-	})
+	s.fnsOnce.Do(func() { s.fns = s.bindings() })
 	return s.fns
 }

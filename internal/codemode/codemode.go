@@ -101,20 +101,21 @@ func New(cat *catalog.Catalog, opts *Options) *Service {
 // Catalog returns the catalog the service reads.
 func (s *Service) Catalog() *catalog.Catalog { return s.cat }
 
-// Snapshot returns the catalog as it is now, plus session-scoped namespaces visible only
-// to the caller: the one consistent view to derive several answers from.
-func (s *Service) Snapshot(session ...catalog.Namespace) (*catalog.Snapshot, error) {
+// Snapshot returns the catalog as it is now with the caller's session-scoped overlays
+// laid over it in order (catalog.Snapshot.WithOverlay): the one consistent view to derive
+// several answers from. An overlay laid over an unchanged catalog costs nothing, so a
+// session's requests pay only for changes.
+func (s *Service) Snapshot(session ...*catalog.Overlay) (*catalog.Snapshot, error) {
 	return s.snapshot(session)
 }
 
-func (s *Service) snapshot(session []catalog.Namespace) (*catalog.Snapshot, error) {
+func (s *Service) snapshot(session []*catalog.Overlay) (*catalog.Snapshot, error) {
 	snap := s.cat.Snapshot()
-	if len(session) == 0 {
-		return snap.Named(s.naming), nil
-	}
-	snap, err := snap.With(session...)
-	if err != nil {
-		return nil, err
+	for _, o := range session {
+		var err error
+		if snap, err = snap.WithOverlay(o); err != nil {
+			return nil, err
+		}
 	}
 	return snap.Named(s.naming), nil
 }
@@ -141,7 +142,7 @@ const (
 )
 
 // ListFunctions renders the list_functions text.
-func (s *Service) ListFunctions(opts catalog.ListOptions, session ...catalog.Namespace) (string, error) {
+func (s *Service) ListFunctions(opts catalog.ListOptions, session ...*catalog.Overlay) (string, error) {
 	if len(opts.Query) > MaxQueryBytes {
 		return "", fmt.Errorf("query: at most %d bytes, got %d: use a few words", MaxQueryBytes, len(opts.Query))
 	}
@@ -153,7 +154,7 @@ func (s *Service) ListFunctions(opts catalog.ListOptions, session ...catalog.Nam
 }
 
 // FunctionDetails renders the get_function_details text for "ns.fn" names.
-func (s *Service) FunctionDetails(names []string, session ...catalog.Namespace) (string, error) {
+func (s *Service) FunctionDetails(names []string, session ...*catalog.Overlay) (string, error) {
 	if len(names) == 0 {
 		return "", fmt.Errorf("no functions named: pass names like \"namespace.function\" as listed by list_functions")
 	}
@@ -177,7 +178,7 @@ func (s *Service) FunctionDetails(names []string, session ...catalog.Namespace) 
 // conflict); the program's own failure is Result.Error. ctx's session (WithSession)
 // counts against that session's cap; under the Sidecar disclosure (WithDisclosure) the
 // program also has invoke({name, arguments}).
-func (s *Service) Execute(ctx context.Context, code string, session ...catalog.Namespace) (*runtime.Result, error) {
+func (s *Service) Execute(ctx context.Context, code string, session ...*catalog.Overlay) (*runtime.Result, error) {
 	release, err := s.slots.acquire(SessionFrom(ctx))
 	if err != nil {
 		return nil, err
@@ -198,7 +199,7 @@ func (s *Service) Execute(ctx context.Context, code string, session ...catalog.N
 
 // ExecuteBash runs one command line of the filesystem disclosure's read-only shell over
 // the catalog as it is now (vshell.SDK).
-func (s *Service) ExecuteBash(command string, session ...catalog.Namespace) (vshell.Result, error) {
+func (s *Service) ExecuteBash(command string, session ...*catalog.Overlay) (vshell.Result, error) {
 	if len(command) > MaxCommandBytes {
 		return vshell.Result{}, fmt.Errorf("command: at most %d bytes, got %d", MaxCommandBytes, len(command))
 	}

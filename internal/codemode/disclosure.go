@@ -209,7 +209,7 @@ func clipName(s string) string {
 const maxSearchK = catalog.MaxSearchResults
 
 // SearchFunctions renders the search_functions text: the k best functions for query.
-func (s *Service) SearchFunctions(query string, k int, session ...catalog.Namespace) (string, error) {
+func (s *Service) SearchFunctions(query string, k int, session ...*catalog.Overlay) (string, error) {
 	switch {
 	case len(query) > MaxQueryBytes:
 		return "", fmt.Errorf("query: at most %d bytes, got %d: use a few words", MaxQueryBytes, len(query))

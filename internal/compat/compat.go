@@ -23,7 +23,7 @@ import (
 // satisfies it.
 type CodeMode interface {
 	// Snapshot is the catalog as it is now plus session: one consistent view.
-	Snapshot(session ...catalog.Namespace) (*catalog.Snapshot, error)
+	Snapshot(session ...*catalog.Overlay) (*catalog.Snapshot, error)
 }
 
 // Options configures a Server. A nil *Options is valid and means every default.
@@ -112,16 +112,16 @@ type attached struct {
 	once sync.Once
 }
 
-func (a *attached) Namespaces(call sdkbridge.CallFunc) ([]catalog.Namespace, error) {
-	tools, servers, ok := a.srv.sessionTools(a.id)
+func (a *attached) Overlays() ([]*catalog.Overlay, error) {
+	os, ok, err := a.srv.sessionOverlays(a.id)
 	if !ok {
 		return nil, fmt.Errorf("code-mode session %q was closed", a.id)
 	}
-	return append(legacyNamespaces(tools, call), servers...), nil
+	return os, err
 }
 
 func (a *attached) Result(code string, started time.Time, r *runtime.Result) any {
-	return legacyResult(code, started, r)
+	return newLegacyResult(code, started, r)
 }
 
 func (a *attached) ClientSession() *clientsession.Session { return a.s.life }

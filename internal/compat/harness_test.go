@@ -39,7 +39,7 @@ type countingCodeMode struct {
 	snapshots atomic.Int64
 }
 
-func (c *countingCodeMode) Snapshot(session ...catalog.Namespace) (*catalog.Snapshot, error) {
+func (c *countingCodeMode) Snapshot(session ...*catalog.Overlay) (*catalog.Snapshot, error) {
 	c.snapshots.Add(1)
 	return c.Service.Snapshot(session...)
 }

@@ -257,34 +257,35 @@ func refusal(s clientServerSpec, why string) string {
 var errBadServer = errors.New("invalid server")
 
 // clientServer is an MCP server a published-client session started; an upstream.Manager
-// of its own publishes the namespace here instead of into the catalog.
+// of its own publishes the namespace here instead of into the catalog, prepared as an
+// overlay once per change rather than per request.
 type clientServer struct {
 	mgr *upstream.Manager
 
-	mu sync.Mutex
-	ns *catalog.Namespace
+	mu  sync.Mutex
+	ov  *catalog.Overlay // nil while it has no namespace
+	err error            // why its namespace could not be prepared, failing the session's requests
 }
 
 func (s *clientServer) Put(_ string, ns catalog.Namespace) error {
+	o, err := catalog.NewOverlay(ns)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.ns = &ns
-	return nil
+	s.ov, s.err = o, err
+	return err
 }
 
 func (s *clientServer) Remove(string, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.ns = nil
+	s.ov, s.err = nil, nil
 }
 
-func (s *clientServer) namespace() (catalog.Namespace, bool) {
+// overlay is the server's namespace, nil while it has none.
+func (s *clientServer) overlay() (*catalog.Overlay, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ns == nil {
-		return catalog.Namespace{}, false
-	}
-	return *s.ns, true
+	return s.ov, s.err
 }
 
 // addSessionServers starts every server of cfgs for session id at once, each waiting
@@ -404,14 +405,14 @@ const Naming = catalog.NamingCamel
 // sessionView takes the snapshot every part of one REST answer is derived from. A session
 // namespace clashing with a global one is an error wrapping catalog.ErrNamespaceTaken.
 func (srv *Server) sessionView(id string) (*view, error) {
-	tools, servers, ok := srv.sessionTools(id)
+	overlays, ok, err := srv.sessionOverlays(id)
 	if !ok {
 		return nil, fmt.Errorf("%w %q", errUnknownSession, id)
 	}
-	notHere := func(_ context.Context, ns, tool string, _ map[string]any) (any, error) {
-		return nil, fmt.Errorf("%s.%s is callable only from an execution", ns, tool)
+	if err != nil {
+		return nil, err
 	}
-	snap, err := srv.cm.Snapshot(append(legacyNamespaces(tools, notHere), servers...)...)
+	snap, err := srv.cm.Snapshot(overlays...)
 	if err != nil {
 		return nil, err
 	}

@@ -34,11 +34,17 @@ type session struct {
 	// addMu serialises AddSessionTools on this session, which merges outside srv.mu.
 	addMu sync.Mutex
 
-	// Guarded by Bridge.mu. tools is never modified in place: readers may keep it.
-	tools    []SessionTool
-	servers  map[string]*clientServer
-	lastUsed time.Time
-	conns    int // open compatibility connections
+	// Guarded by Server.mu. tools is never modified in place: readers may keep it.
+	tools []SessionTool
+	// toolSpaces holds tools' namespaces prepared for the catalog, by namespace, and
+	// overlay all of them joined: made when the tools change, not per request, so the
+	// session's requests lay the same overlay over the catalog (free while neither
+	// changes) and its input schemas are compiled once.
+	toolSpaces map[string]*catalog.Overlay
+	overlay    *catalog.Overlay
+	servers    map[string]*clientServer
+	lastUsed   time.Time
+	conns      int // open compatibility connections
 
 	// life is the client session every execution of this session runs in, over all its
 	// websockets; it ends with the session.
@@ -158,6 +164,25 @@ func (srv *Server) AddSessionTools(id string, tools []SessionTool) error {
 	if err != nil {
 		return fmt.Errorf("session %q: %w", id, err)
 	}
+	// Only the namespaces tools touches are prepared again; the others keep what they
+	// compiled. addMu keeps s.toolSpaces as it was read.
+	srv.mu.Lock()
+	spaces := maps.Clone(s.toolSpaces)
+	srv.mu.Unlock()
+	if spaces == nil {
+		spaces = map[string]*catalog.Overlay{}
+	}
+	for _, ns := range legacyNamespaces(merged, namespaces) {
+		o, err := catalog.NewOverlay(ns)
+		if err != nil {
+			return fmt.Errorf("session %q: %w", id, err)
+		}
+		spaces[ns.Name] = o
+	}
+	overlay, err := catalog.Join(slices.Collect(maps.Values(spaces))...)
+	if err != nil {
+		return fmt.Errorf("session %q: %w", id, err)
+	}
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	if srv.sessions[id] != s {
@@ -168,7 +193,7 @@ func (srv *Server) AddSessionTools(id string, tools []SessionTool) error {
 			return fmt.Errorf("session %q: namespace %q is an MCP server registered by this session", id, ns)
 		}
 	}
-	s.tools = merged
+	s.tools, s.toolSpaces, s.overlay = merged, spaces, overlay
 	return nil
 }
 
@@ -243,49 +268,90 @@ func (srv *Server) CloseSession(id string) bool {
 	return ok
 }
 
-// sessionTools returns session id's tools and the namespaces of its MCP servers.
-func (srv *Server) sessionTools(id string) ([]SessionTool, []catalog.Namespace, bool) {
+// sessionOverlays returns session id's namespaces, laid over the catalog in order: its
+// tools', then those of its MCP servers. ok is false when there is no such session.
+func (srv *Server) sessionOverlays(id string) (_ []*catalog.Overlay, ok bool, _ error) {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	s, ok := srv.sessions[id]
 	if !ok {
-		return nil, nil, false
+		return nil, false, nil
 	}
-	var servers []catalog.Namespace
+	var out []*catalog.Overlay
+	if s.overlay.Len() > 0 {
+		out = append(out, s.overlay)
+	}
+	if len(s.servers) == 0 {
+		return out, true, nil
+	}
 	for _, name := range slices.Sorted(maps.Keys(s.servers)) {
-		if ns, ok := s.servers[name].namespace(); ok {
-			servers = append(servers, ns)
+		o, err := s.servers[name].overlay()
+		if err != nil {
+			return nil, true, err
+		}
+		if o != nil {
+			out = append(out, o)
 		}
 	}
-	return s.tools, servers, true
+	return out, true, nil
 }
 
-// legacyNamespaces groups session tools into namespaces whose calls go to call (the
-// session's compatibility connection).
-func legacyNamespaces(tools []SessionTool, call sdkbridge.CallFunc) []catalog.Namespace {
+// legacyNamespaces groups the session tools of the namespaces named into catalog
+// namespaces. Their calls go to the websocket whose execution makes them
+// (sdkbridge.CallClient), so one namespace serves all of the session's websockets.
+func legacyNamespaces(tools []SessionTool, namespaces []string) []catalog.Namespace {
 	var out []catalog.Namespace
 	index := map[string]int{}
+	for _, ns := range namespaces {
+		index[ns] = len(out)
+		out = append(out, catalog.Namespace{Name: ns, RefuseReserved: true})
+	}
 	for _, t := range tools {
 		i, ok := index[t.Namespace]
 		if !ok {
-			i = len(out)
-			index[t.Namespace] = i
-			out = append(out, catalog.Namespace{Name: t.Namespace, RefuseReserved: true})
+			continue
 		}
 		nsName, toolName := t.Namespace, t.Name
 		out[i].Tools = append(out[i].Tools, catalog.Tool{
 			Name: t.Name, Description: t.Description,
 			InputSchema: nullToNil(t.InputSchema), OutputSchema: nullToNil(t.OutputSchema),
 			Call: func(ctx context.Context, args map[string]any) (any, error) {
-				return call(ctx, nsName, toolName, args)
+				return sdkbridge.CallClient(ctx, nsName, toolName, args)
 			},
 		})
 	}
 	return out
 }
 
-// legacyResult is the published client's execute result (docs/protocol.md §10.2).
-func legacyResult(code string, started time.Time, r *runtime.Result) map[string]any {
+// legacyResult is the published client's execute result (docs/protocol.md §10.2). Its
+// fields are in the order a map's keys would be encoded.
+type legacyResult struct {
+	Output  any         `json:"output"`
+	Stderr  string      `json:"stderr"`
+	Stdout  string      `json:"stdout"`
+	Success bool        `json:"success"`
+	Trace   legacyTrace `json:"trace"`
+}
+
+type legacyTrace struct {
+	Code      string     `json:"code"`
+	EndedAt   systemTime `json:"ended_at"`
+	Events    []any      `json:"events"`
+	StartedAt systemTime `json:"started_at"`
+}
+
+// systemTime is Rust's serde SystemTime, which the published client parses.
+type systemTime struct {
+	Nanos int64 `json:"nanos_since_epoch"`
+	Secs  int64 `json:"secs_since_epoch"`
+}
+
+func newSystemTime(t time.Time) systemTime {
+	return systemTime{Nanos: int64(t.Nanosecond()), Secs: t.Unix()}
+}
+
+// newLegacyResult renders an execution as the published client reads it.
+func newLegacyResult(code string, started time.Time, r *runtime.Result) *legacyResult {
 	var stdout, stderr []string
 	for _, l := range r.Console {
 		if l.Level == "warn" || l.Level == "error" {
@@ -301,21 +367,16 @@ func legacyResult(code string, started time.Time, r *runtime.Result) map[string]
 		}
 		stderr = append(stderr, msg)
 	}
-	return map[string]any{
-		"success": r.Error == nil,
-		"stdout":  strings.Join(stdout, "\n"),
-		"stderr":  strings.Join(stderr, "\n"),
-		"output":  r.Value,
-		"trace": map[string]any{
-			"code":       code,
-			"started_at": systemTime(started),
-			"ended_at":   systemTime(started.Add(r.Duration)),
-			"events":     []any{},
+	return &legacyResult{
+		Success: r.Error == nil,
+		Stdout:  strings.Join(stdout, "\n"),
+		Stderr:  strings.Join(stderr, "\n"),
+		Output:  r.Value,
+		Trace: legacyTrace{
+			Code:      code,
+			StartedAt: newSystemTime(started),
+			EndedAt:   newSystemTime(started.Add(r.Duration)),
+			Events:    []any{},
 		},
 	}
-}
-
-// systemTime renders t as Rust's serde SystemTime, which the published client parses.
-func systemTime(t time.Time) map[string]int64 {
-	return map[string]int64{"secs_since_epoch": t.Unix(), "nanos_since_epoch": int64(t.Nanosecond())}
 }

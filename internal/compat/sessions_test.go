@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -179,7 +180,9 @@ func TestSessionToolsReplace(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, _, _ := h.compat.sessionTools(id)
+	h.compat.mu.Lock()
+	got := h.compat.sessions[id].tools
+	h.compat.mu.Unlock()
 	want := []SessionTool{{Namespace: "n", Name: "a", Description: "2"}, {Namespace: "n", Name: "b", Description: "3"}, {Namespace: "m", Name: "c"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("session tools %+v, want %+v", got, want)
@@ -301,5 +304,83 @@ func TestToolTimeouts(t *testing.T) {
 				t.Errorf("result %s %+v, want %s", f.Result, f.Error, tt.want)
 			}
 		})
+	}
+}
+
+// TestSessionToolsPreparedOnce: a session's namespaces are prepared when its tools
+// change, not per request: its requests share one snapshot while neither its tools nor
+// the catalog change, and a namespace the change did not touch keeps what it compiled.
+// The one snapshot serves all of the session's websockets, each execution's calls going
+// to the websocket that started it.
+func TestSessionToolsPreparedOnce(t *testing.T) {
+	h := newHarness(t, nil)
+	id := mustSession(t, h.compat)
+	schema := json.RawMessage(`{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}`)
+	if err := h.compat.AddSessionTools(id, []SessionTool{{Namespace: "weather", Name: "get_weather", InputSchema: schema}}); err != nil {
+		t.Fatal(err)
+	}
+	view := func() *catalog.Snapshot {
+		t.Helper()
+		v, err := h.compat.sessionView(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.snap
+	}
+	first := view()
+	if again := view(); again != first {
+		t.Error("two requests of an unchanged session took two snapshots")
+	}
+	// Called outside an execution, a session tool says where it can be called.
+	if _, err := first.Functions()["Weather.getWeather"](context.Background(), []any{"Paris"}); err == nil || !strings.Contains(err.Error(), "callable only from an execution") {
+		t.Errorf("a session tool called outside an execution: err = %v", err)
+	}
+
+	// Two websockets of the session run executions at once; each gets its own answers.
+	const n = 2
+	var ws [n]*publishedClient
+	for i := range ws {
+		tag := fmt.Sprint("ws", i)
+		ws[i] = dialClient(t, h.srv.URL, id, func(w *publishedClient, c toolCall) { w.answer(c.ID, tag+":"+c.Args["city"].(string)) })
+	}
+	var wg sync.WaitGroup
+	for i, w := range ws {
+		wg.Go(func() {
+			for range 5 {
+				f := w.request("execute_typescript", map[string]any{"code": `return await Weather.getWeather({city: "Paris"})`})
+				var res struct{ Output any }
+				if f.Error != nil || json.Unmarshal(f.Result, &res) != nil || res.Output != fmt.Sprint("ws", i, ":Paris") {
+					t.Errorf("websocket %d: %s %+v, want its own answer", i, f.Result, f.Error)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if view() != first {
+		t.Error("executions over new websockets took another snapshot")
+	}
+
+	h.compat.mu.Lock()
+	prepared := h.compat.sessions[id].toolSpaces["weather"]
+	h.compat.mu.Unlock()
+	if err := h.compat.AddSessionTools(id, []SessionTool{{Namespace: "news", Name: "headlines"}}); err != nil {
+		t.Fatal(err)
+	}
+	second := view()
+	if second == first || !strings.Contains(second.List(catalog.ListOptions{}), "headlines") {
+		t.Errorf("after adding a tool, the session's view is the old one or lacks it:\n%s", second.List(catalog.ListOptions{}))
+	}
+	h.compat.mu.Lock()
+	again := h.compat.sessions[id].toolSpaces["weather"]
+	h.compat.mu.Unlock()
+	if again != prepared {
+		t.Error("adding a tool to news prepared weather again")
+	}
+	if err := h.cat.Put("upstream:github", catalog.Namespace{Name: "github", Tools: []catalog.Tool{{Name: "list_issues", Call: noCall}}}); err != nil {
+		t.Fatal(err)
+	}
+	if third := view(); third == second || !strings.Contains(third.List(catalog.ListOptions{}), "listIssues") {
+		t.Errorf("after a catalog change, the session's view is the old one or lacks it:\n%s", third.List(catalog.ListOptions{}))
 	}
 }

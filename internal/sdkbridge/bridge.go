@@ -30,14 +30,15 @@ type Registry interface {
 }
 
 // CodeMode answers the worker → server Code Mode methods; *codemode.Service satisfies it.
-// session holds the calling connection's session-scoped namespaces.
+// session holds the calling connection's session-scoped namespaces, laid over the catalog
+// in order.
 type CodeMode interface {
 	// Snapshot is the catalog as it is now plus session: the one consistent view a REST
 	// answer derives all its parts from.
-	Snapshot(session ...catalog.Namespace) (*catalog.Snapshot, error)
-	ListFunctions(opts catalog.ListOptions, session ...catalog.Namespace) (string, error)
-	FunctionDetails(names []string, session ...catalog.Namespace) (string, error)
-	Execute(ctx context.Context, code string, session ...catalog.Namespace) (*runtime.Result, error)
+	Snapshot(session ...*catalog.Overlay) (*catalog.Snapshot, error)
+	ListFunctions(opts catalog.ListOptions, session ...*catalog.Overlay) (string, error)
+	FunctionDetails(names []string, session ...*catalog.Overlay) (string, error)
+	Execute(ctx context.Context, code string, session ...*catalog.Overlay) (*runtime.Result, error)
 }
 
 // CodeModeTool describes one of the three Code Mode tools for the code_mode_tools method.
@@ -90,10 +91,10 @@ type Sessions interface {
 
 // Session is one published-client code-mode session as its websockets see it.
 type Session interface {
-	// Namespaces are the session's own namespaces for one request; calls of its
-	// client-registered tools go to call, the requesting connection. An error means the
-	// session was closed.
-	Namespaces(call CallFunc) ([]catalog.Namespace, error)
+	// Overlays are the session's own namespaces for one request, laid over the catalog
+	// in order. Calls of its client-registered tools go to the connection whose request
+	// made the call (CallClient). An error means the session was closed.
+	Overlays() ([]*catalog.Overlay, error)
 	// Result renders an execution the way the published client reads it.
 	Result(code string, started time.Time, r *runtime.Result) any
 	// ClientSession is the session the connection's executions run in: the published
@@ -105,10 +106,7 @@ type Session interface {
 	Detach()
 }
 
-// CallFunc calls tool of namespace ns on a connection's client.
-type CallFunc func(ctx context.Context, ns, tool string, args map[string]any) (any, error)
-
-// Errors a worker tool's CallFunc may return, wrapped in an error that says more; test
+// Errors a worker tool's call func may return, wrapped in an error that says more; test
 // them with errors.Is.
 var (
 	// ErrWorkerGone: the worker disconnected before answering.

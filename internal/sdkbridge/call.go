@@ -25,6 +25,24 @@ func failure(what string, causes ...error) error {
 	return &callError{msg: what, causes: causes}
 }
 
+// clientKey is the context key of the connection whose Code Mode request a context
+// belongs to.
+type clientKey struct{}
+
+// CallClient calls tool of namespace ns on the connection whose Code Mode request ctx
+// belongs to: the one whose execution makes the call. That is how a published-client
+// session's tools, registered once for all of the session's websockets, reach the
+// websocket that asked for the execution, so their catalog namespaces need not be made
+// per connection. Outside such a request it fails: the tool is callable only from an
+// execution.
+func CallClient(ctx context.Context, ns, tool string, args map[string]any) (any, error) {
+	c, _ := ctx.Value(clientKey{}).(*conn)
+	if c == nil {
+		return nil, fmt.Errorf("%s.%s is callable only from an execution its session's websocket started", ns, tool)
+	}
+	return c.call(ctx, ns, tool, args)
+}
+
 // call sends execute_tool for ns.tool to the worker and waits for its answer, the call's
 // deadline, the end of ctx or the end of the connection, whichever comes first. The
 // deadline is Options.CallTimeout, or the execution's per-call limit in its place

@@ -70,12 +70,14 @@ type conn struct {
 	// while the connection ends is still removed.
 	regMu      sync.Mutex
 	namespaces map[string]*registration
+	scoped     *catalog.Overlay // every session-scoped registration's, joined; guarded by regMu
 }
 
 type registration struct {
-	scope string // "global" or "session"
-	ns    catalog.Namespace
-	size  int // RegistrationBytes of what the worker registered
+	scope   string // "global" or "session"
+	ns      catalog.Namespace
+	overlay *catalog.Overlay // the namespace prepared once, when scope is "session"
+	size    int              // RegistrationBytes of what the worker registered
 }
 
 type pendingCall struct {
@@ -459,10 +461,11 @@ func (c *conn) async(m *message) {
 
 func (c *conn) codeMode(ctx context.Context, m *message) (any, *rpcError) {
 	cm := c.codeModeService()
-	session, serr := c.sessionNamespaces()
+	session, serr := c.sessionOverlays()
 	if serr != nil {
 		return nil, serr
 	}
+	ctx = context.WithValue(ctx, clientKey{}, c) // the connection CallClient calls
 	switch m.Method {
 	case "list_functions":
 		var p listParams

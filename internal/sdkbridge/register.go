@@ -3,6 +3,7 @@ package sdkbridge
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
@@ -50,14 +51,35 @@ func (c *conn) register(m *message) (any, *rpcError) {
 				p.Namespace, size, total, maxRegisteredBytes),
 			Data: map[string]any{"namespace": p.Namespace, "bytes": total, "limit": maxRegisteredBytes}}
 	}
+	reg := &registration{scope: p.Scope, ns: ns, size: size}
+	scoped := c.scoped
+	if p.Scope == scopeSession {
+		// Prepared once here, not per request: the connection's requests lay the same
+		// overlay over the catalog, which is free while neither changes.
+		var err error
+		if reg.overlay, err = catalog.NewOverlay(ns); err == nil {
+			scoped, err = c.joinScoped(p.Namespace, reg.overlay)
+		}
+		if err != nil {
+			code := CodeInvalidParams
+			if errors.Is(err, catalog.ErrNamespaceTaken) {
+				code = CodeNamespaceTaken
+			}
+			return nil, &rpcError{Code: code, Message: "register: " + err.Error(), Data: map[string]any{"namespace": p.Namespace}}
+		}
+	}
 	if p.Scope == scopeGlobal {
 		if err := c.b.joinPool(c, ns, p); err != nil {
 			return nil, err
 		}
+		if prev != nil && prev.scope == scopeSession { // moved to global scope
+			scoped, _ = c.joinScoped(p.Namespace, nil) // what was joined before joins again
+		}
 	} else if prev != nil && prev.scope == scopeGlobal {
 		c.b.leavePool(c, p.Namespace) // moved to session scope
 	}
-	c.namespaces[p.Namespace] = &registration{scope: p.Scope, ns: ns, size: size}
+	c.namespaces[p.Namespace] = reg
+	c.scoped = scoped
 	c.log.Info("sdkbridge: namespace registered", "namespace", p.Namespace, "scope", p.Scope, "tools", len(names))
 	return registerResult{Namespace: p.Namespace, Scope: p.Scope, Functions: names}, nil
 }
@@ -92,6 +114,8 @@ func (c *conn) unregister(m *message) (any, *rpcError) {
 	}
 	if r.scope == scopeGlobal {
 		c.b.leavePool(c, p.Namespace)
+	} else {
+		c.scoped, _ = c.joinScoped(p.Namespace, nil) // what was joined before joins again
 	}
 	delete(c.namespaces, p.Namespace)
 	c.log.Info("sdkbridge: namespace unregistered", "namespace", p.Namespace)
@@ -203,25 +227,36 @@ func nullToNil(raw json.RawMessage) json.RawMessage {
 	return raw
 }
 
-// sessionNamespaces returns the namespaces visible only to this connection's Code Mode
+// joinScoped returns the connection's session-scoped overlay with namespace name's
+// registration replaced by o (or dropped, when o is nil). Two registered names that
+// sanitise alike ("my-ns", "my_ns") are an error wrapping catalog.ErrNamespaceTaken.
+// regMu is held.
+func (c *conn) joinScoped(name string, o *catalog.Overlay) (*catalog.Overlay, error) {
+	parts := []*catalog.Overlay{o}
+	for n, r := range c.namespaces {
+		if n != name && r.scope == scopeSession {
+			parts = append(parts, r.overlay)
+		}
+	}
+	return catalog.Join(parts...)
+}
+
+// sessionOverlays returns the namespaces visible only to this connection's Code Mode
 // requests: its session-scoped registrations, or a published client's session tools.
-func (c *conn) sessionNamespaces() ([]catalog.Namespace, *rpcError) {
+func (c *conn) sessionOverlays() ([]*catalog.Overlay, *rpcError) {
 	if c.session != "" {
-		ns, err := c.compat.Namespaces(c.call)
+		os, err := c.compat.Overlays()
 		if err != nil {
 			return nil, errorf(CodeInvalidParams, "%v", err)
 		}
-		return ns, nil
+		return os, nil
 	}
 	c.regMu.Lock()
 	defer c.regMu.Unlock()
-	var out []catalog.Namespace
-	for _, r := range c.namespaces {
-		if r.scope == scopeSession {
-			out = append(out, r.ns)
-		}
+	if c.scoped.Len() == 0 {
+		return nil, nil
 	}
-	return out, nil
+	return []*catalog.Overlay{c.scoped}, nil
 }
 
 // Limits on what one registration may name (docs/protocol.md §6), shared with the

@@ -3,6 +3,7 @@ package sdkbridge
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -62,5 +63,66 @@ func TestConnectionIsASession(t *testing.T) {
 			t.Fatal("the closed connection's session never ended")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestSessionScopedRegistrations: the namespaces a connection's requests see follow its
+// session-scoped registrations as they are replaced, move between scopes and go, and two
+// names that would be one namespace are refused at registration.
+func TestSessionScopedRegistrations(t *testing.T) {
+	h := newHarness(t, nil)
+	w := connectWorker(t, h.srv.URL, func(w *fakeWorker, c toolCall) { w.answer(c.ID, map[string]any{"value": c.Namespace + "." + c.Name}) })
+	list := func() string {
+		t.Helper()
+		f := w.request("list_functions", nil)
+		if f.Error != nil {
+			t.Fatalf("list_functions: %+v", f.Error)
+		}
+		var res struct{ Text string }
+		_ = json.Unmarshal(f.Result, &res)
+		return res.Text
+	}
+	call := func(name string) string {
+		t.Helper()
+		f := w.request("execute_typescript", map[string]any{"code": "call " + name + " []"})
+		var res struct {
+			Value string
+			Error *struct{ Message string }
+		}
+		if f.Error != nil || json.Unmarshal(f.Result, &res) != nil {
+			t.Fatalf("execute_typescript: %s %+v", f.Result, f.Error)
+		}
+		if res.Error != nil {
+			return "error: " + res.Error.Message
+		}
+		return res.Value
+	}
+
+	w.register("my-ns", "session", objectTool("x"))
+	if got := call("my_ns.x"); got != "my-ns.x" {
+		t.Errorf("my_ns.x = %q", got)
+	}
+	f := w.request("register", map[string]any{"namespace": "my_ns", "scope": "session", "tools": []any{objectTool("y")}})
+	if f.Error == nil || f.Error.Code != CodeNamespaceTaken || f.Error.Data["namespace"] != "my_ns" {
+		t.Fatalf("registering my_ns beside my-ns: %s %+v, want code %d", f.Result, f.Error, CodeNamespaceTaken)
+	}
+	if got := call("my_ns.x"); got != "my-ns.x" {
+		t.Errorf("after the refused registration, my_ns.x = %q", got)
+	}
+
+	w.register("my-ns", "session", objectTool("z")) // replaces x
+	if l := list(); !strings.Contains(l, "z(") || strings.Contains(l, "x(") {
+		t.Errorf("after replacing x by z:\n%s", l)
+	}
+	w.register("my-ns", "global", objectTool("z")) // in the catalog now: no clash with itself
+	if got := call("my_ns.z"); got != "my-ns.z" || !h.has("my_ns") {
+		t.Errorf("global my_ns.z = %q (in the catalog: %v)", got, h.has("my_ns"))
+	}
+	w.register("my-ns", "session", objectTool("z"))
+	if f := w.request("unregister", map[string]any{"namespace": "my-ns"}); f.Error != nil {
+		t.Fatalf("unregister: %+v", f.Error)
+	}
+	if got := call("my_ns.z"); !strings.Contains(got, "not defined") || h.has("my_ns") {
+		t.Errorf("after unregister, my_ns.z = %q (in the catalog: %v)", got, h.has("my_ns"))
 	}
 }

@@ -237,20 +237,23 @@ type fakeCodeMode struct {
 	snapshots atomic.Int64 // taken so far
 }
 
-func (f *fakeCodeMode) snapshot(session []catalog.Namespace) (*catalog.Snapshot, error) {
+func (f *fakeCodeMode) snapshot(session []*catalog.Overlay) (*catalog.Snapshot, error) {
 	f.snapshots.Add(1)
-	snap, err := f.cat.Snapshot().With(session...)
-	if err != nil {
-		return nil, err
+	snap := f.cat.Snapshot()
+	for _, o := range session {
+		var err error
+		if snap, err = snap.WithOverlay(o); err != nil {
+			return nil, err
+		}
 	}
 	return snap.Named(f.naming), nil
 }
 
-func (f *fakeCodeMode) Snapshot(session ...catalog.Namespace) (*catalog.Snapshot, error) {
+func (f *fakeCodeMode) Snapshot(session ...*catalog.Overlay) (*catalog.Snapshot, error) {
 	return f.snapshot(session)
 }
 
-func (f *fakeCodeMode) ListFunctions(opts catalog.ListOptions, session ...catalog.Namespace) (string, error) {
+func (f *fakeCodeMode) ListFunctions(opts catalog.ListOptions, session ...*catalog.Overlay) (string, error) {
 	snap, err := f.snapshot(session)
 	if err != nil {
 		return "", err
@@ -258,7 +261,7 @@ func (f *fakeCodeMode) ListFunctions(opts catalog.ListOptions, session ...catalo
 	return snap.List(opts), nil
 }
 
-func (f *fakeCodeMode) FunctionDetails(names []string, session ...catalog.Namespace) (string, error) {
+func (f *fakeCodeMode) FunctionDetails(names []string, session ...*catalog.Overlay) (string, error) {
 	snap, err := f.snapshot(session)
 	if err != nil {
 		return "", err
@@ -266,7 +269,7 @@ func (f *fakeCodeMode) FunctionDetails(names []string, session ...catalog.Namesp
 	return snap.Details(names)
 }
 
-func (f *fakeCodeMode) Execute(ctx context.Context, code string, session ...catalog.Namespace) (*runtime.Result, error) {
+func (f *fakeCodeMode) Execute(ctx context.Context, code string, session ...*catalog.Overlay) (*runtime.Result, error) {
 	snap, err := f.snapshot(session)
 	if err != nil {
 		return nil, err
@@ -387,10 +390,11 @@ type fakeSessions struct{}
 
 func (f *fakeSessions) Attach(string) (Session, bool) { return f, true }
 
-func (f *fakeSessions) Namespaces(call CallFunc) ([]catalog.Namespace, error) {
-	return []catalog.Namespace{{Name: "data", Tools: []catalog.Tool{{Name: "hang", Call: func(ctx context.Context, args map[string]any) (any, error) {
-		return call(ctx, "data", "hang", args)
-	}}}}}, nil
+func (f *fakeSessions) Overlays() ([]*catalog.Overlay, error) {
+	o, err := catalog.NewOverlay(catalog.Namespace{Name: "data", Tools: []catalog.Tool{{Name: "hang", Call: func(ctx context.Context, args map[string]any) (any, error) {
+		return CallClient(ctx, "data", "hang", args)
+	}}}})
+	return []*catalog.Overlay{o}, err
 }
 
 func (f *fakeSessions) Result(_ string, _ time.Time, r *runtime.Result) any { return r }
