@@ -181,27 +181,12 @@ func BenchmarkCallWithLimit(b *testing.B) {
 	}
 }
 
-// BenchmarkNamedOverlay1000 is what each published-client request pays for names: a
-// session's namespace over 1,000 catalog tools, overlaid and viewed in NamingCamel.
-func BenchmarkNamedOverlay1000(b *testing.B) {
-	c := New()
-	for _, ns := range benchNamespaces(b) {
-		if err := c.Put("bench", ns); err != nil {
-			b.Fatal(err)
-		}
-	}
-	session := Namespace{Name: "tools", Tools: []Tool{tool("add_numbers", ""), tool("now_timestamp", "")}}
-	b.ReportAllocs()
-	for b.Loop() {
-		s, err := c.Snapshot().With(session)
-		if err != nil {
-			b.Fatal(err)
-		}
-		_ = s.Named(NamingCamel)
-	}
-}
-
-// BenchmarkOverlay1000 is BenchmarkNamedOverlay1000 without the view: the baseline.
+// BenchmarkOverlay1000 is what an execution of a published-client session pays for its
+// session's namespace over 1,000 catalog tools: laid over the catalog, viewed in
+// NamingCamel and bound. "request" is every request while neither the session's tools nor
+// the catalog change; "catalog-changed" is the first request after the catalog changed;
+// "tools-changed" after the session's tools changed (what every request paid before
+// overlays were prepared once). "registered" is "request" without the view.
 func BenchmarkOverlay1000(b *testing.B) {
 	c := New()
 	for _, ns := range benchNamespaces(b) {
@@ -210,10 +195,51 @@ func BenchmarkOverlay1000(b *testing.B) {
 		}
 	}
 	session := Namespace{Name: "tools", Tools: []Tool{tool("add_numbers", ""), tool("now_timestamp", "")}}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := c.Snapshot().With(session); err != nil {
+	o, err := NewOverlay(session)
+	if err != nil {
+		b.Fatal(err)
+	}
+	execute := func(b *testing.B, o *Overlay, n Naming) {
+		s, err := c.Snapshot().WithOverlay(o)
+		if err != nil {
 			b.Fatal(err)
 		}
+		if s.Named(n).Functions()["tools.add_numbers"] == nil && s.Named(n).Functions()["Tools.addNumbers"] == nil {
+			b.Fatal("the session's function is not bound")
+		}
 	}
+	b.Run("request", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			execute(b, o, NamingCamel)
+		}
+	})
+	b.Run("registered", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			execute(b, o, NamingRegistered)
+		}
+	})
+	b.Run("catalog-changed", func(b *testing.B) {
+		extra := []Namespace{{Name: "extra", Tools: []Tool{tool("x", "")}}, {Name: "extra", Tools: []Tool{tool("y", "")}}}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			i++
+			if err := c.Put("extra", extra[i%2]); err != nil {
+				b.Fatal(err)
+			}
+			execute(b, o, NamingCamel)
+		}
+	})
+	b.Run("tools-changed", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			o, err := NewOverlay(session)
+			if err != nil {
+				b.Fatal(err)
+			}
+			execute(b, o, NamingCamel)
+		}
+	})
 }

@@ -14,10 +14,11 @@ import (
 	"golang.org/x/text/message"
 )
 
-// binding returns the runtime binding of f, made once.
-func (f *function) binding() runtime.Func {
-	f.bindOnce.Do(func() { f.bound = f.bind() })
-	return f.bound
+// binding returns f's key in Snapshot.Functions ("ns.fn") and its runtime binding, made
+// once.
+func (f *function) binding() (string, runtime.Func) {
+	f.bindOnce.Do(func() { f.key, f.bound = f.ns+"."+f.name, f.bind() })
+	return f.key, f.bound
 }
 
 // bind returns the runtime binding of f: JS arguments → argument object → validation →

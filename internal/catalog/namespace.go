@@ -50,6 +50,7 @@ type function struct {
 	doc     searchDoc // search_functions' document, shared by every snapshot holding f
 
 	bindOnce sync.Once
+	key      string       // "ns.fn"
 	bound    runtime.Func // its binding, shared by every snapshot holding f
 
 	compileOnce sync.Once

@@ -156,7 +156,11 @@ func (s *Snapshot) bindings() runtime.Functions {
 	if under != nil && s.extends(under) {
 		fns = maps.Clone(under.Functions())
 	} else {
-		under, fns = nil, make(runtime.Functions)
+		size := 0
+		for _, n := range s.spaces {
+			size += len(n.funcs) + 1
+		}
+		under, fns = nil, make(runtime.Functions, size)
 	}
 	for _, n := range s.spaces {
 		if under == nil || under.byName[n.name] != n {
@@ -182,7 +186,8 @@ func (s *Snapshot) extends(u *Snapshot) bool {
 // bindInto adds n's bindings to fns, keyed "ns.fn".
 func (n *namespace) bindInto(fns runtime.Functions) {
 	for _, f := range n.funcs {
-		fns[n.name+"."+f.name] = f.binding()
+		key, fn := f.binding()
+		fns[key] = fn
 	}
 	if n.unavailable != "" {
 		// Its functions are unknown (an upstream that never connected, or needs a login):
