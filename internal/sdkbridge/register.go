@@ -238,7 +238,17 @@ func (c *conn) joinScoped(name string, o *catalog.Overlay) (*catalog.Overlay, er
 			parts = append(parts, r.overlay)
 		}
 	}
-	return catalog.Join(parts...)
+	joined, err := catalog.Join(parts...)
+	if err != nil && o != nil {
+		for n, r := range c.namespaces { // name the registration it clashes with
+			if n != name && r.scope == scopeSession {
+				if _, err := catalog.Join(o, r.overlay); err != nil {
+					return nil, fmt.Errorf("namespace %q would be called like this connection's session namespace %q: %w", name, n, catalog.ErrNamespaceTaken)
+				}
+			}
+		}
+	}
+	return joined, err
 }
 
 // sessionOverlays returns the namespaces visible only to this connection's Code Mode
