@@ -415,7 +415,7 @@ func measure(ctx context.Context, o options, logf func(string, ...any)) (*Report
 	if o.goBench {
 		logf("Go benchmarks")
 		env := cleanEnv("PCTX_NPM_DIR="+o.npm, "PCTX_BIN="+o.bin)
-		r.GoBench = runGoBenchmarks(ctx, o.root, env, []string{"./internal/runtime", "./internal/catalog", "./internal/sdkbridge", "./internal/upstream", "./internal/config", "."}, 5, "200ms", 4*time.Minute)
+		r.GoBench = runGoBenchmarks(ctx, o.root, env, []string{"./internal/runtime", "./internal/catalog", "./internal/sdkbridge", "./internal/compat", "./internal/upstream", "./internal/config", "."}, 5, "200ms", 4*time.Minute)
 	} else {
 		note("Go benchmarks not run (-quick or -gobench=false)")
 	}
