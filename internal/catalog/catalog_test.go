@@ -204,7 +204,7 @@ func TestWith(t *testing.T) {
 		want  string
 	}{
 		{"conflict with base", []Namespace{{Name: "github"}}, `held by "a"`},
-		{"conflict within extra", []Namespace{{Name: "s-1"}, {Name: "s_1"}}, "another session-scoped namespace"},
+		{"conflict within extra", []Namespace{{Name: "s-1"}, {Name: "s_1"}}, `"s-1" and "s_1" would both be called s_1`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

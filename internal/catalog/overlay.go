@@ -31,8 +31,8 @@ type overlaid struct {
 }
 
 // NewOverlay prepares the session-scoped namespaces ns. A namespace is refused as Put
-// would refuse it; a name twice in ns (sanitised: "s-1" and "s_1") is an error wrapping
-// ErrNamespaceTaken.
+// would refuse it; two that programs would call alike ("s-1" and "s_1") are an error
+// wrapping ErrNamespaceTaken.
 func NewOverlay(ns ...Namespace) (*Overlay, error) {
 	spaces := make([]*namespace, 0, len(ns))
 	for _, x := range ns {
@@ -61,8 +61,13 @@ func Join(os ...*Overlay) (*Overlay, error) {
 func newOverlay(spaces []*namespace) (*Overlay, error) {
 	slices.SortStableFunc(spaces, func(a, b *namespace) int { return strings.Compare(a.name, b.name) })
 	for i := 1; i < len(spaces); i++ {
-		if spaces[i].name == spaces[i-1].name {
-			return nil, fmt.Errorf("catalog: session namespace %q: held by another session-scoped namespace: %w", spaces[i].name, ErrNamespaceTaken)
+		a, b := spaces[i-1], spaces[i]
+		switch {
+		case a.name != b.name:
+		case a.raw == b.raw:
+			return nil, fmt.Errorf("catalog: session namespace %q: held by another session-scoped namespace: %w", b.name, ErrNamespaceTaken)
+		default:
+			return nil, fmt.Errorf("catalog: session namespaces %q and %q would both be called %s: %w", a.raw, b.raw, b.name, ErrNamespaceTaken)
 		}
 	}
 	return &Overlay{spaces: spaces}, nil

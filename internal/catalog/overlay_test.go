@@ -102,7 +102,7 @@ func TestOverlayConflicts(t *testing.T) {
 			_, err := base.WithOverlay(o)
 			return err
 		}, `held by "a"`},
-		{"twice in one overlay", func() error { _, err := NewOverlay(Namespace{Name: "s-1"}, Namespace{Name: "s_1"}); return err }, "another session-scoped namespace"},
+		{"called alike in one overlay", func() error { _, err := NewOverlay(Namespace{Name: "s-1"}, Namespace{Name: "s_1"}); return err }, `"s-1" and "s_1" would both be called s_1`},
 		{"joined twice", func() error { _, err := Join(mine("s"), nil, mine("s")); return err }, `"s": held by another session-scoped namespace`},
 		{"laid over another overlay", func() error {
 			s, err := base.WithOverlay(mine("s"))

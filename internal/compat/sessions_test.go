@@ -384,3 +384,24 @@ func TestSessionToolsPreparedOnce(t *testing.T) {
 		t.Errorf("after a catalog change, the session's view is the old one or lacks it:\n%s", third.List(catalog.ListOptions{}))
 	}
 }
+
+// TestSessionNamespacesCalledAlike: two of a session's namespaces that programs would
+// call by one name are refused when the second is registered, not at every later request.
+func TestSessionNamespacesCalledAlike(t *testing.T) {
+	h := newHarness(t, nil)
+	id := mustSession(t, h.compat)
+	if err := h.compat.AddSessionTools(id, []SessionTool{{Namespace: "my-tools", Name: "a"}}); err != nil {
+		t.Fatal(err)
+	}
+	err := h.compat.AddSessionTools(id, []SessionTool{{Namespace: "my_tools", Name: "b"}})
+	if !errors.Is(err, catalog.ErrNamespaceTaken) || !strings.Contains(err.Error(), `"my-tools" and "my_tools" would both be called my_tools`) {
+		t.Fatalf("AddSessionTools(my_tools) beside my-tools: err = %v", err)
+	}
+	v, err := h.compat.sessionView(id)
+	if err != nil {
+		t.Fatalf("the session's requests fail after the refused registration: %v", err)
+	}
+	if l := v.snap.List(catalog.ListOptions{}); !strings.Contains(l, "a(") || strings.Contains(l, "b(") {
+		t.Errorf("after the refused registration the session lists:\n%s", l)
+	}
+}

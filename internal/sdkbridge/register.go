@@ -232,23 +232,13 @@ func nullToNil(raw json.RawMessage) json.RawMessage {
 // sanitise alike ("my-ns", "my_ns") are an error wrapping catalog.ErrNamespaceTaken.
 // regMu is held.
 func (c *conn) joinScoped(name string, o *catalog.Overlay) (*catalog.Overlay, error) {
-	parts := []*catalog.Overlay{o}
+	var parts []*catalog.Overlay
 	for n, r := range c.namespaces {
 		if n != name && r.scope == scopeSession {
 			parts = append(parts, r.overlay)
 		}
 	}
-	joined, err := catalog.Join(parts...)
-	if err != nil && o != nil {
-		for n, r := range c.namespaces { // name the registration it clashes with
-			if n != name && r.scope == scopeSession {
-				if _, err := catalog.Join(o, r.overlay); err != nil {
-					return nil, fmt.Errorf("namespace %q would be called like this connection's session namespace %q: %w", name, n, catalog.ErrNamespaceTaken)
-				}
-			}
-		}
-	}
-	return joined, err
+	return catalog.Join(append(parts, o)...) // o last: a clash names the older first
 }
 
 // sessionOverlays returns the namespaces visible only to this connection's Code Mode

@@ -103,7 +103,7 @@ func TestSessionScopedRegistrations(t *testing.T) {
 		t.Errorf("my_ns.x = %q", got)
 	}
 	f := w.request("register", map[string]any{"namespace": "my_ns", "scope": "session", "tools": []any{objectTool("y")}})
-	if f.Error == nil || f.Error.Code != CodeNamespaceTaken || f.Error.Data["namespace"] != "my_ns" || !strings.Contains(f.Error.Message, `session namespace "my-ns"`) {
+	if f.Error == nil || f.Error.Code != CodeNamespaceTaken || f.Error.Data["namespace"] != "my_ns" || !strings.Contains(f.Error.Message, `"my-ns" and "my_ns" would both be called my_ns`) {
 		t.Fatalf("registering my_ns beside my-ns: %s %+v, want code %d", f.Result, f.Error, CodeNamespaceTaken)
 	}
 	if got := call("my_ns.x"); got != "my-ns.x" {
