@@ -5,8 +5,17 @@
 // error wrapping ErrNamespaceTaken that names the holder. Readers take a Snapshot, an
 // immutable view that renders the list_functions text (List), the get_function_details
 // text (Details) and the runtime bindings (Functions). Changed and Snapshot.Version tell
-// the server when to send notifications/tools/list_changed; Snapshot.With overlays
-// session-scoped namespaces. All methods are safe for concurrent use.
+// the server when to send notifications/tools/list_changed. All methods are safe for
+// concurrent use.
+//
+// # Session-scoped namespaces
+//
+// Tools visible only to one SDK connection's or one published-client session's requests
+// are prepared once into an Overlay (NewOverlay, Join) when they change, and laid over
+// each request's snapshot with Snapshot.WithOverlay. An overlay remembers the snapshot it
+// made, so a session's requests share one snapshot (its bindings, views, search index)
+// while neither its namespaces nor the catalog change, and its functions compile their
+// input schemas once for the overlay's life. Snapshot.With is the one-off form.
 //
 // # Names
 //
@@ -58,7 +67,7 @@
 //     parameter names is also accepted as the argument object.
 //   - Trailing undefined/null arguments are dropped first.
 //
-// Input schemas are compiled at most once per Put, on a function's first call; one that
-// does not compile (say, a pattern Go's regexp cannot run) leaves that function callable
-// without validation, and Snapshot.Namespaces reports why.
+// Input schemas are compiled at most once per Put (or Overlay), on a function's first
+// call; one that does not compile (say, a pattern Go's regexp cannot run) leaves that
+// function callable without validation, and Snapshot.Namespaces reports why.
 package catalog

@@ -16,13 +16,14 @@
 // namespace leaves the catalog with its last member. A different definition under a
 // taken name is refused with an error listing the differences.
 //
-// Session-scoped namespaces stay on the connection and are passed as the session overlay
-// to CodeMode for that connection's own list_functions, get_function_details and
-// execute_typescript requests. The published pctx-client (the original pctx's Python
-// client) creates sessions and registers tools over REST (CompatHandler); its websocket
-// connections are recognised by their X-Code-Mode-Session header and served in a
-// compatibility mode (docs/protocol.md §10). Its tools, and the MCP servers it may start
-// when Options.AllowClientServers is set, are session-scoped.
+// Session-scoped namespaces stay on the connection, prepared once at registration into a
+// catalog.Overlay, which is passed to CodeMode for that connection's own list_functions,
+// get_function_details and execute_typescript requests. The published pctx-client (the
+// original pctx's Python client) creates sessions and registers tools over REST
+// (CompatHandler); its websocket connections are recognised by their X-Code-Mode-Session
+// header and served in a compatibility mode (docs/protocol.md §10). Its tools, and the
+// MCP servers it may start when Options.AllowClientServers is set, are session-scoped;
+// their calls reach the websocket whose request started the execution (CallClient).
 //
 // Threading: every exported method is safe for concurrent use. Tool CallFuncs may be
 // called from any goroutine; they return when the worker answers, the call's context
