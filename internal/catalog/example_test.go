@@ -104,6 +104,38 @@ func ExampleSnapshot_With() {
 	// catalog: session namespace "github": held by "upstream:github": namespace taken
 }
 
+// A session's namespaces are prepared once into an Overlay and laid over each request's
+// snapshot: while neither changes, every request gets the same snapshot.
+func ExampleOverlay() {
+	c := catalog.New()
+	call := func(context.Context, map[string]any) (any, error) { return "ok", nil }
+	_ = c.Put("upstream:github", catalog.Namespace{Name: "github", Tools: []catalog.Tool{{Name: "list_issues", Call: call}}})
+	session, err := catalog.NewOverlay(catalog.Namespace{Name: "my_tools", Tools: []catalog.Tool{{Name: "add_numbers", Call: call}}})
+	if err != nil {
+		panic(err)
+	}
+	first, _ := c.Snapshot().WithOverlay(session)
+	again, _ := c.Snapshot().WithOverlay(session)
+	fmt.Println("same snapshot:", first == again)
+
+	_ = c.Put("upstream:notes", catalog.Namespace{Name: "notes", Tools: []catalog.Tool{{Name: "count", Call: call}}})
+	after, _ := c.Snapshot().WithOverlay(session)
+	fmt.Println("same snapshot after a change:", after == first)
+	fmt.Print(after.Named(catalog.NamingCamel).List(catalog.ListOptions{}))
+	// Output:
+	// same snapshot: true
+	// same snapshot after a change: false
+	// namespace Github {
+	//   listIssues()
+	// }
+	// namespace MyTools {
+	//   addNumbers()
+	// }
+	// namespace Notes {
+	//   count()
+	// }
+}
+
 // A published-client session sees the original pctx's names; the backend is still called
 // by its own.
 func ExampleSnapshot_Named() {
