@@ -264,3 +264,21 @@ func (s *Snapshot) Functions() runtime.Functions {
 	})
 	return s.fns
 }
+
+// Owner returns the owner of namespace name (sanitised, as in Functions' keys): "" for a
+// session-scoped namespace; ok is false when there is no such namespace.
+func (s *Snapshot) Owner(name string) (owner string, ok bool) {
+	n := s.byName[name]
+	if n == nil {
+		return "", false
+	}
+	return n.owner, true
+}
+
+// Size counts the snapshot's namespaces (available or not) and callable functions.
+func (s *Snapshot) Size() (namespaces, functions int) {
+	for _, n := range s.spaces {
+		functions += len(n.funcs)
+	}
+	return len(s.spaces), functions
+}

@@ -7,9 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"sync/atomic"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/telemetry"
 )
 
 // Service answers list_functions, get_function_details and execute_typescript over one
@@ -20,6 +23,12 @@ type Service struct {
 	global int // executions at once, over every caller
 	per    int // executions at once, per session (WithSession)
 	slots  *limiter
+
+	tel     *telemetry.Telemetry // nil: off
+	observe func(*Record)
+	log     *slog.Logger
+	seq     atomic.Uint64                  // Record ids
+	bound   atomic.Pointer[boundFunctions] // the current snapshot's recording wrappers
 }
 
 // ErrBusy is returned by Execute when an execution cap is reached.
@@ -118,5 +127,9 @@ func (s *Service) Execute(ctx context.Context, code string, session ...catalog.N
 	if err != nil {
 		return nil, err
 	}
-	return runtime.Execute(ctx, code, snap.Functions(), s.limits), nil
+	rec, _ := ctx.Value(recordKey{}).(*Record)
+	if rec == nil && !s.recording() {
+		return runtime.Execute(ctx, code, snap.Functions(), s.limits), nil
+	}
+	return s.executeRecorded(ctx, code, snap, len(session) > 0, rec), nil
 }

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
-	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/codemode"
 	"github.com/pctx-dev/pctx/internal/sdkbridge"
 )
 
@@ -118,8 +118,13 @@ func (a *attached) Namespaces(call sdkbridge.CallFunc) ([]catalog.Namespace, err
 	return append(legacyNamespaces(tools, call), servers...), nil
 }
 
-func (a *attached) Result(code string, started time.Time, r *runtime.Result) any {
-	return legacyResult(code, started, r)
+func (a *attached) Result(rec *codemode.Record) any {
+	_, servers, _ := a.srv.sessionTools(a.id)
+	mcp := map[string]bool{}
+	for _, ns := range servers {
+		mcp[catalog.NamespaceName(ns.Name)] = true
+	}
+	return legacyResult(rec, mcp)
 }
 
 func (a *attached) Detach() { a.once.Do(func() { a.srv.useSession(a.id, -1) }) }

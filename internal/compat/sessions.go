@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
-	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/codemode"
 	"github.com/pctx-dev/pctx/internal/sdkbridge"
 )
 
@@ -239,8 +239,13 @@ func legacyNamespaces(tools []SessionTool, call sdkbridge.CallFunc) []catalog.Na
 	return out
 }
 
-// legacyResult is the published client's execute result (docs/protocol.md §10.2).
-func legacyResult(code string, started time.Time, r *runtime.Result) map[string]any {
+// legacyResult is the published client's execute result (docs/protocol.md §10.2). Its
+// trace lists every call: upstream calls, and calls of the session's own MCP servers
+// (sessionServers, by sanitised namespace), as mcp_tool_call events, the rest as
+// callback_invocation events. Arguments and outputs are left out: the published client
+// reads them as optional, and they may be large.
+func legacyResult(rec *codemode.Record, sessionServers map[string]bool) map[string]any {
+	r := rec.Result
 	var stdout, stderr []string
 	for _, l := range r.Console {
 		if l.Level == "warn" || l.Level == "error" {
@@ -256,16 +261,37 @@ func legacyResult(code string, started time.Time, r *runtime.Result) map[string]
 		}
 		stderr = append(stderr, msg)
 	}
+	events := make([]any, 0, len(rec.Calls))
+	for _, c := range rec.Calls {
+		outcome := map[string]any{"type": "success"}
+		if c.Outcome != "ok" {
+			msg := c.Error
+			if msg == "" {
+				msg = c.Outcome
+			}
+			outcome = map[string]any{"type": "error", "message": msg}
+		}
+		ev := map[string]any{"outcome": outcome, "started_at": systemTime(c.Started), "ended_at": systemTime(c.Ended)}
+		switch {
+		case c.Backend == "upstream":
+			ev["type"], ev["server"], ev["tool"], ev["cached_client"] = "mcp_tool_call", c.Source, c.Function, true
+		case c.Backend == "session" && sessionServers[c.Namespace]:
+			ev["type"], ev["server"], ev["tool"], ev["cached_client"] = "mcp_tool_call", c.Namespace, c.Function, true
+		default:
+			ev["type"], ev["id"] = "callback_invocation", c.Namespace+"."+c.Function
+		}
+		events = append(events, ev)
+	}
 	return map[string]any{
 		"success": r.Error == nil,
 		"stdout":  strings.Join(stdout, "\n"),
 		"stderr":  strings.Join(stderr, "\n"),
 		"output":  r.Value,
 		"trace": map[string]any{
-			"code":       code,
-			"started_at": systemTime(started),
-			"ended_at":   systemTime(started.Add(r.Duration)),
-			"events":     []any{},
+			"code":       rec.Code,
+			"started_at": systemTime(rec.Started),
+			"ended_at":   systemTime(rec.Ended),
+			"events":     events,
 		},
 	}
 }

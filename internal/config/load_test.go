@@ -64,7 +64,7 @@ func TestLoadErrors(t *testing.T) {
 			file: "Name = \"x\"\nPath = \"/etc\"\n",
 			want: strings.Join([]string{
 				`pctx.toml:1: Name: unknown key; did you mean "name"?`,
-				`pctx.toml:2: Path: unknown key (valid keys: name, server, runtime, servers)`,
+				`pctx.toml:2: Path: unknown key (valid keys: name, server, runtime, servers, telemetry, log, ui)`,
 			}, "\n"),
 		},
 		{
@@ -239,7 +239,9 @@ func TestLoadGood(t *testing.T) {
 		{
 			name: "empty file is the defaults",
 			file: "",
-			want: func(string) *Config { return &Config{Name: "pctx", Path: FileName, Server: Default().Server} },
+			want: func(string) *Config {
+				return &Config{Name: "pctx", Path: FileName, Server: Default().Server, Telemetry: Default().Telemetry}
+			},
 		},
 		{
 			name: "everything set",
@@ -275,6 +277,22 @@ disabled = true
 [servers.off]
 url = "${env:PCTX_TEST_UNSET_URL}"
 disabled = true
+[telemetry]
+enabled = true
+endpoint = "http://127.0.0.1:4318"
+protocol = "grpc"
+headers = { Authorization = "Bearer ${env:PCTX_TEST_TOKEN}" }
+service_name = "agents"
+metrics = false
+metric_interval = "10s"
+[log]
+level = "debug"
+format = "json"
+file = "logs/pctx.log"
+[ui]
+enabled = true
+playground = true
+history = 50
 `,
 			want: func(dir string) *Config {
 				return &Config{
@@ -298,6 +316,13 @@ disabled = true
 							Timeout: DefaultUpstreamTimeout, ProtocolVersion: DefaultProtocolVersion, Disabled: true,
 						},
 					},
+					Telemetry: Telemetry{
+						Enabled: true, EnabledSet: true, Endpoint: "http://127.0.0.1:4318", Protocol: "grpc",
+						Headers: map[string]string{"Authorization": "Bearer s3cret"}, ServiceName: "agents",
+						Traces: true, MetricInterval: 10 * time.Second,
+					},
+					Log: Log{Level: "debug", Format: "json", File: filepath.Join("logs", "pctx.log")},
+					UI:  UI{Enabled: true, Playground: true, History: 50},
 				}
 			},
 		},
@@ -306,7 +331,7 @@ disabled = true
 			file: "servers.a.command = \"x\"\n[server]\nhttp = \"localhost:0\"\n[servers.b]\nurl = \"http://127.0.0.1:3001/sse\"\n[servers.b.headers]\n\"X-Api-Key\" = \"k\"\n",
 			want: func(string) *Config {
 				return &Config{
-					Name: "pctx", Path: FileName, Server: Server{HTTP: "localhost:0"},
+					Name: "pctx", Path: FileName, Server: Server{HTTP: "localhost:0"}, Telemetry: Default().Telemetry,
 					Servers: map[string]Upstream{
 						"a": {Name: "a", Command: "x", Timeout: DefaultUpstreamTimeout, ProtocolVersion: DefaultProtocolVersion},
 						"b": {Name: "b", URL: "http://127.0.0.1:3001/sse", Headers: map[string]string{"X-Api-Key": "k"}, Timeout: DefaultUpstreamTimeout, ProtocolVersion: DefaultProtocolVersion},

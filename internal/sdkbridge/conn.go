@@ -15,6 +15,7 @@ import (
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/codemode"
+	"github.com/pctx-dev/pctx/internal/telemetry"
 )
 
 // Per-connection limits of docs/protocol.md §6.
@@ -465,13 +466,18 @@ func (c *conn) codeMode(ctx context.Context, m *message) (any, *rpcError) {
 		if c.session != "" {
 			key = "compat:" + c.session
 		}
-		started := time.Now()
-		res, err := c.b.cm.Execute(codemode.WithSession(ctx, key), p.Code, session...)
+		ctx = codemode.WithSession(telemetry.FromMeta(ctx, p.Meta), key)
+		var rec *codemode.Record
+		if c.session != "" { // the published client's result carries the call timeline
+			rec = new(codemode.Record)
+			ctx = codemode.WithRecord(ctx, rec)
+		}
+		res, err := c.b.cm.Execute(ctx, p.Code, session...)
 		if err != nil {
 			return nil, codeModeError(m.Method, err)
 		}
 		if c.session != "" {
-			return c.compat.Result(p.Code, started, res), nil
+			return c.compat.Result(rec), nil
 		}
 		return executeResult(res, c.b.opts.FormatResult(res)), nil
 	}

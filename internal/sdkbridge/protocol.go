@@ -234,6 +234,8 @@ type executeToolParams struct {
 	Args      map[string]any `json:"args"`
 	TimeoutMs int64          `json:"timeoutMs"`
 	Deadline  int64          `json:"deadline"`
+	// Meta carries the call's W3C trace context (traceparent, tracestate), when it has one.
+	Meta map[string]any `json:"_meta,omitempty"`
 }
 
 type executeToolRequest struct {
@@ -282,6 +284,8 @@ type textResult struct {
 
 type executeParams struct {
 	Code string `json:"code"`
+	// Meta may carry the caller's W3C trace context (traceparent, tracestate).
+	Meta map[string]any `json:"_meta"`
 	// The published pctx-client's extra fields (docs/protocol.md §10.2).
 	ToolTimeoutSecs *int `json:"tool_timeout_secs"`
 }

@@ -12,11 +12,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/coder/websocket"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/codemode"
 	"github.com/pctx-dev/pctx/internal/runtime"
 )
 
@@ -387,6 +387,6 @@ func (f *fakeSessions) Namespaces(call CallFunc) ([]catalog.Namespace, error) {
 	}}}}}, nil
 }
 
-func (f *fakeSessions) Result(_ string, _ time.Time, r *runtime.Result) any { return r }
+func (f *fakeSessions) Result(rec *codemode.Record) any { return rec.Result }
 
 func (f *fakeSessions) Detach() {}

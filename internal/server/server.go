@@ -22,6 +22,7 @@ import (
 	"github.com/pctx-dev/pctx/internal/apikey"
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/codemode"
+	"github.com/pctx-dev/pctx/internal/telemetry"
 )
 
 // Options configures a Server. A nil *Options is valid and means every default.
@@ -159,16 +160,35 @@ func (s *Server) executeTypeScript(ctx context.Context, req mcp.CallToolRequest)
 	if id := sessionID(ctx); id != "" {
 		ctx = codemode.WithSession(ctx, "mcp:"+id)
 	}
+	var meta map[string]any
+	if req.Params.Meta != nil {
+		meta = req.Params.Meta.AdditionalFields
+		// A traceparent in _meta names the client's span more precisely than the
+		// request's header (one HTTP request, or a stdio pipe, carries many calls).
+		ctx = telemetry.FromMeta(ctx, meta)
+	}
+	var rec *codemode.Record
+	if wantTrace, _ := meta[TraceMetaKey].(bool); wantTrace {
+		rec = new(codemode.Record)
+		ctx = codemode.WithRecord(ctx, rec)
+	}
 	res, err := s.cm.Execute(ctx, code)
 	if err != nil {
 		return mcp.NewToolResultError(err.Error()), nil
 	}
 	text := codemode.FormatResult(res)
-	if res.Error != nil {
-		return mcp.NewToolResultError(text), nil
+	out := mcp.NewToolResultText(text)
+	out.IsError = res.Error != nil
+	if rec != nil {
+		out.StructuredContent = codemode.Structured(rec)
 	}
-	return mcp.NewToolResultText(text), nil
+	return out, nil
 }
+
+// TraceMetaKey is the `_meta` key by which an MCP client asks execute_typescript for the
+// execution's structured trace as structuredContent: {"pctx/trace": true}. Off by
+// default: hosts may show structuredContent to the model, and the trace costs tokens.
+const TraceMetaKey = "pctx/trace"
 
 // ServeStdio serves one MCP client over in/out until in closes or ctx ends. Nothing else
 // may write to out: it is the protocol stream.
@@ -192,6 +212,11 @@ func (s *Server) HTTPHandler() (http.Handler, func(context.Context) error) {
 		mcpserver.WithSessionIdleTTL(s.opts.SessionIdleTTL),
 		mcpserver.WithSessionIdManager(s.ids),
 		mcpserver.WithStreamableHTTPLogger(s.opts.Logger),
+		// A client's traceparent header makes its span the parent of the executions
+		// the request runs.
+		mcpserver.WithHTTPContextFunc(func(ctx context.Context, r *http.Request) context.Context {
+			return telemetry.FromHeader(ctx, r.Header)
+		}),
 	)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
