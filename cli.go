@@ -42,12 +42,38 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+// newLogger builds the logger [log] describes: level (flagLevel wins when the flag was
+// given), text or JSON, to file or else to stderr. Never stdout: in --stdio mode that is
+// the MCP stream. The returned close func closes the log file, if any.
+func newLogger(stderr io.Writer, cfg config.Log, flagLevel string, flagGiven bool) (*slog.Logger, func(), error) {
+	level := cfg.Level
+	if flagGiven || level == "" {
+		level = flagLevel
+	}
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("%w: --log-level %q: want debug, info, warn or error", errUsage, level)
+		return nil, nil, fmt.Errorf("%w: log level %q: want debug, info, warn or error", errUsage, level)
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+	w, closeFn := stderr, func() {}
+	if cfg.File != "" {
+		f, err := os.OpenFile(cfg.File, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, nil, fmt.Errorf("[log] file: %w", err)
+		}
+		w, closeFn = f, func() { _ = f.Close() }
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	if cfg.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), closeFn, nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), closeFn, nil
+}
+
+// flagGiven reports whether the flag name was set on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -55,21 +81,22 @@ func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	configFlag := fs.String("config", "", "config file (default: $PCTX_CONFIG, then ./pctx.toml, else built-in defaults)")
 	stdio := fs.Bool("stdio", false, "serve MCP over stdin/stdout (for Claude Desktop); HTTP still serves /ws for SDK workers")
 	httpAddr := fs.String("http", "", "HTTP listen address (default: [server] http, 127.0.0.1:8080)")
-	logLevel := fs.String("log-level", "info", "log level on stderr: debug, info, warn, error")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error (default: [log] level, else info)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
-	logger, err := newLogger(stderr, *logLevel)
-	if err != nil {
-		return err
-	}
 	cfg, err := pctx.LoadConfig(*configFlag)
 	if err != nil {
 		return err
 	}
+	logger, closeLog, err := newLogger(stderr, cfg.Log, *logLevel, flagGiven(fs, "log-level"))
+	if err != nil {
+		return err
+	}
+	defer closeLog()
 	if *httpAddr != "" {
 		cfg.Server.HTTP = *httpAddr
 		// The file was validated as written; --http may have moved the listener.
@@ -138,26 +165,36 @@ func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 }
 
 // stackFlags are the flags of the one-shot commands that connect the configured upstreams.
-type stackFlags struct{ config, logLevel *string }
+type stackFlags struct {
+	fs               *flag.FlagSet
+	config, logLevel *string
+}
 
 func addStackFlags(fs *flag.FlagSet) stackFlags {
 	return stackFlags{
+		fs:       fs,
 		config:   fs.String("config", "", "config file (default: $PCTX_CONFIG, then ./pctx.toml, else built-in defaults)"),
 		logLevel: fs.String("log-level", "warn", "log level on stderr: debug, info, warn, error"),
 	}
 }
 
-// open loads the config and connects its upstreams, logging to stderr.
-func (f stackFlags) open(ctx context.Context, stderr io.Writer) (*pctx.PCTX, error) {
-	logger, err := newLogger(stderr, *f.logLevel)
-	if err != nil {
-		return nil, err
-	}
+// open loads the config and connects its upstreams. One-shot commands log at warn
+// unless --log-level says otherwise: [log] level is for servers.
+func (f stackFlags) open(ctx context.Context, stderr io.Writer) (*pctx.PCTX, func(), error) {
 	cfg, err := pctx.LoadConfig(*f.config)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return pctx.New(ctx, cfg, &pctx.Options{Logger: logger, Version: version})
+	logger, closeLog, err := newLogger(stderr, cfg.Log, *f.logLevel, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := pctx.New(ctx, cfg, &pctx.Options{Logger: logger, Version: version})
+	if err != nil {
+		closeLog()
+		return nil, nil, err
+	}
+	return p, func() { _ = p.Close(); closeLog() }, nil
 }
 
 func cmdExec(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -171,11 +208,11 @@ func cmdExec(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
-	st, err := sf.open(ctx, stderr)
+	st, closeStack, err := sf.open(ctx, stderr)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer closeStack()
 	res, err := st.Execute(ctx, code)
 	if err != nil {
 		return err
@@ -238,11 +275,11 @@ func cmdList(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	st, err := sf.open(ctx, stderr)
+	st, closeStack, err := sf.open(ctx, stderr)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer closeStack()
 	var text string
 	if *details != "" {
 		text, err = st.FunctionDetails(strings.Split(*details, ",")...)

@@ -42,6 +42,11 @@ type Options struct {
 	// Compat serves the published pctx-client's REST endpoints under /code-mode/ and
 	// /register/ (docs/protocol.md §10). Nil leaves them unrouted.
 	Compat http.Handler
+	// UI serves the dashboard: /ui/ (its page, no data) and /ui/api/ (its data, behind
+	// APIKey). Both get the Host check, and the Origin check for writes. Nil leaves /ui
+	// unrouted. It is served in WorkersOnly mode too: the stdio client's executions are
+	// what a desktop user most wants to see.
+	UI http.Handler
 	// SessionIdleTTL drops HTTP MCP sessions idle this long; default 30 minutes.
 	SessionIdleTTL time.Duration
 	// MaxBodyBytes bounds an HTTP request body; default 4 MiB.
@@ -238,6 +243,10 @@ func (s *Server) HTTPHandler() (http.Handler, func(context.Context) error) {
 		compat := rejectRebinding(s.authorize(csrf.Handler(s.opts.Compat)))
 		mux.Handle("/code-mode/", compat)
 		mux.Handle("/register/", compat)
+	}
+	if s.opts.UI != nil {
+		mux.Handle("/ui/", rejectRebinding(csrf.Handler(s.opts.UI)))
+		mux.Handle("/ui/api/", rejectRebinding(s.authorize(csrf.Handler(limitBody(s.opts.UI, s.opts.MaxBodyBytes)))))
 	}
 	return mux, streamable.Shutdown
 }

@@ -121,7 +121,7 @@ func startPctx(bin, dir, configText string, extraEnv ...string) (*pctxProc, erro
 		c.stop()
 		return nil, err
 	}
-	return &pctxProc{child: c, URL: m[1]}, nil
+	return &pctxProc{child: c, URL: m[1] + m[2]}, nil
 }
 
 // RSSKiB reads VmRSS of pid from /proc (Linux).
