@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	goruntime "runtime"
 	"strings"
 	"time"
 
@@ -88,11 +90,71 @@ func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
-	cfg, err := pctx.LoadConfig(*configFlag)
+	return serve(ctx, serveOptions{config: *configFlag, http: *httpAddr, logLevel: *logLevel, logLevelGiven: flagGiven(fs, "log-level"), stdio: *stdio}, stdin, stdout, stderr)
+}
+
+// cmdDev serves like start over HTTP with the dashboard and its playground on, and opens
+// the dashboard in a browser.
+func cmdDev(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("dev", "pctx dev [--config F] [--http ADDR] [--log-level L] [--no-open]", stderr)
+	configFlag := fs.String("config", "", "config file (default: $PCTX_CONFIG, then ./pctx.toml, else built-in defaults)")
+	httpAddr := fs.String("http", "", "HTTP listen address (default: [server] http, 127.0.0.1:8080)")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error (default: [log] level, else info)")
+	noOpen := fs.Bool("no-open", false, "do not open a browser; just print the dashboard's URL")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	return serve(ctx, serveOptions{config: *configFlag, http: *httpAddr, logLevel: *logLevel, logLevelGiven: flagGiven(fs, "log-level"), dev: true,
+		listening: func(base string, log *slog.Logger) {
+			url := base + "/ui/"
+			fmt.Fprintf(stdout, "pctx dashboard: %s\n", url)
+			if !*noOpen {
+				if err := openBrowser(url); err != nil {
+					log.Warn("could not open a browser; open the dashboard yourself", "url", url, "err", err)
+				}
+			}
+		}}, stdin, stdout, stderr)
+}
+
+// openBrowser asks the desktop to open url, without waiting for the browser.
+func openBrowser(url string) error {
+	var cmd *exec.Cmd
+	switch goruntime.GOOS {
+	case "darwin":
+		cmd = exec.Command("open", url)
+	case "windows":
+		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", url)
+	default:
+		cmd = exec.Command("xdg-open", url)
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	go func() { _ = cmd.Wait() }()
+	return nil
+}
+
+// serveOptions are what start and dev share.
+type serveOptions struct {
+	config, http, logLevel string
+	logLevelGiven, stdio   bool
+	dev                    bool                             // dashboard and playground on
+	listening              func(url string, l *slog.Logger) // called once HTTP listens
+}
+
+func serve(ctx context.Context, o serveOptions, stdin io.Reader, stdout, stderr io.Writer) error {
+	stdio, httpAddr := &o.stdio, &o.http
+	cfg, err := pctx.LoadConfig(o.config)
 	if err != nil {
 		return err
 	}
-	logger, closeLog, err := newLogger(stderr, cfg.Log, *logLevel, flagGiven(fs, "log-level"))
+	if o.dev {
+		cfg.UI.Enabled, cfg.UI.Playground = true, true
+	}
+	logger, closeLog, err := newLogger(stderr, cfg.Log, o.logLevel, o.logLevelGiven)
 	if err != nil {
 		return err
 	}
@@ -139,6 +201,12 @@ func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if ln != nil {
 		go func() { httpDone <- httpSrv.Serve(ln) }()
 		logger.Info(pctxlog.ListeningMsg, "url", "http://"+ln.Addr().String(), "mcp", "/mcp", "websocket", "/ws", "version", version)
+		if cfg.UI.Enabled {
+			logger.Info("dashboard", "url", "http://"+ln.Addr().String()+"/ui/", "playground", cfg.UI.Playground)
+		}
+		if o.listening != nil {
+			o.listening("http://"+ln.Addr().String(), logger)
+		}
 	}
 
 	var serveErr error

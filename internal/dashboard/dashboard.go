@@ -130,7 +130,15 @@ func (d *Dashboard) ReadOnlyHandler() http.Handler { return d.readOnly }
 func (d *Dashboard) handler(playground bool) http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(assets, "assets")
-	mux.Handle("GET /ui/", http.StripPrefix("/ui/", noStore(http.FileServerFS(static))))
+	files := http.StripPrefix("/ui/", noStore(http.FileServerFS(static)))
+	mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
 	mux.HandleFunc("GET /ui/api/state", func(w http.ResponseWriter, r *http.Request) { d.state(w, playground) })
 	mux.HandleFunc("GET /ui/api/executions", d.executions)
 	mux.HandleFunc("GET /ui/api/executions/{id}", d.execution)
