@@ -143,10 +143,8 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 	if t == nil {
 		return nil
 	}
+	// Gauges stay registered: the meter provider's shutdown collects them a last time.
 	var errs []error
-	if t.gauges != nil {
-		errs = append(errs, t.gauges.Unregister())
-	}
 	for _, f := range t.shutdown {
 		errs = append(errs, f(ctx))
 	}
