@@ -32,7 +32,7 @@ export PCTX_NPM_DIR := $(NPM_DIR)
 export PCTX_TSC     := $(NPM_DIR)/node_modules/.bin/tsc
 export CONF_DIR     := $(CACHE)/conformance
 
-.PHONY: all build run test test-fast deps deps-fast lint go-test go-test-fast py-test py-test-fast conformance fuzz bench bench-quick clean
+.PHONY: all build run test test-fast deps deps-fast chromium lint go-test go-test-fast py-test py-test-fast conformance fuzz bench bench-quick clean
 
 # Go modules of their own in this repository: the Go SDK must not drag pctx's
 # dependencies into a worker's build, and the example worker builds against it.
@@ -58,7 +58,12 @@ test-fast: deps-fast lint go-test-fast py-test-fast
 
 deps: deps-fast $(addsuffix /.stamp,$(COMPAT_VENVS))
 
-deps-fast: $(CACHE)/.go-deps $(NPM_DIR)/.stamp $(VENV)/.stamp $(BIN)/staticcheck
+deps-fast: $(CACHE)/.go-deps $(NPM_DIR)/.stamp $(VENV)/.stamp $(BIN)/staticcheck chromium
+
+# Headless Chromium for the dashboard's browser test (internal/dashboard), from Debian's
+# packages; CI runs as root. Elsewhere, without it, that test is skipped.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; 	  else echo "chromium not installed (apt-get install -y chromium): the dashboard browser test will be skipped"; fi; }
 
 $(CACHE)/.go-deps: go.mod go.sum sdk/go/go.mod examples/go-worker/go.mod
 	@mkdir -p $(CACHE)
