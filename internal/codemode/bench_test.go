@@ -51,7 +51,9 @@ func BenchmarkExecuteTelemetry(b *testing.B) {
 			name string
 			run  func() *runtime.Result
 		}{
-			{"baseline", func() *runtime.Result { return runtime.Execute(ctx, prog.code, cat.Snapshot().Functions(), runtime.Limits{}) }},
+			{"baseline", func() *runtime.Result {
+				return runtime.Execute(ctx, prog.code, cat.Snapshot().Functions(), runtime.Limits{})
+			}},
 			{"off", func() *runtime.Result { r, _ := off.Execute(ctx, prog.code); return r }},
 			{"on", func() *runtime.Result { r, _ := on.Execute(ctx, prog.code); return r }},
 		} {

@@ -311,8 +311,9 @@ func (p *PCTX) FunctionDetails(names ...string) (string, error) {
 }
 
 // Handler serves MCP over streamable HTTP at /mcp, the SDK websocket at /ws, the
-// published pctx-client's REST endpoints and /healthz, with [server] api_key, Origin and
-// Host checks applied. Mount it at the root of a server.
+// published pctx-client's REST endpoints, /healthz and, with [ui] enabled, the dashboard
+// at /ui, with [server] api_key, Origin and Host checks applied. Mount it at the root of
+// a server.
 func (p *PCTX) Handler() http.Handler {
 	p.initHTTP()
 	return p.handler
