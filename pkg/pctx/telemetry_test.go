@@ -31,11 +31,10 @@ const (
 
 // seen collects the trace context each backend received.
 type seen struct {
-	mu            sync.Mutex
-	upstreamHdr   []string // traceparent headers of tools/call POSTs
-	upstreamMeta  []string // _meta.traceparent of tools/call
-	workerMeta    []string // _meta.traceparent of execute_tool
-	workerMembers []string
+	mu           sync.Mutex
+	upstreamHdr  []string // traceparent headers of tools/call POSTs
+	upstreamMeta []string // _meta.traceparent of tools/call
+	workerMeta   []string // _meta.traceparent of execute_tool
 }
 
 func (s *seen) add(list *[]string, v string) {
@@ -149,7 +148,10 @@ func TestTelemetryTrace(t *testing.T) {
 			srv := httptest.NewServer(p.Handler())
 			t.Cleanup(srv.Close)
 			startWorker(t, srv.URL, s)
-			waitFor(t, func() bool { l, _ := p.ListFunctions("", ""); return strings.Contains(l, "ml") && strings.Contains(l, "echo") })
+			waitFor(t, func() bool {
+				l, _ := p.ListFunctions("", "")
+				return strings.Contains(l, "ml") && strings.Contains(l, "echo")
+			})
 
 			structured := callExecute(t, srv.URL+"/mcp", `const a = await up.echo({text: "hi"}); const b = await ml.predict({x: 1}); return [a, b];`)
 			if err := p.Close(); err != nil { // flushes the exporters
