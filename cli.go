@@ -54,7 +54,11 @@ func newLogger(stderr io.Writer, cfg config.Log, flagLevel string, flagGiven boo
 	}
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, nil, fmt.Errorf("%w: log level %q: want debug, info, warn or error", errUsage, level)
+		from := "[log] level"
+		if flagGiven || cfg.Level == "" {
+			from = "--log-level"
+		}
+		return nil, nil, fmt.Errorf("%w: %s %q: want debug, info, warn or error", errUsage, from, level)
 	}
 	w, closeFn := stderr, func() {}
 	if cfg.File != "" {
