@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -37,6 +38,11 @@ type Namespace struct {
 	// Unavailable, when non-empty, says why the backend cannot serve now; the namespace is
 	// listed as unavailable with this reason and has no callable functions.
 	Unavailable string
+	// RefuseReserved makes Put refuse a tool whose name would replace an Object.prototype
+	// property ("toString", "constructor") instead of renaming it ("toString_"): for
+	// backends whose authors choose their names (SDK workers, Go functions). A namespace
+	// named after a global is refused whatever this says.
+	RefuseReserved bool
 }
 
 // ListOptions filters list_functions.
@@ -47,6 +53,10 @@ type ListOptions struct {
 
 // ErrNamespaceTaken is wrapped by the error of a Put for a namespace another owner holds.
 var ErrNamespaceTaken = errors.New("namespace taken")
+
+// ErrReservedName is wrapped by the error of a Put for a namespace, or (with
+// RefuseReserved) a function, whose name clashes with a JavaScript builtin.
+var ErrReservedName = errors.New("name clashes with a JavaScript builtin")
 
 // Catalog is a concurrency-safe registry of namespaces. Writers (Put, Remove,
 // RemoveOwner) are serialised; readers take a Snapshot, which never changes, so a
@@ -164,6 +174,25 @@ type Snapshot struct {
 
 	fnsOnce sync.Once
 	fns     runtime.Functions // built once: every execution on this snapshot shares it
+
+	naming    Naming                // the convention of its names
+	base      *Snapshot             // for a view made by Named, the snapshot with registered names
+	fromBase  map[string]*namespace // for a view, its namespaces by their names in base
+	camelOnce sync.Once
+	camel     *Snapshot // the NamingCamel view, made once
+}
+
+// lookup finds namespace name as called in s, sanitised, or, in a view made by Named, as
+// named in the snapshot it was made from.
+func (s *Snapshot) lookup(name string) *namespace {
+	if n := s.byName[name]; n != nil {
+		return n
+	}
+	key := sanitizeNamespace(name)
+	if n := s.byName[key]; n != nil {
+		return n
+	}
+	return s.fromBase[key]
 }
 
 // Version counts the visible changes of the catalog up to this snapshot; equal versions
@@ -193,6 +222,13 @@ func (s *Snapshot) replace(key string, n *namespace) *Snapshot {
 // visible only to one SDK connection's executions). A name that is already in s, or
 // twice in extra, is an error wrapping ErrNamespaceTaken.
 func (s *Snapshot) With(extra ...Namespace) (*Snapshot, error) {
+	if s.naming != NamingRegistered { // names are assigned over the whole overlay
+		out, err := s.base.With(extra...)
+		if err != nil {
+			return nil, err
+		}
+		return out.Named(s.naming), nil
+	}
 	out := s
 	for _, ns := range extra {
 		n, err := build("", ns)
@@ -211,37 +247,71 @@ func (s *Snapshot) With(extra ...Namespace) (*Snapshot, error) {
 	return out, nil
 }
 
-// NamespaceInfo describes one namespace of a snapshot, for tests, benchmarks and logs.
+// NamespaceInfo describes one namespace of a snapshot, for listings, tests, benchmarks
+// and logs.
 type NamespaceInfo struct {
-	Name        string // sanitised, as the agent calls it
+	Name        string // as the agent calls it
 	Original    string // as the backend named it
 	Owner       string // "" for session-scoped namespaces
+	Description string
 	Unavailable string
-	Functions   []FunctionInfo
+	// Note, when non-empty, says why a view (Snapshot.Named) gave the namespace a name
+	// beyond its convention: another namespace has that name.
+	Note      string
+	Functions []FunctionInfo
 }
 
 // FunctionInfo describes one function of a namespace.
 type FunctionInfo struct {
-	Name     string // sanitised, as the agent calls it
-	Original string // as the backend named it
+	Name        string // as the agent calls it
+	Original    string // as the backend named it
+	Description string
+	// Signature is the function's line in the listing, e.g. "add({a, b})".
+	Signature string
+	// Note, when non-empty, says why the function has a suffixed name: its name as
+	// registered, whose plain form another function has (`tool "add_numbers"`).
+	Note string
 	// Unvalidated, when non-empty, says why calls are not validated against the input
-	// schema (it did not parse or compile); the calls still go through.
+	// schema (it did not parse or compile); the calls still go through. Only Namespaces
+	// fills it.
 	Unvalidated string
 }
 
-// Namespaces describes the snapshot's namespaces in name order. It compiles the input
-// schemas that were not compiled yet, so Unvalidated is accurate.
-func (s *Snapshot) Namespaces() []NamespaceInfo {
+// Outline describes the snapshot's namespaces in name order, and their functions, as the
+// listing shows them. Unlike Namespaces it compiles nothing.
+func (s *Snapshot) Outline() []NamespaceInfo {
 	out := make([]NamespaceInfo, 0, len(s.spaces))
 	for _, n := range s.spaces {
-		info := NamespaceInfo{Name: n.name, Original: n.raw, Owner: n.owner, Unavailable: n.unavailable}
+		info := NamespaceInfo{Name: n.name, Original: n.raw, Owner: n.owner, Description: n.description, Unavailable: n.unavailable, Note: n.note}
 		for _, f := range n.funcs {
-			_, note := f.validator()
-			info.Functions = append(info.Functions, FunctionInfo{Name: f.name, Original: f.tool.Name, Unvalidated: note})
+			info.Functions = append(info.Functions, FunctionInfo{Name: f.name, Original: f.tool.Name, Description: f.tool.Description,
+				Signature: f.line, Note: strings.TrimPrefix(f.note, " // ")})
 		}
 		out = append(out, info)
 	}
 	return out
+}
+
+// Namespaces is Outline with Unvalidated filled in: it compiles the input schemas that
+// were not compiled yet.
+func (s *Snapshot) Namespaces() []NamespaceInfo {
+	out := s.Outline()
+	for i, n := range s.spaces {
+		for j, f := range n.funcs {
+			_, out[i].Functions[j].Unvalidated = f.validator()
+		}
+	}
+	return out
+}
+
+// Resolve returns the names function name ("ns.fn", as called or as the backend wrote
+// it) is called by in s, or the error Details would give for it.
+func (s *Snapshot) Resolve(name string) (ns, fn string, err error) {
+	n, f, problem := s.resolve(name)
+	if problem != "" {
+		return "", "", errors.New(problem)
+	}
+	return n.name, f.name, nil
 }
 
 // List renders the list_functions text.
@@ -263,16 +333,6 @@ func (s *Snapshot) Functions() runtime.Functions {
 		}
 	})
 	return s.fns
-}
-
-// Owner returns the owner of namespace name (sanitised, as in Functions' keys): "" for a
-// session-scoped namespace; ok is false when there is no such namespace.
-func (s *Snapshot) Owner(name string) (owner string, ok bool) {
-	n := s.byName[name]
-	if n == nil {
-		return "", false
-	}
-	return n.owner, true
 }
 
 // Size counts the snapshot's namespaces (available or not) and callable functions.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/sandbox/sandboxtest"
 	"github.com/pctx-dev/pctx/internal/telemetry"
 )
 
@@ -20,9 +21,10 @@ func (discard) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { ret
 func (discard) Shutdown(context.Context) error                             { return nil }
 
 // BenchmarkExecuteTelemetry compares a trivial execution, and one with a function call,
-// as codemode ran them before telemetry (baseline: runtime.Execute on the snapshot's
+// as codemode ran them before telemetry (baseline: the executor on the snapshot's
 // functions), with telemetry off (the default) and on (spans through the SDK's batcher,
-// metrics into a reader). Compare with benchstat:
+// metrics into a reader), in this process's VMs (where the parent's own cost shows
+// most) and in sandbox workers (as pctx runs them). Compare with benchstat:
 //
 //	go test -run '^$' -bench ExecuteTelemetry -count 10 ./internal/codemode/ > b.txt
 //	benchstat -col /telemetry b.txt
@@ -40,30 +42,38 @@ func BenchmarkExecuteTelemetry(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = tp.Shutdown(context.Background()); _ = mp.Shutdown(context.Background()) })
-	off := New(cat, runtime.Limits{})
-	on := New(cat, runtime.Limits{}, WithTelemetry(tel))
 	ctx := context.Background()
-	for _, prog := range []struct{ name, code string }{
-		{"trivial", `return 1 + 1`},
-		{"call", `return await t.add({a: 1, b: 2})`},
+	for _, ex := range []struct {
+		name string
+		exec Executor
+	}{
+		{"inprocess", InProcess},
+		{"sandbox", sandboxtest.New(b)},
 	} {
-		for _, mode := range []struct {
-			name string
-			run  func() *runtime.Result
-		}{
-			{"baseline", func() *runtime.Result {
-				return runtime.Execute(ctx, prog.code, cat.Snapshot().Functions(), runtime.Limits{})
-			}},
-			{"off", func() *runtime.Result { r, _ := off.Execute(ctx, prog.code); return r }},
-			{"on", func() *runtime.Result { r, _ := on.Execute(ctx, prog.code); return r }},
+		off := New(cat, &Options{Executor: ex.exec})
+		on := New(cat, &Options{Executor: ex.exec, Telemetry: tel})
+		for _, prog := range []struct{ name, code string }{
+			{"trivial", `return 1 + 1`},
+			{"call", `return await t.add({a: 1, b: 2})`},
 		} {
-			b.Run("prog="+prog.name+"/telemetry="+mode.name, func(b *testing.B) {
-				for b.Loop() {
-					if r := mode.run(); r.Error != nil {
-						b.Fatal(r.Error)
+			for _, mode := range []struct {
+				name string
+				run  func() *runtime.Result
+			}{
+				{"baseline", func() *runtime.Result {
+					return ex.exec.Execute(ctx, prog.code, cat.Snapshot().Functions(), runtime.Limits{})
+				}},
+				{"off", func() *runtime.Result { r, _ := off.Execute(ctx, prog.code); return r }},
+				{"on", func() *runtime.Result { r, _ := on.Execute(ctx, prog.code); return r }},
+			} {
+				b.Run("exec="+ex.name+"/prog="+prog.name+"/telemetry="+mode.name, func(b *testing.B) {
+					for b.Loop() {
+						if r := mode.run(); r.Error != nil {
+							b.Fatal(r.Error)
+						}
 					}
-				}
-			})
+				})
+			}
 		}
 	}
 }

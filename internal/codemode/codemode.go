@@ -8,52 +8,84 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/runtime"
 	"github.com/pctx-dev/pctx/internal/telemetry"
 )
 
+// Executor runs one program: the sandbox pool (internal/sandbox) in pctx, so that no
+// program can take the server down.
+type Executor interface {
+	Execute(ctx context.Context, code string, fns runtime.Functions, lim runtime.Limits) *runtime.Result
+}
+
+// InProcess runs programs in this process's own goja VMs: no protection from what Go
+// cannot recover from (a stack overflow while compiling eval'd code, an allocation past
+// memory). For tools and tests that run only trusted code.
+var InProcess Executor = inProcess{}
+
+type inProcess struct{}
+
+func (inProcess) Execute(ctx context.Context, code string, fns runtime.Functions, lim runtime.Limits) *runtime.Result {
+	return runtime.Execute(ctx, code, fns, lim)
+}
+
+// Options configures a Service.
+type Options struct {
+	// Executor runs the programs. Required.
+	Executor Executor
+	// Limits bound every execution; zero fields mean the runtime's defaults.
+	Limits runtime.Limits
+	// MaxConcurrent caps the executions running at once across every caller; default
+	// DefaultMaxConcurrent.
+	MaxConcurrent int
+	// MaxPerSession caps the executions running at once for one session (WithSession);
+	// default DefaultMaxPerSession.
+	MaxPerSession int
+	// Naming is the convention of the names every answer uses (list, details and
+	// execute alike); default catalog.NamingRegistered. Named gives the service under
+	// another.
+	Naming catalog.Naming
+
+	// Telemetry receives a span per execution and per function call, and the execution
+	// metrics; nil means off.
+	Telemetry *telemetry.Telemetry
+	// Observer is handed every execution's Record once it has ended (the dashboard's
+	// feed); nil means none. It runs on the executing goroutine and must not modify the
+	// record.
+	Observer func(*Record)
+	// Logger gets one debug line per execution (session, code hash, duration, calls,
+	// error kind, trace id: never code, arguments or results); nil means no logging.
+	Logger *slog.Logger
+}
+
 // Service answers list_functions, get_function_details and execute_typescript over one
 // catalog. It is safe for concurrent use.
 type Service struct {
 	cat    *catalog.Catalog
+	exec   Executor
 	limits runtime.Limits
-	global int // executions at once, over every caller
-	per    int // executions at once, per session (WithSession)
 	slots  *limiter
+	naming catalog.Naming
 
 	tel     *telemetry.Telemetry // nil: off
 	observe func(*Record)
 	log     *slog.Logger
-	seq     atomic.Uint64                  // Record ids
-	bound   atomic.Pointer[boundFunctions] // the current snapshot's recording wrappers
+	rec     *recording // shared by the service's Named views
 }
 
 // ErrBusy is returned by Execute when an execution cap is reached.
 var ErrBusy = errors.New("busy")
 
-// Option configures a Service.
-type Option func(*Service)
-
-// WithMaxConcurrent caps the executions running at once across every caller; n <= 0 means
-// DefaultMaxConcurrent.
-func WithMaxConcurrent(n int) Option { return func(s *Service) { s.global = n } }
-
-// WithMaxPerSession caps the executions running at once for one session (see
-// WithSession); n <= 0 means DefaultMaxPerSession.
-func WithMaxPerSession(n int) Option { return func(s *Service) { s.per = n } }
-
-// New returns a Service over cat; every execution is bounded by limits (zero fields mean
-// the runtime's defaults).
-func New(cat *catalog.Catalog, limits runtime.Limits, opts ...Option) *Service {
-	s := &Service{cat: cat, limits: limits}
-	for _, opt := range opts {
-		opt(s)
+// New returns a Service over cat. It panics without opts.Executor: that is a wiring
+// mistake, not a condition to handle.
+func New(cat *catalog.Catalog, opts *Options) *Service {
+	if opts == nil || opts.Executor == nil {
+		panic("codemode.New: Options.Executor is required")
 	}
-	s.slots = newLimiter(s.global, s.per)
-	return s
+	return &Service{cat: cat, exec: opts.Executor, limits: opts.Limits, slots: newLimiter(opts.MaxConcurrent, opts.MaxPerSession), naming: opts.Naming,
+		tel: opts.Telemetry, observe: opts.Observer, log: opts.Logger, rec: &recording{}}
 }
 
 // Catalog returns the catalog the service reads.
@@ -68,9 +100,25 @@ func (s *Service) Snapshot(session ...catalog.Namespace) (*catalog.Snapshot, err
 func (s *Service) snapshot(session []catalog.Namespace) (*catalog.Snapshot, error) {
 	snap := s.cat.Snapshot()
 	if len(session) == 0 {
-		return snap, nil
+		return snap.Named(s.naming), nil
 	}
-	return snap.With(session...)
+	snap, err := snap.With(session...)
+	if err != nil {
+		return nil, err
+	}
+	return snap.Named(s.naming), nil
+}
+
+// Named returns the service as seen under naming n: the same catalog, executor, limits
+// and execution caps, its answers in n's names (the published client's sessions and SDK
+// connections that ask for it).
+func (s *Service) Named(n catalog.Naming) *Service {
+	if n == s.naming {
+		return s
+	}
+	c := *s
+	c.naming = n
+	return &c
 }
 
 // Bounds on the discovery tools' inputs, so one request cannot buy unbounded CPU with
@@ -129,7 +177,7 @@ func (s *Service) Execute(ctx context.Context, code string, session ...catalog.N
 	}
 	rec, _ := ctx.Value(recordKey{}).(*Record)
 	if rec == nil && !s.recording() {
-		return runtime.Execute(ctx, code, snap.Functions(), s.limits), nil
+		return s.exec.Execute(ctx, code, snap.Functions(), s.limits), nil
 	}
 	return s.executeRecorded(ctx, code, snap, len(session) > 0, rec), nil
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -48,27 +49,27 @@ type Call struct {
 	Ended     time.Time `json:"endedAt"`
 	Outcome   string    `json:"outcome"` // "ok", "error", "timeout", "cancelled", or "abandoned" (still running when the execution ended)
 	Error     string    `json:"error,omitempty"`
+	// RegisteredNamespace and RegisteredFunction name the function as its backend
+	// registered it; Namespace and Function are the names the program called it by
+	// (they differ under catalog.NamingCamel, and where catalog sanitised a name).
+	RegisteredNamespace string `json:"-"`
+	RegisteredFunction  string `json:"-"`
 }
 
 type recordKey struct{}
 
 // WithRecord asks Execute to fill rec with the execution's record. A caller that only
-// wants the result pays nothing for recording unless telemetry or an observer is on.
+// wants the result pays nothing for recording unless Options.Telemetry, Options.Observer
+// or a debug Options.Logger is on.
 func WithRecord(ctx context.Context, rec *Record) context.Context {
 	return context.WithValue(ctx, recordKey{}, rec)
 }
 
-// WithTelemetry exports a span per execution and per call, and the execution metrics, to
-// t (nil means off).
-func WithTelemetry(t *telemetry.Telemetry) Option { return func(s *Service) { s.tel = t } }
-
-// WithObserver hands every execution's Record to f once it has ended (the dashboard's
-// feed). f runs on the executing goroutine and must not modify the record.
-func WithObserver(f func(*Record)) Option { return func(s *Service) { s.observe = f } }
-
-// WithLogger logs one debug line per execution (session, code hash, duration, calls,
-// error kind, trace id: never code, arguments or results). Default: no logging.
-func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
+// recording is the record-keeping a service shares with its Named views.
+type recording struct {
+	seq   atomic.Uint64 // Record ids
+	bound sync.Map      // catalog.Naming → *boundFunctions: the current snapshot's recording wrappers
+}
 
 // recording reports whether executions must be recorded even when the caller did not ask.
 func (s *Service) recording() bool {
@@ -133,20 +134,24 @@ type boundFunctions struct {
 // made once and shared; a session overlay's are made per execution.
 func (s *Service) recordedFunctions(snap *catalog.Snapshot, overlay bool) runtime.Functions {
 	if !overlay {
-		if b := s.bound.Load(); b != nil && b.snap == snap {
-			return b.fns
+		if b, ok := s.rec.bound.Load(snap.Naming()); ok && b.(*boundFunctions).snap == snap {
+			return b.(*boundFunctions).fns
 		}
 	}
 	base := snap.Functions()
 	out := make(runtime.Functions, len(base))
-	for name, f := range base {
-		ns, fn, _ := strings.Cut(name, ".")
-		owner, _ := snap.Owner(ns)
-		backend, source := backendOf(owner)
-		out[name] = s.recordCalls(ns, fn, backend, source, f)
+	for _, n := range snap.Outline() {
+		backend, source := backendOf(n.Owner)
+		for _, fi := range n.Functions {
+			name := n.Name + "." + fi.Name
+			if f := base[name]; f != nil {
+				out[name] = s.recordCalls(Call{Namespace: n.Name, Function: fi.Name, Backend: backend, Source: source,
+					RegisteredNamespace: n.Original, RegisteredFunction: fi.Original}, f)
+			}
+		}
 	}
 	if !overlay {
-		s.bound.Store(&boundFunctions{snap: snap, fns: out})
+		s.rec.bound.Store(snap.Naming(), &boundFunctions{snap: snap, fns: out})
 	}
 	return out
 }
@@ -168,20 +173,24 @@ func backendOf(owner string) (backend, source string) {
 	return kind, name
 }
 
-func (s *Service) recordCalls(ns, fn, backend, source string, f runtime.Func) runtime.Func {
+// recordCalls wraps f, the function proto names, so that its calls under a recorder are
+// recorded and traced.
+func (s *Service) recordCalls(proto Call, f runtime.Func) runtime.Func {
 	return func(ctx context.Context, args []any) (any, error) {
 		r, _ := ctx.Value(recorderKey{}).(*recorder)
 		if r == nil {
 			return f(ctx, args)
 		}
-		i := r.begin(Call{Namespace: ns, Function: fn, Backend: backend, Source: source, Started: time.Now()})
+		c := proto
+		c.Started = time.Now()
+		i := r.begin(c)
 		var span trace.Span
 		if r.tracer != nil {
-			ctx, span = r.tracer.Start(ctx, "call "+ns+"."+fn, trace.WithAttributes(
-				attribute.String("pctx.namespace", ns),
-				attribute.String("pctx.function", fn),
-				attribute.String("pctx.backend", backend),
-				attribute.String("pctx.source", source),
+			ctx, span = r.tracer.Start(ctx, "call "+c.Namespace+"."+c.Function, trace.WithAttributes(
+				attribute.String("pctx.namespace", c.Namespace),
+				attribute.String("pctx.function", c.Function),
+				attribute.String("pctx.backend", c.Backend),
+				attribute.String("pctx.source", c.Source),
 			))
 		}
 		note := &telemetry.CallNote{}
@@ -195,7 +204,7 @@ func (s *Service) recordCalls(ns, fn, backend, source string, f runtime.Func) ru
 			}
 			span.End()
 		}
-		s.tel.Called(ctx, backend, outcome)
+		s.tel.Called(ctx, c.Backend, outcome)
 		return v, err
 	}
 }
@@ -206,7 +215,7 @@ func (s *Service) executeRecorded(ctx context.Context, code string, snap *catalo
 	if rec == nil {
 		rec = &Record{}
 	}
-	*rec = Record{ID: s.seq.Add(1), Session: SessionFrom(ctx), Code: code, CodeHash: codeHash(code), Started: time.Now()}
+	*rec = Record{ID: s.rec.seq.Add(1), Session: SessionFrom(ctx), Code: code, CodeHash: codeHash(code), Started: time.Now()}
 	r := &recorder{tracer: s.tel.Tracer()}
 	var span trace.Span
 	if r.tracer != nil {
@@ -218,7 +227,7 @@ func (s *Service) executeRecorded(ctx context.Context, code string, snap *catalo
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		rec.TraceID = sc.TraceID().String()
 	}
-	res := runtime.Execute(context.WithValue(ctx, recorderKey{}, r), code, s.recordedFunctions(snap, overlay), s.limits)
+	res := s.exec.Execute(context.WithValue(ctx, recorderKey{}, r), code, s.recordedFunctions(snap, overlay), s.limits)
 	rec.Ended = rec.Started.Add(res.Duration)
 	rec.Calls = r.finish(time.Now())
 	rec.Result = res

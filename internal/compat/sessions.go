@@ -102,15 +102,24 @@ func (srv *Server) openSession(id string) *session {
 	return s
 }
 
+// DefaultNamespace is the namespace of a session tool registered without one, as in the
+// original pctx: the published client's default, which programs call as Tools.
+const DefaultNamespace = "tools"
+
 // AddSessionTools adds tools to session id (REST POST /register/tools). A tool with the
 // namespace and name of an earlier one, in the session or earlier in tools, replaces it in
-// its place. The limits of a worker's register apply (docs/protocol.md §6): names of at
-// most 128 bytes, 1,000 tools per namespace, 100 namespaces per session.
+// its place; one without a namespace goes to DefaultNamespace. The limits of a worker's
+// register apply (docs/protocol.md §6): names of at most 128 bytes, 1,000 tools per
+// namespace, 100 namespaces per session.
 func (srv *Server) AddSessionTools(id string, tools []SessionTool) error {
+	tools = slices.Clone(tools)
 	for i, t := range tools {
+		if t.Namespace == "" {
+			tools[i].Namespace, t.Namespace = DefaultNamespace, DefaultNamespace
+		}
 		switch {
-		case t.Name == "" || t.Namespace == "":
-			return fmt.Errorf("session %q: tools[%d]: name and namespace are required", id, i)
+		case t.Name == "":
+			return fmt.Errorf("session %q: tools[%d]: name is required", id, i)
 		case len(t.Namespace) > sdkbridge.MaxNameBytes:
 			return fmt.Errorf("session %q: tools[%d]: namespace %q is longer than %d bytes", id, i, clip(t.Namespace), sdkbridge.MaxNameBytes)
 		case len(t.Name) > sdkbridge.MaxNameBytes:
@@ -225,7 +234,7 @@ func legacyNamespaces(tools []SessionTool, call sdkbridge.CallFunc) []catalog.Na
 		if !ok {
 			i = len(out)
 			index[t.Namespace] = i
-			out = append(out, catalog.Namespace{Name: t.Namespace})
+			out = append(out, catalog.Namespace{Name: t.Namespace, RefuseReserved: true})
 		}
 		nsName, toolName := t.Namespace, t.Name
 		out[i].Tools = append(out[i].Tools, catalog.Tool{
@@ -241,7 +250,7 @@ func legacyNamespaces(tools []SessionTool, call sdkbridge.CallFunc) []catalog.Na
 
 // legacyResult is the published client's execute result (docs/protocol.md §10.2). Its
 // trace lists every call: upstream calls, and calls of the session's own MCP servers
-// (sessionServers, by sanitised namespace), as mcp_tool_call events, the rest as
+// (sessionServers, by their names), as mcp_tool_call events, the rest as
 // callback_invocation events. Arguments and outputs are left out: the published client
 // reads them as optional, and they may be large.
 func legacyResult(rec *codemode.Record, sessionServers map[string]bool) map[string]any {
@@ -272,13 +281,14 @@ func legacyResult(rec *codemode.Record, sessionServers map[string]bool) map[stri
 			outcome = map[string]any{"type": "error", "message": msg}
 		}
 		ev := map[string]any{"outcome": outcome, "started_at": systemTime(c.Started), "ended_at": systemTime(c.Ended)}
+		// Named as registered, as the original's ids are, whatever the program called them.
 		switch {
 		case c.Backend == "upstream":
-			ev["type"], ev["server"], ev["tool"], ev["cached_client"] = "mcp_tool_call", c.Source, c.Function, true
-		case c.Backend == "session" && sessionServers[c.Namespace]:
-			ev["type"], ev["server"], ev["tool"], ev["cached_client"] = "mcp_tool_call", c.Namespace, c.Function, true
+			ev["type"], ev["server"], ev["tool"], ev["cached_client"] = "mcp_tool_call", c.Source, c.RegisteredFunction, true
+		case c.Backend == "session" && sessionServers[c.RegisteredNamespace]:
+			ev["type"], ev["server"], ev["tool"], ev["cached_client"] = "mcp_tool_call", c.RegisteredNamespace, c.RegisteredFunction, true
 		default:
-			ev["type"], ev["id"] = "callback_invocation", c.Namespace+"."+c.Function
+			ev["type"], ev["id"] = "callback_invocation", c.RegisteredNamespace+"."+c.RegisteredFunction
 		}
 		events = append(events, ev)
 	}

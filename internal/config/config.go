@@ -28,17 +28,37 @@ const (
 //
 // The koanf tags are the TOML keys; untagged fields are not read from the file.
 type Config struct {
-	Name    string              `koanf:"name"` // reported to MCP clients; default "pctx"
-	Path    string              // file it was loaded from; empty when defaults were used
-	Server  Server              `koanf:"server"`
-	Runtime Runtime             `koanf:"runtime"`
-	Servers map[string]Upstream `koanf:"servers"` // keyed by name
+	Name     string              `koanf:"name"` // reported to MCP clients; default "pctx"
+	Path     string              // file it was loaded from; empty when defaults were used
+	Server   Server              `koanf:"server"`
+	Runtime  Runtime             `koanf:"runtime"`
+	Sandbox  Sandbox             `koanf:"sandbox"`
+	CodeMode CodeMode            `koanf:"codemode"`
+	Servers  map[string]Upstream `koanf:"servers"` // keyed by name
 	// Telemetry is OpenTelemetry export; off unless enabled (or OTEL_EXPORTER_OTLP_ENDPOINT
 	// is set and enabled is not written).
 	Telemetry Telemetry `koanf:"telemetry"`
 	Log       Log       `koanf:"log"`
 	UI        UI        `koanf:"ui"`
 }
+
+// CodeMode is the [codemode] table: how the catalog is presented to agents.
+type CodeMode struct {
+	// Naming is the convention of the names agents call, for MCP clients and SDK
+	// connections: NamingRegistered (default) or NamingCamel. Sessions of the published
+	// pctx-client always get NamingCamel, its original's convention.
+	Naming string `koanf:"naming"`
+}
+
+// Spellings of [codemode] naming.
+const (
+	// NamingRegistered keeps names as registered, sanitised into identifiers (get-sum →
+	// get_sum).
+	NamingRegistered = "registered"
+	// NamingCamel gives PascalCase namespaces and camelCase functions (tools → Tools,
+	// add_numbers → addNumbers), as the original pctx does.
+	NamingCamel = "camel"
+)
 
 // Telemetry is the [telemetry] table: OTLP export of traces and metrics. Empty fields
 // fall back to the standard OTEL_* environment variables.
@@ -84,7 +104,7 @@ var (
 type Server struct {
 	HTTP               string `koanf:"http"`                 // listen address for /mcp, /ws, /healthz; default "127.0.0.1:8080"
 	APIKey             string `koanf:"api_key"`              // optional; required when HTTP binds beyond loopback
-	AllowClientServers bool   `koanf:"allow_client_servers"` // lets authenticated SDK clients register stdio servers (off)
+	AllowClientServers bool   `koanf:"allow_client_servers"` // lets published-client sessions register MCP servers, stdio included (off)
 	// MaxExecutions caps executions running at once across all clients; 0 means the
 	// Code Mode service's default (64).
 	MaxExecutions int `koanf:"max_executions"`
@@ -102,6 +122,17 @@ type Runtime struct {
 	MaxCallsInFlight int           `koanf:"max_calls_in_flight"`
 	MaxConsoleBytes  int64         `koanf:"max_console_bytes"`
 	MaxResultBytes   int64         `koanf:"max_result_bytes"`
+	MaxArgumentBytes int64         `koanf:"max_argument_bytes"` // one call's arguments as JSON; default 4MiB
+	MaxCPUTime       time.Duration `koanf:"max_cpu_time"`       // CPU time of one run; default: twice timeout
+}
+
+// Sandbox is the [sandbox] table: the worker processes executions run in (zero means the
+// default).
+type Sandbox struct {
+	WarmWorkers         int   `koanf:"warm_workers"`          // idle workers kept started; default 2
+	ExecutionsPerWorker int   `koanf:"executions_per_worker"` // executions one worker runs at once; default 1
+	RecycleAfter        int   `koanf:"recycle_after"`         // executions before a worker is replaced; default 1000
+	MemoryLimit         int64 `koanf:"memory_limit"`          // hard memory bound of a worker; default 192MiB + 2 x max_memory x executions_per_worker
 }
 
 // Upstream is one [servers.NAME] table: either Command (stdio) or URL (HTTP).

@@ -305,6 +305,10 @@ func unknownKey(table keyPath, name string) string {
 		valid = tomlKeys(reflect.TypeFor[Server]())
 	case len(table) == 1 && table[0] == "runtime":
 		valid = tomlKeys(reflect.TypeFor[Runtime]())
+	case len(table) == 1 && table[0] == "sandbox":
+		valid = tomlKeys(reflect.TypeFor[Sandbox]())
+	case len(table) == 1 && table[0] == "codemode":
+		valid = tomlKeys(reflect.TypeFor[CodeMode]())
 	case len(table) == 1 && table[0] == "telemetry":
 		valid = tomlKeys(reflect.TypeFor[Telemetry]())
 	case len(table) == 1 && table[0] == "log":

@@ -378,7 +378,11 @@ func (e *entry) full() map[string]any {
 
 // catalog lists the namespaces with their functions and the listing text of each.
 func (d *Dashboard) catalog(w http.ResponseWriter, _ *http.Request) {
-	snap := d.cm.Catalog().Snapshot()
+	snap, err := d.cm.Snapshot() // named as agents call them
+	if err != nil {
+		apiError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
 	type fn struct {
 		Name        string `json:"name"`
 		Original    string `json:"original,omitempty"`

@@ -11,7 +11,7 @@ import (
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/codemode"
-	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/sandbox/sandboxtest"
 )
 
 func newTestDashboard(t *testing.T, opts *Options) (*Dashboard, *codemode.Service) {
@@ -23,7 +23,7 @@ func newTestDashboard(t *testing.T, opts *Options) (*Dashboard, *codemode.Servic
 		t.Fatal(err)
 	}
 	var d *Dashboard
-	cm := codemode.New(cat, runtime.Limits{}, codemode.WithObserver(func(r *codemode.Record) { d.Observe(r) }))
+	cm := codemode.New(cat, &codemode.Options{Executor: sandboxtest.New(t), Observer: func(r *codemode.Record) { d.Observe(r) }})
 	d = New(cm, opts)
 	return d, cm
 }

@@ -342,11 +342,11 @@ func nullToNil(raw json.RawMessage) json.RawMessage {
 	return raw
 }
 
-// call runs tools/call with the server's per-call timeout, ctx's
-// cancellation, and rejection as soon as the session dies. When ctx's span
-// records, the request gets a client span of its own; when ctx has a span
-// context at all, the server gets it as `_meta.traceparent` (and HTTP
-// servers as the traceparent header, see limitTransport).
+// call runs tools/call with the server's per-call timeout (or the execution's per-call
+// limit in its place, catalog.CallLimit), ctx's cancellation, and rejection as soon as
+// the session dies. When ctx's span records, the request gets a client span of its own;
+// when ctx has a span context at all, the server gets it as `_meta.traceparent` (and
+// HTTP servers as the traceparent header, see limitTransport).
 func (s *session) call(ctx context.Context, tool string, args map[string]any) (any, error) {
 	tracer := telemetry.ChildTracer(ctx)
 	if tracer == nil {
@@ -370,7 +370,11 @@ func (s *session) call(ctx context.Context, tool string, args map[string]any) (a
 
 func (s *session) callTool(ctx context.Context, tool string, args map[string]any) (any, error) {
 	name := s.srv.cfg.Name
-	cctx, cancel := context.WithTimeoutCause(ctx, s.srv.timeout, ErrTimeout)
+	timeout := s.srv.timeout
+	if d, ok := catalog.CallLimit(ctx); ok {
+		timeout = d
+	}
+	cctx, cancel := context.WithTimeoutCause(ctx, timeout, ErrTimeout)
 	defer cancel()
 	cctx, cancelLost := context.WithCancelCause(cctx)
 	defer cancelLost(nil)
@@ -399,7 +403,7 @@ func (s *session) callTool(ctx context.Context, tool string, args map[string]any
 	case ctx.Err() != nil:
 		return nil, fmt.Errorf("upstream %q: tool %q: %w", name, tool, context.Cause(ctx))
 	case errors.Is(context.Cause(cctx), ErrTimeout):
-		return nil, fmt.Errorf("upstream %q: tool %q: %w after %s", name, tool, ErrTimeout, s.srv.timeout)
+		return nil, fmt.Errorf("upstream %q: tool %q: %w after %s", name, tool, ErrTimeout, timeout)
 	}
 	if errors.Is(err, transport.ErrSessionTerminated) {
 		s.die(fmt.Errorf("server ended the session: %w", err))

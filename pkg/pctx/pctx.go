@@ -8,6 +8,12 @@
 // /healthz; ServeStdio serves one MCP client over a pipe; Close stops everything. A *PCTX
 // is safe for concurrent use.
 //
+// Programs run in sandbox worker processes, so that nothing a program does (a stack
+// overflow while compiling eval'd code, a huge allocation, a native loop past its time
+// limit) can take the embedding process down. A worker is a copy of the embedding
+// program itself, started with an environment variable that makes this package's init
+// serve as a worker before main runs: the embedder writes no code for it.
+//
 // The pctx command is this package plus flags: whatever it serves, an embedder can.
 package pctx
 
@@ -31,6 +37,7 @@ import (
 	"github.com/pctx-dev/pctx/internal/config"
 	"github.com/pctx-dev/pctx/internal/dashboard"
 	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/sandbox"
 	"github.com/pctx-dev/pctx/internal/sdkbridge"
 	"github.com/pctx-dev/pctx/internal/server"
 	"github.com/pctx-dev/pctx/internal/telemetry"
@@ -74,6 +81,7 @@ type PCTX struct {
 	version   string
 	cat       *catalog.Catalog
 	upstreams *upstream.Manager
+	pool      *sandbox.Pool
 	cm        *codemode.Service
 	compat    *compat.Server
 	bridge    *sdkbridge.Bridge
@@ -100,6 +108,10 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 	if err := cfg.Server.Validate(); err != nil {
 		return nil, fmt.Errorf("pctx: %w", err)
 	}
+	naming, err := catalog.ParseNaming(cfg.CodeMode.Naming)
+	if err != nil {
+		return nil, fmt.Errorf("pctx: codemode.naming: %w", err)
+	}
 	p := &PCTX{cfg: cfg, log: slog.Default(), version: "dev"}
 	if opts != nil {
 		if opts.Logger != nil {
@@ -109,21 +121,45 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 			p.version = opts.Version
 		}
 	}
-	var err error
+	maxExec := cfg.Server.MaxExecutions
+	if maxExec <= 0 {
+		maxExec = codemode.DefaultMaxConcurrent
+	}
+	pool, err := sandbox.New(&sandbox.Options{
+		Warm:         cfg.Sandbox.WarmWorkers,
+		PerWorker:    cfg.Sandbox.ExecutionsPerWorker,
+		RecycleAfter: cfg.Sandbox.RecycleAfter,
+		MemoryLimit:  cfg.Sandbox.MemoryLimit,
+		// Room for every execution the caps allow; workers beyond Warm stop when idle.
+		MaxWorkers: maxExec,
+		Logger:     p.log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pctx: %w", err)
+	}
+	p.pool = pool
 	if p.tel, err = newTelemetry(ctx, cfg, p.log, p.version, opts); err != nil {
+		_ = pool.Close()
 		return nil, fmt.Errorf("pctx: %w", err)
 	}
 	p.cat = catalog.New()
 	p.upstreams = upstream.NewManager(p.cat, cfg.Servers, p.log)
 	p.upstreams.Start(ctx)
-	cmOpts := []codemode.Option{codemode.WithMaxConcurrent(cfg.Server.MaxExecutions), codemode.WithMaxPerSession(cfg.Server.MaxExecutionsPerSession),
-		codemode.WithTelemetry(p.tel), codemode.WithLogger(p.log)}
+	cmOpts := &codemode.Options{
+		Executor:      pool,
+		Limits:        runtimeLimits(cfg.Runtime),
+		MaxConcurrent: cfg.Server.MaxExecutions,
+		MaxPerSession: cfg.Server.MaxExecutionsPerSession,
+		Naming:        naming,
+		Telemetry:     p.tel,
+		Logger:        p.log,
+	}
 	var observe func(*codemode.Record)
 	if cfg.UI.Enabled {
 		// The dashboard needs the service and the service feeds the dashboard.
-		cmOpts = append(cmOpts, codemode.WithObserver(func(r *codemode.Record) { observe(r) }))
+		cmOpts.Observer = func(r *codemode.Record) { observe(r) }
 	}
-	p.cm = codemode.New(p.cat, runtimeLimits(cfg.Runtime), cmOpts...)
+	p.cm = codemode.New(p.cat, cmOpts)
 	p.compat = compat.New(p.cm, &compat.Options{
 		Logger: p.log,
 		// The published pctx-client's POST /register/servers (docs/protocol.md §10).
@@ -137,6 +173,7 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 		FormatResult:  codemode.FormatResult,
 		CodeModeTools: bridgeTools(),
 		Sessions:      p.compat,
+		Named:         func(n catalog.Naming) sdkbridge.CodeMode { return p.cm.Named(n) },
 	})
 	var ui http.Handler
 	if cfg.UI.Enabled {
@@ -160,6 +197,7 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 		CatalogFunctions: func() int64 { _, n := p.cat.Snapshot().Size(); return int64(n) },
 		CatalogSpaces:    func() int64 { n, _ := p.cat.Snapshot().Size(); return int64(n) },
 		Workers:          func() int64 { return int64(len(p.bridge.Workers())) },
+		SandboxWorkers:   func() int64 { return int64(p.pool.Stats().Workers) },
 	}); err != nil {
 		p.log.Warn("telemetry: gauges not registered", "err", err)
 	}
@@ -237,7 +275,7 @@ func (p *PCTX) Register(ns string, fns ...Function) error {
 		}
 		tools[i] = catalog.Tool{Name: f.Name, Description: f.Description, InputSchema: f.InputSchema, OutputSchema: f.OutputSchema, Call: f.Call}
 	}
-	if err := p.cat.Put("go:"+ns, catalog.Namespace{Name: ns, Tools: tools}); err != nil {
+	if err := p.cat.Put("go:"+ns, catalog.Namespace{Name: ns, Tools: tools, RefuseReserved: true}); err != nil {
 		return fmt.Errorf("pctx: register %q: %w", ns, err)
 	}
 	return nil
@@ -249,9 +287,9 @@ func (p *PCTX) Unregister(ns string) { p.cat.Remove("go:"+ns, ns) }
 // Result is what one execution produced. A program's own failure (an exception, a limit,
 // a failing function) is Error, not Execute's error.
 type Result struct {
-	Value    any           // the program's return value, as plain JSON-able data
-	Console  []ConsoleLine // console.* output, in order
-	Error    *Error        // why the program failed; nil on success
+	Value    json.RawMessage // the program's return value as JSON; nil for undefined and null
+	Console  []ConsoleLine   // console.* output, in order
+	Error    *Error          // why the program failed; nil on success
 	Duration time.Duration
 	Calls    int // function calls the program made
 	text     string
@@ -288,7 +326,10 @@ func (p *PCTX) Execute(ctx context.Context, code string) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Result{Value: r.Value, Duration: r.Duration, Calls: r.Calls, text: codemode.FormatResult(r)}
+	out := &Result{Duration: r.Duration, Calls: r.Calls, text: codemode.FormatResult(r)}
+	if raw, ok := r.Value.(json.RawMessage); ok {
+		out.Value = raw
+	}
 	for _, l := range r.Console {
 		out.Console = append(out.Console, ConsoleLine{Level: l.Level, Text: l.Text})
 	}
@@ -379,7 +420,7 @@ func (p *PCTX) Close() error {
 		if p.closeSessions != nil {
 			errs = append(errs, p.closeSessions(ctx))
 		}
-		errs = append(errs, p.upstreams.Close())
+		errs = append(errs, p.upstreams.Close(), p.pool.Close())
 		// Last, so the spans of executions cancelled above are exported too.
 		errs = append(errs, p.tel.Shutdown(ctx))
 	})
@@ -404,5 +445,7 @@ func runtimeLimits(r config.Runtime) runtime.Limits {
 		MaxCallsInFlight: r.MaxCallsInFlight,
 		MaxConsoleBytes:  int(r.MaxConsoleBytes),
 		MaxResultBytes:   int(r.MaxResultBytes),
+		MaxArgumentBytes: int(r.MaxArgumentBytes),
+		MaxCPUTime:       r.MaxCPUTime,
 	}
 }
