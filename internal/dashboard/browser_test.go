@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,4 +151,27 @@ return a.cents + b.cents + c.cents;`}
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s (%d bytes); list entry: %s", shot, len(png), session)
+
+	// The Backends tab shows the sandbox worker processes the execution ran in.
+	if err := chromedp.Do(bctx, chromedp.Click(`nav button[data-tab="backends"]`), chromedp.WaitVisible(`#sandbox tbody tr`)); err != nil {
+		t.Fatalf("backends tab: %v", err)
+	}
+	alive, err := chromedp.Run(bctx, chromedp.Text(`#sandbox tbody td`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pill, err := chromedp.Run(bctx, chromedp.Text(`#sandbox-pill`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := strconv.Atoi(alive); err != nil || n < 1 || !strings.HasPrefix(pill, alive+" sandbox processes, ") {
+		t.Errorf("sandbox workers shown as %q (pill %q), want at least 1 alive", alive, pill)
+	}
+	png, err = chromedp.Run(bctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(t.ArtifactDir(), "backends.png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -40,6 +40,8 @@ type Options struct {
 	// Upstreams and Workers report the backends' state; nil shows none.
 	Upstreams func() []Upstream
 	Workers   func() []Worker
+	// Sandbox reports the sandbox worker processes executions run in; nil shows none.
+	Sandbox func() Sandbox
 	// MaxStoredBytes bounds each of an execution's code, value and console as kept for
 	// the dashboard; default 64 KiB. Longer ones are cut and marked.
 	MaxStoredBytes int
@@ -55,6 +57,15 @@ type Upstream struct {
 	Tools     int    `json:"tools"`
 	LastError string `json:"lastError,omitempty"`
 	Restarts  int    `json:"restarts"`
+}
+
+// Sandbox is the pool of sandbox worker processes.
+type Sandbox struct {
+	Workers  int   `json:"workers"`  // alive
+	Busy     int   `json:"busy"`     // running executions
+	Started  int64 `json:"started"`  // since start
+	Crashed  int64 `json:"crashed"`  // died while running executions
+	Recycled int64 `json:"recycled"` // retired after their share of executions or memory
 }
 
 // Worker is one connected SDK worker.
@@ -264,6 +275,9 @@ func (d *Dashboard) state(w http.ResponseWriter, playground bool) {
 		if ws := d.opts.Workers(); ws != nil {
 			out["workers"] = ws
 		}
+	}
+	if d.opts.Sandbox != nil {
+		out["sandbox"] = d.opts.Sandbox()
 	}
 	writeJSON(w, http.StatusOK, out)
 }

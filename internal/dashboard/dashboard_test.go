@@ -153,3 +153,47 @@ func TestCatalogAndAssets(t *testing.T) {
 		}
 	}
 }
+
+// TestStateSandbox: the status carries the sandbox pool as Options.Sandbox reports it,
+// and leaves it out without one.
+func TestStateSandbox(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		opts *Options
+		want *Sandbox
+	}{
+		{"none", nil, nil},
+		{"pool", &Options{Sandbox: func() Sandbox { return Sandbox{Workers: 3, Busy: 1, Started: 5, Crashed: 1, Recycled: 1} }},
+			&Sandbox{Workers: 3, Busy: 1, Started: 5, Crashed: 1, Recycled: 1}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d, _ := newTestDashboard(t, tt.opts)
+			var state struct{ Sandbox *Sandbox }
+			get(t, d.Handler(), "/ui/api/state", &state)
+			if (state.Sandbox == nil) != (tt.want == nil) || (tt.want != nil && *state.Sandbox != *tt.want) {
+				t.Errorf("state sandbox %+v, want %+v", state.Sandbox, tt.want)
+			}
+		})
+	}
+}
+
+// TestCatalogNaming: the catalog tab names functions as the service's agents call them.
+func TestCatalogNaming(t *testing.T) {
+	cat := catalog.New()
+	tool := catalog.Tool{Name: "get_sum", Call: func(context.Context, map[string]any) (any, error) { return 1, nil }}
+	if err := cat.Put("go:my_tools", catalog.Namespace{Name: "my_tools", Tools: []catalog.Tool{tool}}); err != nil {
+		t.Fatal(err)
+	}
+	d := New(codemode.New(cat, &codemode.Options{Executor: codemode.InProcess, Naming: catalog.NamingCamel}), nil)
+	var out struct {
+		Namespaces []struct {
+			Name, Original string
+			Functions      []struct{ Name, Original string }
+		}
+	}
+	get(t, d.Handler(), "/ui/api/catalog", &out)
+	if len(out.Namespaces) != 1 || out.Namespaces[0].Name != "MyTools" || out.Namespaces[0].Original != "my_tools" ||
+		len(out.Namespaces[0].Functions) != 1 || out.Namespaces[0].Functions[0].Name != "getSum" || out.Namespaces[0].Functions[0].Original != "get_sum" {
+		t.Errorf("catalog %+v, want MyTools.getSum (my_tools.get_sum)", out)
+	}
+}

@@ -15,7 +15,8 @@ const (
 	MetricCalls            = "pctx.calls"              // function calls, by pctx.backend and pctx.outcome
 	MetricErrors           = "pctx.errors"             // failed executions, by error.type (the error kind)
 	MetricLimitsHit        = "pctx.limits.hit"         // executions ended by a limit, by pctx.limit
-	MetricSandboxWorkers   = "pctx.sandbox.workers"    // sandbox worker processes alive
+	MetricSandboxWorkers   = "pctx.sandbox.workers"    // sandbox worker processes alive, by pctx.state (busy, idle)
+	MetricSandboxCrashes   = "pctx.sandbox.crashes"    // sandbox workers that died while running executions
 	MetricCatalogFunctions = "pctx.catalog.functions"  // callable functions
 	MetricCatalogSpaces    = "pctx.catalog.namespaces" // namespaces, available or not
 	MetricWorkers          = "pctx.workers.connected"  // SDK worker connections
@@ -87,10 +88,18 @@ func (t *Telemetry) Called(ctx context.Context, backend, outcome string) {
 
 // Gauges are read whenever metrics are collected; a nil func is not reported.
 type Gauges struct {
-	SandboxWorkers   func() int64
 	CatalogFunctions func() int64
 	CatalogSpaces    func() int64
 	Workers          func() int64
+	// Sandbox reports the sandbox pool: its workers as MetricSandboxWorkers and its
+	// crashes as the counter MetricSandboxCrashes.
+	Sandbox func() SandboxStats
+}
+
+// SandboxStats is the sandbox pool as metrics report it.
+type SandboxStats struct {
+	Busy, Idle int64 // worker processes alive, running executions or not
+	Crashes    int64 // workers that died while running executions, since start
 }
 
 // ObserveGauges registers g's callbacks, replacing earlier ones. Safe on nil.
@@ -107,7 +116,6 @@ func (t *Telemetry) ObserveGauges(g Gauges) error {
 	var live []gauge
 	var insts []metric.Int64ObservableGauge
 	for _, g := range []gauge{
-		{MetricSandboxWorkers, "Sandbox worker processes alive", g.SandboxWorkers},
 		{MetricCatalogFunctions, "Callable functions in the catalog", g.CatalogFunctions},
 		{MetricCatalogSpaces, "Namespaces in the catalog", g.CatalogSpaces},
 		{MetricWorkers, "Connected SDK workers", g.Workers},
@@ -123,12 +131,33 @@ func (t *Telemetry) ObserveGauges(g Gauges) error {
 		live = append(live, g)
 		insts = append(insts, inst)
 	}
+	var sbWorkers metric.Int64ObservableGauge
+	var sbCrashes metric.Int64ObservableCounter
+	if g.Sandbox != nil {
+		var err error
+		if sbWorkers, err = m.Int64ObservableGauge(MetricSandboxWorkers, metric.WithUnit("{process}"),
+			metric.WithDescription("Sandbox worker processes alive, by state")); err != nil {
+			return err
+		}
+		if sbCrashes, err = m.Int64ObservableCounter(MetricSandboxCrashes, metric.WithUnit("{process}"),
+			metric.WithDescription("Sandbox workers that died while running executions")); err != nil {
+			return err
+		}
+		obs = append(obs, sbWorkers, sbCrashes)
+	}
 	if len(obs) == 0 {
 		return nil
 	}
+	busy, idle := metric.WithAttributes(attribute.String("pctx.state", "busy")), metric.WithAttributes(attribute.String("pctx.state", "idle"))
 	reg, err := m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		for i, g := range live {
 			o.ObserveInt64(insts[i], g.f())
+		}
+		if g.Sandbox != nil {
+			st := g.Sandbox() // once, so busy and idle add up to one moment's workers
+			o.ObserveInt64(sbWorkers, st.Busy, busy)
+			o.ObserveInt64(sbWorkers, st.Idle, idle)
+			o.ObserveInt64(sbCrashes, st.Crashes)
 		}
 		return nil
 	}, obs...)

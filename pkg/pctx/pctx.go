@@ -179,7 +179,7 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 	if cfg.UI.Enabled {
 		p.dash = dashboard.New(p.cm, &dashboard.Options{
 			Name: cfg.Name, Version: p.version, History: cfg.UI.History, Playground: cfg.UI.Playground,
-			Upstreams: p.upstreamStates, Workers: p.workerStates,
+			Upstreams: p.upstreamStates, Workers: p.workerStates, Sandbox: p.sandboxState,
 		})
 		observe = p.dash.Observe
 		ui = p.dash.Handler()
@@ -197,7 +197,10 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 		CatalogFunctions: func() int64 { _, n := p.cat.Snapshot().Size(); return int64(n) },
 		CatalogSpaces:    func() int64 { n, _ := p.cat.Snapshot().Size(); return int64(n) },
 		Workers:          func() int64 { return int64(len(p.bridge.Workers())) },
-		SandboxWorkers:   func() int64 { return int64(p.pool.Stats().Workers) },
+		Sandbox: func() telemetry.SandboxStats {
+			st := p.pool.Stats()
+			return telemetry.SandboxStats{Busy: int64(st.Busy), Idle: int64(st.Workers - st.Busy), Crashes: st.Crashed}
+		},
 	}); err != nil {
 		p.log.Warn("telemetry: gauges not registered", "err", err)
 	}
@@ -232,6 +235,11 @@ func (p *PCTX) upstreamStates() []dashboard.Upstream {
 		out = append(out, dashboard.Upstream{Name: s.Name, Transport: s.Transport, State: string(s.State), Tools: s.Tools, LastError: s.LastError, Restarts: s.Restarts})
 	}
 	return out
+}
+
+func (p *PCTX) sandboxState() dashboard.Sandbox {
+	st := p.pool.Stats()
+	return dashboard.Sandbox{Workers: st.Workers, Busy: st.Busy, Started: st.Started, Crashed: st.Crashed, Recycled: st.Recycled}
 }
 
 func (p *PCTX) workerStates() []dashboard.Worker {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,6 +18,8 @@ import (
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 	mcpserver "github.com/mark3labs/mcp-go/server"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/pctx-dev/pctx/internal/telemetry/otlpreceiver"
 	"github.com/pctx-dev/pctx/pkg/pctx"
@@ -144,6 +147,7 @@ func TestTelemetryTrace(t *testing.T) {
 			cfg.Servers = map[string]pctx.Upstream{"up": {Name: "up", URL: startUpstream(t, s), Transport: "streamable-http"}}
 			cfg.Telemetry.Enabled, cfg.Telemetry.Endpoint, cfg.Telemetry.Protocol = true, endpoint, protocol
 			cfg.Telemetry.ServiceName = "pctx-test"
+			cfg.Telemetry.MetricInterval = 50 * time.Millisecond
 			p := newPCTX(t, cfg)
 			srv := httptest.NewServer(p.Handler())
 			t.Cleanup(srv.Close)
@@ -154,6 +158,14 @@ func TestTelemetryTrace(t *testing.T) {
 			})
 
 			structured := callExecute(t, srv.URL+"/mcp", `const a = await up.echo({text: "hi"}); const b = await ml.predict({x: 1}); return [a, b];`)
+			// A periodic export while the pool is up: the one at Close sees it closed.
+			waitFor(t, func() bool {
+				var alive int64
+				for _, pt := range recv.Points("pctx.sandbox.workers") {
+					alive += pt.Value
+				}
+				return alive > 0
+			})
 			if err := p.Close(); err != nil { // flushes the exporters
 				t.Fatal(err)
 			}
@@ -208,12 +220,24 @@ func TestTelemetryTrace(t *testing.T) {
 				}
 			}
 
-			wantMetrics := []string{"pctx.calls", "pctx.catalog.functions", "pctx.catalog.namespaces", "pctx.execution.duration", "pctx.executions", "pctx.workers.connected"}
+			wantMetrics := []string{"pctx.calls", "pctx.catalog.functions", "pctx.catalog.namespaces", "pctx.execution.duration", "pctx.executions",
+				"pctx.workers.connected", "pctx.sandbox.workers", "pctx.sandbox.crashes"}
 			got := strings.Join(recv.Metrics(), " ")
 			for _, m := range wantMetrics {
 				if !strings.Contains(got, m) {
 					t.Errorf("metric %s not exported; got %s", m, got)
 				}
+			}
+			// The final export, at Close, has the pool closed; no worker crashed.
+			states := map[any]int64{}
+			for _, pt := range recv.Points("pctx.sandbox.workers") {
+				states[pt.Attributes["pctx.state"]] += pt.Value
+			}
+			if len(states) != 2 || states["busy"] != 0 || states["idle"] != 0 {
+				t.Errorf("pctx.sandbox.workers by state at Close %v, want busy 0 and idle 0", states)
+			}
+			if pts := recv.Points("pctx.sandbox.crashes"); len(pts) != 1 || pts[0].Value != 0 || !pts[0].Monotonic {
+				t.Errorf("pctx.sandbox.crashes %+v, want one counter point of 0", pts)
 			}
 		})
 	}
@@ -285,5 +309,58 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within a minute")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestSandboxCrashMetric: a program that kills its sandbox worker (a stack overflow while
+// compiling eval'd code, fatal in Go) counts one pctx.sandbox.crashes and one
+// pctx.errors of kind sandbox_crashed, read through an embedder's MeterProvider.
+func TestSandboxCrashMetric(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	p, err := pctx.New(context.Background(), nil, &pctx.Options{Logger: slog.New(slog.DiscardHandler), MeterProvider: mp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Close(); _ = mp.Shutdown(context.Background()) })
+	crashes := func() (crashes, errs int64) {
+		var rm metricdata.ResourceMetrics
+		if err := reader.Collect(context.Background(), &rm); err != nil {
+			t.Fatal(err)
+		}
+		for _, sm := range rm.ScopeMetrics {
+			for _, m := range sm.Metrics {
+				sum, ok := m.Data.(metricdata.Sum[int64])
+				if !ok {
+					continue
+				}
+				for _, dp := range sum.DataPoints {
+					kind, _ := dp.Attributes.Value("error.type")
+					switch {
+					case m.Name == "pctx.sandbox.crashes":
+						crashes += dp.Value
+					case m.Name == "pctx.errors" && kind.AsString() == "sandbox_crashed":
+						errs += dp.Value
+					}
+				}
+			}
+		}
+		return crashes, errs
+	}
+	if c, e := crashes(); c != 0 || e != 0 {
+		t.Fatalf("before: %d crashes, %d sandbox_crashed errors", c, e)
+	}
+	res, err := p.Execute(context.Background(), `return eval("(".repeat(1e6) + "1" + ")".repeat(1e6))`)
+	if err != nil || res.Error == nil || res.Error.Kind != "sandbox_crashed" {
+		t.Fatalf("Execute = %+v, %v; want a sandbox_crashed error", res, err)
+	}
+	// The pool counts the crash once the dead worker is reaped, which may be just after
+	// Execute returns.
+	waitFor(t, func() bool { c, _ := crashes(); return c >= 1 })
+	if c, e := crashes(); c != 1 || e != 1 {
+		t.Errorf("after: %d crashes, %d sandbox_crashed errors; want 1 and 1", c, e)
+	}
+	if res, err := p.Execute(context.Background(), `return 1`); err != nil || res.Error != nil {
+		t.Errorf("after the crash: %+v, %v", res, err)
 	}
 }

@@ -163,10 +163,15 @@ async function loadState() {
   document.getElementById("version").textContent = s.version;
   document.getElementById("playground-tab").hidden = !s.playground;
   const ready = s.upstreams.filter(u => u.state === "ready").length;
+  const sb = s.sandbox;
   document.getElementById("pills").replaceChildren(
     el("span", { class: "pill", text: s.catalog.functions + " functions in " + s.catalog.namespaces + " namespaces" }),
     el("span", { class: "pill", text: ready + "/" + s.upstreams.length + " upstreams ready" }),
-    el("span", { class: "pill", text: s.workers.length + " workers" }));
+    el("span", { class: "pill", text: s.workers.length + " SDK workers" }),
+    sb ? el("span", { class: "pill", id: "sandbox-pill", text: sb.workers + " sandbox processes, " + sb.busy + " busy" + (sb.crashed ? ", " + sb.crashed + " crashed" : "") }) : null);
+  document.querySelector("#sandbox tbody").replaceChildren(...(sb ? [el("tr", {},
+    el("td", { text: String(sb.workers) }), el("td", { text: String(sb.busy) }), el("td", { text: String(sb.started) }),
+    el("td", { class: sb.crashed ? "err" : "", text: String(sb.crashed) }), el("td", { text: String(sb.recycled) }))] : []));
   const ut = document.querySelector("#upstreams tbody");
   ut.replaceChildren(...s.upstreams.map(u => el("tr", {},
     el("td", { text: u.name }), el("td", { class: u.state === "ready" ? "ok" : "err", text: u.state }),

@@ -1,7 +1,7 @@
 // Package otlpreceiver is a small real OTLP receiver for tests: it decodes what
 // OpenTelemetry exporters send (OTLP/HTTP protobuf at /v1/traces and /v1/metrics, and the
 // OTLP/gRPC trace and metrics services) with the official protobuf definitions, and keeps
-// the spans and metric names. It is not for production: it keeps everything in memory.
+// the spans, and the metrics' names and latest integer points. It is not for production: it keeps everything in memory.
 package otlpreceiver
 
 import (
@@ -19,6 +19,7 @@ import (
 	colmetricpb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	metricpb "go.opentelemetry.io/proto/otlp/metrics/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
@@ -36,16 +37,24 @@ type Span struct {
 	Service      string // the resource's service.name
 }
 
-// Receiver collects spans and metric names.
+// Point is one integer data point of a gauge or a sum.
+type Point struct {
+	Attributes map[string]any
+	Value      int64
+	Monotonic  bool // a counter's point
+}
+
+// Receiver collects spans and metrics.
 type Receiver struct {
 	mu      sync.Mutex
 	spans   []Span
 	metrics map[string]bool
+	points  map[string][]Point // the latest export's integer points, by metric name
 	changed chan struct{}
 }
 
 func newReceiver() *Receiver {
-	return &Receiver{metrics: map[string]bool{}, changed: make(chan struct{})}
+	return &Receiver{metrics: map[string]bool{}, points: map[string][]Point{}, changed: make(chan struct{})}
 }
 
 // NewHTTP starts an OTLP/HTTP receiver on loopback; its base URL is the returned
@@ -164,6 +173,23 @@ func (r *Receiver) addMetrics(req *colmetricpb.ExportMetricsServiceRequest) {
 		for _, sm := range rm.GetScopeMetrics() {
 			for _, m := range sm.GetMetrics() {
 				r.metrics[m.GetName()] = true
+				var dps []*metricpb.NumberDataPoint
+				monotonic := false
+				switch d := m.GetData().(type) {
+				case *metricpb.Metric_Gauge:
+					dps = d.Gauge.GetDataPoints()
+				case *metricpb.Metric_Sum:
+					dps, monotonic = d.Sum.GetDataPoints(), d.Sum.GetIsMonotonic()
+				}
+				var pts []Point
+				for _, dp := range dps {
+					if v, ok := dp.GetValue().(*metricpb.NumberDataPoint_AsInt); ok {
+						pts = append(pts, Point{Attributes: attrs(dp.GetAttributes()), Value: v.AsInt, Monotonic: monotonic})
+					}
+				}
+				if pts != nil {
+					r.points[m.GetName()] = pts
+				}
 			}
 		}
 	}
@@ -192,6 +218,13 @@ func (r *Receiver) Metrics() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// Points returns the integer points of metric name in the latest export that had it.
+func (r *Receiver) Points(name string) []Point {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.points[name])
 }
 
 // Changed returns a channel closed at the next export received.
