@@ -48,7 +48,7 @@ all: build
 build: $(PCTX)
 
 $(PCTX): $(shell find . -name '*.go' -not -path './.cache/*') go.mod go.sum
-	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $@ .
+	CGO_ENABLED=0 $(GO) build -ldflags "-X main.version=$(VERSION)" -o $@ .
 
 ## run: serve MCP over HTTP on 127.0.0.1:8080 with built-in defaults (or ./pctx.toml).
 run: build

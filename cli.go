@@ -12,12 +12,15 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	goruntime "runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/pctx-dev/pctx/internal/config"
 	"github.com/pctx-dev/pctx/internal/pctxlog"
+	"github.com/pctx-dev/pctx/internal/server"
 	"github.com/pctx-dev/pctx/pkg/pctx"
 )
 
@@ -182,6 +185,10 @@ func serve(ctx context.Context, o serveOptions, stdin io.Reader, stdout, stderr 
 		logger.Warn("SDK websocket unavailable: cannot listen", "addr", addr, "err", err)
 	}
 
+	// A client that closes our stdout or stderr (a desktop client quitting) must not kill
+	// pctx with SIGPIPE halfway through stopping its sessions' upstreams: the write fails
+	// instead, and shutdown goes on.
+	signal.Ignore(syscall.SIGPIPE)
 	p, err := pctx.New(ctx, cfg, &pctx.Options{Logger: logger, Version: version})
 	if err != nil {
 		return err
@@ -191,19 +198,16 @@ func serve(ctx context.Context, o serveOptions, stdin io.Reader, stdout, stderr 
 	if *stdio {
 		handler = p.WorkersHandler()
 	}
-	httpSrv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		// A client that connects and then sends nothing, or idles, gives its connection back.
-		ReadTimeout: 60 * time.Second,
-		IdleTimeout: 60 * time.Second,
-		// Requests (and the executions they run) end with the process's signal context, so
-		// shutdown cancels running programs instead of waiting out its grace period.
-		BaseContext: func(net.Listener) context.Context { return ctx },
+	// Requests (and the executions they run) end with the process's signal context, so
+	// shutdown cancels running programs instead of waiting out its grace period.
+	var lim *server.ConnLimiter
+	if ln != nil {
+		lim = server.LimitConnections(ln, &server.ConnLimitOptions{Max: cfg.Server.MaxConnections, Logger: logger})
 	}
+	httpSrv := server.NewHTTPServer(handler, lim, ctx)
 	httpDone := make(chan error, 1)
 	if ln != nil {
-		go func() { httpDone <- httpSrv.Serve(ln) }()
+		go func() { httpDone <- httpSrv.Serve(lim) }()
 		logger.Info(pctxlog.ListeningMsg, "url", "http://"+ln.Addr().String(), "mcp", "/mcp", "websocket", "/ws", "version", version)
 		if cfg.UI.Enabled {
 			logger.Info("dashboard", "url", "http://"+ln.Addr().String()+"/ui/", "playground", cfg.UI.Playground)
@@ -407,9 +411,10 @@ func (kv keyValues) Set(s string) error {
 }
 
 func cmdAdd(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("add", "pctx add [--config F] [--transport T] [--header K=V]... [--env K=V]... NAME (URL | -- COMMAND [ARGS...])", stderr)
+	fs := newFlags("add", "pctx add [--config F] [--transport T] [--header K=V]... [--env K=V]... [--scope S] NAME (URL | -- COMMAND [ARGS...])", stderr)
 	configFlag := fs.String("config", "", "file to change (default: $PCTX_CONFIG, then ./pctx.toml)")
 	transport := fs.String("transport", "", "for a URL: streamable-http or sse (default: try streamable HTTP, then SSE)")
+	scope := fs.String("scope", "", `"shared" (default: one instance for every client) or "session" (one per client session; ${session.id} names it in args, env and headers)`)
 	headers, env := keyValues{}, keyValues{}
 	fs.Var(headers, "header", "HTTP header for a URL server, KEY=VALUE (repeatable; values may use ${env:NAME})")
 	fs.Var(env, "env", "environment variable for a command server, KEY=VALUE (repeatable)")
@@ -421,7 +426,7 @@ func cmdAdd(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Wri
 	if len(rest) < 2 {
 		return fmt.Errorf("%w: want NAME and a URL, or NAME -- COMMAND [ARGS...]", errUsage)
 	}
-	u := config.Upstream{Name: rest[0]}
+	u := config.Upstream{Name: rest[0], Scope: *scope}
 	switch {
 	case rest[1] == "--":
 		if len(rest) < 3 {

@@ -82,7 +82,7 @@ func run(ctx context.Context, scenario, url string, logger *slog.Logger) error {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	cat := catalog.New()
-	m := upstream.NewManager(cat, map[string]config.Upstream{namespace: {URL: url}}, logger)
+	m := upstream.NewManager(cat, map[string]config.Upstream{namespace: {URL: url}}, &upstream.Options{Logger: logger})
 	defer m.Close()
 	m.Start(ctx)
 	if err := ctx.Err(); err != nil {

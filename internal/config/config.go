@@ -111,6 +111,16 @@ type Server struct {
 	// MaxExecutionsPerSession caps executions running at once for one session (an MCP
 	// session, an SDK connection, a published-client session); 0 means the default (8).
 	MaxExecutionsPerSession int `koanf:"max_executions_per_session"`
+	// MaxConnections caps the HTTP connections open at once, websockets included; 0 means
+	// the server's default (512).
+	MaxConnections int `koanf:"max_connections"`
+	// MaxSessionUpstreams caps the instances of session-scoped upstreams (scope =
+	// "session") running at once over all servers and sessions; 0 means the default (64).
+	MaxSessionUpstreams int `koanf:"max_session_upstreams"`
+	// SessionIdleTimeout ends an HTTP MCP session, or a published-client session, that has
+	// had no request for this long, stopping its session-scoped upstreams; 0 means the
+	// default (30 minutes).
+	SessionIdleTimeout time.Duration `koanf:"session_idle_timeout"`
 }
 
 // Runtime is the [runtime] table: limits of one execution (zero means the runtime default).
@@ -152,7 +162,21 @@ type Upstream struct {
 	Timeout         time.Duration     `koanf:"timeout"`          // per call; default 60s
 	ProtocolVersion string            `koanf:"protocol_version"` // MCP protocol version offered; default "2025-06-18"
 	Disabled        bool              `koanf:"disabled"`
+	// Scope is ScopeShared (or "", the default): one session serves every client; or
+	// ScopeSession: each client session gets its own instance, started on its first call
+	// and stopped when the session ends, with SessionID in its values replaced by the
+	// session's id (ForSession).
+	Scope string `koanf:"scope"`
+	// MaxSessions caps this server's instances running at once (scope = "session" only);
+	// 0 means only [server] max_session_upstreams applies.
+	MaxSessions int `koanf:"max_sessions"`
 }
+
+// Scopes of an upstream server.
+const (
+	ScopeShared  = "shared"
+	ScopeSession = "session"
+)
 
 // Transports an upstream URL may name; the empty string means auto-detect.
 const (

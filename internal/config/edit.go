@@ -202,6 +202,12 @@ func renderUpstream(u Upstream) []byte {
 	if u.Disabled {
 		b.WriteString("disabled = true\n")
 	}
+	if u.Scope != ScopeShared {
+		str("scope", u.Scope)
+	}
+	if u.MaxSessions > 0 {
+		fmt.Fprintf(&b, "max_sessions = %d\n", u.MaxSessions)
+	}
 	return []byte(b.String())
 }
 

@@ -112,6 +112,27 @@ func TestLoadErrors(t *testing.T) {
 			}, "\n"),
 		},
 		{
+			name: "scope: bad values, and session keys in a shared server",
+			file: "[server]\nmax_session_upstreams = -1\nsession_idle_timeout = \"0s\"\n" +
+				"[servers.a]\ncommand = \"x\"\nscope = \"per-call\"\n" +
+				"[servers.b]\ncommand = \"x\"\nscope = \"\"\n" +
+				"[servers.c]\ncommand = \"x\"\nmax_sessions = 2\nargs = [\"--dir=/tmp/${session.id}\"]\nenv = { F = \"${session.id}.db\" }\n" +
+				"[servers.d]\nurl = \"https://h/${session.id}\"\nscope = \"shared\"\nheaders = { X-Session = \"${session.id}\" }\n" +
+				"[servers.e]\ncommand = \"x\"\nscope = \"session\"\nmax_sessions = -3\n",
+			want: strings.Join([]string{
+				`pctx.toml:2: server.max_session_upstreams: -1 must not be negative`,
+				`pctx.toml:3: server.session_idle_timeout: duration "0s" must be positive`,
+				`pctx.toml:6: servers.a.scope: must be "shared" (one instance for every client) or "session" (one per client session), got "per-call"`,
+				`pctx.toml:9: servers.b.scope: must not be empty (leave it out for the default "shared")`,
+				`pctx.toml:12: servers.c.max_sessions: applies only to scope = "session"`,
+				`pctx.toml:13: servers.c.args[0]: ${session.id} is replaced only in servers with scope = "session" (a shared server has no session to name)`,
+				`pctx.toml:14: servers.c.env.F: ${session.id} is replaced only in servers with scope = "session" (a shared server has no session to name)`,
+				`pctx.toml:16: servers.d.url: ${session.id} is replaced only in servers with scope = "session" (a shared server has no session to name)`,
+				`pctx.toml:18: servers.d.headers.X-Session: ${session.id} is replaced only in servers with scope = "session" (a shared server has no session to name)`,
+				`pctx.toml:22: servers.e.max_sessions: -3 must not be negative`,
+			}, "\n"),
+		},
+		{
 			name: "invalid server names",
 			file: "[servers.\"a.b\"]\ncommand = \"x\"\n\n[servers.\"\"]\ncommand = \"x\"\n\n[servers.\"sp ace\"]\ncommand = \"x\"\n",
 			want: strings.Join([]string{
@@ -258,6 +279,7 @@ api_key = "${env:PCTX_TEST_TOKEN}"
 allow_client_servers = true
 max_executions = 100
 max_executions_per_session = 3
+max_connections = 50
 [runtime]
 timeout = "1m30s"
 max_memory = "1GiB"
@@ -305,7 +327,7 @@ history = 50
 				return &Config{
 					Name:     "team",
 					Path:     FileName,
-					Server:   Server{HTTP: "0.0.0.0:9000", APIKey: "s3cret", AllowClientServers: true, MaxExecutions: 100, MaxExecutionsPerSession: 3},
+					Server:   Server{HTTP: "0.0.0.0:9000", APIKey: "s3cret", AllowClientServers: true, MaxExecutions: 100, MaxExecutionsPerSession: 3, MaxConnections: 50},
 					Runtime:  Runtime{Timeout: 90 * time.Second, MaxMemory: 1 << 30, MaxStackDepth: 500, MaxCalls: 20, MaxCallsInFlight: 5, MaxConsoleBytes: 4096, MaxResultBytes: 1e6},
 					CodeMode: CodeMode{Naming: NamingCamel},
 					Servers: map[string]Upstream{
@@ -331,6 +353,20 @@ history = 50
 					},
 					Log: Log{Level: "debug", Format: "json", File: filepath.Join("logs", "pctx.log")},
 					UI:  UI{Enabled: true, Playground: true, History: 50},
+				}
+			},
+		},
+		{
+			name: "a session-scoped server",
+			file: "[server]\nmax_session_upstreams = 10\nsession_idle_timeout = \"5m\"\n[servers.browser]\ncommand = \"npx\"\nargs = [\"--user-data-dir=/tmp/pw-${session.id}\"]\nscope = \"session\"\nmax_sessions = 4\n",
+			want: func(string) *Config {
+				return &Config{
+					Name: "pctx", Path: FileName, Server: Server{HTTP: DefaultHTTP, MaxSessionUpstreams: 10, SessionIdleTimeout: 5 * time.Minute},
+					Telemetry: Default().Telemetry,
+					Servers: map[string]Upstream{
+						"browser": {Name: "browser", Command: "npx", Args: []string{"--user-data-dir=/tmp/pw-${session.id}"}, Scope: ScopeSession, MaxSessions: 4,
+							Timeout: DefaultUpstreamTimeout, ProtocolVersion: DefaultProtocolVersion},
+					},
 				}
 			},
 		},
@@ -453,6 +489,7 @@ func TestServerValidate(t *testing.T) {
 		{Server{HTTP: "127.0.0.1:99999"}, `server.http: "127.0.0.1:99999" is not a listen address: use host:port, like "127.0.0.1:8080"`},
 		{Server{HTTP: "127.0.0.1:8080", AllowClientServers: true}, ""}, // loopback: any local client may, as with the original
 		{Server{HTTP: "0.0.0.0:8080", APIKey: "k", AllowClientServers: true}, ""},
+		{Server{HTTP: "127.0.0.1:8080", MaxConnections: -1}, `server.max_connections: must be positive (or 0 for the default), got -1`},
 	}
 	for _, tt := range tests {
 		err := tt.s.Validate()
@@ -480,7 +517,7 @@ func TestExampleFile(t *testing.T) {
 	if c.Runtime.Timeout != 30*time.Second || c.Runtime.MaxMemory != 256<<20 || c.Runtime.MaxConsoleBytes != 1<<20 {
 		t.Errorf("example's [runtime] = %+v", c.Runtime)
 	}
-	want := map[string]string{"everything": "npx", "memory": "npx", "github": "", "legacy": ""}
+	want := map[string]string{"everything": "npx", "memory": "npx", "scratch": "npx", "github": "", "legacy": ""}
 	if len(c.Servers) != len(want) {
 		t.Errorf("servers = %v, want %v", c.Servers, want)
 	}
@@ -494,6 +531,9 @@ func TestExampleFile(t *testing.T) {
 	}
 	if !c.Servers["legacy"].Disabled || c.Servers["legacy"].Transport != TransportSSE {
 		t.Errorf("legacy = %+v, want a disabled SSE server", c.Servers["legacy"])
+	}
+	if s := c.Servers["scratch"]; s.Scope != ScopeSession || s.MaxSessions != 16 || s.Env["MEMORY_FILE_PATH"] != "/tmp/pctx-scratch-${session.id}.jsonl" {
+		t.Errorf("scratch = %+v, want a session-scoped server using ${session.id}", s)
 	}
 }
 

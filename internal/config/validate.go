@@ -63,6 +63,9 @@ func serverIssues(s Server) []issue {
 	} else if s.APIKey == "" && !isLoopback(host) {
 		out = append(out, issue{kp("server", "http"), fmt.Sprintf("%q listens beyond loopback, so server.api_key must be set", s.HTTP)})
 	}
+	if s.MaxConnections < 0 {
+		out = append(out, issue{kp("server", "max_connections"), fmt.Sprintf("must be positive (or 0 for the default), got %d", s.MaxConnections)})
+	}
 	return out
 }
 
@@ -162,6 +165,20 @@ func validateUpstream(u *Upstream, raw map[string]any, p *problems) {
 	}
 	if u.Timeout == 0 {
 		u.Timeout = DefaultUpstreamTimeout
+	}
+	switch {
+	case u.Scope == "" && has(raw, "servers", u.Name, "scope"):
+		p.add(k.with("scope"), "must not be empty (leave it out for the default %q)", ScopeShared)
+	case u.Scope != "" && u.Scope != ScopeShared && u.Scope != ScopeSession:
+		p.add(k.with("scope"), "must be %q (one instance for every client) or %q (one per client session), got %q", ScopeShared, ScopeSession, u.Scope)
+	}
+	if u.Scope != ScopeSession {
+		if has(raw, "servers", u.Name, "max_sessions") {
+			p.add(k.with("max_sessions"), `applies only to scope = %q`, ScopeSession)
+		}
+		for _, key := range sessionIDKeys(*u) {
+			p.add(k.with(key...), `%s is replaced only in servers with scope = %q (a shared server has no session to name)`, SessionID, ScopeSession)
+		}
 	}
 }
 

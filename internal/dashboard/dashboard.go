@@ -11,6 +11,7 @@
 package dashboard
 
 import (
+	"crypto/rand"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/clientsession"
 	"github.com/pctx-dev/pctx/internal/codemode"
 )
 
@@ -464,8 +466,12 @@ func (d *Dashboard) execute(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "code: required, the TypeScript program to run")
 		return
 	}
+	// Each run is a client session of its own, ended when it returns, so the instances of
+	// session-scoped upstreams it starts are stopped (a browser tab has no end we hear of).
+	cs := clientsession.Begin("ui:playground:" + rand.Text())
+	defer cs.End()
 	rec := new(codemode.Record)
-	ctx := codemode.WithRecord(codemode.WithSession(r.Context(), "ui:playground"), rec)
+	ctx := codemode.WithRecord(clientsession.NewContext(r.Context(), cs), rec)
 	if _, err := d.cm.Execute(ctx, body.Code); err != nil {
 		apiError(w, http.StatusServiceUnavailable, err.Error())
 		return

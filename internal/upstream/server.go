@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/clientsession"
 	"github.com/pctx-dev/pctx/internal/config"
 )
 
@@ -28,9 +29,14 @@ type server struct {
 	conflict string
 
 	mu       sync.Mutex
-	sess     *session // nil while down
+	sess     *session // nil while down; always nil for a session-scoped server
 	sessions int      // sessions started so far
 	st       ServerStatus
+	// instances are a session-scoped server's, by client session; live counts
+	// them until each is fully stopped (a replaced or ending one may already be
+	// out of the map).
+	instances map[*clientsession.Session]*instance
+	live      int
 }
 
 func newServer(m *Manager, cfg config.Upstream, t tuning) *server {
@@ -50,7 +56,11 @@ func newServer(m *Manager, cfg config.Upstream, t tuning) *server {
 	if s.version == "" {
 		s.version = config.DefaultProtocolVersion
 	}
-	s.st = ServerStatus{Name: cfg.Name, State: StateConnecting, Transport: cfg.Transport}
+	s.st = ServerStatus{Name: cfg.Name, State: StateConnecting, Transport: cfg.Transport, Scope: config.ScopeShared}
+	if s.scoped() {
+		s.st.Scope = config.ScopeSession
+		s.instances = map[*clientsession.Session]*instance{}
+	}
 	if cfg.URL == "" {
 		s.st.Transport = "stdio"
 	}
@@ -75,6 +85,13 @@ func (s *server) run(ctx context.Context, first chan<- struct{}) {
 	backoff := s.t.backoffMin
 	for attempt := 0; ctx.Err() == nil; attempt++ {
 		sess, err := s.connect(ctx)
+		if err == nil && s.scoped() {
+			// The probe has listed the tools; instances serve the calls.
+			sess.close()
+			firstDone()
+			<-ctx.Done()
+			return
+		}
 		if err == nil {
 			firstDone()
 			up := time.Now()
@@ -102,11 +119,16 @@ func (s *server) run(ctx context.Context, first chan<- struct{}) {
 	}
 }
 
-// connect starts one session, lists its tools and registers them.
+// connect starts one session, lists its tools and registers them. A
+// session-scoped server's session is its probe, with ${session.id} "probe".
 func (s *server) connect(ctx context.Context) (*session, error) {
 	actx, cancel := context.WithTimeout(ctx, s.t.startTimeout)
 	defer cancel()
-	sess, err := dial(ctx, actx, s)
+	cfg, log := s.cfg, s.log
+	if s.scoped() {
+		cfg, log = s.cfg.ForSession(probeSessionID), s.log.With("session", probeSessionID)
+	}
+	sess, err := dial(ctx, actx, s, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -118,13 +140,15 @@ func (s *server) connect(ctx context.Context) (*session, error) {
 	s.mu.Lock()
 	s.sessions++
 	s.st.Restarts = s.sessions - 1
-	s.sess = sess
+	if !s.scoped() {
+		s.sess = sess
+	}
 	s.st.State = StateReady
 	s.st.Transport = sess.transport
 	s.st.Tools = len(tools)
 	s.mu.Unlock()
 	s.register(catalog.Namespace{Name: s.cfg.Name, Description: sess.description, Tools: tools})
-	s.log.Info("upstream: connected", "transport", sess.transport, "tools", len(tools), "protocol", sess.protocol)
+	log.Info("upstream: connected", "transport", sess.transport, "tools", len(tools), "protocol", sess.protocol)
 	return sess, nil
 }
 
@@ -220,8 +244,12 @@ func (s *server) status() ServerStatus {
 	return s.st
 }
 
-// call serves one tool call on whatever session is current.
+// call serves one tool call on whatever session is current, or a
+// session-scoped server's on the instance of the call's client session.
 func (s *server) call(ctx context.Context, tool string, args map[string]any) (any, error) {
+	if s.scoped() {
+		return s.callInstance(ctx, tool, args)
+	}
 	s.mu.Lock()
 	sess, state, reason := s.sess, s.st.State, s.st.LastError
 	s.mu.Unlock()

@@ -35,6 +35,19 @@ var (
 	// ErrToolFailed: the upstream answered with isError; the message carries
 	// the upstream's text.
 	ErrToolFailed = errors.New("tool failed")
+	// ErrBusy: a session-scoped server needs a new instance for the calling
+	// session, and as many as Options.MaxSessionInstances (over all servers) or
+	// the server's max_sessions are running.
+	ErrBusy = errors.New("busy")
+	// ErrStartFailed: a session-scoped server's instance for the calling session
+	// did not start; the message says why.
+	ErrStartFailed = errors.New("could not start an instance")
+	// ErrSessionEnded: the call's client session ended before or while its
+	// session-scoped instance served it.
+	ErrSessionEnded = errors.New("the client session has ended")
+	// ErrNoSession: a session-scoped server was called from a context without a
+	// client session (clientsession.NewContext).
+	ErrNoSession = errors.New("the call belongs to no client session")
 )
 
 // Defaults of the knobs config does not expose. A zero timeout or protocol
@@ -47,7 +60,21 @@ const (
 	// DefaultStartTimeout bounds one connection attempt: spawning or
 	// dialling, the initialize handshake and tools/list.
 	DefaultStartTimeout = 30 * time.Second
+	// DefaultMaxSessionInstances caps the session-scoped instances running at
+	// once over all servers (Options.MaxSessionInstances).
+	DefaultMaxSessionInstances = 64
 )
+
+// Options configures a Manager. A nil *Options is valid and means every default.
+type Options struct {
+	// Logger receives the Manager's logs; default: discarded.
+	Logger *slog.Logger
+	// MaxSessionInstances caps the instances of session-scoped servers ([servers.NAME]
+	// scope = "session") running or starting at once, over all servers and sessions;
+	// a call that needs one more fails with ErrBusy. Default
+	// DefaultMaxSessionInstances.
+	MaxSessionInstances int
+}
 
 // State is where a server's session is in its life.
 type State string
@@ -64,15 +91,23 @@ const (
 type ServerStatus struct {
 	Name      string
 	Transport string // "stdio", "streamable-http" or "sse" (the one in use, once known)
+	Scope     string // config.ScopeShared or config.ScopeSession
 	State     State
 	Tools     int    // tools registered from the current session
 	LastError string // why it is or last was unavailable; empty if never failed
-	Restarts  int    // sessions started after the first
+	Restarts  int    // sessions started after the first (of a session-scoped server: probes)
+	Instances int    // a session-scoped server's instances running or starting, one per client session
 }
 
 // Manager owns one MCP client session per configured upstream server and
 // keeps each server's namespace in the registry current: tools while the
 // session is up, an Unavailable reason while it is down.
+//
+// A session-scoped server (scope = "session") instead gets one MCP session
+// per client session (clientsession.FromContext of the call's context),
+// started on that session's first call and stopped when it ends; its tools
+// are listed once, from a probe instance started at Start and stopped once it
+// has listed them (scoped.go).
 //
 // Threading: every method is safe for concurrent use. Tool calls (the
 // catalog.CallFunc of each registered tool) may run concurrently with each
@@ -86,6 +121,12 @@ type Manager struct {
 	ctx    context.Context // lives until Close; bounds every session and loop
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	bgMu   sync.Mutex // orders goBG's Add before Close's Wait
+	closed bool       // guarded by bgMu
+
+	maxInstances int
+	instMu       sync.Mutex
+	instances    int // session-scoped instances running or starting, over all servers
 
 	startOnce sync.Once
 	closeOnce sync.Once
@@ -113,18 +154,24 @@ var defaultTuning = tuning{
 // NewManager returns a Manager for servers (keyed by name; disabled servers
 // are ignored). Of servers whose names give the same namespace
 // (catalog.NamespaceName), only the first in name order is started; the
-// others stay unavailable and say why in Status. Nothing runs until Start. A
-// nil logger discards logs.
-func NewManager(reg Registry, servers map[string]config.Upstream, logger *slog.Logger) *Manager {
-	return newManager(reg, servers, logger, defaultTuning)
+// others stay unavailable and say why in Status. Nothing runs until Start.
+func NewManager(reg Registry, servers map[string]config.Upstream, opts *Options) *Manager {
+	return newManager(reg, servers, opts, defaultTuning)
 }
 
-func newManager(reg Registry, servers map[string]config.Upstream, logger *slog.Logger, t tuning) *Manager {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+func newManager(reg Registry, servers map[string]config.Upstream, opts *Options, t tuning) *Manager {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxSessionInstances <= 0 {
+		o.MaxSessionInstances = DefaultMaxSessionInstances
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Manager{reg: reg, logger: logger, ctx: ctx, cancel: cancel}
+	m := &Manager{reg: reg, logger: o.Logger, ctx: ctx, cancel: cancel, maxInstances: o.MaxSessionInstances}
 	// "my-srv" and "my_srv" are both valid names but one namespace: in name
 	// order, the first server gets it and a later one is never started, so
 	// which one wins does not depend on which connects first.
@@ -162,11 +209,9 @@ func (m *Manager) Start(ctx context.Context) {
 		firsts := make([]chan struct{}, len(m.servers))
 		for i, s := range m.servers {
 			firsts[i] = make(chan struct{})
-			m.wg.Add(1)
-			go func() {
-				defer m.wg.Done()
-				s.run(m.ctx, firsts[i])
-			}()
+			if !m.goBG(func() { s.run(m.ctx, firsts[i]) }) {
+				close(firsts[i])
+			}
 		}
 		for _, first := range firsts {
 			select {
@@ -178,16 +223,36 @@ func (m *Manager) Start(ctx context.Context) {
 	})
 }
 
-// Close stops every reconnect loop, closes every session, kills stdio
-// children and their process groups, and removes the namespaces from the
-// registry. Calls in flight fail with ErrConnectionLost. It waits until all
-// of that is done; it always returns nil (the error is for io.Closer).
+// Close stops every reconnect loop, closes every session (a session-scoped
+// server's instances too), kills stdio children and their process groups, and
+// removes the namespaces from the registry. Calls in flight fail with
+// ErrConnectionLost. It waits until all of that is done; it always returns nil
+// (the error is for io.Closer).
 func (m *Manager) Close() error {
 	m.closeOnce.Do(func() {
+		m.bgMu.Lock()
+		m.closed = true
+		m.bgMu.Unlock()
 		m.cancel()
 		m.wg.Wait()
 	})
 	return nil
+}
+
+// goBG runs f on a goroutine Close waits for, unless Close has begun; it
+// reports whether f was started.
+func (m *Manager) goBG(f func()) bool {
+	m.bgMu.Lock()
+	defer m.bgMu.Unlock()
+	if m.closed {
+		return false
+	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		f()
+	}()
+	return true
 }
 
 // Status returns one entry per enabled server, sorted by name.

@@ -19,6 +19,7 @@ package pctx
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,6 +33,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/clientsession"
 	"github.com/pctx-dev/pctx/internal/codemode"
 	"github.com/pctx-dev/pctx/internal/compat"
 	"github.com/pctx-dev/pctx/internal/config"
@@ -143,7 +145,7 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 		return nil, fmt.Errorf("pctx: %w", err)
 	}
 	p.cat = catalog.New()
-	p.upstreams = upstream.NewManager(p.cat, cfg.Servers, p.log)
+	p.upstreams = upstream.NewManager(p.cat, cfg.Servers, &upstream.Options{Logger: p.log, MaxSessionInstances: cfg.Server.MaxSessionUpstreams})
 	p.upstreams.Start(ctx)
 	cmOpts := &codemode.Options{
 		Executor:      pool,
@@ -165,6 +167,7 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 		// The published pctx-client's POST /register/servers (docs/protocol.md §10).
 		AllowClientServers: cfg.Server.AllowClientServers,
 		APIKey:             cfg.Server.APIKey,
+		SessionIdleTTL:     cfg.Server.SessionIdleTimeout,
 	})
 	p.bridge = sdkbridge.New(p.cat, p.cm, &sdkbridge.Options{
 		Logger:        p.log,
@@ -185,13 +188,14 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 		ui = p.dash.Handler()
 	}
 	p.srv = server.New(p.cm, &server.Options{
-		Name:      cfg.Name,
-		Version:   p.version,
-		Logger:    p.log,
-		APIKey:    cfg.Server.APIKey,
-		Websocket: p.bridge,
-		Compat:    p.compat.Handler(),
-		UI:        ui,
+		Name:           cfg.Name,
+		Version:        p.version,
+		Logger:         p.log,
+		APIKey:         cfg.Server.APIKey,
+		Websocket:      p.bridge,
+		Compat:         p.compat.Handler(),
+		SessionIdleTTL: cfg.Server.SessionIdleTimeout,
+		UI:             ui,
 	})
 	if err := p.tel.ObserveGauges(telemetry.Gauges{
 		CatalogFunctions: func() int64 { _, n := p.cat.Snapshot().Size(); return int64(n) },
@@ -328,9 +332,41 @@ func (e *Error) Error() string { return e.Message }
 var ErrBusy = codemode.ErrBusy
 
 // Execute runs a TypeScript program once in a fresh sandbox with every function of the
-// catalog in scope, and blocks until it settles or a limit ([runtime]) ends it.
+// catalog in scope, and blocks until it settles or a limit ([runtime]) ends it. The
+// execution is a session of its own: a session-scoped upstream ([servers.NAME] scope =
+// "session") it calls is started for it and stopped when it ends. Session.Execute runs
+// several executions in one session.
 func (p *PCTX) Execute(ctx context.Context, code string) (*Result, error) {
-	r, err := p.cm.Execute(ctx, code)
+	s := p.NewSession()
+	defer s.Close()
+	return s.Execute(ctx, code)
+}
+
+// Session groups executions the way an MCP session groups a client's: they share the
+// session's instance of each session-scoped upstream ([servers.NAME] scope = "session"),
+// and its share of [server] max_executions_per_session. Close ends it. A Session is safe
+// for concurrent use.
+type Session struct {
+	p  *PCTX
+	cs *clientsession.Session
+}
+
+// NewSession begins a session.
+func (p *PCTX) NewSession() *Session {
+	return &Session{p: p, cs: clientsession.Begin("go:" + rand.Text())}
+}
+
+// ID is the session's id, what ${session.id} becomes in its session-scoped upstreams.
+func (s *Session) ID() string { return s.cs.ID() }
+
+// Close ends the session, stopping its instances of session-scoped upstreams (calls in
+// flight fail); it returns once they are stopped. Executions after Close still run, but
+// a session-scoped upstream refuses their calls.
+func (s *Session) Close() { s.cs.End() }
+
+// Execute is PCTX.Execute within the session.
+func (s *Session) Execute(ctx context.Context, code string) (*Result, error) {
+	r, err := s.p.cm.Execute(clientsession.NewContext(ctx, s.cs), code)
 	if err != nil {
 		return nil, err
 	}
@@ -405,13 +441,15 @@ type UpstreamStatus struct {
 	Name      string
 	State     string // connecting, ready, failed, disabled, ...
 	LastError string
+	Scope     string // "shared" or "session"
+	Instances int    // a session-scoped upstream's instances running, one per session
 }
 
 // Upstreams reports every configured upstream's state, ordered by name.
 func (p *PCTX) Upstreams() []UpstreamStatus {
 	var out []UpstreamStatus
 	for _, s := range p.upstreams.Status() {
-		out = append(out, UpstreamStatus{Name: s.Name, State: string(s.State), LastError: s.LastError})
+		out = append(out, UpstreamStatus{Name: s.Name, State: string(s.State), LastError: s.LastError, Scope: s.Scope, Instances: s.Instances})
 	}
 	return out
 }
