@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/clientsession"
 	"github.com/pctx-dev/pctx/internal/codemode"
 	"github.com/pctx-dev/pctx/internal/sandbox/sandboxtest"
 )
@@ -196,5 +197,38 @@ func TestCatalogNaming(t *testing.T) {
 	if len(out.Namespaces) != 1 || out.Namespaces[0].Name != "MyTools" || out.Namespaces[0].Original != "my_tools" ||
 		len(out.Namespaces[0].Functions) != 1 || out.Namespaces[0].Functions[0].Name != "getSum" || out.Namespaces[0].Functions[0].Original != "get_sum" {
 		t.Errorf("catalog %+v, want MyTools.getSum (my_tools.get_sum)", out)
+	}
+}
+
+// TestPlaygroundSessionEnds: a playground run is a client session of its own, ended by
+// the time the run's answer is written, so backends holding state for it (session-scoped
+// upstream instances) release it.
+func TestPlaygroundSessionEnds(t *testing.T) {
+	cat := catalog.New()
+	seen := make(chan *clientsession.Session, 2)
+	tool := catalog.Tool{Name: "who", Call: func(ctx context.Context, _ map[string]any) (any, error) {
+		seen <- clientsession.FromContext(ctx)
+		return nil, nil
+	}}
+	if err := cat.Put("go:t", catalog.Namespace{Name: "t", Tools: []catalog.Tool{tool}}); err != nil {
+		t.Fatal(err)
+	}
+	d := New(codemode.New(cat, &codemode.Options{Executor: codemode.InProcess}), &Options{Playground: true})
+	var sessions []*clientsession.Session
+	for range 2 {
+		w := httptest.NewRecorder()
+		d.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/ui/api/execute", strings.NewReader(`{"code":"await t.who({})"}`)))
+		if w.Code != 200 {
+			t.Fatalf("playground: %d %s", w.Code, w.Body)
+		}
+		sessions = append(sessions, <-seen)
+	}
+	for i, s := range sessions {
+		if s == nil || !s.Ended() || !strings.HasPrefix(s.Key(), "ui:playground:") {
+			t.Errorf("run %d: session %+v, want an ended ui:playground: session", i, s)
+		}
+	}
+	if sessions[0] == sessions[1] || sessions[0].Key() == sessions[1].Key() {
+		t.Error("two playground runs shared a session")
 	}
 }
