@@ -152,18 +152,19 @@ return a.cents + b.cents + c.cents;`}
 	}
 	t.Logf("screenshot: %s (%d bytes); list entry: %s", shot, len(png), session)
 
-	// The Backends tab shows the sandbox worker processes the execution ran in.
+	// The Backends tab shows the sandbox worker processes the execution ran in. The page
+	// redraws the table on every state refresh, so both texts are read in one evaluation.
 	if err := chromedp.Do(bctx, chromedp.Click(`nav button[data-tab="backends"]`), chromedp.WaitVisible(`#sandbox tbody tr`)); err != nil {
 		t.Fatalf("backends tab: %v", err)
 	}
-	alive, err := chromedp.Run(bctx, chromedp.Text(`#sandbox tbody td`))
+	shown, err := chromedp.Run(bctx, chromedp.Poll[struct{ Alive, Pill string }](`(() => {
+		const td = document.querySelector("#sandbox tbody td"), pill = document.getElementById("sandbox-pill");
+		return td && pill ? {alive: td.textContent, pill: pill.textContent} : null;
+	})()`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	pill, err := chromedp.Run(bctx, chromedp.Text(`#sandbox-pill`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	alive, pill := shown.Alive, shown.Pill
 	if n, err := strconv.Atoi(alive); err != nil || n < 1 || !strings.HasPrefix(pill, alive+" sandbox processes, ") {
 		t.Errorf("sandbox workers shown as %q (pill %q), want at least 1 alive", alive, pill)
 	}
