@@ -30,6 +30,7 @@ NPM_PACKAGES := \
 	@modelcontextprotocol/server-everything@2026.8.31 \
 	@modelcontextprotocol/server-memory@2026.8.31 \
 	@modelcontextprotocol/server-filesystem@2026.8.31 \
+	@modelcontextprotocol/sdk@1.32.2 \
 	typescript@5.9.3
 
 export PCTX_BIN     := $(PCTX)

@@ -411,9 +411,11 @@ func (kv keyValues) Set(s string) error {
 }
 
 func cmdAdd(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("add", "pctx add [--config F] [--transport T] [--header K=V]... [--env K=V]... [--scope S] NAME (URL | -- COMMAND [ARGS...])", stderr)
+	fs := newFlags("add", "pctx add [--config F] [--transport T] [--bearer-env VAR | --bearer TOKEN] [--header K=V]... [--env K=V]... [--scope S] NAME (URL | -- COMMAND [ARGS...])", stderr)
 	configFlag := fs.String("config", "", "file to change (default: $PCTX_CONFIG, then ./pctx.toml)")
 	transport := fs.String("transport", "", "for a URL: streamable-http or sse (default: try streamable HTTP, then SSE)")
+	bearerEnv := fs.String("bearer-env", "", "for a URL: send Authorization: Bearer ${env:VAR}, the token read from environment variable VAR at start")
+	bearer := fs.String("bearer", "", "for a URL: send Authorization: Bearer TOKEN (a plain token lands in the file as written; prefer --bearer-env)")
 	scope := fs.String("scope", "", `"shared" (default: one instance for every client) or "session" (one per client session; ${session.id} names it in args, env and headers)`)
 	headers, env := keyValues{}, keyValues{}
 	fs.Var(headers, "header", "HTTP header for a URL server, KEY=VALUE (repeatable; values may use ${env:NAME})")
@@ -439,6 +441,11 @@ func cmdAdd(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Wri
 		return fmt.Errorf("%w: a URL server takes exactly NAME URL; put a command after --", errUsage)
 	default:
 		u.URL, u.Transport = rest[1], *transport
+	}
+	if *bearerEnv != "" || *bearer != "" {
+		if err := addBearer(u, headers, *bearerEnv, *bearer, stderr, editablePath(*configFlag)); err != nil {
+			return err
+		}
 	}
 	if len(headers) > 0 {
 		u.Headers = headers
@@ -468,5 +475,35 @@ func cmdRemove(_ context.Context, args []string, _ io.Reader, stdout, stderr io.
 		return err
 	}
 	fmt.Fprintf(stdout, "removed server %q from %s\n", fs.Arg(0), path)
+	return nil
+}
+
+// addBearer sets the Authorization header of a url server from --bearer-env or
+// --bearer, warning when a plain token is about to be written to the file.
+func addBearer(u config.Upstream, headers keyValues, env, token string, stderr io.Writer, path string) error {
+	switch {
+	case u.URL == "":
+		return fmt.Errorf("%w: --bearer and --bearer-env apply to URL servers", errUsage)
+	case env != "" && token != "":
+		return fmt.Errorf("%w: give --bearer-env or --bearer, not both", errUsage)
+	}
+	for k := range headers {
+		if strings.EqualFold(k, "Authorization") {
+			return fmt.Errorf("%w: --header %s and --bearer set the same header", errUsage, k)
+		}
+	}
+	if env != "" {
+		if err := config.ValidEnvName(env); err != nil {
+			return fmt.Errorf("%w: --bearer-env: %v", errUsage, err)
+		}
+		headers["Authorization"] = "Bearer ${env:" + env + "}"
+		return nil
+	}
+	token = strings.TrimPrefix(strings.TrimSpace(token), "Bearer ")
+	if !strings.Contains(token, "${") {
+		fmt.Fprintf(stderr, "warning: the token is written to %s in plain text, readable by anyone who can read the file; "+
+			"prefer --bearer-env VAR, or --header 'Authorization=Bearer ${keychain:SERVICE/ACCOUNT}' after pctx secret set SERVICE/ACCOUNT\n", path)
+	}
+	headers["Authorization"] = "Bearer " + token
 	return nil
 }

@@ -107,7 +107,7 @@ func TestAddServer(t *testing.T) {
 			if got := readFile(t, path); got != tt.want {
 				t.Fatalf("file:\n%s\nwant:\n%s", got, tt.want)
 			}
-			c, err := load(path, []byte(tt.want), loadOptions{ignoreMissingEnv: true})
+			c, err := load(path, []byte(tt.want), loadOptions{checkOnly: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -279,7 +279,7 @@ func TestAddRemoveRoundTrip(t *testing.T) {
 	if got := readFile(t, path); got != string(example) {
 		t.Fatalf("after add and remove the file differs:\n%s", got)
 	}
-	for _, name := range []string{"memory", "github", "scratch", "everything", "legacy"} {
+	for _, name := range []string{"memory", "github", "scratch", "everything", "linear", "legacy"} {
 		if err := RemoveServer(path, name); err != nil {
 			t.Fatal(err)
 		}

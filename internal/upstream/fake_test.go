@@ -355,6 +355,7 @@ var testTuning = tuning{
 	debounce:       50 * time.Millisecond,
 	maxResultBytes: DefaultMaxResultBytes,
 	stopGrace:      500 * time.Millisecond,
+	loginPoll:      20 * time.Millisecond,
 }
 
 // startManager starts a Manager for servers and closes it when t ends.

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pctx-dev/pctx/internal/config"
+	"github.com/pctx-dev/pctx/internal/oauth"
 	"github.com/pctx-dev/pctx/internal/telemetry"
 )
 
@@ -28,7 +29,8 @@ func dialHTTP(life, attempt context.Context, srv *server, cfg config.Upstream, l
 		return dialSSE(attempt, newSession(life, srv, cfg, log))
 	case "":
 		sess, err := dialStreamable(attempt, newSession(life, srv, cfg, log))
-		if err == nil || life.Err() != nil {
+		if err == nil || life.Err() != nil || oauth.IsAuthError(err) {
+			// An authorization problem would be the same over SSE.
 			return sess, err
 		}
 		sess, sseErr := dialSSE(attempt, newSession(life, srv, cfg, log))
@@ -101,8 +103,12 @@ func dialSSE(attempt context.Context, sess *session) (*session, error) {
 func (s *session) httpClient() *http.Client {
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	s.cleanup = base.CloseIdleConnections
+	var rt http.RoundTripper = &limitTransport{base: base, max: s.srv.t.maxResultBytes}
+	if s.srv.auth != nil {
+		rt = s.srv.auth.Transport(rt)
+	}
 	return &http.Client{
-		Transport:     &limitTransport{base: base, max: s.srv.t.maxResultBytes},
+		Transport:     rt,
 		CheckRedirect: sameOriginRedirect,
 	}
 }

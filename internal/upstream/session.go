@@ -20,6 +20,7 @@ import (
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/config"
+	"github.com/pctx-dev/pctx/internal/oauth"
 	"github.com/pctx-dev/pctx/internal/telemetry"
 )
 
@@ -409,6 +410,13 @@ func (s *session) callTool(ctx context.Context, tool string, args map[string]any
 		return nil, fmt.Errorf("upstream %q: tool %q: %w", name, tool, context.Cause(ctx))
 	case errors.Is(context.Cause(cctx), ErrTimeout):
 		return nil, fmt.Errorf("upstream %q: tool %q: %w after %s", name, tool, ErrTimeout, timeout)
+	}
+	if le, ok := oauth.AsLoginRequired(err); ok {
+		if len(le.Scopes) == 0 {
+			// No token any more: the whole server needs a login, not just this tool.
+			s.die(le)
+		}
+		return nil, fmt.Errorf("upstream %q: tool %q: %w", name, tool, le)
 	}
 	if errors.Is(err, transport.ErrSessionTerminated) {
 		s.die(fmt.Errorf("server ended the session: %w", err))

@@ -12,6 +12,8 @@ import (
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/config"
+	"github.com/pctx-dev/pctx/internal/oauth"
+	"github.com/pctx-dev/pctx/internal/redact"
 )
 
 // Registry is where a Manager publishes one namespace per upstream server.
@@ -74,6 +76,16 @@ type Options struct {
 	// a call that needs one more fails with ErrBusy. Default
 	// DefaultMaxSessionInstances.
 	MaxSessionInstances int
+	// Auth enables OAuth for url servers without an Authorization header. Nil: a
+	// server that answers 401 is unavailable with that error.
+	Auth *AuthOptions
+	// Secrets are redacted from the errors calls return and the reasons a namespace
+	// is unavailable; OAuth tokens join them as they are obtained. Nil: none.
+	Secrets *redact.Set
+	// StartTimeout bounds one connection attempt (spawn or dial, handshake,
+	// tools/list, and an OAuth authorization if an Agent is set); 0 means
+	// DefaultStartTimeout.
+	StartTimeout time.Duration
 }
 
 // State is where a server's session is in its life.
@@ -84,6 +96,7 @@ const (
 	StateConnecting  State = "connecting"  // first attempt in progress
 	StateReady       State = "ready"       // tools are registered and callable
 	StateUnavailable State = "unavailable" // down; reconnecting with backoff
+	StateNeedsLogin  State = "needs_login" // OAuth needs a user: waiting for pctx auth login
 	StateClosed      State = "closed"      // Manager.Close was called
 )
 
@@ -116,6 +129,8 @@ type ServerStatus struct {
 type Manager struct {
 	reg     Registry
 	logger  *slog.Logger
+	auth    *AuthOptions
+	secrets *redact.Set
 	servers []*server
 
 	ctx    context.Context // lives until Close; bounds every session and loop
@@ -140,6 +155,7 @@ type tuning struct {
 	debounce       time.Duration // coalesces tools/list_changed floods
 	maxResultBytes int
 	stopGrace      time.Duration // wait after closing stdin, and after SIGTERM
+	loginPoll      time.Duration // reads of the token store while a login is needed
 }
 
 var defaultTuning = tuning{
@@ -149,14 +165,41 @@ var defaultTuning = tuning{
 	debounce:       250 * time.Millisecond,
 	maxResultBytes: DefaultMaxResultBytes,
 	stopGrace:      2 * time.Second,
+	loginPoll:      DefaultLoginPoll,
 }
+
+// AuthOptions configures OAuth for a Manager's servers.
+type AuthOptions struct {
+	// Store keeps registrations and tokens; required.
+	Store *oauth.Store
+	// Agent carries out authorizations that need a user (pctx auth login). Nil in a
+	// running server: a server that needs a login is StateNeedsLogin, listed with
+	// "needs login: run `pctx auth login NAME`", and comes up when the store gets
+	// a token.
+	Agent oauth.Agent
+	// LoginPoll is how often a server that needs a login reads the store; 0 means
+	// DefaultLoginPoll.
+	LoginPoll time.Duration
+	// ClientVersion is reported in dynamic client registrations.
+	ClientVersion string
+}
+
+// DefaultLoginPoll is how often a server waiting for a login reads the token store.
+const DefaultLoginPoll = 2 * time.Second
 
 // NewManager returns a Manager for servers (keyed by name; disabled servers
 // are ignored). Of servers whose names give the same namespace
 // (catalog.NamespaceName), only the first in name order is started; the
 // others stay unavailable and say why in Status. Nothing runs until Start.
 func NewManager(reg Registry, servers map[string]config.Upstream, opts *Options) *Manager {
-	return newManager(reg, servers, opts, defaultTuning)
+	t := defaultTuning
+	if opts != nil && opts.StartTimeout > 0 {
+		t.startTimeout = opts.StartTimeout
+	}
+	if opts != nil && opts.Auth != nil && opts.Auth.LoginPoll > 0 {
+		t.loginPoll = opts.Auth.LoginPoll
+	}
+	return newManager(reg, servers, opts, t)
 }
 
 func newManager(reg Registry, servers map[string]config.Upstream, opts *Options, t tuning) *Manager {
@@ -171,7 +214,7 @@ func newManager(reg Registry, servers map[string]config.Upstream, opts *Options,
 		o.MaxSessionInstances = DefaultMaxSessionInstances
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Manager{reg: reg, logger: o.Logger, ctx: ctx, cancel: cancel, maxInstances: o.MaxSessionInstances}
+	m := &Manager{reg: reg, logger: o.Logger, auth: o.Auth, secrets: o.Secrets, ctx: ctx, cancel: cancel, maxInstances: o.MaxSessionInstances}
 	// "my-srv" and "my_srv" are both valid names but one namespace: in name
 	// order, the first server gets it and a later one is never started, so
 	// which one wins does not depend on which connects first.

@@ -38,6 +38,9 @@ import (
 	"github.com/pctx-dev/pctx/internal/compat"
 	"github.com/pctx-dev/pctx/internal/config"
 	"github.com/pctx-dev/pctx/internal/dashboard"
+	"github.com/pctx-dev/pctx/internal/keyring"
+	"github.com/pctx-dev/pctx/internal/oauth"
+	"github.com/pctx-dev/pctx/internal/redact"
 	"github.com/pctx-dev/pctx/internal/runtime"
 	"github.com/pctx-dev/pctx/internal/sandbox"
 	"github.com/pctx-dev/pctx/internal/sdkbridge"
@@ -102,7 +105,10 @@ type PCTX struct {
 // New returns a PCTX serving cfg (nil means DefaultConfig). It connects every configured
 // upstream concurrently and returns once each has made its first attempt; an upstream
 // that fails is logged and listed as unavailable, and retried, rather than failing New.
-// ctx bounds those first attempts; the PCTX lives until Close.
+// An upstream that needs an OAuth login waits for one in the token store `pctx auth
+// login` writes ($PCTX_KEYRING, $PCTX_KEYRING_DIR: the OS keychain or 0600 files). Every
+// value cfg's secret references expanded to, and every token obtained, is redacted from
+// the logs and errors. ctx bounds the first attempts; the PCTX lives until Close.
 func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 	if cfg == nil {
 		cfg = DefaultConfig()
@@ -122,6 +128,14 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 		if opts.Version != "" {
 			p.version = opts.Version
 		}
+	}
+	// Everything a secret reference expanded to, and every OAuth token obtained later,
+	// is kept out of logs, errors and listings.
+	secrets := redact.New(cfg.Secrets()...)
+	p.log = slog.New(secrets.Handler(p.log.Handler()))
+	tokens, err := keyring.FromEnv(p.log)
+	if err != nil {
+		return nil, fmt.Errorf("pctx: %w", err)
 	}
 	maxExec := cfg.Server.MaxExecutions
 	if maxExec <= 0 {
@@ -145,7 +159,13 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 		return nil, fmt.Errorf("pctx: %w", err)
 	}
 	p.cat = catalog.New()
-	p.upstreams = upstream.NewManager(p.cat, cfg.Servers, &upstream.Options{Logger: p.log, MaxSessionInstances: cfg.Server.MaxSessionUpstreams})
+	p.upstreams = upstream.NewManager(p.cat, cfg.Servers, &upstream.Options{
+		Logger:              p.log,
+		MaxSessionInstances: cfg.Server.MaxSessionUpstreams,
+		Secrets:             secrets,
+		// No Agent: a server that needs a login waits for `pctx auth login NAME`.
+		Auth: &upstream.AuthOptions{Store: oauth.NewStore(tokens), ClientVersion: p.version},
+	})
 	p.upstreams.Start(ctx)
 	cmOpts := &codemode.Options{
 		Executor:      pool,
@@ -439,7 +459,7 @@ func (p *PCTX) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) erro
 // UpstreamStatus is one configured upstream's state, as pctx list and /healthz see it.
 type UpstreamStatus struct {
 	Name      string
-	State     string // connecting, ready, failed, disabled, ...
+	State     string // connecting, ready, unavailable, needs_login, closed
 	LastError string
 	Scope     string // "shared" or "session"
 	Instances int    // a session-scoped upstream's instances running, one per session
