@@ -342,6 +342,14 @@ func (s *Snapshot) Functions() runtime.Functions {
 			for _, f := range n.funcs {
 				s.fns[n.name+"."+f.name] = f.bind()
 			}
+			if n.unavailable != "" {
+				// Its functions are unknown (an upstream that never connected, or needs a
+				// login): any call rejects with the reason rather than a ReferenceError.
+				name, reason := n.name, n.unavailable
+				s.fns[n.name+".*"] = func(context.Context, []any) (any, error) {
+					return nil, fmt.Errorf("namespace %s is unavailable: %s", name, reason)
+				}
+			}
 		}
 	})
 	return s.fns

@@ -708,3 +708,28 @@ func TestResultTooLargeToBuild(t *testing.T) {
 		t.Fatalf("within the limit: %v %+v", res.Value, res.Error)
 	}
 }
+
+// TestCatchAllNamespace: a namespace bound with "ns.*" answers every function name with
+// its Func (here, why it is unavailable), and is harmless to await, print or convert.
+func TestCatchAllNamespace(t *testing.T) {
+	fns := Functions{"gh.*": func(context.Context, []any) (any, error) {
+		return nil, errors.New("needs login: run `pctx auth login gh`")
+	}}
+	res := Execute(context.Background(), `
+		let msg = "";
+		try { await gh.search_issues({q: "x"}) } catch (e) { msg = e.message }
+		const same = gh.search_issues === gh.search_issues;
+		await gh; // not a thenable
+		return [msg, same, typeof gh.anything, String(gh), JSON.stringify(gh)]`, fns, Limits{})
+	if res.Error != nil {
+		t.Fatal(res.Error)
+	}
+	want := "[\"gh.search_issues: needs login: run `pctx auth login gh`\",true,\"function\",\"[object Object]\",\"{}\"]"
+	if got := asJSON(t, res.Value); got != want {
+		t.Errorf("value = %s\nwant    %s", got, want)
+	}
+	clash := Execute(context.Background(), "return 1", Functions{"gh.*": fns["gh.*"], "gh.x": fns["gh.*"]}, Limits{})
+	if clash.Error == nil || !strings.Contains(clash.Error.Message, "both functions and a catch-all") {
+		t.Errorf("functions and catch-all: %+v", clash.Error)
+	}
+}
