@@ -139,21 +139,34 @@ func (s *Service) recordedFunctions(snap *catalog.Snapshot, overlay bool) runtim
 		}
 	}
 	base := snap.Functions()
-	out := make(runtime.Functions, len(base))
+	protos := make(map[string]Call, len(base))
 	for _, n := range snap.Outline() {
 		backend, source := backendOf(n.Owner)
+		ns := Call{Namespace: n.Name, Backend: backend, Source: source, RegisteredNamespace: n.Original}
+		// An unavailable namespace is bound as a catch-all, "ns.*", whose calls all reject.
+		protos[n.Name+".*"] = withFunction(ns, "*", "*")
 		for _, fi := range n.Functions {
-			name := n.Name + "." + fi.Name
-			if f := base[name]; f != nil {
-				out[name] = s.recordCalls(Call{Namespace: n.Name, Function: fi.Name, Backend: backend, Source: source,
-					RegisteredNamespace: n.Original, RegisteredFunction: fi.Original}, f)
-			}
+			protos[n.Name+"."+fi.Name] = withFunction(ns, fi.Name, fi.Original)
 		}
+	}
+	out := make(runtime.Functions, len(base))
+	for name, f := range base {
+		proto, ok := protos[name]
+		if !ok { // not in the outline: record it by its binding's name
+			ns, fn, _ := strings.Cut(name, ".")
+			proto = Call{Namespace: ns, Function: fn, RegisteredNamespace: ns, RegisteredFunction: fn}
+		}
+		out[name] = s.recordCalls(proto, f)
 	}
 	if !overlay {
 		s.rec.bound.Store(snap.Naming(), &boundFunctions{snap: snap, fns: out})
 	}
 	return out
+}
+
+func withFunction(c Call, fn, registered string) Call {
+	c.Function, c.RegisteredFunction = fn, registered
+	return c
 }
 
 // backendOf maps a catalog owner ("upstream:NAME", "pool:NS", "go:NS", "" for session

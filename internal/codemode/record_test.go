@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,6 +41,9 @@ func TestRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := cat.Put("upstream:gh", catalog.Namespace{Name: "gh", Unavailable: "needs login"}); err != nil {
+		t.Fatal(err)
+	}
 	exec := &countingExecutor{inner: sandboxtest.New(t)}
 	var mu sync.Mutex
 	var observed []uint64
@@ -63,6 +67,9 @@ func TestRecord(t *testing.T) {
 		}},
 		{"camel", camel, `return await MyTools.addNumbers({a: 2})`, true, 2, []codemode.Call{
 			{Namespace: "MyTools", Function: "addNumbers", RegisteredNamespace: "my_tools", RegisteredFunction: "add_numbers", Backend: "go", Source: "my_tools", Outcome: "ok"},
+		}},
+		{"unavailable", svc, `try { await gh.search({q: "x"}) } catch (e) { return e.message }`, true, 3, []codemode.Call{
+			{Namespace: "gh", Function: "*", RegisteredNamespace: "gh", RegisteredFunction: "*", Backend: "upstream", Source: "gh", Outcome: "error", Error: "namespace gh is unavailable: needs login"},
 		}},
 		{"observer only", svc, `return 3`, false, 0, nil},
 	}
@@ -102,8 +109,8 @@ func TestRecord(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(observed) != 3 || observed[0] != 1 || observed[1] != 2 || observed[2] != 3 {
-		t.Errorf("observer saw records %v, want [1 2 3]", observed)
+	if !slices.Equal(observed, []uint64{1, 2, 3, 4}) {
+		t.Errorf("observer saw records %v, want [1 2 3 4]", observed)
 	}
 }
 
