@@ -192,6 +192,13 @@ type Snapshot struct {
 	fromBase  map[string]*namespace // for a view, its namespaces by their names in base
 	camelOnce sync.Once
 	camel     *Snapshot // the NamingCamel view, made once
+
+	searchOnce sync.Once
+	search     *searchIndex // built on the first search
+
+	toolsOnce sync.Once
+	tools     []ToolDef            // the sidecar's tool definitions, built on first use
+	toolIndex map[string]*function // by ToolDef.Name
 }
 
 // lookup finds namespace name as called in s, sanitised, or, in a view made by Named, as

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -123,19 +124,21 @@ func (r *recorder) finish(at time.Time) []Call {
 	return r.calls
 }
 
-// boundFunctions are a snapshot's functions wrapped to record their calls.
+// boundFunctions are a snapshot's functions wrapped to record their calls, and the Call
+// each "ns.fn" is recorded as.
 type boundFunctions struct {
-	snap *catalog.Snapshot
-	fns  runtime.Functions
+	snap   *catalog.Snapshot
+	fns    runtime.Functions
+	protos map[string]Call
 }
 
 // recordedFunctions wraps snap's functions so that a call under a recorder is recorded.
 // The wrappers look the recorder up in the call's context, so the global snapshot's are
 // made once and shared; a session overlay's are made per execution.
-func (s *Service) recordedFunctions(snap *catalog.Snapshot, overlay bool) runtime.Functions {
+func (s *Service) recordedFunctions(snap *catalog.Snapshot, overlay bool) *boundFunctions {
 	if !overlay {
 		if b, ok := s.rec.bound.Load(snap.Naming()); ok && b.(*boundFunctions).snap == snap {
-			return b.(*boundFunctions).fns
+			return b.(*boundFunctions)
 		}
 	}
 	base := snap.Functions()
@@ -158,10 +161,31 @@ func (s *Service) recordedFunctions(snap *catalog.Snapshot, overlay bool) runtim
 		}
 		out[name] = s.recordCalls(proto, f)
 	}
+	b := &boundFunctions{snap: snap, fns: out, protos: protos}
 	if !overlay {
-		s.rec.bound.Store(snap.Naming(), &boundFunctions{snap: snap, fns: out})
+		s.rec.bound.Store(snap.Naming(), b)
 	}
-	return out
+	return b
+}
+
+// recordInvoke wraps the sidecar's invoke({name, arguments}) so that each call is
+// recorded as a call of the function it names (as invoke, when it names none).
+func (s *Service) recordInvoke(b *boundFunctions, f runtime.Func) runtime.Func {
+	return func(ctx context.Context, args []any) (any, error) {
+		proto := Call{Function: catalog.InvokeName, RegisteredFunction: catalog.InvokeName, Backend: "invoke"}
+		if len(args) > 0 {
+			if call, ok := args[0].(map[string]any); ok {
+				if name, ok := call["name"].(string); ok {
+					if fn, ok := b.snap.ToolFunction(name); ok {
+						if p, ok := b.protos[fn]; ok {
+							proto = p
+						}
+					}
+				}
+			}
+		}
+		return s.recordCalls(proto, f)(ctx, args)
+	}
 }
 
 func withFunction(c Call, fn, registered string) Call {
@@ -224,7 +248,7 @@ func (s *Service) recordCalls(proto Call, f runtime.Func) runtime.Func {
 
 // executeRecorded runs code with its calls recorded, and reports the execution to
 // telemetry, the log, the observer and rec (which may be nil).
-func (s *Service) executeRecorded(ctx context.Context, code string, snap *catalog.Snapshot, overlay bool, rec *Record) *runtime.Result {
+func (s *Service) executeRecorded(ctx context.Context, code string, snap *catalog.Snapshot, overlay, sidecar bool, rec *Record) *runtime.Result {
 	if rec == nil {
 		rec = &Record{}
 	}
@@ -240,7 +264,14 @@ func (s *Service) executeRecorded(ctx context.Context, code string, snap *catalo
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		rec.TraceID = sc.TraceID().String()
 	}
-	res := s.exec.Execute(context.WithValue(ctx, recorderKey{}, r), code, s.recordedFunctions(snap, overlay), s.limits)
+	b := s.recordedFunctions(snap, overlay)
+	fns := b.fns
+	if sidecar {
+		// The bound map is shared by every execution: extend a copy.
+		fns = maps.Clone(fns)
+		fns[catalog.InvokeName] = s.recordInvoke(b, snap.Invoke())
+	}
+	res := s.exec.Execute(context.WithValue(ctx, recorderKey{}, r), code, fns, s.limits)
 	rec.Ended = rec.Started.Add(res.Duration)
 	rec.Calls = r.finish(time.Now())
 	rec.Result = res

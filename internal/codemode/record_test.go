@@ -53,29 +53,36 @@ func TestRecord(t *testing.T) {
 		observed = append(observed, r.ID)
 	}})
 	camel := svc.Named(catalog.NamingCamel)
+	addNumbers := codemode.Call{Namespace: "my_tools", Function: "add_numbers", RegisteredNamespace: "my_tools", RegisteredFunction: "add_numbers",
+		Backend: "go", Source: "my_tools", Outcome: "ok"}
 	tests := []struct {
-		name     string
-		svc      *codemode.Service
-		code     string
-		record   bool
-		wantID   uint64
-		wantCall []codemode.Call // the names and outcomes only
+		name       string
+		svc        *codemode.Service
+		disclosure codemode.Disclosure
+		code       string
+		record     bool
+		wantID     uint64
+		wantCall   []codemode.Call // the names and outcomes only
 	}{
-		{"registered", svc, `const a = await my_tools.add_numbers({a: 1}); try { await my_tools.fail({}) } catch {} return a`, true, 1, []codemode.Call{
+		{"registered", svc, "", `const a = await my_tools.add_numbers({a: 1}); try { await my_tools.fail({}) } catch {} return a`, true, 1, []codemode.Call{
 			{Namespace: "my_tools", Function: "add_numbers", RegisteredNamespace: "my_tools", RegisteredFunction: "add_numbers", Backend: "go", Source: "my_tools", Outcome: "ok"},
 			{Namespace: "my_tools", Function: "fail", RegisteredNamespace: "my_tools", RegisteredFunction: "fail", Backend: "go", Source: "my_tools", Outcome: "error", Error: "no luck"},
 		}},
-		{"camel", camel, `return await MyTools.addNumbers({a: 2})`, true, 2, []codemode.Call{
+		{"camel", camel, "", `return await MyTools.addNumbers({a: 2})`, true, 2, []codemode.Call{
 			{Namespace: "MyTools", Function: "addNumbers", RegisteredNamespace: "my_tools", RegisteredFunction: "add_numbers", Backend: "go", Source: "my_tools", Outcome: "ok"},
 		}},
-		{"unavailable", svc, `try { await gh.search({q: "x"}) } catch (e) { return e.message }`, true, 3, []codemode.Call{
+		{"unavailable", svc, "", `try { await gh.search({q: "x"}) } catch (e) { return e.message }`, true, 3, []codemode.Call{
 			{Namespace: "gh", Function: "*", RegisteredNamespace: "gh", RegisteredFunction: "*", Backend: "upstream", Source: "gh", Outcome: "error", Error: "namespace gh is unavailable: needs login"},
 		}},
-		{"observer only", svc, `return 3`, false, 0, nil},
+		{"sidecar invoke", svc, codemode.Sidecar, `const a = await invoke({name: "my_tools__add_numbers", arguments: {a: 5}}); try { await invoke({name: "nope"}) } catch {} return a`, true, 4, []codemode.Call{
+			addNumbers,
+			{Function: "invoke", RegisteredFunction: "invoke", Backend: "invoke", Outcome: "error", Error: `unknown tool "nope"`},
+		}},
+		{"observer only", svc, "", `return 3`, false, 0, nil},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx := context.Background()
+			ctx := codemode.WithDisclosure(context.Background(), tt.disclosure)
 			rec := &codemode.Record{}
 			if tt.record {
 				ctx = codemode.WithRecord(ctx, rec)
@@ -109,8 +116,8 @@ func TestRecord(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if !slices.Equal(observed, []uint64{1, 2, 3, 4}) {
-		t.Errorf("observer saw records %v, want [1 2 3 4]", observed)
+	if !slices.Equal(observed, []uint64{1, 2, 3, 4, 5}) {
+		t.Errorf("observer saw records %v, want [1 2 3 4 5]", observed)
 	}
 }
 

@@ -425,8 +425,18 @@ func (e *execution) bind(fns Functions) *Error {
 	namespaces := map[string]*goja.Object{}
 	for name, fn := range fns {
 		ns, method, ok := strings.Cut(name, ".")
+		if !ok && name != "" && fn != nil {
+			// A bare name is a global function (the sidecar disclosure's invoke).
+			if ReservedGlobal(name) {
+				return &Error{Kind: KindInternal, Message: fmt.Sprintf("function %q: its name clashes with a JavaScript builtin", name)}
+			}
+			if err := global.Set(name, e.binding(name, fn)); err != nil {
+				return &Error{Kind: KindInternal, Message: fmt.Sprintf("bind %q: %v", name, err)}
+			}
+			continue
+		}
 		if !ok || ns == "" || method == "" || fn == nil {
-			return &Error{Kind: KindInternal, Message: fmt.Sprintf("function %q: want a non-nil Func named namespace.name", name)}
+			return &Error{Kind: KindInternal, Message: fmt.Sprintf("function %q: want a non-nil Func named namespace.name or name", name)}
 		}
 		// Own-property lookups only: an inherited name ("constructor" resolves to Object
 		// through Object.prototype) must never be mistaken for a namespace object, or a

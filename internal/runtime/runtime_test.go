@@ -355,9 +355,19 @@ func TestNamespaces(t *testing.T) {
 		}
 	}
 
-	bad := Execute(context.Background(), "return 1", Functions{"nodot": fns["ml.predict"]}, Limits{})
-	if bad.Error == nil || bad.Error.Kind != KindInternal || !strings.Contains(bad.Error.Message, `"nodot"`) {
-		t.Errorf("bad name: error = %+v", bad.Error)
+	// A bare name is a global function, counted and limited like any other call.
+	global := Execute(context.Background(), "return [await invoke({ name: 'x' }), typeof invoke]",
+		Functions{"invoke": func(ctx context.Context, args []any) (any, error) { return args[0], nil }}, Limits{})
+	if global.Error != nil || asJSON(t, global.Value) != `[{"name":"x"},"function"]` || global.Calls != 1 {
+		t.Errorf("global function: %+v, value %s, calls %d", global.Error, asJSON(t, global.Value), global.Calls)
+	}
+
+	// A name without a namespace or a function, or a global that would replace a builtin.
+	for _, name := range []string{".fn", "ns.", "", "Object", "console"} {
+		bad := Execute(context.Background(), "return 1", Functions{name: fns["ml.predict"]}, Limits{})
+		if bad.Error == nil || bad.Error.Kind != KindInternal || !strings.Contains(bad.Error.Message, fmt.Sprintf("%q", name)) {
+			t.Errorf("bad name %q: error = %+v", name, bad.Error)
+		}
 	}
 }
 

@@ -120,6 +120,14 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pctx: codemode.naming: %w", err)
 	}
+	disclosure, err := codemode.ParseDisclosure(cfg.CodeMode.Disclosure)
+	if err != nil {
+		return nil, fmt.Errorf("pctx: codemode: %w", err)
+	}
+	search, err := codemode.ParseSearch(cfg.CodeMode.SearchFunctions)
+	if err != nil {
+		return nil, fmt.Errorf("pctx: codemode: %w", err)
+	}
 	p := &PCTX{cfg: cfg, log: slog.Default(), version: "dev"}
 	if opts != nil {
 		if opts.Logger != nil {
@@ -173,6 +181,9 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 		MaxConcurrent: cfg.Server.MaxExecutions,
 		MaxPerSession: cfg.Server.MaxExecutionsPerSession,
 		Naming:        naming,
+		Disclosure:    disclosure,
+		Search:        search,
+		InlineBudget:  int(cfg.CodeMode.InlineBudget),
 		Telemetry:     p.tel,
 		Logger:        p.log,
 	}
@@ -486,6 +497,7 @@ func (p *PCTX) Close() error {
 		if p.closeSessions != nil {
 			errs = append(errs, p.closeSessions(ctx))
 		}
+		p.srv.Close()
 		errs = append(errs, p.upstreams.Close(), p.pool.Close())
 		// Last, so the spans of executions cancelled above are exported too.
 		errs = append(errs, p.tel.Shutdown(ctx))
