@@ -164,6 +164,9 @@ type Snapshot struct {
 
 	fnsOnce sync.Once
 	fns     runtime.Functions // built once: every execution on this snapshot shares it
+
+	declOnce sync.Once
+	decls    []string // Declarations, built once
 }
 
 // Version counts the visible changes of the catalog up to this snapshot; equal versions

@@ -68,7 +68,7 @@ declare namespace server_filesystem {
    * Returns the list of directories that this server is allowed to access. Subdirectories within these allowed directories are also accessible. Use this to understand which directories and their nested paths are available before trying to access files.
    * @example await server_filesystem.list_allowed_directories()
    */
-  function list_allowed_directories(): Promise<ListAllowedDirectoriesOutput>;
+  function list_allowed_directories(args?: {}): Promise<ListAllowedDirectoriesOutput>;
   interface ListDirectoryInput {
     path: string;
   }
