@@ -87,7 +87,7 @@ func pascal(s string) string {
 
 // typeGen renders the types of one schema document (a tool's input or output schema).
 type typeGen struct {
-	root     any
+	root any
 	// out is set for an output schema: what the schema leaves open is typed any there, so
 	// that a program can use a result (r.items.map(...)) without casting; in inputs it
 	// stays unknown, which accepts every argument.
