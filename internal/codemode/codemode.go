@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/runtime"
@@ -20,6 +21,10 @@ type Service struct {
 	global int // executions at once, over every caller
 	per    int // executions at once, per session (WithSession)
 	slots  *limiter
+
+	checker Checker // nil: programs run unchecked (WithTypecheck)
+	mode    TypecheckMode
+	log     *slog.Logger
 }
 
 // ErrBusy is returned by Execute when an execution cap is reached.
@@ -118,5 +123,11 @@ func (s *Service) Execute(ctx context.Context, code string, session ...catalog.N
 	if err != nil {
 		return nil, err
 	}
-	return runtime.Execute(ctx, code, snap.Functions(), s.limits), nil
+	refused, notes := s.check(ctx, snap, code)
+	if refused != nil {
+		return refused, nil
+	}
+	res := runtime.Execute(ctx, code, snap.Functions(), s.limits)
+	res.Console = append(res.Console, notes...)
+	return res, nil
 }

@@ -57,7 +57,22 @@ type Runtime struct {
 	MaxCallsInFlight int           `koanf:"max_calls_in_flight"`
 	MaxConsoleBytes  int64         `koanf:"max_console_bytes"`
 	MaxResultBytes   int64         `koanf:"max_result_bytes"`
+	// Typecheck is what happens to a program that does not type-check against the
+	// catalog: TypecheckStrict (refuse it, call nothing), TypecheckWarn (run it, append
+	// the errors) or TypecheckOff. "" means strict.
+	Typecheck string `koanf:"typecheck"`
+	// Tsgo is the TypeScript checker (tsgo) to use; "" looks for $PCTX_TSGO, then beside
+	// the pctx executable, then PATH. Relative paths are resolved against the config
+	// file's directory.
+	Tsgo string `koanf:"tsgo"`
 }
+
+// Type-check modes of Runtime.Typecheck.
+const (
+	TypecheckStrict = "strict"
+	TypecheckWarn   = "warn"
+	TypecheckOff    = "off"
+)
 
 // Upstream is one [servers.NAME] table: either Command (stdio) or URL (HTTP).
 type Upstream struct {

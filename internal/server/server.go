@@ -159,6 +159,14 @@ func (s *Server) executeTypeScript(ctx context.Context, req mcp.CallToolRequest)
 	if id := sessionID(ctx); id != "" {
 		ctx = codemode.WithSession(ctx, "mcp:"+id)
 	}
+	if meta := req.Params.Meta; meta != nil && meta.AdditionalFields[codemode.MetaTypecheck] != nil {
+		v, _ := meta.AdditionalFields[codemode.MetaTypecheck].(string)
+		mode, err := codemode.ParseTypecheckMode(v)
+		if err != nil || v == "" {
+			return mcp.NewToolResultError(fmt.Sprintf("_meta[%q]: want \"strict\", \"warn\" or \"off\", got %v", codemode.MetaTypecheck, meta.AdditionalFields[codemode.MetaTypecheck])), nil
+		}
+		ctx = codemode.WithTypecheckMode(ctx, mode)
+	}
 	res, err := s.cm.Execute(ctx, code)
 	if err != nil {
 		return mcp.NewToolResultError(err.Error()), nil

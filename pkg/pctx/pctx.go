@@ -29,6 +29,7 @@ import (
 	"github.com/pctx-dev/pctx/internal/runtime"
 	"github.com/pctx-dev/pctx/internal/sdkbridge"
 	"github.com/pctx-dev/pctx/internal/server"
+	"github.com/pctx-dev/pctx/internal/typecheck"
 	"github.com/pctx-dev/pctx/internal/upstream"
 )
 
@@ -68,6 +69,7 @@ type PCTX struct {
 	compat    *compat.Server
 	bridge    *sdkbridge.Bridge
 	srv       *server.Server
+	checker   *typecheck.Checker // nil when programs run unchecked
 
 	httpOnce      sync.Once
 	handler       http.Handler
@@ -100,7 +102,8 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 	p.cat = catalog.New()
 	p.upstreams = upstream.NewManager(p.cat, cfg.Servers, p.log)
 	p.upstreams.Start(ctx)
-	p.cm = codemode.New(p.cat, runtimeLimits(cfg.Runtime), codemode.WithMaxConcurrent(cfg.Server.MaxExecutions), codemode.WithMaxPerSession(cfg.Server.MaxExecutionsPerSession))
+	p.cm = codemode.New(p.cat, runtimeLimits(cfg.Runtime), codemode.WithMaxConcurrent(cfg.Server.MaxExecutions), codemode.WithMaxPerSession(cfg.Server.MaxExecutionsPerSession),
+		p.startTypecheck(cfg.Runtime))
 	p.compat = compat.New(p.cm, &compat.Options{
 		Logger: p.log,
 		// The published pctx-client's POST /register/servers (docs/protocol.md §10).
@@ -291,6 +294,9 @@ func (p *PCTX) Close() error {
 			errs = append(errs, p.closeSessions(ctx))
 		}
 		errs = append(errs, p.upstreams.Close())
+		if p.checker != nil {
+			errs = append(errs, p.checker.Close())
+		}
 	})
 	return errors.Join(errs...)
 }
