@@ -68,7 +68,7 @@ func TestSignature(t *testing.T) {
 		{"server_everything.get_sum", "server_everything.get_sum(args: GetSumInput): Promise<any>; interface GetSumInput { a: number; b: number; }"},
 		{"server_everything.get-sum", "server_everything.get_sum(args: GetSumInput): Promise<any>; interface GetSumInput { a: number; b: number; }"},
 		{"server_everything.get_env", "server_everything.get_env(args?: {}): Promise<any>;"},
-		{"positional.predict_churn", "positional.predict_churn(customer_id: string, threshold?: number): Promise<any>;"},
+		{"positional.predict_churn", "positional.predict_churn(args: { customer_id: string; threshold?: number }): Promise<any>; positional.predict_churn(customer_id: string, threshold?: number): Promise<any>;"},
 		{"down.anything", "namespace down is unavailable (connection refused)"},
 		{"server_everything.nope", ""},
 		{"nope.nope", ""},

@@ -216,40 +216,40 @@ func (f *function) declarations(namer *typeNamer) (decls []string, fn string) {
 	}
 	tags = append(tags, "@example "+f.example())
 	writeDoc(&b, declIndent, doc, tags)
-	fmt.Fprintf(&b, "%sfunction %s(%s): Promise<%s>;\n", declIndent, f.name, params, ret)
+	// The main form comes last: when no overload fits a call, TypeScript explains the
+	// mismatch against the last one, and that explanation is what the agent reads.
 	if overload != "" {
 		fmt.Fprintf(&b, "%sfunction %s(%s): Promise<%s>;\n", declIndent, f.name, overload, ret)
 	}
+	fmt.Fprintf(&b, "%sfunction %s(%s): Promise<%s>;\n", declIndent, f.name, params, ret)
 	return decls, b.String()
 }
 
-// namedParams renders the named-argument form of a positional tool whose parameters are
-// all optional, as binding accepts it (one object whose keys are parameter names), so
-// that f({}) and f({ limit: 5 }) type-check as f() does. Tools with a required parameter,
-// or whose first parameter takes objects, keep the positional form only.
+// namedParams renders the named-argument form of a positional tool, as binding accepts
+// it: one object whose keys are parameter names (ml.predict_churn({ customer_id: "c1" })),
+// which is also how f({}) type-checks when every parameter is optional. A tool whose
+// first parameter takes objects reads a lone object as that parameter, so it has no
+// such form; nor, to stay one line, does one whose parameter types span lines.
 func (f *function) namedParams(g *typeGen, s *schemas) string {
-	for _, name := range f.tool.Params {
-		if p, ok := s.param(name); ok && p.required {
-			return ""
-		}
-	}
 	if f.firstParamAdmitsObject() {
 		return ""
 	}
-	var b strings.Builder
-	b.WriteString("args: { ")
+	fields := make([]string, 0, len(f.tool.Params))
 	for _, name := range f.tool.Params {
-		t := tsUnknown
+		t, required := tsUnknown, false
 		if p, ok := s.param(name); ok {
-			t = g.structural(p.schema, declIndent)
+			t, required = g.structural(p.schema, declIndent), p.required
 		}
 		if strings.Contains(t.text, "\n") {
-			return "" // a multi-line type would not read as one signature
+			return ""
 		}
-		b.WriteString(propertyKey(name) + "?: " + t.text + "; ")
+		opt := "?"
+		if required {
+			opt = ""
+		}
+		fields = append(fields, propertyKey(name)+opt+": "+t.text)
 	}
-	b.WriteString("}")
-	return b.String()
+	return "args: { " + strings.Join(fields, "; ") + " }"
 }
 
 // takesNoArgs reports whether the input schema is a plain object with no properties, as

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,14 +31,13 @@ var globalsDTS string
 // catch), while the errors that matter here (a misspelled function or property, a
 // wrong argument type, a missing required field) are errors without them.
 var compilerOptions = map[string]any{
-	"target":        "es2022",
-	"lib":           libs,
-	"types":         []string{},
-	"noEmit":        true,
-	"skipLibCheck":  true,
-	"strict":        false,
-	"alwaysStrict":  true,
-	"noImplicitAny": false,
+	"target":       "es2022",
+	"lib":          libs,
+	"types":        []string{},
+	"noEmit":       true,
+	"skipLibCheck": true,
+	"strict":       false,
+	"alwaysStrict": true,
 	// Unreachable code and unused labels are suggestions, not errors.
 	"allowUnreachableCode": true,
 	"allowUnusedLabels":    true,
@@ -87,6 +87,7 @@ type proc struct {
 	nextDir  int
 	timeout  time.Duration
 	maxMem   int64
+	options  map[string]any // Options.compilerOptions
 
 	mu     sync.Mutex
 	reason string // why the parent killed it: "timeout", "canceled", "stopped"
@@ -109,7 +110,7 @@ func startProc(opts Options) (*proc, error) {
 	w := &proc{
 		dir: dir, exited: make(chan struct{}), stderr: &headBuffer{max: 4 << 10},
 		projects: map[string]*project{}, chunks: map[string]int{},
-		timeout: opts.Timeout, maxMem: opts.MaxMemory,
+		timeout: opts.Timeout, maxMem: opts.MaxMemory, options: opts.compilerOptions,
 	}
 	if err := errors.Join(os.WriteFile(filepath.Join(dir, "globals.d.ts"), []byte(globalsDTS), 0o600),
 		os.Mkdir(filepath.Join(dir, "d"), 0o700)); err != nil {
@@ -333,7 +334,12 @@ func (w *proc) project(decls []string) (*project, bool, error) {
 	p := &project{config: filepath.Join(dir, "tsconfig.json"), main: filepath.Join(dir, "main.ts"), chunks: names, used: w.clock}
 	files := append([]string{filepath.Join(w.dir, "globals.d.ts")}, names...)
 	files = append(files, p.main)
-	cfg, err := json.Marshal(map[string]any{"compilerOptions": compilerOptions, "files": files})
+	opts := compilerOptions
+	if len(w.options) > 0 {
+		opts = maps.Clone(compilerOptions)
+		maps.Copy(opts, w.options)
+	}
+	cfg, err := json.Marshal(map[string]any{"compilerOptions": opts, "files": files})
 	if err != nil {
 		return nil, false, err
 	}

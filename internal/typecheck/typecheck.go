@@ -26,6 +26,8 @@ type Options struct {
 	MaxChecks int
 	// Logger receives restarts and crashes. Default slog.Default().
 	Logger *slog.Logger
+
+	compilerOptions map[string]any // overrides of compilerOptions, for tests
 }
 
 // Defaults of Options.

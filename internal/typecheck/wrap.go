@@ -9,7 +9,7 @@ import (
 // that top-level await and return are legal. The prefix has a line of its own: agent
 // line n is line n+1 of the checked file and columns are unchanged.
 const (
-	wrapPrefix = "async function __pctx_program() {\n"
+	wrapPrefix = "async function __pctx_program(): Promise<any> {\n"
 	wrapSuffix = "\n}\n"
 )
 
@@ -33,7 +33,17 @@ type rawDiagnostic struct {
 	Category     int             `json:"category"`
 	Text         string          `json:"text"`
 	MessageChain []rawDiagnostic `json:"messageChain"`
+	Related      []rawDiagnostic `json:"relatedInformation"`
 }
+
+// pointerCodes are related information that only points into the declarations ("'x'
+// is declared here.", "The last overload is declared here."): the signature hint says it
+// better.
+var pointerCodes = map[int]bool{2728: true, 2771: true}
+
+// missingGlobalCodes are "Cannot find name 'x'" for Node's and the DOM's globals, whose
+// advice (install @types/node, change the lib option) does not apply in the sandbox.
+var missingGlobalCodes = map[int]bool{2580: true, 2581: true, 2582: true, 2583: true, 2584: true, 2591: true, 2592: true, 2593: true}
 
 func hasErrors(raw []rawDiagnostic) bool {
 	for _, d := range raw {
@@ -69,7 +79,12 @@ func diagnostics(code string, raw []rawDiagnostic) []Diagnostic {
 // message is d's text with its elaborations indented below it, bounded.
 func message(d rawDiagnostic) string {
 	var b strings.Builder
-	b.WriteString(clip(d.Text))
+	text := d.Text
+	if missingGlobalCodes[d.Code] {
+		name, _, _ := strings.Cut(text, ". ")
+		text = name + ". The sandbox has no Node.js or browser globals: only the catalog's functions, console and timers."
+	}
+	b.WriteString(clip(text))
 	lines := 0
 	var walk func(chain []rawDiagnostic, depth int)
 	walk = func(chain []rawDiagnostic, depth int) {
@@ -83,6 +98,13 @@ func message(d rawDiagnostic) string {
 		}
 	}
 	walk(d.MessageChain, 1)
+	// Related information adds hints such as "Did you forget to use 'await'?".
+	for _, r := range d.Related {
+		if !pointerCodes[r.Code] && lines < maxChainLines && b.Len() <= maxMessageBytes {
+			lines++
+			b.WriteString("\n  " + clip(r.Text))
+		}
+	}
 	return b.String()
 }
 
@@ -157,14 +179,14 @@ func scanCalls(code string) []callSpan {
 	}
 	var (
 		out    []callSpan
-		toks   [3]tok // the last three significant tokens, newest last
+		toks   [4]tok // the last four significant tokens, newest last
 		parens []int  // index into out of each open call, or -1
 		braces int
 		tmpl   []int // brace depth at which each open template's ${ started
 	)
-	push := func(t tok) { toks[0], toks[1], toks[2] = toks[1], toks[2], t }
+	push := func(t tok) { toks[0], toks[1], toks[2], toks[3] = toks[1], toks[2], toks[3], t }
 	regexAllowed := func() bool {
-		t := toks[2]
+		t := toks[3]
 		switch t.kind {
 		case 0:
 			return true
@@ -266,9 +288,10 @@ func scanCalls(code string) []callSpan {
 			push(tok{kind: 'v'})
 		case c == '(':
 			call := -1
-			if toks[2].kind == 'i' && toks[1].text == "." && toks[0].kind == 'i' {
+			// ns.fn( but not x.ns.fn(: functions hang off namespaces, which are globals.
+			if toks[3].kind == 'i' && toks[2].text == "." && toks[1].kind == 'i' && toks[0].text != "." {
 				call = len(out)
-				out = append(out, callSpan{name: toks[0].text + "." + toks[2].text, start: toks[0].start, end: len(code)})
+				out = append(out, callSpan{name: toks[1].text + "." + toks[3].text, start: toks[1].start, end: len(code)})
 			}
 			parens = append(parens, call)
 			i++

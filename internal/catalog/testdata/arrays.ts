@@ -16,8 +16,8 @@ declare namespace arrays {
    * Plain arrays.
    * @example await arrays.arrays({ objects: [{ id: "..." }] })
    */
-  function arrays(args: ArraysInput): Promise<any>;
   function arrays(objects: ArraysInput["objects"]): Promise<any>;
+  function arrays(args: ArraysInput): Promise<any>;
   interface TuplesInput {
     /** @minItems 2 */
     point: [number, number];

@@ -53,8 +53,8 @@ declare namespace garbage {
    * properties is an array.
    * @example await garbage.properties_list({ x: null as any })
    */
-  function properties_list(args: PropertiesListInput): Promise<any>;
   function properties_list(x: unknown): Promise<any>;
+  function properties_list(args: PropertiesListInput): Promise<any>;
 }
 
 // Every example call of the declarations above.

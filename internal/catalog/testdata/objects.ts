@@ -46,8 +46,8 @@ declare namespace objects {
    * Object without a type keyword.
    * @example await objects.inferred({ q: "..." })
    */
-  function inferred(args: InferredInput): Promise<any>;
   function inferred(q: string): Promise<any>;
+  function inferred(args: InferredInput): Promise<any>;
   /**
    * A tool without an input schema.
    * @example await objects.no_schema()
@@ -75,8 +75,8 @@ declare namespace objects {
    * Free-form string map plus a fixed property.
    * @example await objects.set_labels({ id: "..." })
    */
-  function set_labels(args: SetLabelsInput): Promise<any>;
   function set_labels(id: string): Promise<any>;
+  function set_labels(args: SetLabelsInput): Promise<any>;
 }
 
 // Every example call of the declarations above.

@@ -9,6 +9,7 @@ declare namespace positional {
    * Analyze sentiment of text using ML model
    * @example await positional.analyze_sentiment("...")
    */
+  function analyze_sentiment(args: { text: string }): Promise<AnalyzeSentimentOutput>;
   function analyze_sentiment(text: string): Promise<AnalyzeSentimentOutput>;
   type FetchDatabaseMetricsOutput = {
     [key: string]: any;
@@ -24,6 +25,7 @@ declare namespace positional {
    * @param threshold Probability above which the customer counts as churning
    * @example await positional.predict_churn("...")
    */
+  function predict_churn(args: { customer_id: string; threshold?: number }): Promise<any>;
   function predict_churn(customer_id: string, threshold?: number): Promise<any>;
   interface SearchResult {
     title: string;

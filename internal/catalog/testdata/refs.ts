@@ -75,8 +75,8 @@ declare namespace refs {
    * A recursive tree via $defs.
    * @example await refs.tree({ root: { name: "..." } })
    */
-  function tree(args: TreeInput): Promise<TreeOutput>;
   function tree(root: Node): Promise<TreeOutput>;
+  function tree(args: TreeInput): Promise<TreeOutput>;
 }
 
 // Every example call of the declarations above.

@@ -9,8 +9,8 @@ declare namespace server_everything {
    * Echoes back the input string
    * @example await server_everything.echo({ message: "..." })
    */
-  function echo(args: EchoInput): Promise<any>;
   function echo(message: string): Promise<any>;
+  function echo(args: EchoInput): Promise<any>;
   interface GetAnnotatedMessageInput {
     /** Type of message to demonstrate different annotation patterns */
     messageType: "error" | "success" | "debug";
@@ -25,8 +25,8 @@ declare namespace server_everything {
    * @tool "get-annotated-message"
    * @example await server_everything.get_annotated_message({ messageType: "error" })
    */
-  function get_annotated_message(args: GetAnnotatedMessageInput): Promise<any>;
   function get_annotated_message(messageType: "error" | "success" | "debug"): Promise<any>;
+  function get_annotated_message(args: GetAnnotatedMessageInput): Promise<any>;
   /**
    * Returns all environment variables, helpful for debugging MCP server configuration
    * @tool "get-env"
@@ -86,8 +86,8 @@ declare namespace server_everything {
    * @tool "get-structured-content"
    * @example await server_everything.get_structured_content({ location: "New York" })
    */
-  function get_structured_content(args: GetStructuredContentInput): Promise<GetStructuredContentOutput>;
   function get_structured_content(location: "New York" | "Chicago" | "Los Angeles"): Promise<GetStructuredContentOutput>;
+  function get_structured_content(args: GetStructuredContentInput): Promise<GetStructuredContentOutput>;
   interface GetSumInput {
     /** First number */
     a: number;
@@ -144,8 +144,8 @@ declare namespace server_everything {
    * @tool "simulate-research-query"
    * @example await server_everything.simulate_research_query({ topic: "..." })
    */
-  function simulate_research_query(args: SimulateResearchQueryInput): Promise<any>;
   function simulate_research_query(topic: string): Promise<any>;
+  function simulate_research_query(args: SimulateResearchQueryInput): Promise<any>;
   /**
    * Toggles simulated, random-leveled logging on or off.
    * @tool "toggle-simulated-logging"
@@ -196,8 +196,8 @@ declare namespace server_everything {
    * @tool "trigger-sampling-request"
    * @example await server_everything.trigger_sampling_request({ prompt: "..." })
    */
-  function trigger_sampling_request(args: TriggerSamplingRequestInput): Promise<any>;
   function trigger_sampling_request(prompt: string): Promise<any>;
+  function trigger_sampling_request(args: TriggerSamplingRequestInput): Promise<any>;
 }
 
 // Every example call of the declarations above.
