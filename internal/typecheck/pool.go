@@ -74,6 +74,10 @@ func (p *pool) check(ctx context.Context, decls []string, code string) ([]Diagno
 	case <-p.done:
 		return nil, ErrClosed
 	}
+	if p.isClosed() {
+		p.idle <- w // Close stops it
+		return nil, ErrClosed
+	}
 	if w == nil {
 		// The slot has no process: its start failed. Retry now, so that a tsgo that
 		// appeared since (or a passing failure) is picked up.
@@ -85,14 +89,13 @@ func (p *pool) check(ctx context.Context, decls []string, code string) ([]Diagno
 	}
 	diags, err := w.check(ctx, decls, code)
 	w.checks++
-	if !w.dead && w.checks < p.opts.MaxChecks {
-		p.mu.Lock()
-		closed := p.closed
-		p.mu.Unlock()
-		if !closed {
-			p.idle <- w
-			return diags, err
-		}
+	closed := p.isClosed()
+	if closed && err != nil {
+		err = ErrClosed // Close killed the process under the check
+	}
+	if !w.dead && w.checks < p.opts.MaxChecks && !closed {
+		p.idle <- w
+		return diags, err
 	}
 	p.retire(w)
 	if w.dead {
@@ -100,6 +103,12 @@ func (p *pool) check(ctx context.Context, decls []string, code string) ([]Diagno
 	}
 	p.replenish()
 	return diags, err
+}
+
+func (p *pool) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
 }
 
 // retire stops w and forgets it.

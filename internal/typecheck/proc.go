@@ -64,6 +64,9 @@ var libs = []string{
 // recently used is closed past it.
 const maxProjects = 8
 
+// startTimeout bounds a process's start and warm-up check.
+const startTimeout = 60 * time.Second
+
 // maxFrameBytes bounds one message from tsgo.
 const maxFrameBytes = 64 << 20
 
@@ -146,12 +149,13 @@ func startProc(opts Options) (*proc, error) {
 		return nil, fmt.Errorf("memory limit: %w", err)
 	}
 	// Warm up: parse and bind the library, so that the first real check pays only for
-	// its catalog and program.
+	// its catalog and program. A busy machine may take a while: the limit is generous.
+	w.timeout = max(opts.Timeout, startTimeout)
 	if _, err := w.check(context.Background(), nil, ""); err != nil {
 		w.stop()
 		return nil, fmt.Errorf("%s: warm-up check: %w", opts.Tsgo, err)
 	}
-	w.checks = 0
+	w.timeout, w.checks = opts.Timeout, 0
 	return w, nil
 }
 
