@@ -34,6 +34,7 @@ export PCTX_TSC     := $(NPM_DIR)/node_modules/.bin/tsc
 # tsgo, the TypeScript checker pctx runs before every program (npm's launcher; pctx
 # resolves it to the platform's native binary). The pctx binaries tests start find it here.
 export PCTX_TSGO    := $(NPM_DIR)/node_modules/.bin/tsgo
+export PCTX_PYTHON  := $(VENV)/bin/python
 export CONF_DIR     := $(CACHE)/conformance
 
 .PHONY: all build run test test-fast deps deps-fast lint go-test go-test-fast py-test py-test-fast conformance fuzz bench bench-quick clean

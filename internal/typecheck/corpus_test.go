@@ -56,9 +56,9 @@ func corpusCatalog(t testing.TB) *catalog.Snapshot {
 // name the errors they must be refused with in a header of "// expect: LINE:COL TSCODE"
 // lines; the program (and its positions) starts after the header.
 type corpusProgram struct {
-	name   string
-	code   string
-	expect []string // "line:col TScode", sorted
+	Name   string
+	Code   string
+	Expect []string // "line:col TScode", sorted
 }
 
 var expectLine = regexp.MustCompile(`(?m)^// expect: (\d+:\d+ TS\d+)\b`)
@@ -75,18 +75,18 @@ func loadCorpus(t testing.TB, kind string) []corpusProgram {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := corpusProgram{name: strings.TrimSuffix(filepath.Base(f), ".ts"), code: string(raw)}
+		p := corpusProgram{Name: strings.TrimSuffix(filepath.Base(f), ".ts"), Code: string(raw)}
 		// The header is not part of the program: positions count from the line after it.
 		for {
-			m := expectLine.FindStringSubmatchIndex(p.code)
+			m := expectLine.FindStringSubmatchIndex(p.Code)
 			if m == nil || m[0] != 0 {
 				break
 			}
-			p.expect = append(p.expect, p.code[m[2]:m[3]])
-			_, p.code, _ = strings.Cut(p.code, "\n")
+			p.Expect = append(p.Expect, p.Code[m[2]:m[3]])
+			_, p.Code, _ = strings.Cut(p.Code, "\n")
 		}
-		slices.Sort(p.expect)
-		if kind == "bad" && len(p.expect) == 0 {
+		slices.Sort(p.Expect)
+		if kind == "bad" && len(p.Expect) == 0 {
 			t.Fatalf("%s: no // expect: line", f)
 		}
 		out = append(out, p)
@@ -110,21 +110,21 @@ func TestCorpus(t *testing.T) {
 	decls := corpusCatalog(t).Declarations()
 	ctx := context.Background()
 	for _, p := range loadCorpus(t, "ok") {
-		diags, err := c.Check(ctx, decls, p.code)
+		diags, err := c.Check(ctx, decls, p.Code)
 		if err != nil {
-			t.Fatalf("ok/%s: %v", p.name, err)
+			t.Fatalf("ok/%s: %v", p.Name, err)
 		}
 		if len(diags) > 0 {
-			t.Errorf("ok/%s does not type-check:\n%s", p.name, render(diags))
+			t.Errorf("ok/%s does not type-check:\n%s", p.Name, render(diags))
 		}
 	}
 	for _, p := range loadCorpus(t, "bad") {
-		diags, err := c.Check(ctx, decls, p.code)
+		diags, err := c.Check(ctx, decls, p.Code)
 		if err != nil {
-			t.Fatalf("bad/%s: %v", p.name, err)
+			t.Fatalf("bad/%s: %v", p.Name, err)
 		}
-		if got := positions(diags); !slices.Equal(got, p.expect) {
-			t.Errorf("bad/%s: errors at %v, want %v:\n%s", p.name, got, p.expect, render(diags))
+		if got := positions(diags); !slices.Equal(got, p.Expect) {
+			t.Errorf("bad/%s: errors at %v, want %v:\n%s", p.Name, got, p.Expect, render(diags))
 		}
 	}
 }
@@ -159,21 +159,21 @@ func TestCorpusOptions(t *testing.T) {
 			c := newChecker(t, Options{Processes: 1, compilerOptions: tt.opts})
 			var refused []string
 			for _, p := range ok {
-				diags, err := c.Check(context.Background(), decls, p.code)
+				diags, err := c.Check(context.Background(), decls, p.Code)
 				if err != nil {
 					t.Fatal(err)
 				}
 				if len(diags) > 0 {
-					refused = append(refused, fmt.Sprintf("%s (%s)", p.name, diags[0]))
+					refused = append(refused, fmt.Sprintf("%s (%s)", p.Name, diags[0]))
 				}
 			}
 			for _, p := range bad {
-				diags, err := c.Check(context.Background(), decls, p.code)
+				diags, err := c.Check(context.Background(), decls, p.Code)
 				if err != nil {
 					t.Fatal(err)
 				}
 				if len(diags) == 0 {
-					t.Errorf("%s lets bad/%s through", tt.name, p.name)
+					t.Errorf("%s lets bad/%s through", tt.name, p.Name)
 				}
 			}
 			if len(refused) == 0 {

@@ -3,8 +3,10 @@ package typecheck
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,6 +26,9 @@ import (
 const fakeEnv = "PCTX_TYPECHECK_FAKE"
 
 func TestMain(m *testing.M) {
+	if log := os.Getenv(proxyEnv); log != "" {
+		os.Exit(recordingProxy(log, os.Args[1:]))
+	}
 	switch os.Getenv(fakeEnv) {
 	case "":
 		os.Exit(m.Run())
@@ -124,4 +129,57 @@ func fakeTsgo() int {
 		body, _ := json.Marshal(msg)
 		fmt.Fprintf(os.Stdout, "Content-Length: %d\r\n\r\n%s", len(body), body)
 	}
+}
+
+// proxyEnv makes the test binary a recording stdio proxy in front of an MCP server: it
+// runs its arguments as the server and appends the name of every tools/call that passes
+// to the file the variable names, so that a test can see what reached the backend.
+const proxyEnv = "PCTX_TYPECHECK_PROXY_LOG"
+
+func recordingProxy(log string, argv []string) int {
+	if len(argv) == 0 {
+		fmt.Fprintln(os.Stderr, "recording proxy: no server command")
+		return 2
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "recording proxy:", err)
+		return 2
+	}
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "recording proxy:", err)
+		return 2
+	}
+	go func() {
+		defer in.Close()
+		r := bufio.NewReader(os.Stdin)
+		for {
+			line, err := r.ReadBytes('\n')
+			var msg struct {
+				Method string `json:"method"`
+				Params struct {
+					Name string `json:"name"`
+				} `json:"params"`
+			}
+			if json.Unmarshal(line, &msg) == nil && msg.Method == "tools/call" {
+				if f, ferr := os.OpenFile(log, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); ferr == nil {
+					fmt.Fprintln(f, msg.Params.Name)
+					f.Close()
+				}
+			}
+			if _, werr := in.Write(line); werr != nil || err != nil {
+				return
+			}
+		}
+	}()
+	if err := cmd.Wait(); err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return exit.ExitCode()
+		}
+		return 1
+	}
+	return 0
 }
