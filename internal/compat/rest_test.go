@@ -51,7 +51,7 @@ func TestCompatREST(t *testing.T) {
 		{"details of an unknown function", "/code-mode/functions/details", `{"functions":["weather.nope"]}`, s, 400, []string{"nope"}, nil},
 		{"empty server list", "/register/servers", `{"servers":[]}`, s, 200, []string{`"registered":[]`}, nil},
 		{"execute-bash ls", "/code-mode/execute-bash", `{"command":"ls"}`, s, 200, []string{`{"exit_code":0,"stdout":"README.md\ngithub/\nweather/\n","stderr":""}`}, nil},
-		{"execute-bash cat", "/code-mode/execute-bash", `{"command":"cat weather/get_weather.d.ts | grep function"}`, s, 200, []string{`"stdout":"  function get_weather(args: GetWeatherInput): Promise\u003cGetWeatherOutput\u003e;`}, nil},
+		{"execute-bash cat", "/code-mode/execute-bash", `{"command":"cat weather/get_weather.d.ts | grep function"}`, s, 200, []string{`"stdout":"  function get_weather(city: string): Promise\u003cGetWeatherOutput\u003e;\n  function get_weather(args: GetWeatherInput): Promise\u003cGetWeatherOutput\u003e;\n"`}, nil},
 		{"execute-bash of another session", "/code-mode/execute-bash", `{"command":"ls"}`, map[string]string{"x-code-mode-session": other}, 200, []string{`README.md\ngithub/\n"`}, nil},
 		{"unknown endpoint", "/code-mode/nope", nil, s, 404, []string{"no such endpoint"}, nil},
 		{"close", "/code-mode/session/close", nil, s, 200, []string{`"success":true`}, nil},

@@ -36,6 +36,8 @@ func TestCheck(t *testing.T) {
 		{"unclosed block", "if (true) {\n  return 1;", []string{"2:12 TS1005"}, ""},
 		{"no DOM", "document.title = \"x\";", []string{"1:1 TS2584"}, ""},
 		{"import is not available", "import fs from \"fs\";", []string{"1:1 TS1232"}, ""},
+		{"typeof probes a missing namespace", "if (typeof github === \"undefined\") return typeof (slack);", nil, ""},
+		{"but not a use after it", "const t = typeof x; return y;", []string{"1:28 TS2304"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -67,6 +67,9 @@ func diagnostics(code string, raw []rawDiagnostic) []Diagnostic {
 			break
 		}
 		off := agentOffset(code, d.Pos)
+		if probesGlobal(code, off, d.Code) {
+			continue
+		}
 		line, col := lineColumn(code, off)
 		if !scanned {
 			spans, scanned = scanCalls(code), true
@@ -74,6 +77,17 @@ func diagnostics(code string, raw []rawDiagnostic) []Diagnostic {
 		out = append(out, Diagnostic{Line: line, Column: col, Code: d.Code, Message: message(d), Call: callAt(spans, off)})
 	}
 	return out
+}
+
+// probesGlobal reports whether a "cannot find name" error is on the operand of typeof:
+// `typeof github === "undefined"` is legal JavaScript, and how a program asks whether a
+// namespace is there; TypeScript refuses it, the sandbox does not.
+func probesGlobal(code string, off, tsCode int) bool {
+	if tsCode != 2304 && tsCode != 2552 && !missingGlobalCodes[tsCode] {
+		return false
+	}
+	before := strings.TrimRight(code[:off], " \t\r\n(")
+	return strings.HasSuffix(before, "typeof") && (len(before) == 6 || !isIdentByte(before[len(before)-7]))
 }
 
 // message is d's text with its elaborations indented below it, bounded.

@@ -173,6 +173,7 @@ async def test_python_and_upstream_npm_server_in_one_program(worker: Pctx):
 async def test_invalid_arguments_reject_with_the_validation_message(worker: Pctx):
     res = await worker.execute(
         """
+        // @ts-expect-error: the run-time validation is under test, not the type check
         try { await data.update_risk_score("cust_12345", "very high"); return "no error"; }
         catch (e) { return e.message; }
         """
