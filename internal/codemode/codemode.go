@@ -109,10 +109,12 @@ func (s *Service) FunctionDetails(names []string, session ...catalog.Namespace) 
 	return snap.Details(names)
 }
 
-// Execute runs code once against the catalog as it is now. The returned error is only for
-// a failure to start (an execution cap reached, wrapping ErrBusy, or a session overlay
-// conflict); the program's own failure is Result.Error. ctx's session (WithSession)
-// counts against that session's cap.
+// Execute runs code once against the catalog as it is now, after type-checking it when
+// the Service has a checker (WithTypecheck): a refused program comes back with an error
+// of kind KindTypecheck or KindTypecheckCrashed and made no call. The returned error is
+// only for a failure to start (an execution cap reached, wrapping ErrBusy, or a session
+// overlay conflict); the program's own failure is Result.Error. ctx's session
+// (WithSession) counts against that session's cap.
 func (s *Service) Execute(ctx context.Context, code string, session ...catalog.Namespace) (*runtime.Result, error) {
 	release, err := s.slots.acquire(SessionFrom(ctx))
 	if err != nil {
