@@ -11,8 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-
-	"github.com/pctx-dev/pctx/internal/sandbox"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -47,8 +45,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	}
 	if args[0] == "__sandbox" {
-		// Hidden: a sandbox worker started by internal/sandbox; never returns.
-		sandbox.Main()
+		// Workers are pctx processes started by pctx with the sandbox's environment (the
+		// package's init runs them before main); the argument only names them in ps.
+		fmt.Fprintln(stderr, "pctx: __sandbox is started by pctx itself, not by hand")
+		return 2
 	}
 	cmds := map[string]func(context.Context, []string, io.Reader, io.Writer, io.Writer) error{
 		"start":   cmdStart,

@@ -37,6 +37,11 @@ type Namespace struct {
 	// Unavailable, when non-empty, says why the backend cannot serve now; the namespace is
 	// listed as unavailable with this reason and has no callable functions.
 	Unavailable string
+	// RefuseReserved makes Put refuse a tool whose name would replace an Object.prototype
+	// property ("toString", "constructor") instead of renaming it ("toString_"): for
+	// backends whose authors choose their names (SDK workers, Go functions). A namespace
+	// named after a global is refused whatever this says.
+	RefuseReserved bool
 }
 
 // ListOptions filters list_functions.
@@ -47,6 +52,10 @@ type ListOptions struct {
 
 // ErrNamespaceTaken is wrapped by the error of a Put for a namespace another owner holds.
 var ErrNamespaceTaken = errors.New("namespace taken")
+
+// ErrReservedName is wrapped by the error of a Put for a namespace, or (with
+// RefuseReserved) a function, whose name clashes with a JavaScript builtin.
+var ErrReservedName = errors.New("name clashes with a JavaScript builtin")
 
 // Catalog is a concurrency-safe registry of namespaces. Writers (Put, Remove,
 // RemoveOwner) are serialised; readers take a Snapshot, which never changes, so a

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pctx-dev/pctx/internal/runtime"
 )
 
 // FuzzSanitize: identifier sanitising and collision resolution over arbitrary names
@@ -41,7 +43,7 @@ func FuzzSanitize(f *testing.F) {
 				t.Fatalf("valid name %q changed to %q", r, s)
 			}
 			ns := sanitizeNamespace(r)
-			if !isIdentifier(ns) || reservedWords[ns] || sandboxGlobals[ns] {
+			if !isIdentifier(ns) || reservedWords[ns] || reservedNamespace(ns) {
 				t.Fatalf("sanitizeNamespace(%q) = %q: shadows a keyword or a global", r, ns)
 			}
 		}
@@ -56,7 +58,7 @@ func FuzzSanitize(f *testing.F) {
 				t.Fatalf("assignNames gave %q to both %q and %q", n, raw[j], raw[i])
 			}
 			seen[n] = i
-			if collided[i] != (n != sanitizeIdent(raw[i])) {
+			if collided[i] != (n != sanitizeIdent(raw[i], runtime.ReservedProperty)) {
 				t.Fatalf("%q -> %q: collided = %v", raw[i], n, collided[i])
 			}
 		}

@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/pctx-dev/pctx/internal/runtime"
 )
 
 // reservedWords cannot name a namespace or a function: ECMAScript keywords, strict-mode
@@ -17,19 +19,10 @@ var reservedWords = setOf(
 	"arguments", "eval", "undefined", "NaN", "Infinity", "__proto__",
 )
 
-// sandboxGlobals are global names of the sandbox: a namespace with one of these names
-// would shadow a builtin the agent's code relies on.
-var sandboxGlobals = setOf(
-	"globalThis", "console", "Promise", "JSON", "Math", "Object", "Array", "String",
-	"Number", "Boolean", "Symbol", "BigInt", "Date", "Error", "TypeError", "RangeError",
-	"SyntaxError", "RegExp", "Map", "Set", "WeakMap", "WeakSet", "Reflect", "Proxy", "Intl",
-	"Function", "parseInt", "parseFloat", "isNaN", "isFinite", "setTimeout", "setInterval",
-	"clearTimeout", "clearInterval", "queueMicrotask", "structuredClone", "encodeURI",
-	"decodeURI", "encodeURIComponent", "decodeURIComponent", "ArrayBuffer", "DataView",
-	"Uint8Array", "Int8Array", "Uint16Array", "Int16Array", "Uint32Array", "Int32Array",
-	"Float32Array", "Float64Array", "TextEncoder", "TextDecoder", "URL", "URLSearchParams",
-	"run",
-)
+// reservedNamespace reports whether a namespace called name would shadow what every
+// program's globalThis resolves (runtime.ReservedGlobal: builtins, console, timers and the
+// Object.prototype names the global object inherits) or the run() convention.
+func reservedNamespace(name string) bool { return name == "run" || runtime.ReservedGlobal(name) }
 
 func setOf(words ...string) map[string]bool {
 	m := make(map[string]bool, len(words))
@@ -43,7 +36,7 @@ func setOf(words ...string) map[string]bool {
 // ASCII letters, digits, '_' and '$' becomes '_', a leading digit gets a '_' prefix, an
 // empty name becomes "_", and a reserved word gets a '_' suffix. Names that are already
 // valid come back unchanged.
-func sanitizeIdent(name string, reserved ...map[string]bool) string {
+func sanitizeIdent(name string, reserved ...func(string) bool) string {
 	if isIdentifier(name) && !reservedWords[name] && !anyHas(reserved, name) {
 		return name // the common case, without allocating
 	}
@@ -72,9 +65,9 @@ func sanitizeIdent(name string, reserved ...map[string]bool) string {
 	return s
 }
 
-func anyHas(sets []map[string]bool, s string) bool {
-	for _, set := range sets {
-		if set[s] {
+func anyHas(preds []func(string) bool, s string) bool {
+	for _, reserved := range preds {
+		if reserved(s) {
 			return true
 		}
 	}
@@ -82,7 +75,7 @@ func anyHas(sets []map[string]bool, s string) bool {
 }
 
 // sanitizeNamespace is sanitizeIdent that also keeps clear of the sandbox's globals.
-func sanitizeNamespace(name string) string { return sanitizeIdent(name, sandboxGlobals) }
+func sanitizeNamespace(name string) string { return sanitizeIdent(name, reservedNamespace) }
 
 // NamespaceName returns the name agents call a namespace by when a backend declares it as
 // name: two declared names with the same NamespaceName claim the same namespace.
@@ -101,7 +94,7 @@ func assignNames(raw []string) (names []string, collided []bool) {
 	order := make([]int, len(raw))
 	for i := range order {
 		order[i] = i
-		sanitized[i] = sanitizeIdent(raw[i])
+		sanitized[i] = sanitizeIdent(raw[i], runtime.ReservedProperty)
 	}
 	sort.SliceStable(order, func(a, b int) bool { return raw[order[a]] < raw[order[b]] })
 	var pending []int

@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/pctx-dev/pctx/internal/runtime"
 )
 
 // namespace is the catalog's prepared, immutable form of a Namespace.
@@ -78,6 +80,9 @@ func build(owner string, ns Namespace) (*namespace, error) {
 	if strings.TrimSpace(ns.Name) == "" {
 		return nil, errors.New("catalog: namespace name is empty")
 	}
+	if plain := sanitizeIdent(ns.Name); reservedNamespace(plain) {
+		return nil, fmt.Errorf("catalog: namespace %q: %w: it would shadow the global %q that every program uses; choose another name", ns.Name, ErrReservedName, plain)
+	}
 	n := &namespace{
 		name:        sanitizeNamespace(ns.Name),
 		raw:         ns.Name,
@@ -91,6 +96,9 @@ func build(owner string, ns Namespace) (*namespace, error) {
 	raws := make([]string, len(ns.Tools))
 	for i, t := range ns.Tools {
 		raws[i] = t.Name
+		if plain := sanitizeIdent(t.Name); ns.RefuseReserved && runtime.ReservedProperty(plain) {
+			return nil, fmt.Errorf("catalog: namespace %q: function %q: %w: it would replace Object.prototype.%s on the namespace object; choose another name", ns.Name, t.Name, ErrReservedName, plain)
+		}
 	}
 	names, collided := assignNames(raws)
 	n.funcs = make([]*function, len(ns.Tools))

@@ -13,13 +13,51 @@ import (
 	"github.com/pctx-dev/pctx/internal/runtime"
 )
 
+// Executor runs one program: the sandbox pool (internal/sandbox) in pctx, so that no
+// program can take the server down.
+type Executor interface {
+	Execute(ctx context.Context, code string, fns runtime.Functions, lim runtime.Limits) *runtime.Result
+}
+
+// InProcess runs programs in this process's own goja VMs: no protection from what Go
+// cannot recover from (a stack overflow while compiling eval'd code, an allocation past
+// memory). For tools and tests that run only trusted code.
+var InProcess Executor = inProcess{}
+
+type inProcess struct{}
+
+func (inProcess) Execute(ctx context.Context, code string, fns runtime.Functions, lim runtime.Limits) *runtime.Result {
+	return runtime.Execute(ctx, code, fns, lim)
+}
+
+// Options configures a Service.
+type Options struct {
+	// Executor runs the programs. Required.
+	Executor Executor
+	// Limits bound every execution; zero fields mean the runtime's defaults.
+	Limits runtime.Limits
+	// MaxConcurrent caps the executions running at once across every caller; default
+	// DefaultMaxConcurrent.
+	MaxConcurrent int
+	// MaxPerSession caps the executions running at once for one session (WithSession);
+	// default DefaultMaxPerSession.
+	MaxPerSession int
+	// Checker type-checks every program before it runs (a *typecheck.Checker); nil runs
+	// programs unchecked.
+	Checker Checker
+	// Typecheck is what happens to a program with type errors; "" means TypecheckStrict.
+	// A call may override it (WithTypecheckMode).
+	Typecheck TypecheckMode
+	// Logger receives checks skipped for want of a checker; default slog.Default().
+	Logger *slog.Logger
+}
+
 // Service answers list_functions, get_function_details and execute_typescript over one
 // catalog. It is safe for concurrent use.
 type Service struct {
 	cat    *catalog.Catalog
+	exec   Executor
 	limits runtime.Limits
-	global int // executions at once, over every caller
-	per    int // executions at once, per session (WithSession)
 	slots  *limiter
 
 	checker Checker // nil: programs run unchecked (WithTypecheck)
@@ -30,25 +68,20 @@ type Service struct {
 // ErrBusy is returned by Execute when an execution cap is reached.
 var ErrBusy = errors.New("busy")
 
-// Option configures a Service.
-type Option func(*Service)
-
-// WithMaxConcurrent caps the executions running at once across every caller; n <= 0 means
-// DefaultMaxConcurrent.
-func WithMaxConcurrent(n int) Option { return func(s *Service) { s.global = n } }
-
-// WithMaxPerSession caps the executions running at once for one session (see
-// WithSession); n <= 0 means DefaultMaxPerSession.
-func WithMaxPerSession(n int) Option { return func(s *Service) { s.per = n } }
-
-// New returns a Service over cat; every execution is bounded by limits (zero fields mean
-// the runtime's defaults).
-func New(cat *catalog.Catalog, limits runtime.Limits, opts ...Option) *Service {
-	s := &Service{cat: cat, limits: limits}
-	for _, opt := range opts {
-		opt(s)
+// New returns a Service over cat. It panics without opts.Executor: that is a wiring
+// mistake, not a condition to handle.
+func New(cat *catalog.Catalog, opts *Options) *Service {
+	if opts == nil || opts.Executor == nil {
+		panic("codemode.New: Options.Executor is required")
 	}
-	s.slots = newLimiter(s.global, s.per)
+	s := &Service{cat: cat, exec: opts.Executor, limits: opts.Limits, slots: newLimiter(opts.MaxConcurrent, opts.MaxPerSession),
+		checker: opts.Checker, mode: opts.Typecheck, log: opts.Logger}
+	if s.mode == "" {
+		s.mode = TypecheckStrict
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
 	return s
 }
 
@@ -129,7 +162,7 @@ func (s *Service) Execute(ctx context.Context, code string, session ...catalog.N
 	if refused != nil {
 		return refused, nil
 	}
-	res := runtime.Execute(ctx, code, snap.Functions(), s.limits)
+	res := s.exec.Execute(ctx, code, snap.Functions(), s.limits)
 	res.Console = append(res.Console, notes...)
 	return res, nil
 }

@@ -3,12 +3,13 @@ package codemode_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/codemode"
-	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/sandbox/sandboxtest"
 )
 
 func TestMaxConcurrent(t *testing.T) {
@@ -25,7 +26,7 @@ func TestMaxConcurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := codemode.New(cat, runtime.Limits{}, codemode.WithMaxConcurrent(1))
+	svc := codemode.New(cat, &codemode.Options{Executor: sandboxtest.New(t), MaxConcurrent: 1})
 	done := make(chan error, 1)
 	go func() {
 		_, err := svc.Execute(context.Background(), "await slow.wait({})")
@@ -44,7 +45,7 @@ func TestMaxConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := svc.Execute(context.Background(), "return 1")
-	if err != nil || res.Value != int64(1) {
+	if err != nil || fmt.Sprintf("%s", res.Value) != "1" {
 		t.Fatalf("after the first finished: %v %v", res.Value, err)
 	}
 }
@@ -64,7 +65,7 @@ func TestToolsMatchNames(t *testing.T) {
 }
 
 func TestDiscoveryInputBounds(t *testing.T) {
-	svc := codemode.New(catalog.New(), runtime.Limits{})
+	svc := codemode.New(catalog.New(), &codemode.Options{Executor: sandboxtest.New(t)})
 	many := make([]string, codemode.MaxDetailNames+1)
 	for i := range many {
 		many[i] = "ns.fn"

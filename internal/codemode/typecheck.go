@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -36,23 +35,10 @@ const (
 // one execute_typescript call: {"_meta": {"pctx/typecheck": "warn"}}.
 const MetaTypecheck = "pctx/typecheck"
 
-// Checker type-checks a program against declaration blocks; *typecheck.Checker is one.
+// Checker type-checks a program against declaration blocks (Options.Checker);
+// *typecheck.Checker is one.
 type Checker interface {
 	Check(ctx context.Context, decls []string, code string) ([]typecheck.Diagnostic, error)
-}
-
-// WithTypecheck makes Execute type-check every program with c first, in mode (""
-// means strict). A nil c means no checking.
-func WithTypecheck(c Checker, mode TypecheckMode, log *slog.Logger) Option {
-	return func(s *Service) {
-		s.checker, s.mode, s.log = c, mode, log
-		if s.mode == "" {
-			s.mode = TypecheckStrict
-		}
-		if s.log == nil {
-			s.log = slog.Default()
-		}
-	}
 }
 
 type modeKey struct{}

@@ -80,7 +80,7 @@ func TestExecuteTypecheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			calls.Store(0)
-			svc := codemode.New(cat, runtime.Limits{}, codemode.WithTypecheck(tt.checker, tt.mode, quiet))
+			svc := codemode.New(cat, &codemode.Options{Executor: codemode.InProcess, Checker: tt.checker, Typecheck: tt.mode, Logger: quiet})
 			ctx := context.Background()
 			if tt.ctxMode != "" {
 				ctx = codemode.WithTypecheckMode(ctx, tt.ctxMode)

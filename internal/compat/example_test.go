@@ -12,14 +12,19 @@ import (
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/codemode"
 	"github.com/pctx-dev/pctx/internal/compat"
-	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/sandbox"
 )
 
 // The published pctx-client creates a session and registers its tools over REST; pctx
 // mounts Server.Handler at /code-mode/ and /register/ next to the bridge at /ws.
 func ExampleServer_Handler() {
 	cat := catalog.New()
-	sessions := compat.New(codemode.New(cat, runtime.Limits{}), &compat.Options{
+	pool, err := sandbox.New(nil) // programs run in worker processes
+	if err != nil {
+		panic(err)
+	}
+	defer pool.Close()
+	sessions := compat.New(codemode.New(cat, &codemode.Options{Executor: pool}), &compat.Options{
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	defer sessions.Close()

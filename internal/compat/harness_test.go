@@ -18,7 +18,7 @@ import (
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/codemode"
-	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/sandbox/sandboxtest"
 	"github.com/pctx-dev/pctx/internal/sdkbridge"
 )
 
@@ -55,7 +55,7 @@ func newHarness(t testing.TB, opts *Options) *harness {
 		opts.Logger = quietLogger()
 	}
 	cat := catalog.New()
-	cm := &countingCodeMode{Service: codemode.New(cat, runtime.Limits{})}
+	cm := &countingCodeMode{Service: codemode.New(cat, &codemode.Options{Executor: sandboxtest.New(t)})}
 	srv := New(cm, opts)
 	bridge := sdkbridge.New(cat, cm.Service, &sdkbridge.Options{Logger: opts.Logger, Sessions: srv, FormatResult: codemode.FormatResult})
 	mux := http.NewServeMux()

@@ -225,7 +225,7 @@ func legacyNamespaces(tools []SessionTool, call sdkbridge.CallFunc) []catalog.Na
 		if !ok {
 			i = len(out)
 			index[t.Namespace] = i
-			out = append(out, catalog.Namespace{Name: t.Namespace})
+			out = append(out, catalog.Namespace{Name: t.Namespace, RefuseReserved: true})
 		}
 		nsName, toolName := t.Namespace, t.Name
 		out[i].Tools = append(out[i].Tools, catalog.Tool{

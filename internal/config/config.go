@@ -32,6 +32,7 @@ type Config struct {
 	Path    string              // file it was loaded from; empty when defaults were used
 	Server  Server              `koanf:"server"`
 	Runtime Runtime             `koanf:"runtime"`
+	Sandbox Sandbox             `koanf:"sandbox"`
 	Servers map[string]Upstream `koanf:"servers"` // keyed by name
 }
 
@@ -57,6 +58,8 @@ type Runtime struct {
 	MaxCallsInFlight int           `koanf:"max_calls_in_flight"`
 	MaxConsoleBytes  int64         `koanf:"max_console_bytes"`
 	MaxResultBytes   int64         `koanf:"max_result_bytes"`
+	MaxArgumentBytes int64         `koanf:"max_argument_bytes"` // one call's arguments as JSON; default 4MiB
+	MaxCPUTime       time.Duration `koanf:"max_cpu_time"`       // CPU time of one run; default: timeout
 	// Typecheck is what happens to a program that does not type-check against the
 	// catalog: TypecheckStrict (refuse it, call nothing), TypecheckWarn (run it, append
 	// the errors) or TypecheckOff. "" means strict.
@@ -65,6 +68,15 @@ type Runtime struct {
 	// the pctx executable, then PATH. Relative paths are resolved against the config
 	// file's directory.
 	Tsgo string `koanf:"tsgo"`
+}
+
+// Sandbox is the [sandbox] table: the worker processes executions run in (zero means the
+// default).
+type Sandbox struct {
+	WarmWorkers         int   `koanf:"warm_workers"`          // idle workers kept started; default 2
+	ExecutionsPerWorker int   `koanf:"executions_per_worker"` // executions one worker runs at once; default 1
+	RecycleAfter        int   `koanf:"recycle_after"`         // executions before a worker is replaced; default 1000
+	MemoryLimit         int64 `koanf:"memory_limit"`          // hard memory bound of a worker; default 192MiB + 2 x max_memory x executions_per_worker
 }
 
 // Type-check modes of Runtime.Typecheck.

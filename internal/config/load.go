@@ -300,6 +300,8 @@ func unknownKey(table keyPath, name string) string {
 		valid = tomlKeys(reflect.TypeFor[Server]())
 	case len(table) == 1 && table[0] == "runtime":
 		valid = tomlKeys(reflect.TypeFor[Runtime]())
+	case len(table) == 1 && table[0] == "sandbox":
+		valid = tomlKeys(reflect.TypeFor[Sandbox]())
 	case len(table) == 2 && table[0] == "servers":
 		valid = tomlKeys(reflect.TypeFor[Upstream]())
 	}

@@ -55,7 +55,7 @@ func TestLoadErrors(t *testing.T) {
 			want: strings.Join([]string{
 				`pctx.toml:1: nmae: unknown key; did you mean "name"?`,
 				`pctx.toml:3: server.https: unknown key; did you mean "http"?`,
-				`pctx.toml:5: runtime.memory: unknown key (valid keys: timeout, max_memory, max_stack_depth, max_calls, max_calls_in_flight, max_console_bytes, max_result_bytes, typecheck, tsgo)`,
+				`pctx.toml:5: runtime.memory: unknown key (valid keys: timeout, max_memory, max_stack_depth, max_calls, max_calls_in_flight, max_console_bytes, max_result_bytes, max_argument_bytes, max_cpu_time, typecheck, tsgo)`,
 				`pctx.toml:7: servers.gh.urll: unknown key; did you mean "url"?`,
 			}, "\n"),
 		},
@@ -69,7 +69,7 @@ func TestLoadErrors(t *testing.T) {
 			file: "Name = \"x\"\nPath = \"/etc\"\n",
 			want: strings.Join([]string{
 				`pctx.toml:1: Name: unknown key; did you mean "name"?`,
-				`pctx.toml:2: Path: unknown key (valid keys: name, server, runtime, servers)`,
+				`pctx.toml:2: Path: unknown key (valid keys: name, server, runtime, sandbox, servers)`,
 			}, "\n"),
 		},
 		{

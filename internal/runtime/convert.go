@@ -324,6 +324,11 @@ func (c *converter) array(obj *goja.Object) (any, bool, error) {
 }
 
 func (c *converter) typedArray(rv reflect.Value) (any, bool, error) {
+	// Every element takes at least two JSON bytes ("0,"): refuse before allocating, so a
+	// huge typed array costs an error, not a slice of that many interfaces.
+	if err := c.grow(2 * rv.Len()); err != nil {
+		return nil, false, err
+	}
 	items := make([]any, rv.Len())
 	for i := range items {
 		x := rv.Index(i)
@@ -336,7 +341,7 @@ func (c *converter) typedArray(rv reflect.Value) (any, bool, error) {
 			items[i] = number(x.Float())
 		}
 	}
-	return items, true, c.grow(9 * len(items))
+	return items, true, c.grow(7 * len(items))
 }
 
 // object converts own enumerable string-keyed properties; errors also keep name and

@@ -391,8 +391,16 @@ func (e *execution) inVM(f func()) error {
 	return err
 }
 
-// setup installs the sandbox's globals: guards, console, timers and the namespaces.
+// setup installs the sandbox's globals (guards, console, timers) and the namespaces.
 func (e *execution) setup(fns Functions) *Error {
+	if err := e.setupGlobals(); err != nil {
+		return err
+	}
+	return e.bind(fns)
+}
+
+// setupGlobals installs guards, console and timers.
+func (e *execution) setupGlobals() *Error {
 	vm := e.vm
 	e.errorCtor = vm.Get("Error").(*goja.Object)
 	if err := e.installDisposeSymbols(); err != nil {
@@ -407,22 +415,35 @@ func (e *execution) setup(fns Functions) *Error {
 	if err := e.installTimers(); err != nil {
 		return &Error{Kind: KindInternal, Message: fmt.Sprintf("install timers: %v", err)}
 	}
+	return nil
+}
+
+// bind defines fns as namespace objects on globalThis.
+func (e *execution) bind(fns Functions) *Error {
+	vm := e.vm
 	global := vm.GlobalObject()
+	namespaces := map[string]*goja.Object{}
 	for name, fn := range fns {
 		ns, method, ok := strings.Cut(name, ".")
 		if !ok || ns == "" || method == "" || fn == nil {
 			return &Error{Kind: KindInternal, Message: fmt.Sprintf("function %q: want a non-nil Func named namespace.name", name)}
 		}
-		// A namespace that shadows a global object (say, one named "Math") extends it
-		// rather than replacing it, so the agent keeps the builtin.
-		obj, _ := global.Get(ns).(*goja.Object)
+		// Own-property lookups only: an inherited name ("constructor" resolves to Object
+		// through Object.prototype) must never be mistaken for a namespace object, or a
+		// backend could replace Object.keys. The catalog refuses such names; this is the
+		// second line.
+		if ReservedGlobal(ns) || ReservedProperty(method) {
+			return &Error{Kind: KindInternal, Message: fmt.Sprintf("function %q: its name clashes with a JavaScript builtin", name)}
+		}
+		obj := namespaces[ns]
 		if obj == nil {
 			obj = vm.NewObject()
-			if err := global.Set(ns, obj); err != nil {
+			if err := global.DefineDataProperty(ns, obj, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
 				return &Error{Kind: KindInternal, Message: fmt.Sprintf("bind namespace %q: %v", ns, err)}
 			}
+			namespaces[ns] = obj
 		}
-		if err := obj.Set(method, e.binding(name, fn)); err != nil {
+		if err := obj.DefineDataProperty(method, e.binding(name, fn), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
 			return &Error{Kind: KindInternal, Message: fmt.Sprintf("bind %q: %v", name, err)}
 		}
 	}
@@ -467,8 +488,9 @@ func (e *execution) binding(name string, fn Func) goja.Value {
 			return goja.Undefined()
 		}
 		args := make([]any, len(call.Arguments))
+		size := 0 // the arguments' JSON size so far: MaxArgumentBytes bounds them all
 		for i, a := range call.Arguments {
-			c := &converter{vm: vm, mode: modeData, fn: name, arg: i}
+			c := &converter{vm: vm, mode: modeData, fn: name, arg: i, maxSize: e.lim.MaxArgumentBytes - size}
 			v, _, err := c.conv(a)
 			if err != nil {
 				var ce *convError
@@ -478,6 +500,7 @@ func (e *execution) binding(name string, fn Func) goja.Value {
 				panic(err)
 			}
 			args[i] = v
+			size += c.size
 		}
 		frames := vm.CaptureCallStack(4, nil)
 		p, resolve, reject := vm.NewPromise()

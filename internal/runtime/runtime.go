@@ -28,6 +28,11 @@ type Limits struct {
 	MaxCallsInFlight int           // Func calls pending at once; default 1000
 	MaxConsoleBytes  int           // captured console text; default 1 MiB
 	MaxResultBytes   int           // JSON size of the result; default 1 MiB
+	MaxArgumentBytes int           // JSON size of one call's arguments; default 4 MiB
+	// MaxCPUTime is the CPU time one execution may use; default Timeout. Only a sandbox
+	// worker enforces it (the kernel's RLIMIT_CPU, set by internal/sandbox): Execute on its
+	// own measures no CPU time.
+	MaxCPUTime time.Duration
 }
 
 // Default limits, applied to every zero field of Limits. DefaultMaxStackDepth is lower
@@ -42,12 +47,16 @@ const (
 	DefaultMaxCallsInFlight = 1000
 	DefaultMaxConsoleBytes  = 1 << 20
 	DefaultMaxResultBytes   = 1 << 20
+	DefaultMaxArgumentBytes = 4 << 20
 )
 
 // DefaultLimits returns Limits with every field set to its default.
 func DefaultLimits() Limits {
 	return Limits{}.withDefaults()
 }
+
+// WithDefaults returns l with every zero or negative field set to its default.
+func (l Limits) WithDefaults() Limits { return l.withDefaults() }
 
 // ConsoleLine is one console.* call, formatted like Node prints it.
 type ConsoleLine struct {
@@ -72,6 +81,8 @@ const (
 	KindConsole       ErrorKind = "console"         // Limits.MaxConsoleBytes
 	KindResult        ErrorKind = "result"          // Limits.MaxResultBytes, or a result that is not plain data (cycles)
 	KindUnsettled     ErrorKind = "unsettled"       // the code awaits a promise nothing can ever settle
+	KindCPU           ErrorKind = "cpu"             // Limits.MaxCPUTime (enforced by the sandbox)
+	KindCrashed       ErrorKind = "sandbox_crashed" // the sandbox process running the code died (a stack overflow while compiling, say)
 	KindInternal      ErrorKind = "internal"        // a bug in pctx, not in the agent's code
 )
 
@@ -124,6 +135,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxResultBytes <= 0 {
 		l.MaxResultBytes = DefaultMaxResultBytes
+	}
+	if l.MaxArgumentBytes <= 0 {
+		l.MaxArgumentBytes = DefaultMaxArgumentBytes
+	}
+	if l.MaxCPUTime <= 0 {
+		l.MaxCPUTime = l.Timeout
 	}
 	return l
 }

@@ -623,7 +623,7 @@ func TestResultIsJSON(t *testing.T) {
 }
 
 func TestDefaultLimits(t *testing.T) {
-	want := Limits{DefaultTimeout, DefaultMaxMemory, DefaultMaxStackDepth, DefaultMaxCalls, DefaultMaxCallsInFlight, DefaultMaxConsoleBytes, DefaultMaxResultBytes}
+	want := Limits{DefaultTimeout, DefaultMaxMemory, DefaultMaxStackDepth, DefaultMaxCalls, DefaultMaxCallsInFlight, DefaultMaxConsoleBytes, DefaultMaxResultBytes, DefaultMaxArgumentBytes, DefaultTimeout}
 	if got := DefaultLimits(); got != want {
 		t.Errorf("DefaultLimits() = %+v", got)
 	}

@@ -9,34 +9,52 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"runtime/metrics"
 	"sync"
+	"time"
 
 	"github.com/pctx-dev/pctx/internal/runtime"
 )
 
-// EnvChild marks a process started as a sandbox worker (used by tests that re-exec
-// their own binary).
-const EnvChild = "PCTX_SANDBOX_CHILD"
+// Environment of a worker process. EnvChild makes the init hook run Main.
+const (
+	EnvChild   = "PCTX_SANDBOX_CHILD"
+	envSeccomp = "PCTX_SANDBOX_SECCOMP" // "0" turns the syscall filter off
+)
 
-// EnvMemory passes the worker's hard address-space limit in bytes.
-const EnvMemory = "PCTX_SANDBOX_AS"
+// maxStack bounds a worker goroutine's stack. Go's default (1 GB) would let a runaway
+// parser recursion consume the whole memory limit first and be reported as memory; at
+// 256 MiB it is reported as what it is. VM recursion is bounded far below this by
+// Limits.MaxStackDepth.
+const maxStack = 256 << 20
 
-// Main is the worker's entry point: it serves executions over stdin/stdout until stdin
+// Main is a worker's entry point: it serves executions over stdin and stdout until stdin
 // closes, then exits. It never returns.
 func Main() {
-	if v := os.Getenv(EnvMemory); v != "" {
-		var as uint64
-		if _, err := fmt.Sscan(v, &as); err == nil && as > 0 {
-			_ = limitAddressSpace(as)
-			debug.SetMemoryLimit(int64(as / 2))
-		}
-	}
-	out := os.NewFile(1, "frames")
+	debug.SetMaxStack(maxStack)
+	frames := os.Stdout
 	// Nothing but frames may reach fd 1: anything printed by accident goes to stderr.
 	os.Stdout = os.Stderr
-	w := &worker{out: bufio.NewWriter(out), calls: map[uint64]chan *msg{}, execs: map[uint64]context.CancelFunc{}}
-	err := w.serve(bufio.NewReader(os.Stdin))
-	if err != nil && !errors.Is(err, os.ErrClosed) {
+
+	// Start-up work the sandbox will forbid later, or that the first execution would
+	// otherwise pay for: the local time zone (Date), esbuild's and goja's first use.
+	_ = time.Now().Local()
+	runtime.Execute(context.Background(), "return 1", nil, runtime.Limits{})
+
+	secc := "off (" + envSeccomp + "=0)"
+	if os.Getenv(envSeccomp) != "0" {
+		secc = "on"
+		if err := restrictSyscalls(); err != nil {
+			secc = "unavailable: " + err.Error()
+		}
+	}
+	w := &worker{out: bufio.NewWriter(frames), calls: map[uint64]chan frame{}, execs: map[uint64]context.CancelFunc{}}
+	ready, _ := json.Marshal(readyReport{Pid: os.Getpid(), Seccomp: secc, CPU: cpuTime()})
+	if err := w.send(fReady, 0, 0, ready); err != nil {
+		os.Exit(2)
+	}
+	err := w.serve(bufio.NewReaderSize(os.Stdin, 64<<10))
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "sandbox worker: %v\n", err)
 		os.Exit(2)
 	}
@@ -44,112 +62,132 @@ func Main() {
 }
 
 type worker struct {
-	wmu   sync.Mutex
-	out   *bufio.Writer
-	mu    sync.Mutex
-	next  uint64
-	calls map[uint64]chan *msg
-	execs map[uint64]context.CancelFunc
+	wmu sync.Mutex
+	out *bufio.Writer
+	buf []byte
+
+	mu       sync.Mutex
+	nextCall uint64
+	calls    map[uint64]chan frame         // pending calls by call id
+	execs    map[uint64]context.CancelFunc // running executions by id
 }
 
-func (w *worker) send(m *msg) error {
+func (w *worker) send(typ frameType, exec, call uint64, parts ...[]byte) error {
 	w.wmu.Lock()
 	defer w.wmu.Unlock()
-	if err := writeFrame(w.out, m); err != nil {
+	var err error
+	if w.buf, err = appendFrame(w.buf[:0], typ, exec, call, parts...); err != nil {
+		return err
+	}
+	if _, err := w.out.Write(w.buf); err != nil {
 		return err
 	}
 	return w.out.Flush()
 }
 
+// serve reads frames until the parent closes stdin. A write error means the parent is
+// gone; the worker exits with it.
 func (w *worker) serve(in *bufio.Reader) error {
-	var wg sync.WaitGroup
-	defer wg.Wait()
 	for {
-		m, err := readFrame(in)
+		f, err := readFrame(in)
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil // the parent closed our stdin: retire
 			}
 			return err
 		}
-		switch m.T {
-		case "exec":
+		switch f.typ {
+		case fExec:
+			var req execRequest
+			if err := json.Unmarshal(f.payload, &req); err != nil {
+				return fmt.Errorf("exec frame: %w", err)
+			}
 			ctx, cancel := context.WithCancel(context.Background())
 			w.mu.Lock()
-			w.execs[m.ID] = cancel
+			w.execs[f.exec] = cancel
 			w.mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				w.run(ctx, m)
-				cancel()
-				w.mu.Lock()
-				delete(w.execs, m.ID)
-				w.mu.Unlock()
-			}()
-		case "cancel":
+			go w.run(ctx, cancel, f.exec, &req)
+		case fCancel:
 			w.mu.Lock()
-			cancel := w.execs[m.ID]
+			cancel := w.execs[f.exec]
 			w.mu.Unlock()
 			if cancel != nil {
 				cancel()
 			}
-		case "ret":
+		case fRet:
 			w.mu.Lock()
-			ch := w.calls[m.Call]
-			delete(w.calls, m.Call)
+			ch := w.calls[f.call]
+			delete(w.calls, f.call)
 			w.mu.Unlock()
 			if ch != nil {
-				ch <- m
+				ch <- f // buffered: never blocks
 			}
 		default:
-			return fmt.Errorf("unknown frame type %q", m.T)
+			return fmt.Errorf("unexpected frame type %d", f.typ)
 		}
 	}
 }
 
-func (w *worker) run(ctx context.Context, m *msg) {
-	fns := make(runtime.Functions, len(m.Fns))
-	for _, name := range m.Fns {
-		fns[name] = w.stub(m.ID, name)
+func (w *worker) run(ctx context.Context, cancel context.CancelFunc, id uint64, req *execRequest) {
+	defer func() {
+		cancel()
+		w.mu.Lock()
+		delete(w.execs, id)
+		w.mu.Unlock()
+	}()
+	if req.SoftMemory > 0 {
+		debug.SetMemoryLimit(req.SoftMemory)
 	}
-	lim := runtime.Limits{}
-	if m.Limits != nil {
-		lim = *m.Limits
+	fns := make(runtime.Functions, len(req.Fns))
+	for _, name := range req.Fns {
+		fns[name] = w.stub(id, name)
 	}
-	res := runtime.Execute(ctx, m.Code, fns, lim)
-	b, err := json.Marshal(res)
+	res := runtime.Execute(ctx, req.Code, fns, req.Limits)
+	rep := doneReport{Console: res.Console, Error: res.Error, Calls: res.Calls}
+	if res.Error == nil && res.Value != nil {
+		v, err := json.Marshal(res.Value)
+		if err != nil {
+			rep.Error = &runtime.Error{Kind: runtime.KindResult, Message: fmt.Sprintf("result is not JSON data: %v", err)}
+		} else {
+			rep.Value = v
+		}
+	}
+	rep.Heap, rep.Mapped = memStats()
+	rep.CPU = cpuTime()
+	b, err := json.Marshal(&rep)
 	if err != nil {
-		b, _ = json.Marshal(&runtime.Result{Error: &runtime.Error{Kind: runtime.KindInternal, Message: fmt.Sprintf("encode result: %v", err)}})
+		b, _ = json.Marshal(&doneReport{Error: &runtime.Error{Kind: runtime.KindInternal, Message: fmt.Sprintf("encode result: %v", err)}})
 	}
-	if err := w.send(&msg{T: "done", ID: m.ID, Result: b}); err != nil {
-		fmt.Fprintf(os.Stderr, "sandbox worker: %v\n", err)
-		os.Exit(2)
+	if err := w.send(fDone, id, 0, b); err != nil {
+		os.Exit(2) // the parent is gone
 	}
 }
 
-// stub forwards a call to the parent and returns its raw JSON untouched.
+// stub forwards a call to the parent and hands its raw JSON result to the runtime.
 func (w *worker) stub(exec uint64, name string) runtime.Func {
 	return func(ctx context.Context, args []any) (any, error) {
 		a, err := json.Marshal(args)
 		if err != nil {
-			return nil, fmt.Errorf("encode arguments of %s: %w", name, err)
+			return nil, fmt.Errorf("encode arguments: %w", err)
 		}
-		ch := make(chan *msg, 1)
+		ch := make(chan frame, 1)
 		w.mu.Lock()
-		w.next++
-		id := w.next
+		w.nextCall++
+		id := w.nextCall
 		w.calls[id] = ch
 		w.mu.Unlock()
-		if err := w.send(&msg{T: "call", ID: exec, Call: id, Name: name, Args: a}); err != nil {
-			return nil, err
+		if err := w.send(fCall, exec, id, callPayload(name, a)...); err != nil {
+			os.Exit(2) // the parent is gone
 		}
 		select {
 		case r := <-ch:
-			if r.Err != "" {
-				return nil, errors.New(r.Err)
+			if len(r.payload) == 0 {
+				return nil, errors.New("empty reply")
 			}
-			return r.Result, nil
+			if r.payload[0] == retErr {
+				return nil, errors.New(string(r.payload[1:]))
+			}
+			return json.RawMessage(r.payload[1:]), nil
 		case <-ctx.Done():
 			w.mu.Lock()
 			delete(w.calls, id)
@@ -157,4 +195,18 @@ func (w *worker) stub(exec uint64, name string) runtime.Func {
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// memStats is the heap the last GC found live and all the memory the Go runtime has
+// mapped (what RLIMIT_DATA counts, less the runtime's own fixed mappings).
+func memStats() (live, mapped uint64) {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/total:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() == metrics.KindUint64 {
+		live = s[0].Value.Uint64()
+	}
+	if s[1].Value.Kind() == metrics.KindUint64 {
+		mapped = s[1].Value.Uint64()
+	}
+	return live, mapped
 }

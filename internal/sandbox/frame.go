@@ -1,69 +1,148 @@
-// Package sandbox runs executions in worker processes so that a fault Go cannot
-// recover from (goja parser stack overflow, out of memory) kills one worker, not the
-// server. The parent keeps the real host functions; the worker sees stubs that call
-// back over its stdio pipes.
 package sandbox
 
 import (
+	"bufio"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/pctx-dev/pctx/internal/runtime"
 )
 
-// maxFrame bounds one frame so a corrupt length cannot make either side allocate
-// without limit.
+// A frame on the wire: a 4-byte big-endian length of the rest, then the type (1 byte),
+// the execution id and the call id (uvarints), then the payload. Payloads are raw JSON
+// where they carry data, so a backend's result crosses as its own bytes.
+type frameType byte
+
+const (
+	fExec   frameType = iota + 1 // parent → worker: payload execRequest
+	fRet                         // parent → worker: a call's outcome: retOK or retErr, then the raw JSON result or the message
+	fCancel                      // parent → worker: stop the execution
+	fReady                       // worker → parent: started and sandboxed; payload readyReport
+	fCall                        // worker → parent: uvarint name length, name, the arguments as a JSON array
+	fDone                        // worker → parent: payload doneReport
+)
+
+const (
+	retOK  byte = 0
+	retErr byte = 1
+)
+
+// maxFrame bounds any frame, so a corrupt or hostile length cannot make either side
+// allocate without limit. Frames with data are bounded more tightly by their type.
 const maxFrame = 64 << 20
 
-// msg is every frame in both directions; T says which fields are set.
-type msg struct {
-	T      string          `json:"t"`                // exec, ret, cancel (to worker); call, done (from worker)
-	ID     uint64          `json:"id"`               // execution id
-	Call   uint64          `json:"call,omitempty"`   // call id within the execution
-	Code   string          `json:"code,omitempty"`   // exec
-	Fns    []string        `json:"fns,omitempty"`    // exec
-	Limits *runtime.Limits `json:"limits,omitempty"` // exec
-	Name   string          `json:"name,omitempty"`   // call
-	Args   json.RawMessage `json:"args,omitempty"`   // call
-	Result json.RawMessage `json:"result,omitempty"` // ret: the Func's raw JSON; done: the runtime.Result
-	Err    string          `json:"err,omitempty"`    // ret
+type frame struct {
+	typ     frameType
+	exec    uint64
+	call    uint64
+	payload []byte
 }
 
-func writeFrame(w io.Writer, m *msg) error {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return fmt.Errorf("encode frame: %w", err)
-	}
-	if len(b) > maxFrame {
-		return fmt.Errorf("frame of %d bytes exceeds %d", len(b), maxFrame)
-	}
-	buf := make([]byte, 4+len(b))
-	binary.BigEndian.PutUint32(buf, uint32(len(b)))
-	copy(buf[4:], b)
-	if _, err := w.Write(buf); err != nil {
-		return fmt.Errorf("write frame: %w", err)
-	}
-	return nil
+// execRequest starts one execution in a worker.
+type execRequest struct {
+	Code   string         `json:"code"`
+	Fns    []string       `json:"fns"` // "namespace.name" of every function the program may call
+	Limits runtime.Limits `json:"limits"`
+	// SoftMemory is the worker's Go soft memory limit while this runs (debug.SetMemoryLimit):
+	// the GC works harder before the hard RLIMIT_DATA aborts the process.
+	SoftMemory int64 `json:"softMemory,omitempty"`
 }
 
-func readFrame(r io.Reader) (*msg, error) {
-	var hdr [4]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return nil, err
+// doneReport is an execution's outcome, plus the worker's state after it.
+type doneReport struct {
+	Value   json.RawMessage       `json:"value,omitempty"`
+	Console []runtime.ConsoleLine `json:"console,omitempty"`
+	Error   *runtime.Error        `json:"error,omitempty"`
+	Calls   int                   `json:"calls"`
+	Heap    uint64                `json:"heap"`   // live heap after the execution, bytes
+	Mapped  uint64                `json:"mapped"` // memory the Go runtime has mapped, bytes
+	CPU     time.Duration         `json:"cpu"`    // the worker's CPU time so far
+}
+
+// readyReport is the first frame of a worker.
+type readyReport struct {
+	Pid     int           `json:"pid"`
+	Seccomp string        `json:"seccomp"` // "on", or why not
+	CPU     time.Duration `json:"cpu"`
+}
+
+// appendFrame appends one frame to dst.
+func appendFrame(dst []byte, typ frameType, exec, call uint64, parts ...[]byte) ([]byte, error) {
+	size := 1 + uvarintLen(exec) + uvarintLen(call)
+	for _, p := range parts {
+		size += len(p)
 	}
-	n := binary.BigEndian.Uint32(hdr[:])
+	if size > maxFrame {
+		return dst, fmt.Errorf("frame of %d bytes exceeds %d", size, maxFrame)
+	}
+	dst = binary.BigEndian.AppendUint32(dst, uint32(size))
+	dst = append(dst, byte(typ))
+	dst = binary.AppendUvarint(dst, exec)
+	dst = binary.AppendUvarint(dst, call)
+	for _, p := range parts {
+		dst = append(dst, p...)
+	}
+	return dst, nil
+}
+
+func uvarintLen(x uint64) int {
+	n := 1
+	for ; x >= 0x80; x >>= 7 {
+		n++
+	}
+	return n
+}
+
+// errFrame is a frame no correct peer sends; a frame cut short by the peer's death is
+// io.ErrUnexpectedEOF instead.
+var errFrame = errors.New("malformed frame")
+
+// readFrame reads one frame. io.EOF means the other side closed cleanly between frames.
+func readFrame(r *bufio.Reader) (frame, error) {
+	var lenBuf [4]byte
+	if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
+		return frame{}, err
+	}
+	n := binary.BigEndian.Uint32(lenBuf[:])
 	if n > maxFrame {
-		return nil, fmt.Errorf("frame of %d bytes exceeds %d", n, maxFrame)
+		return frame{}, fmt.Errorf("%w: %d bytes exceeds %d", errFrame, n, maxFrame)
 	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(r, b); err != nil {
-		return nil, fmt.Errorf("read frame body: %w", err)
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return frame{}, io.ErrUnexpectedEOF
 	}
-	m := new(msg)
-	if err := json.Unmarshal(b, m); err != nil {
-		return nil, fmt.Errorf("decode frame: %w", err)
+	if len(buf) == 0 {
+		return frame{}, fmt.Errorf("%w: empty", errFrame)
 	}
-	return m, nil
+	f := frame{typ: frameType(buf[0])}
+	rest := buf[1:]
+	var k int
+	if f.exec, k = binary.Uvarint(rest); k <= 0 {
+		return frame{}, fmt.Errorf("%w: execution id", errFrame)
+	}
+	rest = rest[k:]
+	if f.call, k = binary.Uvarint(rest); k <= 0 {
+		return frame{}, fmt.Errorf("%w: call id", errFrame)
+	}
+	f.payload = rest[k:]
+	return f, nil
+}
+
+// callPayload is fCall's payload: the function's name and its arguments.
+func callPayload(name string, args []byte) [][]byte {
+	var l [binary.MaxVarintLen64]byte
+	n := binary.PutUvarint(l[:], uint64(len(name)))
+	return [][]byte{l[:n], []byte(name), args}
+}
+
+func parseCall(p []byte) (name string, args []byte, err error) {
+	l, k := binary.Uvarint(p)
+	if k <= 0 || uint64(len(p)-k) < l {
+		return "", nil, fmt.Errorf("%w: call name", errFrame)
+	}
+	return string(p[k : k+int(l)]), p[k+int(l):], nil
 }

@@ -1,431 +1,420 @@
 package sandbox
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
+	"log/slog"
 	"os"
-	"os/exec"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pctx-dev/pctx/internal/runtime"
 )
 
-// KindCrashed is the error kind of an execution whose worker died for a reason that is
-// not one of the limits.
-const KindCrashed runtime.ErrorKind = "sandbox_crashed"
-
-// Options configures a Pool. Zero fields take defaults.
+// Options configures a Pool. A nil *Options is valid and means every default.
 type Options struct {
-	Command  []string // worker argv; default: this executable with "__sandbox"
-	Env      []string // worker environment; default empty
-	Workers  int      // warm workers; default 2
-	MaxExecs int      // executions before a worker is recycled; default 1000
-	Grace    time.Duration
-	// AddressSpace is the worker's RLIMIT_AS in bytes; default 4 GiB, generous because
-	// the Go runtime reserves virtual ranges well beyond what it touches.
-	AddressSpace uint64
+	// Command is a worker's argv. Default: this executable with the argument "__sandbox"
+	// (the argument only names the process in ps; EnvChild selects the worker).
+	Command []string
+	// Env is added to a worker's otherwise empty environment.
+	Env []string
+	// Warm is how many idle workers the pool keeps started ahead of demand, so an
+	// execution never waits for a process to start. Default 2.
+	Warm int
+	// MaxWorkers bounds the workers alive at once; an execution beyond it waits for one.
+	// Default 64.
+	MaxWorkers int
+	// PerWorker is how many executions one worker runs at once. Default 1: a crash or a
+	// kill then fails only the execution that caused it. More share one worker's baseline
+	// memory (about 20 MiB) between executions, and a crash fails them all.
+	PerWorker int
+	// RecycleAfter retires a worker after this many executions. Default 1000.
+	RecycleAfter int
+	// RecycleHeap retires a worker whose live heap after an execution exceeds this many
+	// bytes (heap an execution left behind, or fragmentation). Default 128 MiB.
+	RecycleHeap uint64
+	// IdleTimeout stops workers beyond Warm that have been idle this long. Default 1m.
+	IdleTimeout time.Duration
+	// Grace is how long a worker may take to end an execution after its time limit or a
+	// cancellation before the pool kills it. Default 1s.
+	Grace time.Duration
+	// StartTimeout bounds a worker's start-up. Default 30s.
+	StartTimeout time.Duration
+	// MemoryLimit is a worker's hard memory bound (RLIMIT_DATA, Linux). Default: for each
+	// execution, BaseMemory plus twice its Limits.MaxMemory times PerWorker.
+	MemoryLimit int64
+	// NoSeccomp leaves the Linux syscall filter off (for debugging a worker).
+	NoSeccomp bool
+	// Logger receives the pool's notices. Default slog.Default().
+	Logger *slog.Logger
 }
 
-// Pool runs executions in worker processes, one execution per worker at a time.
+// BaseMemory is what a worker maps before any execution: the Go runtime, goja, esbuild.
+const BaseMemory = 192 << 20
+
+// Pool runs executions in worker processes. It is safe for concurrent use.
 type Pool struct {
-	opt  Options
-	idle chan *proc // nil entries mean "start one on demand"
-	mu   sync.Mutex
-	all  map[*proc]struct{}
-	done chan struct{}
-	once sync.Once
-	wg   sync.WaitGroup
-	seq  uint64
+	opt      Options
+	log      *slog.Logger
+	self     bool // workers run this executable
+	nextExec atomic.Uint64
+
+	mu       sync.Mutex
+	procs    []*proc // live workers not retiring
+	starting int
+	freed    chan struct{} // closed and replaced when a worker's capacity frees
+	closed   bool
+	logged   bool // the first worker's sandboxing has been logged
+
+	wg   sync.WaitGroup // starters, readers, the janitor
+	stop chan struct{}
+
+	stats struct {
+		started, crashed, recycled atomic.Int64
+	}
 }
 
-// New starts a pool; workers start in the background.
-func New(opt Options) (*Pool, error) {
-	if len(opt.Command) == 0 {
+// New returns a pool and starts its warm workers in the background. It fails only when
+// the worker command cannot be determined.
+func New(opts *Options) (*Pool, error) {
+	p := &Pool{stop: make(chan struct{}), freed: make(chan struct{})}
+	if opts != nil {
+		p.opt = *opts
+	}
+	o := &p.opt
+	if len(o.Command) == 0 {
 		exe, err := os.Executable()
 		if err != nil {
-			return nil, fmt.Errorf("sandbox: locate own binary: %w", err)
+			return nil, fmt.Errorf("sandbox: locate this executable to start workers: %w", err)
 		}
-		opt.Command = []string{exe, "__sandbox"}
+		o.Command = []string{exe, "__sandbox"}
+		p.self = true
 	}
-	if opt.Workers <= 0 {
-		opt.Workers = 2
+	if o.Warm <= 0 {
+		o.Warm = 2
 	}
-	if opt.MaxExecs <= 0 {
-		opt.MaxExecs = 1000
+	if o.MaxWorkers <= 0 {
+		o.MaxWorkers = 64
 	}
-	if opt.Grace <= 0 {
-		opt.Grace = time.Second
+	if o.PerWorker <= 0 {
+		o.PerWorker = 1
 	}
-	if opt.AddressSpace == 0 {
-		opt.AddressSpace = 4 << 30
+	if o.RecycleAfter <= 0 {
+		o.RecycleAfter = 1000
 	}
-	p := &Pool{opt: opt, idle: make(chan *proc, opt.Workers), all: map[*proc]struct{}{}, done: make(chan struct{})}
-	for range opt.Workers {
-		p.replenish()
+	if o.RecycleHeap == 0 {
+		o.RecycleHeap = 128 << 20
 	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = time.Minute
+	}
+	if o.Grace <= 0 {
+		o.Grace = time.Second
+	}
+	if o.StartTimeout <= 0 {
+		o.StartTimeout = 30 * time.Second
+	}
+	p.log = o.Logger
+	if p.log == nil {
+		p.log = slog.Default()
+	}
+	p.mu.Lock()
+	p.replenishLocked()
+	p.mu.Unlock()
+	p.wg.Add(1)
+	go p.janitor()
 	return p, nil
 }
 
-// replenish starts a worker in the background and parks it as idle.
-func (p *Pool) replenish() {
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		w, err := p.start()
-		if err != nil {
-			w = nil // Execute will retry and report the error
-		}
-		p.idle <- w
-	}()
+// Stats is a snapshot of the pool's workers.
+type Stats struct {
+	Workers  int   // alive, serving or idle
+	Busy     int   // running at least one execution
+	Started  int64 // workers started since New
+	Crashed  int64 // workers that died or were killed while running executions
+	Recycled int64 // workers retired after RecycleAfter executions or RecycleHeap
 }
 
-// Close stops every worker and waits for them.
+// Stats reports the pool's workers now.
+func (p *Pool) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := Stats{Workers: len(p.procs), Started: p.stats.started.Load(), Crashed: p.stats.crashed.Load(), Recycled: p.stats.recycled.Load()}
+	for _, w := range p.procs {
+		if w.running > 0 {
+			s.Busy++
+		}
+	}
+	return s
+}
+
+// Close stops every worker; running executions end with kind canceled. It waits for the
+// workers to exit and is safe to call more than once.
 func (p *Pool) Close() error {
-	p.once.Do(func() {
-		close(p.done)
-		p.wg.Wait()
-		p.mu.Lock()
-		for w := range p.all {
-			w.kill()
-		}
+	p.mu.Lock()
+	if p.closed {
 		p.mu.Unlock()
-		for {
-			select {
-			case w := <-p.idle:
-				if w != nil {
-					w.kill()
-					<-w.exited
-				}
-				continue
-			default:
-			}
-			break
-		}
-	})
+		return nil
+	}
+	p.closed = true
+	procs := p.procs
+	p.procs = nil
+	close(p.stop)
+	p.mu.Unlock()
+	for _, w := range procs {
+		w.killFor(reasonClosed)
+	}
+	p.wg.Wait()
 	return nil
 }
 
-type proc struct {
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	stdout io.ReadCloser
-	stderr *tailBuffer
-	exited chan struct{} // closed after Wait
-	frames chan *msg     // from the worker; closed when its stdout ends
-	err    error         // Wait's error, valid after exited
-	execs  int
-	reason string // set by the parent before it kills: "timeout", "memory"
-	rmu    sync.Mutex
-}
+var errClosed = errors.New("the sandbox pool is closed")
 
-func (w *proc) kill() {
-	if w.cmd.Process != nil {
-		killGroup(w.cmd.Process.Pid)
-		_ = w.cmd.Process.Kill()
-	}
-}
-
-// Pid is the worker's process id (for tests and diagnostics).
-func (w *proc) Pid() int { return w.cmd.Process.Pid }
-
-func (p *Pool) start() (*proc, error) {
-	cmd := exec.Command(p.opt.Command[0], p.opt.Command[1:]...)
-	cmd.Env = append(append([]string{}, p.opt.Env...), fmt.Sprintf("%s=%d", EnvMemory, p.opt.AddressSpace))
-	cmd.SysProcAttr = sysProcAttr()
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: stdin pipe: %w", err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: stdout pipe: %w", err)
-	}
-	w := &proc{cmd: cmd, stdin: stdin, stdout: stdout, stderr: &tailBuffer{max: 8 << 10}, exited: make(chan struct{}), frames: make(chan *msg)}
-	cmd.Stderr = w.stderr
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("sandbox: start worker %s: %w", p.opt.Command[0], err)
-	}
-	p.mu.Lock()
-	p.all[w] = struct{}{}
-	p.mu.Unlock()
-	go func() {
-		defer close(w.frames)
-		for {
-			m, err := readFrame(stdout)
+// acquire returns a worker with room for one more execution, starting one if none has
+// room and MaxWorkers allows; otherwise it waits for room.
+func (p *Pool) acquire(ctx context.Context) (*proc, error) {
+	for {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return nil, errClosed
+		}
+		var best *proc
+		for _, w := range p.procs {
+			// The least busy worker: with PerWorker > 1, spread executions rather than
+			// stack them, so one crash fails as few as possible.
+			if !w.gone.Load() && w.running < p.opt.PerWorker && (best == nil || w.running < best.running) {
+				best = w
+			}
+		}
+		if best != nil {
+			best.running++
+			p.replenishLocked()
+			p.mu.Unlock()
+			return best, nil
+		}
+		if len(p.procs)+p.starting < p.opt.MaxWorkers {
+			p.starting++
+			p.mu.Unlock()
+			w, err := p.start()
+			p.mu.Lock()
+			p.starting--
 			if err != nil {
+				p.mu.Unlock()
+				return nil, err
+			}
+			if p.closed {
+				p.mu.Unlock()
+				w.killFor(reasonClosed)
+				return nil, errClosed
+			}
+			w.running = 1
+			p.procs = append(p.procs, w)
+			p.replenishLocked()
+			p.mu.Unlock()
+			return w, nil
+		}
+		freed := p.freed
+		p.mu.Unlock()
+		select {
+		case <-freed:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// replenishLocked starts workers in the background until Warm are idle or starting.
+func (p *Pool) replenishLocked() {
+	idle := 0
+	for _, w := range p.procs {
+		if w.running == 0 {
+			idle++
+		}
+	}
+	for idle+p.starting < p.opt.Warm && len(p.procs)+p.starting < p.opt.MaxWorkers {
+		p.starting++
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			w, err := p.start()
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			p.starting--
+			if err != nil {
+				p.log.Warn("sandbox: a warm worker did not start; the next execution starts one", "err", err)
 				return
 			}
-			w.frames <- m
-		}
-	}()
-	go func() {
-		w.err = cmd.Wait()
-		p.mu.Lock()
-		delete(p.all, w)
-		p.mu.Unlock()
-		close(w.exited)
-	}()
-	return w, nil
+			if p.closed {
+				w.killFor(reasonClosed)
+				return
+			}
+			w.idleSince = time.Now()
+			p.procs = append(p.procs, w)
+			p.signalLocked()
+		}()
+	}
 }
 
-// Execute runs code in a worker with the contract of runtime.Execute: fns stay in this
-// process and are called over the worker's pipes.
+// release returns w's capacity after an execution and retires it if it must go: it
+// died, served RecycleAfter executions, or kept a heap over RecycleHeap.
+func (p *Pool) release(w *proc, rep *doneReport, memLimit int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	w.running--
+	w.served++
+	if rep != nil {
+		w.cpu = rep.CPU
+	}
+	mustGo := w.gone.Load() || w.served >= p.opt.RecycleAfter || (rep != nil && p.spent(rep, memLimit))
+	if mustGo && p.removeLocked(w) && !w.gone.Load() {
+		p.stats.recycled.Add(1)
+	}
+	if w.running == 0 {
+		if p.contains(w) {
+			w.idleSince = time.Now()
+		} else {
+			w.retire(p.opt.Grace)
+		}
+	}
+	p.signalLocked()
+	if !p.closed {
+		p.replenishLocked()
+	}
+}
+
+// spent reports whether a worker must be replaced after an execution that left rep: one
+// that hit a memory limit may still hold what it allocated, and a worker whose heap, or
+// whose mappings (which Go never returns), have grown near its hard limit would fail the
+// next execution for what an earlier one did.
+func (p *Pool) spent(rep *doneReport, memLimit int64) bool {
+	if rep.Error != nil && rep.Error.Kind == runtime.KindMemory {
+		return true
+	}
+	return rep.Heap > p.opt.RecycleHeap || (memLimit > 0 && int64(rep.Mapped) > memLimit/2)
+}
+
+// removeLocked drops w from the pool's live workers; false if it was not there.
+func (p *Pool) removeLocked(w *proc) bool {
+	for i, x := range p.procs {
+		if x == w {
+			p.procs = append(p.procs[:i], p.procs[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Pool) contains(w *proc) bool {
+	for _, x := range p.procs {
+		if x == w {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Pool) signalLocked() {
+	close(p.freed)
+	p.freed = make(chan struct{})
+}
+
+// janitor stops idle workers beyond Warm once they have idled IdleTimeout.
+func (p *Pool) janitor() {
+	defer p.wg.Done()
+	t := time.NewTicker(p.opt.IdleTimeout / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case now := <-t.C:
+			p.mu.Lock()
+			idle := 0
+			for _, w := range p.procs {
+				if w.running == 0 {
+					idle++
+				}
+			}
+			for i := 0; i < len(p.procs) && idle > p.opt.Warm; {
+				w := p.procs[i]
+				if w.running == 0 && now.Sub(w.idleSince) >= p.opt.IdleTimeout {
+					p.procs = append(p.procs[:i], p.procs[i+1:]...)
+					w.retire(p.opt.Grace)
+					idle--
+					continue
+				}
+				i++
+			}
+			p.mu.Unlock()
+		}
+	}
+}
+
+// workerGone is called by a worker's reader when the process has exited.
+func (p *Pool) workerGone(w *proc, hadRuns bool) {
+	p.mu.Lock()
+	p.removeLocked(w)
+	if hadRuns {
+		p.stats.crashed.Add(1)
+	}
+	p.signalLocked()
+	if !p.closed {
+		p.replenishLocked()
+	}
+	p.mu.Unlock()
+}
+
+// Execute runs code in a worker with runtime.Execute's contract: fns stay in this process
+// and serve the worker's calls; the result's Value is the program's value as raw JSON
+// (json.RawMessage), or nil.
 func (p *Pool) Execute(ctx context.Context, code string, fns runtime.Functions, lim runtime.Limits) *runtime.Result {
 	start := time.Now()
-	var w *proc
-	select {
-	case w = <-p.idle:
-	case <-ctx.Done():
-		return &runtime.Result{Error: ctxError(ctx)}
-	case <-p.done:
-		return &runtime.Result{Error: &runtime.Error{Kind: runtime.KindInternal, Message: "sandbox pool is closed"}}
-	}
-	if w == nil {
-		var err error
-		if w, err = p.start(); err != nil {
-			p.idle <- nil
-			return &runtime.Result{Error: &runtime.Error{Kind: runtime.KindInternal, Message: err.Error()}}
-		}
-	}
-	res, healthy := p.run(ctx, w, code, fns, lim)
+	lim = lim.WithDefaults()
+	res := p.execute(ctx, code, fns, lim)
 	res.Duration = time.Since(start)
-	w.execs++
-	if healthy && w.execs < p.opt.MaxExecs {
-		p.idle <- w
-	} else {
-		w.kill()
-		_ = w.stdin.Close()
-		select {
-		case <-p.done:
-			p.idle <- nil
-		default:
-			p.replenish()
-		}
-	}
 	return res
 }
 
+func (p *Pool) execute(ctx context.Context, code string, fns runtime.Functions, lim runtime.Limits) *runtime.Result {
+	if err := ctx.Err(); err != nil {
+		return &runtime.Result{Error: ctxError(ctx)}
+	}
+	for {
+		w, err := p.acquire(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return &runtime.Result{Error: ctxError(ctx)}
+			}
+			return &runtime.Result{Error: &runtime.Error{Kind: runtime.KindInternal, Message: "sandbox: " + err.Error()}}
+		}
+		r := newRun(ctx, p.nextExec.Add(1), fns, lim)
+		if !w.register(r) {
+			// It died between acquire and now, before the execution started: take another.
+			r.cancel()
+			p.release(w, nil, 0)
+			continue
+		}
+		memLimit := p.memoryLimit(lim)
+		rep, res := w.execute(r, code, memLimit, p.opt.Grace)
+		p.release(w, rep, memLimit)
+		return res
+	}
+}
+
+// memoryLimit is the hard bound a worker gets while it runs an execution with lim.
+func (p *Pool) memoryLimit(lim runtime.Limits) int64 {
+	if p.opt.MemoryLimit > 0 {
+		return p.opt.MemoryLimit
+	}
+	return BaseMemory + 2*lim.MaxMemory*int64(p.opt.PerWorker)
+}
+
 func ctxError(ctx context.Context) *runtime.Error {
-	if ctx.Err() == context.DeadlineExceeded {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return &runtime.Error{Kind: runtime.KindTimeout, Message: "the caller's deadline passed"}
 	}
 	return &runtime.Error{Kind: runtime.KindCanceled, Message: "the caller cancelled the execution"}
-}
-
-// run drives one execution on w; healthy is false when w must not be reused.
-func (p *Pool) run(ctx context.Context, w *proc, code string, fns runtime.Functions, lim runtime.Limits) (*runtime.Result, bool) {
-	p.mu.Lock()
-	p.seq++
-	id := p.seq
-	p.mu.Unlock()
-	names := make([]string, 0, len(fns))
-	for n := range fns {
-		names = append(names, n)
-	}
-	full := lim
-	if full.Timeout <= 0 {
-		full.Timeout = runtime.DefaultTimeout
-	}
-	if err := writeFrame(w.stdin, &msg{T: "exec", ID: id, Code: code, Fns: names, Limits: &lim}); err != nil {
-		return p.crashed(w), false
-	}
-	cctx, cancelCalls := context.WithCancel(ctx)
-	var calls sync.WaitGroup
-	var wmu sync.Mutex
-	defer cancelCalls()
-	// The worker enforces Timeout itself; the parent kills it only if it fails to.
-	hard := time.NewTimer(full.Timeout + p.opt.Grace)
-	defer hard.Stop()
-	var cancelGrace <-chan time.Time
-	ctxDone := ctx.Done()
-	for {
-		select {
-		case m, ok := <-w.frames:
-			if !ok {
-				cancelCalls()
-				calls.Wait()
-				return p.crashed(w), false
-			}
-			switch m.T {
-			case "call":
-				fn := fns[m.Name]
-				calls.Add(1)
-				go func() {
-					defer calls.Done()
-					ret := &msg{T: "ret", ID: id, Call: m.Call}
-					raw, err := callFunc(cctx, fn, m.Name, m.Args)
-					if err != nil {
-						ret.Err = err.Error()
-					} else {
-						ret.Result = raw
-					}
-					wmu.Lock()
-					_ = writeFrame(w.stdin, ret)
-					wmu.Unlock()
-				}()
-			case "done":
-				var r struct {
-					Value   json.RawMessage       `json:"value"`
-					Console []runtime.ConsoleLine `json:"console"`
-					Error   *runtime.Error        `json:"error"`
-					Calls   int                   `json:"calls"`
-				}
-				cancelCalls()
-				calls.Wait()
-				if err := json.Unmarshal(m.Result, &r); err != nil {
-					return &runtime.Result{Error: &runtime.Error{Kind: runtime.KindInternal, Message: fmt.Sprintf("decode worker result: %v", err)}}, false
-				}
-				res := &runtime.Result{Console: r.Console, Error: r.Error, Calls: r.Calls}
-				if r.Error == nil && len(r.Value) > 0 && string(r.Value) != "null" {
-					res.Value = r.Value
-				}
-				return res, true
-			default:
-				cancelCalls()
-				calls.Wait()
-				w.kill()
-				return &runtime.Result{Error: &runtime.Error{Kind: runtime.KindInternal, Message: fmt.Sprintf("worker sent unexpected frame %q", m.T)}}, false
-			}
-		case <-ctxDone:
-			ctxDone = nil
-			wmu.Lock()
-			_ = writeFrame(w.stdin, &msg{T: "cancel", ID: id})
-			wmu.Unlock()
-			cancelGrace = time.After(p.opt.Grace)
-		case <-cancelGrace:
-			cancelCalls()
-			calls.Wait()
-			w.kill()
-			<-w.exited
-			return &runtime.Result{Error: ctxError(ctx)}, false
-		case <-hard.C:
-			w.rmu.Lock()
-			w.reason = "timeout"
-			w.rmu.Unlock()
-			cancelCalls()
-			calls.Wait()
-			w.kill()
-			<-w.exited
-			return &runtime.Result{Error: &runtime.Error{Kind: runtime.KindTimeout, Message: fmt.Sprintf("execution exceeded the %s time limit (the sandbox worker did not stop and was killed)", full.Timeout)}}, false
-		}
-	}
-}
-
-func callFunc(ctx context.Context, fn runtime.Func, name string, rawArgs json.RawMessage) (json.RawMessage, error) {
-	if fn == nil {
-		return nil, fmt.Errorf("%s is not a function", name)
-	}
-	var args []any
-	dec := json.NewDecoder(bytes.NewReader(rawArgs))
-	dec.UseNumber()
-	if err := dec.Decode(&args); err != nil {
-		return nil, fmt.Errorf("decode arguments of %s: %w", name, err)
-	}
-	for i := range args {
-		args[i] = numbers(args[i])
-	}
-	v, err := fn(ctx, args)
-	if err != nil {
-		return nil, err
-	}
-	if raw, ok := v.(json.RawMessage); ok {
-		return raw, nil
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("%s returned a value that is not JSON: %w", name, err)
-	}
-	return b, nil
-}
-
-// numbers restores runtime.Func's argument types: exact integers int64, others float64.
-func numbers(v any) any {
-	switch t := v.(type) {
-	case json.Number:
-		if i, err := t.Int64(); err == nil {
-			return i
-		}
-		f, _ := t.Float64()
-		return f
-	case []any:
-		for i := range t {
-			t[i] = numbers(t[i])
-		}
-	case map[string]any:
-		for k := range t {
-			t[k] = numbers(t[k])
-		}
-	}
-	return v
-}
-
-// crashed waits for w to exit and names why it died.
-func (p *Pool) crashed(w *proc) *runtime.Result {
-	select {
-	case <-w.exited:
-	case <-time.After(5 * time.Second):
-		w.kill()
-		<-w.exited
-	}
-	tail := w.stderr.String()
-	var kind runtime.ErrorKind = KindCrashed
-	var what string
-	switch {
-	case strings.Contains(tail, "stack overflow"):
-		what = "stack overflow (e.g. while compiling code passed to eval)"
-	case strings.Contains(tail, "out of memory"):
-		kind, what = runtime.KindMemory, "out of memory (the worker exceeded its hard memory limit)"
-	default:
-		what = "exited"
-		if w.err != nil {
-			what = w.err.Error()
-		}
-		if line := firstLine(tail); line != "" {
-			what += ": " + line
-		}
-	}
-	return &runtime.Result{Error: &runtime.Error{Kind: kind, Message: "sandbox worker died: " + what}}
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu   sync.Mutex
-	head []byte // the first 2 KiB: Go's fatal error line comes before its goroutine dump
-	buf  []byte
-	max  int
-}
-
-func (t *tailBuffer) Write(b []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if room := 2048 - len(t.head); room > 0 {
-		t.head = append(t.head, b[:min(room, len(b))]...)
-	}
-	t.buf = append(t.buf, b...)
-	if len(t.buf) > t.max {
-		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.max:]...)
-	}
-	return len(b), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.head) + "\n" + string(t.buf)
-}
-
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	if len(s) > 200 {
-		s = s[:200]
-	}
-	return s
 }

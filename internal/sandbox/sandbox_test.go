@@ -3,7 +3,11 @@ package sandbox
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,24 +17,27 @@ import (
 	"github.com/pctx-dev/pctx/internal/runtime"
 )
 
+// Roles a re-executed test binary can play, selected by envRole (the init hook has
+// already claimed EnvChild for real workers).
+const envRole = "PCTX_SANDBOX_TEST_ROLE"
+
 func TestMain(m *testing.M) {
-	if os.Getenv(EnvChild) == "1" {
-		Main()
+	switch os.Getenv(envRole) {
+	case "seccomp-probe":
+		seccompProbe()
 	}
 	goleak.VerifyTestMain(m)
 }
 
-func newPool(t *testing.T, workers int) *Pool {
+// newPool returns a pool of workers that are copies of the pctx binary when PCTX_BIN
+// names one (the real thing, and without -race, so kernel limits apply), else of this
+// test binary.
+func newPool(t *testing.T, o Options) *Pool {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
+	if bin := os.Getenv("PCTX_BIN"); bin != "" && o.Command == nil {
+		o.Command = []string{bin, "__sandbox"}
 	}
-	opt := Options{Command: []string{exe}, Env: []string{EnvChild + "=1"}, Workers: workers}
-	if raceEnabled {
-		opt.AddressSpace = 1 << 62
-	}
-	p, err := New(opt)
+	p, err := New(&o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,73 +45,146 @@ func newPool(t *testing.T, workers int) *Pool {
 	return p
 }
 
-func fdCount(t *testing.T) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skip("no /proc")
-	}
-	return len(ents)
-}
+// kernelLimits reports whether p's workers run under RLIMIT_DATA and RLIMIT_CPU.
+func kernelLimits(p *Pool) bool { return hardLimits && !(p.self && raceEnabled) }
 
-// hang catcher only
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+// hangCatcher bounds a test that would otherwise hang; it asserts nothing about speed.
+func hangCatcher(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
-	return c
+	return ctx
 }
 
-func TestCallRoundTripKeepsRawJSON(t *testing.T) {
-	p := newPool(t, 1)
-	var got []any
-	fns := runtime.Functions{"ns.get": func(_ context.Context, args []any) (any, error) {
-		got = args
-		return json.RawMessage(`{"z":1,"a":[true,null],"m":"x"}`), nil
-	}}
-	res := p.Execute(ctx(t), `const r = await ns.get(1, 2.5, "s"); return Object.keys(r).join(",") + "|" + JSON.stringify(r)`, fns, runtime.Limits{})
+func TestExecute(t *testing.T) {
+	p := newPool(t, Options{Warm: 1})
+	var mu sync.Mutex
+	var got [][]any
+	fns := runtime.Functions{
+		"math.add": func(_ context.Context, args []any) (any, error) {
+			mu.Lock()
+			got = append(got, args)
+			mu.Unlock()
+			m := args[0].(map[string]any)
+			return m["a"].(int64) + m["b"].(int64), nil
+		},
+		"raw.get": func(context.Context, []any) (any, error) {
+			return json.RawMessage(`{"z":1,"a":[1.5,"x"]}`), nil
+		},
+		"bad.fail":  func(context.Context, []any) (any, error) { return nil, errors.New("no such row") },
+		"bad.panic": func(context.Context, []any) (any, error) { panic("boom") },
+	}
+	res := p.Execute(hangCatcher(t), `
+		const s = await math.add({a: 2, b: 40});
+		const r = await raw.get();
+		let msg = "";
+		try { await bad.fail() } catch (e) { msg = e.message }
+		let pmsg = "";
+		try { await bad.panic() } catch (e) { pmsg = e.message }
+		console.log("sum", s);
+		return {s, keys: Object.keys(r), msg, pmsg};`, fns, runtime.Limits{})
 	if res.Error != nil {
 		t.Fatalf("error: %+v", res.Error)
 	}
-	if s := string(res.Value.(json.RawMessage)); s != `"z,a,m|{\"z\":1,\"a\":[true,null],\"m\":\"x\"}"` {
-		t.Fatalf("value %s", s)
+	raw, ok := res.Value.(json.RawMessage)
+	if !ok {
+		t.Fatalf("Value is %T, want json.RawMessage", res.Value)
 	}
-	if res.Calls != 1 || len(got) != 3 || got[0] != int64(1) || got[1] != 2.5 || got[2] != "s" {
-		t.Fatalf("calls %d args %#v", res.Calls, got)
+	want := `{"keys":["z","a"],"msg":"bad.fail: no such row","pmsg":"bad.panic: panic: boom","s":42}`
+	if string(raw) != want {
+		t.Errorf("value %s\nwant  %s", raw, want)
+	}
+	if res.Calls != 4 {
+		t.Errorf("calls = %d, want 4", res.Calls)
+	}
+	if len(res.Console) != 1 || res.Console[0].Text != "sum 42" {
+		t.Errorf("console = %+v", res.Console)
+	}
+	if len(got) != 1 || got[0][0].(map[string]any)["a"] != int64(2) {
+		t.Errorf("math.add got %v", got)
+	}
+	if res.Duration <= 0 {
+		t.Error("no duration")
 	}
 }
 
-func TestFatalFaultsAreNamedAndRecovered(t *testing.T) {
-	p := newPool(t, 1)
+func TestProgramErrorsKeepTheirKind(t *testing.T) {
+	p := newPool(t, Options{Warm: 1})
+	for _, tc := range []struct {
+		code string
+		kind runtime.ErrorKind
+	}{
+		{`throw new TypeError("x")`, runtime.KindRuntime},
+		{`return (`, runtime.KindSyntax},
+		{`for (let i = 0; i < 20; i++) await t.f();`, runtime.KindCalls},
+		{`return undefined`, ""},
+	} {
+		fns := runtime.Functions{"t.f": func(context.Context, []any) (any, error) { return 1, nil }}
+		res := p.Execute(hangCatcher(t), tc.code, fns, runtime.Limits{MaxCalls: 10})
+		switch {
+		case tc.kind == "" && res.Error != nil:
+			t.Errorf("%s: %+v", tc.code, res.Error)
+		case tc.kind != "" && (res.Error == nil || res.Error.Kind != tc.kind):
+			t.Errorf("%s: got %+v, want kind %s", tc.code, res.Error, tc.kind)
+		}
+	}
+}
+
+// TestFatalFaults: what Go cannot recover from ends one execution with a named error,
+// and the next execution runs normally on a new worker.
+func TestFatalFaults(t *testing.T) {
+	p := newPool(t, Options{Warm: 1})
 	for _, tc := range []struct {
 		name, code string
+		lim        runtime.Limits
 		kind       runtime.ErrorKind
+		says       string
+		kernel     bool // needs kernel limits
 	}{
-		{"eval stack overflow", `return eval("(".repeat(1e6)+"1"+")".repeat(1e6))`, KindCrashed},
-		{"huge result", `return new Uint8Array(2**28)`, runtime.KindMemory},
+		{name: "eval_parens", code: `const n = 1e6; return eval("(".repeat(n) + "1" + ")".repeat(n))`,
+			kind: runtime.KindCrashed, says: "stack overflow while compiling"},
+		{name: "function_parens", code: `const n = 1e6; return Function("return " + "[".repeat(n) + "]".repeat(n))()`,
+			kind: runtime.KindCrashed, says: "stack overflow while compiling"},
+		{name: "native_loop", code: `return new Set(new Uint8Array(2 ** 26)).size`,
+			lim: runtime.Limits{Timeout: time.Second}, kind: runtime.KindTimeout, says: "was killed"},
+		{name: "hard_memory", code: `const a = []; for (let i = 0; ; i++) a.push("x".repeat(1 << 20) + i);`,
+			// The in-VM watchdog would stop this at MaxMemory; set it beyond the hard limit
+			// so the kernel's bound is what ends it.
+			lim: runtime.Limits{MaxMemory: 4 << 30}, kind: runtime.KindMemory, says: "hard limit", kernel: true},
+		{name: "cpu", code: `for (;;) {}`,
+			lim: runtime.Limits{Timeout: time.Minute, MaxCPUTime: time.Second}, kind: runtime.KindCPU, says: "CPU time", kernel: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if raceEnabled && tc.kind == runtime.KindMemory {
-				t.Skip("no RLIMIT_AS under the race detector")
+			if tc.kernel && !kernelLimits(p) {
+				t.Skip("no kernel limits for these workers (not Linux, or a -race copy of this binary: set PCTX_BIN)")
 			}
-			res := p.Execute(ctx(t), tc.code, nil, runtime.Limits{})
-			if res.Error == nil {
-				t.Fatalf("no error")
+			pool := p
+			if tc.name == "hard_memory" {
+				pool = newPool(t, Options{Warm: 1, MemoryLimit: BaseMemory + 128<<20})
 			}
-			if tc.kind != "" && res.Error.Kind != tc.kind {
-				t.Fatalf("kind %s: %s", res.Error.Kind, res.Error.Message)
+			before := pool.Stats().Crashed
+			res := pool.Execute(hangCatcher(t), tc.code, nil, tc.lim)
+			if res.Error == nil || res.Error.Kind != tc.kind || !strings.Contains(res.Error.Message, tc.says) {
+				t.Fatalf("got %+v, want kind %s saying %q", res.Error, tc.kind, tc.says)
 			}
-			t.Logf("%s: %s", res.Error.Kind, res.Error.Message)
-			next := p.Execute(ctx(t), `return 1+1`, nil, runtime.Limits{})
-			if next.Error != nil || string(next.Value.(json.RawMessage)) != "2" {
-				t.Fatalf("next execution: %+v", next)
+			if got := pool.Stats().Crashed; got != before+1 {
+				t.Errorf("crashed workers %d, want %d", got, before+1)
+			}
+			next := pool.Execute(hangCatcher(t), `return "fine"`, nil, runtime.Limits{})
+			if next.Error != nil || string(next.Value.(json.RawMessage)) != `"fine"` {
+				t.Fatalf("next execution: %+v %v", next.Error, next.Value)
 			}
 		})
 	}
 }
 
+// TestKilledWorker: a worker killed in the middle of an execution fails that execution,
+// the next one succeeds, and nothing leaks (goleak in TestMain, fds here).
 func TestKilledWorker(t *testing.T) {
 	before := fdCount(t)
-	p := newPool(t, 1)
+	p, err := New(&Options{Warm: 1, Command: commandFor()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	started := make(chan struct{})
 	fns := runtime.Functions{"t.block": func(c context.Context, _ []any) (any, error) {
 		close(started)
@@ -114,60 +194,243 @@ func TestKilledWorker(t *testing.T) {
 	go func() {
 		<-started
 		p.mu.Lock()
-		for w := range p.all {
-			if proc, err := os.FindProcess(w.Pid()); err == nil {
-				_ = proc.Kill()
+		for _, w := range p.procs {
+			if w.running > 0 {
+				w.kill()
 			}
 		}
 		p.mu.Unlock()
 	}()
-	res := p.Execute(ctx(t), `await t.block(); return 1`, fns, runtime.Limits{})
-	if res.Error == nil || res.Error.Kind != KindCrashed {
-		t.Fatalf("got %+v", res)
+	res := p.Execute(hangCatcher(t), `await t.block(); return 1`, fns, runtime.Limits{})
+	if res.Error == nil || res.Error.Kind != runtime.KindCrashed || !strings.Contains(res.Error.Message, "exited unexpectedly") {
+		t.Fatalf("got %+v", res.Error)
 	}
-	next := p.Execute(ctx(t), `return "ok"`, nil, runtime.Limits{})
+	if res.Calls != 1 {
+		t.Errorf("calls = %d, want 1", res.Calls)
+	}
+	next := p.Execute(hangCatcher(t), `return "ok"`, nil, runtime.Limits{})
 	if next.Error != nil {
 		t.Fatalf("next: %+v", next.Error)
 	}
-	_ = p.Close()
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if after := fdCount(t); after != before {
-		t.Fatalf("fds %d before, %d after", before, after)
+		t.Fatalf("fds: %d before, %d after", before, after)
 	}
 }
 
-func TestConcurrentOneCrashes(t *testing.T) {
-	p := newPool(t, 3)
-	var wg sync.WaitGroup
-	res := make([]*runtime.Result, 6)
-	for i := range res {
-		code := `let s = 0; for (let i = 0; i < 1000; i++) s += i; return s`
-		if i == 0 {
-			code = `return eval("(".repeat(1e6)+"1"+")".repeat(1e6))`
+func commandFor() []string {
+	if bin := os.Getenv("PCTX_BIN"); bin != "" {
+		return []string{bin, "__sandbox"}
+	}
+	return nil
+}
+
+func fdCount(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	return len(ents)
+}
+
+// TestCrashSparesBystanders: executions running beside one that crashes its worker
+// succeed, because each runs in a worker of its own.
+func TestCrashSparesBystanders(t *testing.T) {
+	p := newPool(t, Options{Warm: 3})
+	gate := make(chan struct{})
+	fns := runtime.Functions{"t.wait": func(c context.Context, _ []any) (any, error) {
+		select {
+		case <-gate:
+			return "done", nil
+		case <-c.Done():
+			return nil, c.Err()
 		}
-		wg.Go(func() { res[i] = p.Execute(ctx(t), code, nil, runtime.Limits{}) })
+	}}
+	var wg sync.WaitGroup
+	results := make([]*runtime.Result, 4)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = p.Execute(hangCatcher(t), `return await t.wait()`, fns, runtime.Limits{})
+		}()
+	}
+	crash := p.Execute(hangCatcher(t), `return eval("(".repeat(1e6))`, nil, runtime.Limits{})
+	close(gate)
+	wg.Wait()
+	if crash.Error == nil || crash.Error.Kind != runtime.KindCrashed {
+		t.Errorf("crash: %+v", crash.Error)
+	}
+	for i, r := range results {
+		if r.Error != nil || string(r.Value.(json.RawMessage)) != `"done"` {
+			t.Errorf("bystander %d: %+v", i, r.Error)
+		}
+	}
+}
+
+func TestCancel(t *testing.T) {
+	p := newPool(t, Options{Warm: 1})
+	fns := runtime.Functions{"t.block": func(c context.Context, _ []any) (any, error) {
+		<-c.Done()
+		return nil, c.Err()
+	}}
+	ctx, cancel := context.WithCancel(hangCatcher(t))
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		cancel()
+	}()
+	res := p.Execute(ctx, `await t.block()`, fns, runtime.Limits{})
+	if res.Error == nil || res.Error.Kind != runtime.KindCanceled {
+		t.Fatalf("cancel: %+v", res.Error)
+	}
+	// A native loop ignores the cancellation; the grace kill ends it.
+	ctx, cancel = context.WithCancel(hangCatcher(t))
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		cancel()
+	}()
+	res = p.Execute(ctx, `return new Set(new Uint8Array(2 ** 26)).size`, nil, runtime.Limits{Timeout: time.Hour})
+	if res.Error == nil || res.Error.Kind != runtime.KindCanceled || !strings.Contains(res.Error.Message, "killed") {
+		t.Fatalf("cancel of a native loop: %+v", res.Error)
+	}
+	dl, cancel := context.WithDeadline(hangCatcher(t), time.Now().Add(50*time.Millisecond))
+	defer cancel()
+	res = p.Execute(dl, `await t.block()`, fns, runtime.Limits{})
+	if res.Error == nil || res.Error.Kind != runtime.KindTimeout {
+		t.Fatalf("deadline: %+v", res.Error)
+	}
+}
+
+func TestRecycle(t *testing.T) {
+	p := newPool(t, Options{Warm: 1, RecycleAfter: 2})
+	for range 5 {
+		if res := p.Execute(hangCatcher(t), `return 1`, nil, runtime.Limits{}); res.Error != nil {
+			t.Fatal(res.Error)
+		}
+	}
+	if s := p.Stats(); s.Recycled != 2 || s.Crashed != 0 {
+		t.Fatalf("stats %+v: want 2 recycled, none crashed", s)
+	}
+}
+
+func TestWarmWorkersWait(t *testing.T) {
+	p := newPool(t, Options{Warm: 2})
+	deadline := time.Now().Add(2 * time.Minute) // hang catcher
+	for p.Stats().Workers < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("warm workers never started: %+v", p.Stats())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s := p.Stats(); s.Busy != 0 || s.Started != 2 {
+		t.Fatalf("%+v", s)
+	}
+}
+
+// TestMaxWorkers: executions beyond MaxWorkers wait for a worker rather than fail.
+func TestMaxWorkers(t *testing.T) {
+	p := newPool(t, Options{Warm: 1, MaxWorkers: 1})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if res := p.Execute(hangCatcher(t), `await new Promise(r => setTimeout(r, 10)); return 1`, nil, runtime.Limits{}); res.Error != nil {
+				t.Error(res.Error)
+			}
+		}()
 	}
 	wg.Wait()
-	if res[0].Error == nil || res[0].Error.Kind != KindCrashed {
-		t.Fatalf("crasher: %+v", res[0])
-	}
-	for _, r := range res[1:] {
-		if r.Error != nil || string(r.Value.(json.RawMessage)) != "499500" {
-			t.Fatalf("other: %+v", r)
-		}
+	if s := p.Stats(); s.Started != 1 {
+		t.Errorf("started %d workers, want 1", s.Started)
 	}
 }
 
-func BenchmarkTrivialSandbox(b *testing.B) {
-	exe, _ := os.Executable()
-	p, _ := New(Options{Command: []string{exe}, Env: []string{EnvChild + "=1"}, Workers: 1})
-	defer p.Close()
-	for b.Loop() {
-		p.Execute(context.Background(), `return 1`, nil, runtime.Limits{})
+func TestStartFailure(t *testing.T) {
+	p := newPool(t, Options{Command: []string{"/nonexistent/pctx"}, Warm: 1})
+	res := p.Execute(hangCatcher(t), `return 1`, nil, runtime.Limits{})
+	if res.Error == nil || res.Error.Kind != runtime.KindInternal || !strings.Contains(res.Error.Message, "/nonexistent/pctx") {
+		t.Fatalf("got %+v", res.Error)
 	}
 }
 
-func BenchmarkTrivialInProcess(b *testing.B) {
-	for b.Loop() {
-		runtime.Execute(context.Background(), `return 1`, nil, runtime.Limits{})
+// TestProtocolViolation: a worker that sends what no correct worker sends is killed and
+// its execution fails with a named error; the pool lives on.
+func TestProtocolViolation(t *testing.T) {
+	for _, tc := range []struct{ name, script, says string }{
+		{"at_start", `printf '\377\377\377\377'`, "did not start"},
+		// A valid ready frame (length 5: type 4, ids 0 0, payload {}), then an oversized length.
+		{"after_ready", `printf '\000\000\000\005\004\000\000{}'; head -c 4 >/dev/null; printf '\377\377\377\377'; sleep 5`, "broke the frame protocol"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPool(t, Options{Command: []string{"/bin/sh", "-c", tc.script}, Warm: 1})
+			res := p.Execute(hangCatcher(t), `return 1`, nil, runtime.Limits{})
+			if res.Error == nil || res.Error.Kind != runtime.KindInternal || !strings.Contains(res.Error.Message, tc.says) {
+				t.Fatalf("got %+v", res.Error)
+			}
+		})
 	}
+}
+
+func TestClose(t *testing.T) {
+	p, err := New(&Options{Warm: 1, Command: commandFor()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fns := runtime.Functions{"t.block": func(c context.Context, _ []any) (any, error) {
+		<-c.Done()
+		return nil, c.Err()
+	}}
+	done := make(chan *runtime.Result)
+	go func() { done <- p.Execute(hangCatcher(t), `await t.block()`, fns, runtime.Limits{}) }()
+	for p.Stats().Busy == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	_ = p.Close()
+	res := <-done
+	if res.Error == nil || res.Error.Kind != runtime.KindCanceled {
+		t.Fatalf("running execution at Close: %+v", res.Error)
+	}
+	if res := p.Execute(hangCatcher(t), `return 1`, nil, runtime.Limits{}); res.Error == nil {
+		t.Fatal("Execute after Close succeeded")
+	}
+}
+
+// seccompProbe runs in a re-executed test binary: with the filter installed, opening a
+// file, creating a socket and starting a program must all fail.
+func seccompProbe() {
+	if err := restrictSyscalls(); err != nil {
+		fmt.Println("unavailable:", err)
+		os.Exit(3)
+	}
+	var failures []string
+	if f, err := os.Open("/etc/hostname"); err == nil {
+		f.Close()
+		failures = append(failures, "open succeeded")
+	}
+	if l, err := net.Listen("tcp", "127.0.0.1:0"); err == nil {
+		l.Close()
+		failures = append(failures, "listen succeeded")
+	}
+	if err := runProgram(); err == nil {
+		failures = append(failures, "exec succeeded")
+	}
+	// What a worker needs still works: memory, threads, time.
+	b := make([]byte, 64<<20)
+	b[len(b)-1] = 1
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() { defer wg.Done(); time.Sleep(time.Millisecond) }()
+	}
+	wg.Wait()
+	if len(failures) > 0 {
+		fmt.Println(strings.Join(failures, "; "))
+		os.Exit(1)
+	}
+	fmt.Println("denied")
+	os.Exit(0)
 }

@@ -17,7 +17,7 @@ import (
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/codemode"
-	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/sandbox/sandboxtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -584,7 +584,7 @@ func TestExecutionLimit(t *testing.T) {
 	for _, compat := range []bool{false, true} {
 		t.Run(fmt.Sprintf("compat=%v", compat), func(t *testing.T) {
 			cat := catalog.New()
-			h := newHarnessOver(t, cat, codemode.New(cat, runtime.Limits{}, codemode.WithMaxPerSession(limit)), &Options{Sessions: &fakeSessions{}})
+			h := newHarnessOver(t, cat, codemode.New(cat, &codemode.Options{Executor: sandboxtest.New(t), MaxPerSession: limit}), &Options{Sessions: &fakeSessions{}})
 			var workers []*fakeWorker
 			if compat {
 				id := "session-1"

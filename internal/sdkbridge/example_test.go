@@ -13,7 +13,7 @@ import (
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/codemode"
-	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/sandbox"
 	"github.com/pctx-dev/pctx/internal/sdkbridge"
 )
 
@@ -21,7 +21,12 @@ import (
 // any other function.
 func Example() {
 	cat := catalog.New()
-	bridge := sdkbridge.New(cat, codemode.New(cat, runtime.Limits{}), &sdkbridge.Options{
+	pool, err := sandbox.New(nil) // programs run in worker processes
+	if err != nil {
+		panic(err)
+	}
+	defer pool.Close()
+	bridge := sdkbridge.New(cat, codemode.New(cat, &codemode.Options{Executor: pool}), &sdkbridge.Options{
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	srv := httptest.NewServer(bridge) // pctx serves it at /ws

@@ -104,7 +104,7 @@ func (c *conn) namespace(p registerParams) (catalog.Namespace, []string, *rpcErr
 	case len(p.Tools) > maxToolsPerNS:
 		return bad("namespace %q: %d tools, more than the limit of %d", p.Namespace, len(p.Tools), maxToolsPerNS)
 	}
-	ns := catalog.Namespace{Name: p.Namespace, Description: p.Description, Tools: make([]catalog.Tool, 0, len(p.Tools))}
+	ns := catalog.Namespace{Name: p.Namespace, Description: p.Description, Tools: make([]catalog.Tool, 0, len(p.Tools)), RefuseReserved: true}
 	names := make([]string, 0, len(p.Tools))
 	seen := make(map[string]bool, len(p.Tools))
 	for i, t := range p.Tools {

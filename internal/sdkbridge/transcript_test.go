@@ -15,7 +15,7 @@ import (
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/codemode"
-	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/sandbox/sandboxtest"
 )
 
 // TestDocTranscripts replays the example transcripts of docs/protocol.md §9 against the
@@ -30,7 +30,7 @@ func TestDocTranscripts(t *testing.T) {
 		t.Fatal(err)
 	}
 	cat := catalog.New()
-	b := New(cat, codemode.New(cat, runtime.Limits{}), &Options{ServerVersion: "0.9.0", Logger: quietLogger(), FormatResult: codemode.FormatResult})
+	b := New(cat, codemode.New(cat, &codemode.Options{Executor: sandboxtest.New(t)}), &Options{ServerVersion: "0.9.0", Logger: quietLogger(), FormatResult: codemode.FormatResult})
 	srv := httptest.NewServer(b)
 	defer srv.Close()
 	defer b.Close()

@@ -17,7 +17,7 @@ import (
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/codemode"
-	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/sandbox/sandboxtest"
 	"github.com/pctx-dev/pctx/internal/server"
 )
 
@@ -49,7 +49,7 @@ func newService(t testing.TB) *codemode.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return codemode.New(cat, runtime.Limits{})
+	return codemode.New(cat, &codemode.Options{Executor: sandboxtest.New(t)})
 }
 
 // number reads a JSON number as the runtime hands it over: int64 when integral.
@@ -258,7 +258,7 @@ func TestBusy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	url := startHTTP(t, server.New(codemode.New(cat, runtime.Limits{}, codemode.WithMaxPerSession(1)), nil))
+	url := startHTTP(t, server.New(codemode.New(cat, &codemode.Options{Executor: sandboxtest.New(t), MaxPerSession: 1}), nil))
 	first, second := connect(t, url, nil), connect(t, url, nil)
 
 	done := make(chan string, 1)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/codemode"
-	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/sandbox/sandboxtest"
 	"github.com/pctx-dev/pctx/internal/server"
 )
 
@@ -16,7 +16,7 @@ import (
 // unknown id, and one after DELETE, get 404 as the MCP spec requires.
 func TestSessionIDs(t *testing.T) {
 	cat := catalog.New()
-	url := startHTTP(t, server.New(codemode.New(cat, runtime.Limits{}), nil)) + "/mcp"
+	url := startHTTP(t, server.New(codemode.New(cat, &codemode.Options{Executor: sandboxtest.New(t)}), nil)) + "/mcp"
 	post := func(id, body string) (*http.Response, string) {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))

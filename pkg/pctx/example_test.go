@@ -39,6 +39,6 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(res.Value, res.Calls, res.Error)
+	fmt.Println(string(res.Value), res.Calls, res.Error)
 	// Output: 36 3 <nil>
 }

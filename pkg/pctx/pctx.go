@@ -8,6 +8,12 @@
 // /healthz; ServeStdio serves one MCP client over a pipe; Close stops everything. A *PCTX
 // is safe for concurrent use.
 //
+// Programs run in sandbox worker processes, so that nothing a program does (a stack
+// overflow while compiling eval'd code, a huge allocation, a native loop past its time
+// limit) can take the embedding process down. A worker is a copy of the embedding
+// program itself, started with an environment variable that makes this package's init
+// serve as a worker before main runs: the embedder writes no code for it.
+//
 // The pctx command is this package plus flags: whatever it serves, an embedder can.
 package pctx
 
@@ -27,6 +33,7 @@ import (
 	"github.com/pctx-dev/pctx/internal/compat"
 	"github.com/pctx-dev/pctx/internal/config"
 	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/sandbox"
 	"github.com/pctx-dev/pctx/internal/sdkbridge"
 	"github.com/pctx-dev/pctx/internal/server"
 	"github.com/pctx-dev/pctx/internal/typecheck"
@@ -65,6 +72,7 @@ type PCTX struct {
 	version   string
 	cat       *catalog.Catalog
 	upstreams *upstream.Manager
+	pool      *sandbox.Pool
 	cm        *codemode.Service
 	compat    *compat.Server
 	bridge    *sdkbridge.Bridge
@@ -99,11 +107,35 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 			p.version = opts.Version
 		}
 	}
+	maxExec := cfg.Server.MaxExecutions
+	if maxExec <= 0 {
+		maxExec = codemode.DefaultMaxConcurrent
+	}
+	pool, err := sandbox.New(&sandbox.Options{
+		Warm:         cfg.Sandbox.WarmWorkers,
+		PerWorker:    cfg.Sandbox.ExecutionsPerWorker,
+		RecycleAfter: cfg.Sandbox.RecycleAfter,
+		MemoryLimit:  cfg.Sandbox.MemoryLimit,
+		// Room for every execution the caps allow; workers beyond Warm stop when idle.
+		MaxWorkers: maxExec,
+		Logger:     p.log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pctx: %w", err)
+	}
+	p.pool = pool
 	p.cat = catalog.New()
 	p.upstreams = upstream.NewManager(p.cat, cfg.Servers, p.log)
 	p.upstreams.Start(ctx)
-	p.cm = codemode.New(p.cat, runtimeLimits(cfg.Runtime), codemode.WithMaxConcurrent(cfg.Server.MaxExecutions), codemode.WithMaxPerSession(cfg.Server.MaxExecutionsPerSession),
-		p.startTypecheck(cfg.Runtime))
+	p.cm = codemode.New(p.cat, &codemode.Options{
+		Executor:      pool,
+		Limits:        runtimeLimits(cfg.Runtime),
+		MaxConcurrent: cfg.Server.MaxExecutions,
+		MaxPerSession: cfg.Server.MaxExecutionsPerSession,
+		Checker:       p.startTypecheck(cfg.Runtime),
+		Typecheck:     codemode.TypecheckMode(cfg.Runtime.Typecheck),
+		Logger:        p.log,
+	})
 	p.compat = compat.New(p.cm, &compat.Options{
 		Logger: p.log,
 		// The published pctx-client's POST /register/servers (docs/protocol.md §10).
@@ -161,7 +193,7 @@ func (p *PCTX) Register(ns string, fns ...Function) error {
 		}
 		tools[i] = catalog.Tool{Name: f.Name, Description: f.Description, InputSchema: f.InputSchema, OutputSchema: f.OutputSchema, Call: f.Call}
 	}
-	if err := p.cat.Put("go:"+ns, catalog.Namespace{Name: ns, Tools: tools}); err != nil {
+	if err := p.cat.Put("go:"+ns, catalog.Namespace{Name: ns, Tools: tools, RefuseReserved: true}); err != nil {
 		return fmt.Errorf("pctx: register %q: %w", ns, err)
 	}
 	return nil
@@ -173,9 +205,9 @@ func (p *PCTX) Unregister(ns string) { p.cat.Remove("go:"+ns, ns) }
 // Result is what one execution produced. A program's own failure (an exception, a limit,
 // a failing function) is Error, not Execute's error.
 type Result struct {
-	Value    any           // the program's return value, as plain JSON-able data
-	Console  []ConsoleLine // console.* output, in order
-	Error    *Error        // why the program failed; nil on success
+	Value    json.RawMessage // the program's return value as JSON; nil for undefined and null
+	Console  []ConsoleLine   // console.* output, in order
+	Error    *Error          // why the program failed; nil on success
 	Duration time.Duration
 	Calls    int // function calls the program made
 	text     string
@@ -212,7 +244,10 @@ func (p *PCTX) Execute(ctx context.Context, code string) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Result{Value: r.Value, Duration: r.Duration, Calls: r.Calls, text: codemode.FormatResult(r)}
+	out := &Result{Duration: r.Duration, Calls: r.Calls, text: codemode.FormatResult(r)}
+	if raw, ok := r.Value.(json.RawMessage); ok {
+		out.Value = raw
+	}
 	for _, l := range r.Console {
 		out.Console = append(out.Console, ConsoleLine{Level: l.Level, Text: l.Text})
 	}
@@ -293,7 +328,7 @@ func (p *PCTX) Close() error {
 		if p.closeSessions != nil {
 			errs = append(errs, p.closeSessions(ctx))
 		}
-		errs = append(errs, p.upstreams.Close())
+		errs = append(errs, p.upstreams.Close(), p.pool.Close())
 		if p.checker != nil {
 			errs = append(errs, p.checker.Close())
 		}
@@ -319,5 +354,7 @@ func runtimeLimits(r config.Runtime) runtime.Limits {
 		MaxCallsInFlight: r.MaxCallsInFlight,
 		MaxConsoleBytes:  int(r.MaxConsoleBytes),
 		MaxResultBytes:   int(r.MaxResultBytes),
+		MaxArgumentBytes: int(r.MaxArgumentBytes),
+		MaxCPUTime:       r.MaxCPUTime,
 	}
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/codemode"
-	"github.com/pctx-dev/pctx/internal/runtime"
 )
 
 // Programs the latency measurements run.
@@ -178,7 +177,7 @@ func inProcess(ctx context.Context, warm, n int) (trivial, uncached, hundred []f
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("in-process catalog: %w", err)
 	}
-	svc := codemode.New(cat, runtime.Limits{})
+	svc := codemode.New(cat, &codemode.Options{Executor: codemode.InProcess})
 	run := func(code string, want any) op {
 		return func(ctx context.Context) error {
 			res, err := svc.Execute(ctx, code)

@@ -1,0 +1,35 @@
+//go:build unix && !linux
+
+package sandbox
+
+import (
+	"errors"
+	"os"
+	"syscall"
+	"time"
+)
+
+func sysProcAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
+
+func killTree(pid int) { _ = syscall.Kill(-pid, syscall.SIGKILL) }
+
+// Outside Linux there is no prlimit: the worker runs without kernel memory and CPU
+// bounds; the in-VM watchdog and the parent's wall-clock kill remain.
+const hardLimits = false
+
+func setLimits(int, int64, time.Duration) error { return nil }
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func restrictSyscalls() error { return errors.New("no seccomp on this OS") }
+
+func sigkilled(ps *os.ProcessState) bool {
+	ws, ok := ps.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
+}

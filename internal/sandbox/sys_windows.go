@@ -1,0 +1,26 @@
+package sandbox
+
+import (
+	"errors"
+	"os"
+	"syscall"
+	"time"
+)
+
+func sysProcAttr() *syscall.SysProcAttr { return nil }
+
+// killTree is a no-op: the pool kills the worker process itself, and a worker starts no
+// children.
+func killTree(int) {}
+
+// On Windows the worker runs without kernel memory and CPU bounds; the in-VM watchdog
+// and the parent's wall-clock kill remain.
+const hardLimits = false
+
+func setLimits(int, int64, time.Duration) error { return nil }
+
+func cpuTime() time.Duration { return 0 }
+
+func restrictSyscalls() error { return errors.New("no seccomp on Windows") }
+
+func sigkilled(*os.ProcessState) bool { return false }
