@@ -10,9 +10,10 @@ import (
 // slot: a ready process, or nil for a slot whose process is being (or failed to be)
 // started.
 type pool struct {
-	opts Options
-	idle chan *proc
-	done chan struct{}
+	opts  Options
+	idle  chan *proc
+	done  chan struct{}
+	cache *resultCache
 
 	mu     sync.Mutex
 	closed bool
@@ -21,7 +22,8 @@ type pool struct {
 }
 
 func newPool(opts Options) (*pool, error) {
-	p := &pool{opts: opts, idle: make(chan *proc, opts.Processes), done: make(chan struct{}), all: map[*proc]struct{}{}}
+	p := &pool{opts: opts, idle: make(chan *proc, opts.Processes), done: make(chan struct{}), all: map[*proc]struct{}{},
+		cache: newResultCache(cacheEntries)}
 	for range opts.Processes {
 		p.replenish()
 	}
@@ -65,7 +67,23 @@ func (p *pool) start() (*proc, error) {
 	return w, nil
 }
 
+// cacheEntries bounds the result cache; programs are at most a few hundred KiB.
+const cacheEntries = 256
+
 func (p *pool) check(ctx context.Context, decls []string, code string) ([]Diagnostic, error) {
+	key := p.cache.key(decls, code)
+	if diags, ok := p.cache.get(key, code); ok {
+		return diags, nil
+	}
+	diags, err := p.checkIn(ctx, decls, code)
+	if err == nil {
+		p.cache.put(key, code, diags)
+	}
+	return diags, err
+}
+
+// checkIn runs one check in a process of the pool.
+func (p *pool) checkIn(ctx context.Context, decls []string, code string) ([]Diagnostic, error) {
 	var w *proc
 	select {
 	case w = <-p.idle:

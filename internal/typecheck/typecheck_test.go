@@ -69,12 +69,12 @@ func TestDeclarationSets(t *testing.T) {
 		for i := range maxProjects + 3 {
 			own := fmt.Sprintf("declare namespace ns%d {\n  function f(x: number): Promise<number>;\n}\n", i)
 			decls := []string{shared, own}
-			ok := fmt.Sprintf("await shared.ping();\nreturn ns%d.f(1);", i)
+			ok := fmt.Sprintf("await shared.ping();\nreturn ns%d.f(%d);", i, round)
 			if diags, err := c.Check(context.Background(), decls, ok); err != nil || len(diags) > 0 {
 				t.Fatalf("round %d set %d: %v %s", round, i, err, render(diags))
 			}
 			// A namespace of another set is not visible.
-			other := fmt.Sprintf("return ns%d.f(1);", (i+1)%(maxProjects+3))
+			other := fmt.Sprintf("return ns%d.f(%d);", (i+1)%(maxProjects+3), round)
 			diags, err := c.Check(context.Background(), decls, other)
 			if err != nil || len(diags) != 1 || (diags[0].Code != 2304 && diags[0].Code != 2552) {
 				t.Fatalf("round %d set %d: other set's namespace: %v %s", round, i, err, render(diags))
@@ -209,8 +209,8 @@ func TestCheckerFailures(t *testing.T) {
 	t.Run("processes are recycled", func(t *testing.T) {
 		c := fakeChecker(t, "serve", Options{Processes: 1, MaxChecks: 3})
 		seen := map[int]bool{}
-		for range 7 {
-			if _, err := c.Check(ctx, nil, "fine"); err != nil {
+		for i := range 7 {
+			if _, err := c.Check(ctx, nil, fmt.Sprintf("fine %d", i)); err != nil {
 				t.Fatal(err)
 			}
 			for _, pid := range c.PIDs() {
@@ -333,5 +333,38 @@ func TestScanCalls(t *testing.T) {
 	}
 	if name := callAt(spans, strings.Index(code, "d.e")); name != "" {
 		t.Errorf("call outside = %q", name)
+	}
+}
+
+// TestResultCache: a program checked again against the same declarations is answered
+// without a process; a change to either is checked anew.
+func TestResultCache(t *testing.T) {
+	c := fakeChecker(t, "serve", Options{Processes: 1})
+	ctx := context.Background()
+	checks := func() int {
+		n := 0
+		for w := range c.p.all {
+			n += w.checks
+		}
+		return n
+	}
+	for range 3 {
+		diags, err := c.Check(ctx, []string{"a"}, "x;\nFAKE_ERROR")
+		if err != nil || len(diags) != 1 || diags[0].Line != 2 {
+			t.Fatalf("%v %s", err, render(diags))
+		}
+		diags[0].Line = 99 // a caller's change does not reach the cache
+	}
+	if n := checks(); n != 1 {
+		t.Fatalf("%d checks for one program checked three times", n)
+	}
+	if _, err := c.Check(ctx, []string{"b"}, "x;\nFAKE_ERROR"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Check(ctx, []string{"a"}, "y;\nFAKE_ERROR"); err != nil {
+		t.Fatal(err)
+	}
+	if n := checks(); n != 3 {
+		t.Fatalf("%d checks, want 3: other declarations or code are checked", n)
 	}
 }
