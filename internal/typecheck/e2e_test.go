@@ -2,8 +2,10 @@ package typecheck_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -12,9 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/pctx-dev/pctx/internal/sdkbridge"
 	"github.com/pctx-dev/pctx/internal/typecheck"
 	"github.com/pctx-dev/pctx/pkg/pctx"
 )
@@ -47,6 +51,7 @@ func repoPath(t *testing.T, rel string) string {
 // recording proxy and the worker logs its calls, so a test can see what reached a
 // backend.
 type corpusStack struct {
+	url   string
 	mcp   *client.Client
 	calls []string // files that record the backends' calls
 }
@@ -116,6 +121,7 @@ func startCorpusStack(t *testing.T) *corpusStack {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(p.Handler())
+	s.url = srv.URL
 	t.Cleanup(func() {
 		srv.Close()
 		_ = p.Close()
@@ -205,6 +211,75 @@ func (s *corpusStack) call(t *testing.T, tool string, args map[string]any, meta 
 	return b.String(), res.IsError
 }
 
+// publishedClient speaks to pctx as the published pctx-client does (docs/protocol.md
+// §10): a session from POST /code-mode/session/create, then execute_typescript over the
+// websocket that names it.
+type publishedClient struct {
+	ws  *websocket.Conn
+	seq int
+}
+
+func (s *corpusStack) publishedClient(t *testing.T) *publishedClient {
+	t.Helper()
+	resp, err := http.Post(s.url+"/code-mode/session/create", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created struct {
+		SessionID string `json:"session_id"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+	if err != nil || created.SessionID == "" {
+		t.Fatalf("session/create: %v %+v", err, created)
+	}
+	ws, resp, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(s.url, "http")+"/ws",
+		&websocket.DialOptions{HTTPHeader: http.Header{sdkbridge.SessionHeader: {created.SessionID}}})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	if resp.Body != nil {
+		resp.Body.Close()
+	}
+	ws.SetReadLimit(16 << 20)
+	t.Cleanup(func() { ws.CloseNow() })
+	return &publishedClient{ws: ws}
+}
+
+// execute runs code as the published client's execute_typescript does.
+func (c *publishedClient) execute(t *testing.T, code string) (success bool, stderr string) {
+	t.Helper()
+	c.seq++
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	req, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": c.seq, "method": "execute_typescript",
+		"params": map[string]any{"code": code, "disclosure": "catalog", "tool_timeout_secs": 60}})
+	if err := c.ws.Write(ctx, websocket.MessageText, req); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		_, data, err := c.ws.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f struct {
+			ID     int `json:"id"`
+			Result struct {
+				Success bool   `json:"success"`
+				Stderr  string `json:"stderr"`
+			} `json:"result"`
+			Error json.RawMessage `json:"error"`
+		}
+		if json.Unmarshal(data, &f) != nil || f.ID != c.seq {
+			continue
+		}
+		if f.Error != nil {
+			t.Fatalf("execute_typescript: %s", f.Error)
+		}
+		return f.Result.Success, f.Result.Stderr
+	}
+}
+
 // backendCalls is every call the backends have seen so far, one "file: name" per call.
 func (s *corpusStack) backendCalls(t *testing.T) []string {
 	t.Helper()
@@ -221,18 +296,23 @@ func (s *corpusStack) backendCalls(t *testing.T) []string {
 	return out
 }
 
-// TestCorpusOverMCP is the acceptance run: through MCP over HTTP with real upstreams,
-// every correct program of the corpus passes the check and runs, and every wrong one is
-// refused with its errors at the right line:column before any backend sees a call.
+// TestCorpusOverMCP is the acceptance run: through MCP over HTTP with real upstreams, and
+// through the published client's execute path, every correct program of the corpus
+// passes the check and runs, and every wrong one is refused with its errors at the right
+// line:column before any backend sees a call.
 func TestCorpusOverMCP(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the npm and Python test peers")
 	}
 	s := startCorpusStack(t)
+	published := s.publishedClient(t)
 	for _, p := range typecheck.LoadCorpus(t, "ok") {
 		text, isErr := s.call(t, "execute_typescript", map[string]any{"code": p.Code}, nil)
 		if isErr {
 			t.Errorf("ok/%s failed:\n%s", p.Name, text)
+		}
+		if ok, stderr := published.execute(t, p.Code); !ok {
+			t.Errorf("ok/%s failed through the published client's path:\n%s", p.Name, stderr)
 		}
 	}
 	if len(s.backendCalls(t)) == 0 {
@@ -248,6 +328,15 @@ func TestCorpusOverMCP(t *testing.T) {
 		for _, want := range p.Expect {
 			if !strings.Contains(text, "\n"+want+" ") {
 				t.Errorf("bad/%s: refusal lacks %q:\n%s", p.Name, want, text)
+			}
+		}
+		ok, stderr := published.execute(t, p.Code)
+		if ok || !strings.HasPrefix(stderr, "the program does not type-check, so nothing ran") {
+			t.Errorf("bad/%s was not refused through the published client's path:\n%s", p.Name, stderr)
+		}
+		for _, want := range p.Expect {
+			if !strings.Contains(stderr, "\n"+want+" ") {
+				t.Errorf("bad/%s: the published client's refusal lacks %q:\n%s", p.Name, want, stderr)
 			}
 		}
 		if after := s.backendCalls(t); len(after) != before {
