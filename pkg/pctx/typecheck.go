@@ -19,7 +19,11 @@ func (p *PCTX) startTypecheck(rt config.Runtime) codemode.Checker {
 			"; to turn it on install tsgo (npm install -g @typescript/native-preview) or point [runtime] tsgo or $" + typecheck.EnvVar + " at it")
 		return nil
 	}
-	c, err := typecheck.New(typecheck.Options{Tsgo: path, Logger: p.log})
+	opts := typecheck.Options{Tsgo: path, Logger: p.log}
+	if rt.Timeout > 0 && rt.Timeout < typecheck.DefaultTimeout {
+		opts.Timeout = rt.Timeout // a check never gets longer than a run
+	}
+	c, err := typecheck.New(opts)
 	if err != nil {
 		p.log.Warn("type checking is off, programs run unchecked", "err", err)
 		return nil

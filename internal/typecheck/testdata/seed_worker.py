@@ -16,17 +16,21 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "sdk" / "python"))
 
-from pctx_client import Pctx  # noqa: E402
-from pctx_client._tool import BaseTool  # noqa: E402
-from tests.seed_tools import SEED_TOOLS  # noqa: E402
+from pctx_client import Pctx
+from pctx_client._tool import BaseTool
+from tests.seed_tools import SEED_TOOLS
 
 LOG = Path(sys.argv[2])
 _serve = BaseTool._serve
 
 
-async def _logged(self: BaseTool, args: dict[str, Any]) -> Any:
+def _record(name: str) -> None:
     with LOG.open("a") as f:
-        f.write(f"{self.spec.namespace}.{self.spec.name}\n")
+        f.write(name + "\n")
+
+
+async def _logged(self: BaseTool, args: dict[str, Any]) -> Any:
+    _record(f"{self.spec.namespace}.{self.spec.name}")
     return await _serve(self, args)
 
 
