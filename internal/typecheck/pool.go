@@ -92,6 +92,11 @@ func (p *pool) checkIn(ctx context.Context, decls []string, code string) ([]Diag
 	case <-p.done:
 		return nil, ErrClosed
 	}
+	return p.run(ctx, w, decls, code)
+}
+
+// run checks code in w, a slot's token taken from idle, and hands the slot back.
+func (p *pool) run(ctx context.Context, w *proc, decls []string, code string) ([]Diagnostic, error) {
 	if p.isClosed() {
 		p.idle <- w // Close stops it
 		return nil, ErrClosed
@@ -121,6 +126,32 @@ func (p *pool) checkIn(ctx context.Context, decls []string, code string) ([]Diag
 	}
 	p.replenish()
 	return diags, err
+}
+
+// warm takes every slot, as the processes become free, and checks an empty program
+// against decls in each.
+func (p *pool) warm(decls []string) {
+	held := make([]*proc, 0, p.opts.Processes)
+	for range p.opts.Processes {
+		select {
+		case w := <-p.idle:
+			held = append(held, w)
+		case <-p.done:
+			for _, w := range held {
+				p.idle <- w
+			}
+			return
+		}
+	}
+	var wg sync.WaitGroup
+	for _, w := range held {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _ = p.run(context.Background(), w, decls, "")
+		}()
+	}
+	wg.Wait()
 }
 
 func (p *pool) isClosed() bool {

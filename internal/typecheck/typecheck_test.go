@@ -368,3 +368,45 @@ func TestResultCache(t *testing.T) {
 		t.Fatalf("%d checks, want 3: other declarations or code are checked", n)
 	}
 }
+
+// TestWarm: after Warm every process has the declarations open, so the next check on
+// any of them only checks the program.
+func TestWarm(t *testing.T) {
+	c := newChecker(t, Options{Processes: 2})
+	decls := []string{sumDecls}
+	c.Warm(decls)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		// Holding every idle process (none is busy once the warm-ups are done) makes
+		// their state safe to read.
+		var held []*proc
+		for range 2 {
+			select {
+			case w := <-c.p.idle:
+				held = append(held, w)
+			case <-time.After(time.Second):
+			}
+		}
+		warm := 0
+		for _, w := range held {
+			if w == nil {
+				continue
+			}
+			for _, p := range w.projects {
+				if len(p.chunks) == 1 {
+					warm++
+				}
+			}
+		}
+		for _, w := range held {
+			c.p.idle <- w
+		}
+		if warm == 2 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 2 processes warm", warm)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -78,6 +78,7 @@ type PCTX struct {
 	bridge    *sdkbridge.Bridge
 	srv       *server.Server
 	checker   *typecheck.Checker // nil when programs run unchecked
+	stopWarm  chan struct{}      // ends warmOnChange
 
 	httpOnce      sync.Once
 	handler       http.Handler
@@ -330,6 +331,7 @@ func (p *PCTX) Close() error {
 		}
 		errs = append(errs, p.upstreams.Close(), p.pool.Close())
 		if p.checker != nil {
+			close(p.stopWarm)
 			errs = append(errs, p.checker.Close())
 		}
 	})

@@ -1,6 +1,8 @@
 package pctx
 
 import (
+	"time"
+
 	"github.com/pctx-dev/pctx/internal/codemode"
 	"github.com/pctx-dev/pctx/internal/config"
 	"github.com/pctx-dev/pctx/internal/typecheck"
@@ -29,10 +31,37 @@ func (p *PCTX) startTypecheck(rt config.Runtime) codemode.Checker {
 		return nil
 	}
 	p.checker = c
+	p.stopWarm = make(chan struct{})
+	go p.warmOnChange()
 	mode := rt.Typecheck
 	if mode == "" {
 		mode = config.TypecheckStrict
 	}
 	p.log.Info("type checking programs before they run", "mode", mode, "tsgo", path)
 	return c
+}
+
+// warmDelay lets a burst of catalog changes (upstreams connecting at start) settle
+// before the checker prepares for the result.
+const warmDelay = 200 * time.Millisecond
+
+// warmOnChange keeps the checker ready for the catalog as it changes, until Close: the
+// first program after a change would otherwise pay for parsing the new declarations.
+func (p *PCTX) warmOnChange() {
+	ch := p.cat.Changed()
+	p.checker.Warm(p.cat.Snapshot().Declarations())
+	for {
+		select {
+		case <-ch:
+		case <-p.stopWarm:
+			return
+		}
+		select {
+		case <-time.After(warmDelay):
+		case <-p.stopWarm:
+			return
+		}
+		ch = p.cat.Changed()
+		p.checker.Warm(p.cat.Snapshot().Declarations())
+	}
 }
