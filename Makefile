@@ -20,6 +20,11 @@ PCTX_CLIENT_LATEST := 0.4.5
 PCTX_CLIENT_OLDEST := 0.1.0
 COMPAT_VENVS := $(CACHE)/venv-pctx-client-latest $(CACHE)/venv-pctx-client-0.1
 
+# FastMCP test peers for the compatibility tests (sdk/python/tests/compat): the published
+# client's users write their servers with mcp 1.x's FastMCP, which mcp 2 dropped.
+FASTMCP_VENV := $(CACHE)/venv-fastmcp
+MCP_FASTMCP_VERSION := 1.30.0
+
 # npm peers used by tests, pinned so a run is reproducible.
 NPM_PACKAGES := \
 	@modelcontextprotocol/server-everything@2026.8.31 \
@@ -37,7 +42,7 @@ export PCTX_TSGO    := $(NPM_DIR)/node_modules/.bin/tsgo
 export PCTX_PYTHON  := $(VENV)/bin/python
 export CONF_DIR     := $(CACHE)/conformance
 
-.PHONY: all build run test test-fast deps deps-fast lint go-test go-test-fast py-test py-test-fast conformance fuzz bench bench-quick clean
+.PHONY: all build run test test-fast deps deps-fast lint go-test go-test-fast py-test py-test-fast py-test-compat conformance fuzz bench bench-quick clean
 
 # Go modules of their own in this repository: the Go SDK must not drag pctx's
 # dependencies into a worker's build, and the example worker builds against it.
@@ -61,7 +66,7 @@ test: deps lint go-test py-test conformance bench-quick fuzz test-dist
 ## no compatibility venvs, no conformance, no bench.
 test-fast: deps-fast lint go-test-fast py-test-fast
 
-deps: deps-fast $(addsuffix /.stamp,$(COMPAT_VENVS))
+deps: deps-fast $(addsuffix /.stamp,$(COMPAT_VENVS)) $(FASTMCP_VENV)/.stamp
 
 deps-fast: $(CACHE)/.go-deps $(NPM_DIR)/.stamp $(VENV)/.stamp $(BIN)/staticcheck
 
@@ -86,12 +91,17 @@ $(VENV)/.stamp: sdk/python/pyproject.toml
 
 $(CACHE)/venv-pctx-client-latest/.stamp: Makefile
 	$(PYTHON) -m venv $(@D)
-	$(@D)/bin/pip install --quiet --disable-pip-version-check "pctx-client[langchain]==$(PCTX_CLIENT_LATEST)" pytest pytest-asyncio pytest-timeout
+	$(@D)/bin/pip install --quiet --disable-pip-version-check "pctx-client[langchain,bm25s]==$(PCTX_CLIENT_LATEST)" pytest pytest-asyncio pytest-timeout
 	@touch $@
 
 $(CACHE)/venv-pctx-client-0.1/.stamp: Makefile
 	$(PYTHON) -m venv $(@D)
 	$(@D)/bin/pip install --quiet --disable-pip-version-check "pctx-client[langchain]==$(PCTX_CLIENT_OLDEST)" pytest pytest-asyncio pytest-timeout
+	@touch $@
+
+$(FASTMCP_VENV)/.stamp: Makefile
+	$(PYTHON) -m venv $(@D)
+	$(@D)/bin/pip install --quiet --disable-pip-version-check "mcp==$(MCP_FASTMCP_VERSION)"
 	@touch $@
 
 lint:
@@ -100,6 +110,7 @@ lint:
 	for m in $(GO_MODULES); do (cd $$m && $(GO) vet ./... && $(BIN)/staticcheck ./...); done
 	$(VENV)/bin/ruff check sdk/python
 	$(VENV)/bin/ruff format --check sdk/python
+	cd sdk/python && $(VENV)/bin/mypy
 
 go-test: build
 	for m in $(GO_MODULES); do (cd $$m && $(GO) test -race -count=1 ./...); done
@@ -107,14 +118,22 @@ go-test: build
 go-test-fast: build
 	for m in $(GO_MODULES); do (cd $$m && $(GO) test -count=1 ./...); done
 
-py-test: py-test-fast
+py-test: py-test-fast py-test-compat
+	# Our SDK's public API against the published client's (must not skip here).
+	cd sdk/python && PCTX_REQUIRE_PUBLISHED=1 PCTX_CLIENT_LATEST_VENV=$(CACHE)/venv-pctx-client-latest \
+	  $(VENV)/bin/python -m pytest -q tests/test_published_api.py -p no:cacheprovider
 	sdk/python/scripts/test-crewai.sh
-	for v in $(COMPAT_VENVS); do \
-	  (cd sdk/python && $$v/bin/python -m pytest -q tests/compat --confcutdir=tests/compat -p no:cacheprovider); \
+
+## py-test-compat: only the compatibility tests (tests/compat), with the published clients
+## and with our SDK, each against a real pctx.
+py-test-compat: build $(addsuffix /.stamp,$(COMPAT_VENVS)) $(FASTMCP_VENV)/.stamp $(VENV)/.stamp
+	for v in $(COMPAT_VENVS) $(VENV); do \
+	  (cd sdk/python && PCTX_FASTMCP_PYTHON=$(FASTMCP_VENV)/bin/python $$v/bin/python -m pytest -q tests/compat --confcutdir=tests/compat -p no:cacheprovider); \
 	done
 
+# tests/compat runs in py-test, once per client (published and ours), with its peers.
 py-test-fast: build
-	cd sdk/python && $(VENV)/bin/python -m pytest -q
+	cd sdk/python && PCTX_CLIENT_LATEST_VENV=$(CACHE)/venv-pctx-client-latest $(VENV)/bin/python -m pytest -q --ignore=tests/compat
 
 ## conformance: the official MCP conformance suite, server and client scenarios (docs/conformance.md).
 conformance: build

@@ -144,3 +144,76 @@ func BenchmarkFirstCall(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNamedCold1000 renames 1,000 tools into NamingCamel from scratch, as the first
+// view of a catalog version pays it (later views reuse each namespace's); compare with
+// BenchmarkList1000.
+func BenchmarkNamedCold1000(b *testing.B) {
+	c := New()
+	for _, ns := range benchNamespaces(b) {
+		if err := c.Put("bench", ns); err != nil {
+			b.Fatal(err)
+		}
+	}
+	s := c.Snapshot()
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, n := range s.spaces {
+			_ = n.rename(pascalNamespace(n.raw), "")
+		}
+	}
+}
+
+// BenchmarkCallWithLimit is BenchmarkCall under a per-call limit (tool_timeout_secs).
+func BenchmarkCallWithLimit(b *testing.B) {
+	c := New()
+	if err := c.Put("bench", loadFixture(b, "testdata/server-filesystem.json")); err != nil {
+		b.Fatal(err)
+	}
+	fn := c.Snapshot().Functions()["server_filesystem.edit_file"]
+	args := []any{map[string]any{"path": "/tmp/x", "edits": []any{map[string]any{"oldText": "a", "newText": "b"}}}}
+	ctx := WithCallTimeouts(context.Background(), CallTimeouts{Default: ClampCallTimeout(30)})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := fn(ctx, args); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkNamedOverlay1000 is what each published-client request pays for names: a
+// session's namespace over 1,000 catalog tools, overlaid and viewed in NamingCamel.
+func BenchmarkNamedOverlay1000(b *testing.B) {
+	c := New()
+	for _, ns := range benchNamespaces(b) {
+		if err := c.Put("bench", ns); err != nil {
+			b.Fatal(err)
+		}
+	}
+	session := Namespace{Name: "tools", Tools: []Tool{tool("add_numbers", ""), tool("now_timestamp", "")}}
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := c.Snapshot().With(session)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = s.Named(NamingCamel)
+	}
+}
+
+// BenchmarkOverlay1000 is BenchmarkNamedOverlay1000 without the view: the baseline.
+func BenchmarkOverlay1000(b *testing.B) {
+	c := New()
+	for _, ns := range benchNamespaces(b) {
+		if err := c.Put("bench", ns); err != nil {
+			b.Fatal(err)
+		}
+	}
+	session := Namespace{Name: "tools", Tools: []Tool{tool("add_numbers", ""), tool("now_timestamp", "")}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Snapshot().With(session); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

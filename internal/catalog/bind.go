@@ -35,12 +35,14 @@ func (f *function) bind() runtime.Func {
 // call runs the backend's CallFunc; a panic in it becomes an error rather than taking
 // the whole server down.
 func (f *function) call(ctx context.Context, obj map[string]any) (res any, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("backend panicked: %v", r)
-		}
-	}()
-	return f.tool.Call(ctx, obj)
+	return f.callWithLimit(ctx, func(ctx context.Context) (res any, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("backend panicked: %v", r)
+			}
+		}()
+		return f.tool.Call(ctx, obj)
+	})
 }
 
 // argObject turns a call's JS arguments into the tool's argument object.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -176,6 +177,25 @@ type Snapshot struct {
 
 	declOnce sync.Once
 	decls    []string // Declarations, built once
+
+	naming    Naming                // the convention of its names
+	base      *Snapshot             // for a view made by Named, the snapshot with registered names
+	fromBase  map[string]*namespace // for a view, its namespaces by their names in base
+	camelOnce sync.Once
+	camel     *Snapshot // the NamingCamel view, made once
+}
+
+// lookup finds namespace name as called in s, sanitised, or, in a view made by Named, as
+// named in the snapshot it was made from.
+func (s *Snapshot) lookup(name string) *namespace {
+	if n := s.byName[name]; n != nil {
+		return n
+	}
+	key := sanitizeNamespace(name)
+	if n := s.byName[key]; n != nil {
+		return n
+	}
+	return s.fromBase[key]
 }
 
 // Version counts the visible changes of the catalog up to this snapshot; equal versions
@@ -205,6 +225,13 @@ func (s *Snapshot) replace(key string, n *namespace) *Snapshot {
 // visible only to one SDK connection's executions). A name that is already in s, or
 // twice in extra, is an error wrapping ErrNamespaceTaken.
 func (s *Snapshot) With(extra ...Namespace) (*Snapshot, error) {
+	if s.naming != NamingRegistered { // names are assigned over the whole overlay
+		out, err := s.base.With(extra...)
+		if err != nil {
+			return nil, err
+		}
+		return out.Named(s.naming), nil
+	}
 	out := s
 	for _, ns := range extra {
 		n, err := build("", ns)
@@ -223,37 +250,71 @@ func (s *Snapshot) With(extra ...Namespace) (*Snapshot, error) {
 	return out, nil
 }
 
-// NamespaceInfo describes one namespace of a snapshot, for tests, benchmarks and logs.
+// NamespaceInfo describes one namespace of a snapshot, for listings, tests, benchmarks
+// and logs.
 type NamespaceInfo struct {
-	Name        string // sanitised, as the agent calls it
+	Name        string // as the agent calls it
 	Original    string // as the backend named it
 	Owner       string // "" for session-scoped namespaces
+	Description string
 	Unavailable string
-	Functions   []FunctionInfo
+	// Note, when non-empty, says why a view (Snapshot.Named) gave the namespace a name
+	// beyond its convention: another namespace has that name.
+	Note      string
+	Functions []FunctionInfo
 }
 
 // FunctionInfo describes one function of a namespace.
 type FunctionInfo struct {
-	Name     string // sanitised, as the agent calls it
-	Original string // as the backend named it
+	Name        string // as the agent calls it
+	Original    string // as the backend named it
+	Description string
+	// Signature is the function's line in the listing, e.g. "add({a, b})".
+	Signature string
+	// Note, when non-empty, says why the function has a suffixed name: its name as
+	// registered, whose plain form another function has (`tool "add_numbers"`).
+	Note string
 	// Unvalidated, when non-empty, says why calls are not validated against the input
-	// schema (it did not parse or compile); the calls still go through.
+	// schema (it did not parse or compile); the calls still go through. Only Namespaces
+	// fills it.
 	Unvalidated string
 }
 
-// Namespaces describes the snapshot's namespaces in name order. It compiles the input
-// schemas that were not compiled yet, so Unvalidated is accurate.
-func (s *Snapshot) Namespaces() []NamespaceInfo {
+// Outline describes the snapshot's namespaces in name order, and their functions, as the
+// listing shows them. Unlike Namespaces it compiles nothing.
+func (s *Snapshot) Outline() []NamespaceInfo {
 	out := make([]NamespaceInfo, 0, len(s.spaces))
 	for _, n := range s.spaces {
-		info := NamespaceInfo{Name: n.name, Original: n.raw, Owner: n.owner, Unavailable: n.unavailable}
+		info := NamespaceInfo{Name: n.name, Original: n.raw, Owner: n.owner, Description: n.description, Unavailable: n.unavailable, Note: n.note}
 		for _, f := range n.funcs {
-			_, note := f.validator()
-			info.Functions = append(info.Functions, FunctionInfo{Name: f.name, Original: f.tool.Name, Unvalidated: note})
+			info.Functions = append(info.Functions, FunctionInfo{Name: f.name, Original: f.tool.Name, Description: f.tool.Description,
+				Signature: f.line, Note: strings.TrimPrefix(f.note, " // ")})
 		}
 		out = append(out, info)
 	}
 	return out
+}
+
+// Namespaces is Outline with Unvalidated filled in: it compiles the input schemas that
+// were not compiled yet.
+func (s *Snapshot) Namespaces() []NamespaceInfo {
+	out := s.Outline()
+	for i, n := range s.spaces {
+		for j, f := range n.funcs {
+			_, out[i].Functions[j].Unvalidated = f.validator()
+		}
+	}
+	return out
+}
+
+// Resolve returns the names function name ("ns.fn", as called or as the backend wrote
+// it) is called by in s, or the error Details would give for it.
+func (s *Snapshot) Resolve(name string) (ns, fn string, err error) {
+	n, f, problem := s.resolve(name)
+	if problem != "" {
+		return "", "", errors.New(problem)
+	}
+	return n.name, f.name, nil
 }
 
 // List renders the list_functions text.

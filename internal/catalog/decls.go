@@ -60,7 +60,7 @@ func (s *Snapshot) Signature(name string) string {
 	if !ok {
 		return ""
 	}
-	n := s.byName[sanitizeNamespace(nsName)]
+	n := s.lookup(nsName)
 	if n == nil {
 		return ""
 	}

@@ -51,7 +51,7 @@ func (s *Snapshot) details(names []string) (string, error) {
 func (s *Snapshot) resolve(name string) (*namespace, *function, string) {
 	nsName, fnName, ok := strings.Cut(strings.TrimSpace(name), ".")
 	if ok {
-		if n := s.byName[sanitizeNamespace(nsName)]; n != nil {
+		if n := s.lookup(nsName); n != nil {
 			if n.unavailable != "" {
 				return nil, nil, fmt.Sprintf("namespace %s is unavailable (%s)", n.name, oneLine(n.unavailable, 200))
 			}
@@ -80,7 +80,7 @@ func (s *Snapshot) nearMatches(name string, limit int) []string {
 	spaces := s.spaces
 	if nsName, fnName, ok := strings.Cut(q, "."); ok {
 		q = fnName
-		if n := s.byName[sanitizeNamespace(nsName)]; n != nil && len(n.funcs) > 0 {
+		if n := s.lookup(nsName); n != nil && len(n.funcs) > 0 {
 			spaces = []*namespace{n}
 		}
 	}

@@ -20,6 +20,19 @@
 // sanitised name in byte order of the original names, with "_2", "_3", ... on collision,
 // and the listing shows the original next to a renamed function.
 //
+// Snapshot.Named gives a view under another naming convention: NamingCamel is the
+// original pctx's, PascalCase namespaces and camelCase functions (tools.add_numbers →
+// Tools.addNumbers), with collisions resolved the same way. Listing, declarations,
+// bindings and lookups of a view all use its names, lookups also the registered ones;
+// the backends are called by the names they registered.
+//
+// # Per-call limits
+//
+// WithCallTimeouts bounds every function call of an execution (a client's
+// tool_timeout_secs and tool_timeout_overrides, clamped by ClampCallTimeout to 1–600 s):
+// the binding runs the call under that deadline and names the function and the limit when
+// it passes; backends with a per-call timeout of their own use CallLimit in its place.
+//
 // # Listing
 //
 // One line per function, grouped by namespace: the name to call and its parameter

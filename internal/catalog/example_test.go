@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 )
@@ -101,4 +102,42 @@ func ExampleSnapshot_With() {
 	//   predict(customer_id)
 	// }
 	// catalog: session namespace "github": held by "upstream:github": namespace taken
+}
+
+// A published-client session sees the original pctx's names; the backend is still called
+// by its own.
+func ExampleSnapshot_Named() {
+	c := catalog.New()
+	err := c.Put("session", catalog.Namespace{Name: "tools", Tools: []catalog.Tool{
+		{Name: "add_numbers", InputSchema: json.RawMessage(`{"type":"object","properties":{"a":{"type":"number"},"b":{"type":"number"}},"required":["a","b"]}`),
+			Call: func(_ context.Context, args map[string]any) (any, error) {
+				return args["a"].(float64) + args["b"].(float64), nil
+			}},
+		{Name: "now_timestamp", Call: func(context.Context, map[string]any) (any, error) { return 1767225600, nil }},
+	}})
+	if err != nil {
+		panic(err)
+	}
+	v := c.Snapshot().Named(catalog.NamingCamel)
+	fmt.Print(v.List(catalog.ListOptions{}))
+	sum, _ := v.Functions()["Tools.addNumbers"](context.Background(), []any{map[string]any{"a": 10.0, "b": 32.0}})
+	fmt.Println(sum)
+	// Output:
+	// namespace Tools {
+	//   addNumbers({a, b})
+	//   nowTimestamp()
+	// }
+	// 42
+}
+
+// Each call of an execution under ctx is bounded; ClampCallTimeout keeps a client's
+// seconds within 1–600 as the original pctx does.
+func ExampleWithCallTimeouts() {
+	ctx := catalog.WithCallTimeouts(context.Background(), catalog.CallTimeouts{
+		Default: catalog.ClampCallTimeout(0),
+		PerTool: map[string]time.Duration{"tools__slow_report": catalog.ClampCallTimeout(900)},
+	})
+	_ = ctx // pass it to the execution: codemode.Service.Execute(ctx, code)
+	fmt.Println(catalog.ClampCallTimeout(0), catalog.ClampCallTimeout(900))
+	// Output: 1s 10m0s
 }

@@ -86,7 +86,7 @@ func shortReturn(props []param) string {
 func (s *Snapshot) list(opts ListOptions) string {
 	spaces := s.spaces
 	if opts.Namespace != "" {
-		n := s.byName[sanitizeNamespace(opts.Namespace)]
+		n := s.lookup(opts.Namespace)
 		if n == nil {
 			return fmt.Sprintf("// no namespace %q; namespaces: %s\n", opts.Namespace, strings.Join(s.names(), ", "))
 		}
@@ -122,6 +122,9 @@ func writeNamespaceHeader(b *strings.Builder, n *namespace) {
 	}
 	if d := firstSentence(n.description); d != "" {
 		b.WriteString("// " + d + "\n")
+	}
+	if n.note != "" {
+		b.WriteString("// " + n.note + "\n")
 	}
 	b.WriteString("namespace " + n.name + " {\n")
 }

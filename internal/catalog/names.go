@@ -87,6 +87,13 @@ func NamespaceName(name string) string { return sanitizeNamespace(name) }
 // form with a "_2", "_3", ... suffix. The results are indexed like raw; collided[i]
 // says name i got a suffix.
 func assignNames(raw []string) (names []string, collided []bool) {
+	return assignNamesWith(raw, func(s string) string { return sanitizeIdent(s, runtime.ReservedProperty) })
+}
+
+// assignNamesWith is assignNames with convert in place of sanitising: names that convert
+// to themselves keep them first, the others take their converted form in byte order of
+// their raw names, with a "_2", "_3", ... suffix when it is taken.
+func assignNamesWith(raw []string, convert func(string) string) (names []string, collided []bool) {
 	names = make([]string, len(raw))
 	collided = make([]bool, len(raw))
 	sanitized := make([]string, len(raw))
@@ -94,7 +101,7 @@ func assignNames(raw []string) (names []string, collided []bool) {
 	order := make([]int, len(raw))
 	for i := range order {
 		order[i] = i
-		sanitized[i] = sanitizeIdent(raw[i], runtime.ReservedProperty)
+		sanitized[i] = convert(raw[i])
 	}
 	sort.SliceStable(order, func(a, b int) bool { return raw[order[a]] < raw[order[b]] })
 	var pending []int

@@ -19,6 +19,8 @@ type namespace struct {
 	owner       string
 	description string
 	unavailable string
+	note        string      // for the listing: why a view renamed it beyond its convention
+	camel       sync.Map    // view name → *namespace: its NamingCamel views without a note, made once
 	funcs       []*function // sorted by name; empty when unavailable
 	byName      map[string]*function
 	byRaw       map[string]*function
@@ -30,14 +32,16 @@ type namespace struct {
 // function is one prepared tool. What the listing needs is read at build time; the
 // parsed schemas and the compiled validator are made on first use, at most once.
 type function struct {
-	ns, name string // sanitised
+	ns, name string // as called
+	rawNS    string // the namespace as the backend named it
 	tool     Tool
-	top      []param // input's top-level properties, without their schemas
-	outTop   []param // output's top-level properties, without their schemas
-	shortcut string  // the single required property of an MCP-style tool, or ""
-	inNote   string  // why the input schema could not even be scanned, if so
-	line     string  // compact signature for the listing
-	note     string  // for the listing: the tool's own name when a collision renamed it
+	top      []param   // input's top-level properties, without their schemas
+	outTop   []param   // output's top-level properties, without their schemas
+	shortcut string    // the single required property of an MCP-style tool, or ""
+	inNote   string    // why the input schema could not even be scanned, if so
+	line     string    // compact signature for the listing
+	note     string    // for the listing: the tool's own name when a collision renamed it
+	base     *function // for a renamed view (Snapshot.Named), the function whose schemas it shares
 
 	parseOnce sync.Once
 	parsed    *schemas
@@ -109,6 +113,7 @@ func build(owner string, ns Namespace) (*namespace, error) {
 			return nil, fmt.Errorf("catalog: namespace %q: tool %q has no call func", ns.Name, t.Name)
 		}
 		f := prepare(n.name, names[i], collided[i], t)
+		f.rawNS = ns.Name
 		n.funcs[i] = f
 		n.byName[f.name] = f
 		if _, dup := n.byRaw[t.Name]; !dup {
@@ -152,6 +157,9 @@ func prepare(ns, name string, collided bool, t Tool) *function {
 // schemas parses the input and output schemas on first use. An input schema that does
 // not parse counts as {"type":"object"}; an output schema that does not, as none.
 func (f *function) schemas() *schemas {
+	if f.base != nil {
+		return f.base.schemas()
+	}
 	f.parseOnce.Do(func() {
 		s := &schemas{in: emptyObjectSchema, inNote: f.inNote}
 		if s.inNote == "" && len(bytes.TrimSpace(f.tool.InputSchema)) > 0 {
@@ -228,6 +236,9 @@ func (n *namespace) sameAs(m *namespace) bool {
 // validator compiles the input schema on first use. A schema that does not compile
 // leaves the function callable without validation; note says why.
 func (f *function) validator() (sch *jsonschema.Schema, note string) {
+	if f.base != nil {
+		return f.base.validator()
+	}
 	f.compileOnce.Do(func() {
 		if note := f.schemas().inNote; note != "" {
 			f.schemaNote = note

@@ -42,6 +42,10 @@ type Options struct {
 	// MaxPerSession caps the executions running at once for one session (WithSession);
 	// default DefaultMaxPerSession.
 	MaxPerSession int
+	// Naming is the convention of the names every answer uses (list, details and
+	// execute alike); default catalog.NamingRegistered. Named gives the service under
+	// another.
+	Naming catalog.Naming
 	// Checker type-checks every program before it runs (a *typecheck.Checker); nil runs
 	// programs unchecked.
 	Checker Checker
@@ -59,8 +63,9 @@ type Service struct {
 	exec   Executor
 	limits runtime.Limits
 	slots  *limiter
+	naming catalog.Naming
 
-	checker Checker // nil: programs run unchecked (WithTypecheck)
+	checker Checker // nil: programs run unchecked (Options.Checker)
 	mode    TypecheckMode
 	log     *slog.Logger
 }
@@ -74,7 +79,7 @@ func New(cat *catalog.Catalog, opts *Options) *Service {
 	if opts == nil || opts.Executor == nil {
 		panic("codemode.New: Options.Executor is required")
 	}
-	s := &Service{cat: cat, exec: opts.Executor, limits: opts.Limits, slots: newLimiter(opts.MaxConcurrent, opts.MaxPerSession),
+	s := &Service{cat: cat, exec: opts.Executor, limits: opts.Limits, slots: newLimiter(opts.MaxConcurrent, opts.MaxPerSession), naming: opts.Naming,
 		checker: opts.Checker, mode: opts.Typecheck, log: opts.Logger}
 	if s.mode == "" {
 		s.mode = TypecheckStrict
@@ -97,9 +102,25 @@ func (s *Service) Snapshot(session ...catalog.Namespace) (*catalog.Snapshot, err
 func (s *Service) snapshot(session []catalog.Namespace) (*catalog.Snapshot, error) {
 	snap := s.cat.Snapshot()
 	if len(session) == 0 {
-		return snap, nil
+		return snap.Named(s.naming), nil
 	}
-	return snap.With(session...)
+	snap, err := snap.With(session...)
+	if err != nil {
+		return nil, err
+	}
+	return snap.Named(s.naming), nil
+}
+
+// Named returns the service as seen under naming n: the same catalog, executor, limits
+// and execution caps, its answers in n's names (the published client's sessions and SDK
+// connections that ask for it).
+func (s *Service) Named(n catalog.Naming) *Service {
+	if n == s.naming {
+		return s
+	}
+	c := *s
+	c.naming = n
+	return &c
 }
 
 // Bounds on the discovery tools' inputs, so one request cannot buy unbounded CPU with

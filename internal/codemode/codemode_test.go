@@ -93,3 +93,58 @@ func TestDiscoveryInputBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestNaming: the convention applies to every answer, and a Named view shares the
+// service's execution caps.
+func TestNaming(t *testing.T) {
+	cat := catalog.New()
+	entered, release := make(chan struct{}), make(chan struct{})
+	err := cat.Put("test", catalog.Namespace{Name: "my_tools", Tools: []catalog.Tool{
+		{Name: "add_numbers", Call: func(_ context.Context, args map[string]any) (any, error) {
+			return args["a"].(int64) + args["b"].(int64), nil
+		}},
+		{Name: "wait_here", Call: func(context.Context, map[string]any) (any, error) {
+			entered <- struct{}{}
+			<-release
+			return nil, nil
+		}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	camel := codemode.New(cat, &codemode.Options{Executor: sandboxtest.New(t), Naming: catalog.NamingCamel, MaxConcurrent: 1})
+	registered := camel.Named(catalog.NamingRegistered)
+	for _, tt := range []struct {
+		svc           *codemode.Service
+		list, details string
+		code          string
+	}{
+		{camel, "namespace MyTools {\n  addNumbers()", "MyTools.addNumbers", "return await MyTools.addNumbers({a: 1, b: 2})"},
+		{registered, "namespace my_tools {\n  add_numbers()", "my_tools.add_numbers", "return await my_tools.add_numbers({a: 1, b: 2})"},
+	} {
+		list, err := tt.svc.ListFunctions(catalog.ListOptions{})
+		if err != nil || !strings.Contains(list, tt.list) {
+			t.Errorf("ListFunctions = %q, %v; want %q", list, err, tt.list)
+		}
+		if d, err := tt.svc.FunctionDetails([]string{tt.details}); err != nil || !strings.Contains(d, "function "+tt.details[strings.Index(tt.details, ".")+1:]+"(") {
+			t.Errorf("FunctionDetails(%q) = %q, %v", tt.details, d, err)
+		}
+		res, err := tt.svc.Execute(context.Background(), tt.code)
+		if err != nil || res.Error != nil || fmt.Sprintf("%s", res.Value) != "3" {
+			t.Errorf("Execute(%q) = %+v, %v", tt.code, res, err)
+		}
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := camel.Execute(context.Background(), "await MyTools.waitHere()")
+		done <- err
+	}()
+	<-entered
+	if _, err := registered.Execute(context.Background(), "return 1"); !errors.Is(err, codemode.ErrBusy) {
+		t.Errorf("a Named view should share the execution cap, got %v", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -30,11 +30,12 @@ type Options struct {
 	// Logger receives session events; default slog.Default().
 	Logger *slog.Logger
 	// AllowClientServers lets POST /register/servers start MCP servers for a session (a
-	// stdio command runs on this machine). Default false: refused. Even when true, a
-	// request is accepted only if APIKey is set and the request carries it.
+	// stdio command runs on this machine). Default false: refused. When true, a request
+	// is accepted if it carries APIKey or, when there is no APIKey, if it came over
+	// loopback to a loopback address.
 	AllowClientServers bool
-	// APIKey is the server's API key ([server] api_key), used to check that a
-	// /register/servers request is authenticated. Default "": no request is.
+	// APIKey is the server's API key ([server] api_key), which a /register/servers
+	// request must carry when it is set. Default "": none.
 	APIKey string
 	// SessionIdleTTL ends a session (and stops its servers) when it has had no request
 	// and no open connection for this long; checked whenever a session is created.
@@ -121,6 +122,8 @@ func (a *attached) Namespaces(call sdkbridge.CallFunc) ([]catalog.Namespace, err
 func (a *attached) Result(code string, started time.Time, r *runtime.Result) any {
 	return legacyResult(code, started, r)
 }
+
+func (a *attached) Naming() catalog.Naming { return Naming }
 
 func (a *attached) Detach() { a.once.Do(func() { a.srv.useSession(a.id, -1) }) }
 

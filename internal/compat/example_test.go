@@ -16,7 +16,8 @@ import (
 )
 
 // The published pctx-client creates a session and registers its tools over REST; pctx
-// mounts Server.Handler at /code-mode/ and /register/ next to the bridge at /ws.
+// mounts Server.Handler at /code-mode/ and /register/ next to the bridge at /ws. The
+// session sees the original pctx's names: tools.get_weather is Tools.getWeather.
 func ExampleServer_Handler() {
 	cat := catalog.New()
 	pool, err := sandbox.New(nil) // programs run in worker processes
@@ -47,6 +48,7 @@ func ExampleServer_Handler() {
 	}
 	_ = json.Unmarshal([]byte(post("/code-mode/session/create", "", "")), &created)
 	fmt.Println(post("/register/tools", created.SessionID, `{"tools":[{"name":"get_weather","namespace":"tools",
+		"description":"Weather for a city.",
 		"input_schema":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}]}`))
 	var listed struct {
 		Functions []map[string]any `json:"functions"`
@@ -55,5 +57,5 @@ func ExampleServer_Handler() {
 	fmt.Println(listed.Functions)
 	// Output:
 	// {"registered":1}
-	// [map[description:<nil> name:get_weather namespace:tools]]
+	// [map[description:Weather for a city. name:getWeather namespace:Tools]]
 }

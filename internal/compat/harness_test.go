@@ -57,7 +57,8 @@ func newHarness(t testing.TB, opts *Options) *harness {
 	cat := catalog.New()
 	cm := &countingCodeMode{Service: codemode.New(cat, &codemode.Options{Executor: sandboxtest.New(t)})}
 	srv := New(cm, opts)
-	bridge := sdkbridge.New(cat, cm.Service, &sdkbridge.Options{Logger: opts.Logger, Sessions: srv, FormatResult: codemode.FormatResult})
+	bridge := sdkbridge.New(cat, cm.Service, &sdkbridge.Options{Logger: opts.Logger, Sessions: srv, FormatResult: codemode.FormatResult,
+		Named: func(n catalog.Naming) sdkbridge.CodeMode { return cm.Service.Named(n) }})
 	mux := http.NewServeMux()
 	mux.Handle("/ws", bridge)
 	mux.Handle("/", srv.Handler())

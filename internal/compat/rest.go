@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strings"
@@ -171,8 +173,8 @@ func (srv *Server) restServers(w http.ResponseWriter, r *http.Request, id string
 		writeJSON(w, http.StatusOK, map[string][]string{"registered": {}})
 		return
 	}
-	if !srv.opts.AllowClientServers || !apikey.Matches(r, srv.opts.APIKey) {
-		restError(w, http.StatusForbidden, refusal(body.Servers[0], srv.opts.AllowClientServers))
+	if why := srv.serversRefused(r); why != "" {
+		restError(w, http.StatusForbidden, refusal(body.Servers[0], why))
 		return
 	}
 	if len(body.Servers) > sdkbridge.MaxNamespaces {
@@ -209,17 +211,47 @@ func (srv *Server) restServers(w http.ResponseWriter, r *http.Request, id string
 	writeJSON(w, http.StatusOK, map[string][]string{"registered": names})
 }
 
-// refusal explains why client-registered servers are refused.
-func refusal(s clientServerSpec, allowed bool) string {
+// serversRefused says why r may not register MCP servers, or "" when it may: pctx.toml
+// allows client servers and either the server has an API key that r carries or it has
+// none and r came over loopback (a server without a key listens only there).
+func (srv *Server) serversRefused(r *http.Request) string {
+	switch {
+	case !srv.opts.AllowClientServers:
+		return "pctx.toml does not set [server] allow_client_servers = true"
+	case srv.opts.APIKey != "":
+		if !apikey.Matches(r, srv.opts.APIKey) {
+			return "this request does not carry the server's API key (Authorization: Bearer KEY or X-API-Key: KEY)"
+		}
+	case !overLoopback(r):
+		return "pctx has no [server] api_key and this request did not come over loopback; beyond loopback client servers need an api_key and requests that carry it"
+	}
+	return ""
+}
+
+// overLoopback reports whether r came from this machine to a loopback address.
+func overLoopback(r *http.Request) bool {
+	if local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && !loopbackAddr(local.String()) {
+		return false
+	}
+	return loopbackAddr(r.RemoteAddr)
+}
+
+func loopbackAddr(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = hostport
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
+}
+
+// refusal explains why client-registered servers are refused and how to allow them.
+func refusal(s clientServerSpec, why string) string {
 	what := fmt.Sprintf("server %q has a url: pctx would connect to it from its own network on the client's behalf", s.Name)
 	if s.Command != "" {
 		what = fmt.Sprintf("server %q has a command: starting it would run a program on the pctx host, which is remote command execution", s.Name)
 	}
-	why := "pctx.toml does not set [server] allow_client_servers = true"
-	if allowed {
-		why = "this request does not carry the server's API key (Authorization: Bearer KEY or X-API-Key: KEY)"
-	}
-	return fmt.Sprintf("register servers refused: %s. Client-registered MCP servers are accepted only when pctx.toml sets [server] allow_client_servers = true and an api_key, and the request carries that key; %s. Alternatively add it to pctx.toml as [servers.%s]", what, why, s.Name)
+	return fmt.Sprintf("register servers refused: %s, and %s. To accept client-registered MCP servers, set [server] allow_client_servers = true in pctx.toml: a pctx listening on loopback without an api_key then accepts them from local clients, one with an api_key (required beyond loopback) from requests that carry it. Alternatively add it to pctx.toml as [servers.%s]", what, why, s.Name)
 }
 
 var errBadServer = errors.New("invalid server")
@@ -359,12 +391,15 @@ func (s *session) stopServers() {
 }
 
 // view is one request's consistent picture of a session: a single snapshot of the catalog
-// plus the session's namespaces (its tools are not callable outside an execution), and
-// the descriptions the session gave its own tools.
+// plus the session's namespaces (its tools are not callable outside an execution), named
+// as the original pctx names them (catalog.NamingCamel: Tools.addNumbers).
 type view struct {
-	snap         *catalog.Snapshot
-	descriptions map[[2]string]string // {namespace, tool} as registered → description
+	snap *catalog.Snapshot
 }
+
+// Naming is the convention of the names a published-client session sees, in REST answers
+// and executions alike: the original pctx's.
+const Naming = catalog.NamingCamel
 
 // sessionView takes the snapshot every part of one REST answer is derived from. A session
 // namespace clashing with a global one is an error wrapping catalog.ErrNamespaceTaken.
@@ -380,21 +415,15 @@ func (srv *Server) sessionView(id string) (*view, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &view{snap: snap, descriptions: make(map[[2]string]string, len(tools))}
-	for _, t := range tools {
-		if t.Description != "" {
-			v.descriptions[[2]string{t.Namespace, t.Name}] = t.Description
-		}
-	}
-	return v, nil
+	return &view{snap: snap.Named(Naming)}, nil
 }
 
-// description is the session's description of a tool, or nil.
-func (v *view) description(ns, tool string) *string {
-	if d, ok := v.descriptions[[2]string{ns, tool}]; ok {
-		return &d
+// describe returns a description for the published client: nil for none.
+func describe(d string) *string {
+	if d == "" {
+		return nil
 	}
-	return nil
+	return &d
 }
 
 var errUnknownSession = errors.New("unknown code-mode session")
@@ -422,12 +451,9 @@ func (srv *Server) restList(w http.ResponseWriter, _ *http.Request, id string) {
 		return
 	}
 	fns := []listedFunction{}
-	for _, ns := range v.snap.Namespaces() {
-		if ns.Unavailable != "" {
-			continue
-		}
+	for _, ns := range v.snap.Outline() {
 		for _, f := range ns.Functions {
-			fns = append(fns, listedFunction{Namespace: ns.Name, Name: f.Name, Description: v.description(ns.Original, f.Original)})
+			fns = append(fns, listedFunction{Namespace: ns.Name, Name: f.Name, Description: describe(f.Description)})
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"functions": fns, "code": v.snap.List(catalog.ListOptions{})})
@@ -471,19 +497,26 @@ func (srv *Server) restDetails(w http.ResponseWriter, r *http.Request, id string
 		restError(w, http.StatusBadRequest, "function details: "+err.Error())
 		return
 	}
+	descriptions := map[string]string{} // "ns.fn" as called → description
+	for _, ns := range v.snap.Outline() {
+		for _, f := range ns.Functions {
+			descriptions[ns.Name+"."+f.Name] = f.Description
+		}
+	}
 	out := make([]functionDetails, 0, len(body.Functions))
 	for _, name := range body.Functions {
-		text, err := v.snap.Details([]string{name})
+		ns, fn, err := v.snap.Resolve(name) // a name may be as registered: answer as called
 		if err != nil {
 			restError(w, http.StatusBadRequest, "function details: "+err.Error())
 			return
 		}
-		ns, fn, _ := strings.Cut(name, ".")
-		d := functionDetails{Namespace: ns, Name: fn, Types: text}
+		text, err := v.snap.Details([]string{ns + "." + fn})
+		if err != nil {
+			restError(w, http.StatusBadRequest, "function details: "+err.Error())
+			return
+		}
+		d := functionDetails{Namespace: ns, Name: fn, Types: text, Description: describe(descriptions[ns+"."+fn])}
 		d.InputType, d.OutputType = signature(text, fn)
-		// Names as called equal names as registered unless sanitised; Namespaces() would map
-		// them but compiles every input schema of the overlay.
-		d.Description = v.description(ns, fn)
 		out = append(out, d)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"functions": out, "code": code})
@@ -543,20 +576,6 @@ func (srv *Server) restBash(w http.ResponseWriter, r *http.Request, id string) {
 	writeJSON(w, http.StatusOK, v.files().Run(body.Command))
 }
 
-// files is the filesystem disclosure's tree: README.md is the listing, <ns>/<fn>.d.ts
-// each function's declarations, rendered only when a command reads it.
-func (v *view) files() vshell.FS {
-	fs := vshell.FS{vshell.Root + "/README.md": vshell.Text("# Functions\n\nCall them as namespace.function(...) from execute_typescript; each has its declarations in <namespace>/<function>.d.ts.\n\n" + v.snap.List(catalog.ListOptions{}))}
-	// Functions, not Namespaces: the latter compiles every input schema of the overlay.
-	for name := range v.snap.Functions() {
-		ns, fn, _ := strings.Cut(name, ".")
-		fs[vshell.Root+"/"+ns+"/"+fn+".d.ts"] = vshell.Lazy(func() string {
-			decl, err := v.snap.Details([]string{name})
-			if err != nil {
-				return fmt.Sprintf("// declarations of %s unavailable: %v\n", name, err)
-			}
-			return decl
-		})
-	}
-	return fs
-}
+// files is the filesystem disclosure's tree (vshell.SDK): README.md and one .d.ts per
+// function, rendered only when a command reads it.
+func (v *view) files() vshell.FS { return vshell.SDK(v.snap) }

@@ -3,6 +3,7 @@ package compat
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -21,7 +22,7 @@ const weatherTool = `{"tools":[{"name":"get_weather","namespace":"weather","desc
 
 func TestCompatREST(t *testing.T) {
 	h := newRESTHarness(t, nil)
-	if err := h.cat.Put("upstream:github", catalog.Namespace{Name: "github", Tools: []catalog.Tool{{Name: "list_issues", Call: noCall}}}); err != nil {
+	if err := h.cat.Put("upstream:github", catalog.Namespace{Name: "github", Tools: []catalog.Tool{{Name: "list_issues", Description: "Lists issues.", Call: noCall}}}); err != nil {
 		t.Fatal(err)
 	}
 	id := h.session(t)
@@ -40,19 +41,24 @@ func TestCompatREST(t *testing.T) {
 		{"no session header", "/register/tools", weatherTool, nil, 400, []string{"missing x-code-mode-session header"}, nil},
 		{"unknown session", "/code-mode/functions/list", nil, map[string]string{"x-code-mode-session": "nope"}, 404, []string{`unknown code-mode session \"nope\"`}, nil},
 		{"bad json", "/register/tools", `{"tools":`, s, 400, []string{"register tools: the body is not the expected JSON"}, nil},
-		{"tool without namespace", "/register/tools", `{"tools":[{"name":"x"}]}`, s, 400, []string{"name and namespace are required"}, nil},
+		{"tool without a name", "/register/tools", `{"tools":[{"namespace":"n"}]}`, s, 400, []string{"name is required"}, nil},
+		{"tool without a namespace", "/register/tools", `{"tools":[{"name":"now_timestamp"}]}`, s, 200, []string{`"registered":1`}, nil},
 		{"bad input schema", "/register/tools", `{"tools":[{"name":"x","namespace":"n","input_schema":{"type":"string"}}]}`, s, 400, []string{`inputSchema.type must be \"object\"`}, nil},
 		{"list", "/code-mode/functions/list", nil, s, 200,
-			[]string{`{"namespace":"weather","name":"get_weather","description":"Weather for a city."}`, `{"namespace":"github","name":"list_issues","description":null}`, `"code":"`, "get_weather"}, nil},
-		{"list of another session", "/code-mode/functions/list", nil, map[string]string{"x-code-mode-session": other}, 200, []string{"list_issues"}, []string{"get_weather"}},
-		{"details", "/code-mode/functions/details", `{"functions":["weather.get_weather"]}`, s, 200,
-			[]string{`"namespace":"weather","name":"get_weather","description":"Weather for a city."`, `"input_type":"args: GetWeatherInput"`, `"output_type":"GetWeatherOutput"`, `"types":"declare namespace weather`}, nil},
+			[]string{`{"namespace":"Weather","name":"getWeather","description":"Weather for a city."}`, `{"namespace":"Github","name":"listIssues","description":"Lists issues."}`,
+				`{"namespace":"Tools","name":"nowTimestamp","description":null}`, `"code":"namespace Github {`, `getWeather({city})`}, []string{"get_weather"}},
+		{"list of another session", "/code-mode/functions/list", nil, map[string]string{"x-code-mode-session": other}, 200, []string{"listIssues"}, []string{"getWeather", "Tools"}},
+		{"details", "/code-mode/functions/details", `{"functions":["Weather.getWeather"]}`, s, 200,
+			[]string{`"namespace":"Weather","name":"getWeather","description":"Weather for a city."`, `"input_type":"args: GetWeatherInput"`, `"output_type":"GetWeatherOutput"`, `"types":"declare namespace Weather`}, nil},
+		{"details by the names as registered", "/code-mode/functions/details", `{"functions":["weather.get_weather","github.list_issues"]}`, s, 200,
+			[]string{`"namespace":"Weather","name":"getWeather"`, `"namespace":"Github","name":"listIssues","description":"Lists issues."`}, nil},
 		{"details of nothing", "/code-mode/functions/details", `{"functions":[]}`, s, 400, []string{"must name at least one function"}, nil},
-		{"details of an unknown function", "/code-mode/functions/details", `{"functions":["weather.nope"]}`, s, 400, []string{"nope"}, nil},
+		{"details of an unknown function", "/code-mode/functions/details", `{"functions":["Weather.getWether"]}`, s, 400, []string{`unknown function \"Weather.getWether\" (did you mean Weather.getWeather?)`}, nil},
 		{"empty server list", "/register/servers", `{"servers":[]}`, s, 200, []string{`"registered":[]`}, nil},
-		{"execute-bash ls", "/code-mode/execute-bash", `{"command":"ls"}`, s, 200, []string{`{"exit_code":0,"stdout":"README.md\ngithub/\nweather/\n","stderr":""}`}, nil},
-		{"execute-bash cat", "/code-mode/execute-bash", `{"command":"cat weather/get_weather.d.ts | grep function"}`, s, 200, []string{`"stdout":"  function get_weather(city: string): Promise\u003cGetWeatherOutput\u003e;\n  function get_weather(args: GetWeatherInput): Promise\u003cGetWeatherOutput\u003e;\n"`}, nil},
-		{"execute-bash of another session", "/code-mode/execute-bash", `{"command":"ls"}`, map[string]string{"x-code-mode-session": other}, 200, []string{`README.md\ngithub/\n"`}, nil},
+		{"execute-bash ls", "/code-mode/execute-bash", `{"command":"ls"}`, s, 200, []string{`{"exit_code":0,"stdout":"Github/\nREADME.md\nTools/\nWeather/\n","stderr":""}`}, nil},
+		{"execute-bash cat", "/code-mode/execute-bash", `{"command":"cat Weather/getWeather.d.ts | grep function"}`, s, 200, []string{`"stdout":"  function getWeather(city: string): Promise\u003cGetWeatherOutput\u003e;\n  function getWeather(args: GetWeatherInput): Promise\u003cGetWeatherOutput\u003e;\n"`}, nil},
+		{"execute-bash grep the README", "/code-mode/execute-bash", `{"command":"grep -i 'weather for a city' README.md"}`, s, 200, []string{"- Weather/getWeather.d.ts `Weather.getWeather({city})` — Weather for a city."}, nil},
+		{"execute-bash of another session", "/code-mode/execute-bash", `{"command":"ls"}`, map[string]string{"x-code-mode-session": other}, 200, []string{`"stdout":"Github/\nREADME.md\n"`}, nil},
 		{"unknown endpoint", "/code-mode/nope", nil, s, 404, []string{"no such endpoint"}, nil},
 		{"close", "/code-mode/session/close", nil, s, 200, []string{`"success":true`}, nil},
 		{"closed session", "/code-mode/functions/list", nil, s, 404, []string{"unknown code-mode session"}, nil},
@@ -91,8 +97,6 @@ func TestCompatServersRefused(t *testing.T) {
 			[]string{"remote command execution", "does not set [server] allow_client_servers = true", "[servers.everything]"}},
 		{"url, not allowed", nil, url, nil,
 			[]string{`server \"web\" has a url`, "does not set [server] allow_client_servers = true"}},
-		{"allowed without a key configured", &Options{AllowClientServers: true}, stdio, map[string]string{"Authorization": "Bearer k"},
-			[]string{"remote command execution", "does not carry the server's API key"}},
 		{"allowed, request without the key", &Options{AllowClientServers: true, APIKey: "k"}, stdio, nil,
 			[]string{"remote command execution", "does not carry the server's API key"}},
 		{"allowed, wrong key", &Options{AllowClientServers: true, APIKey: "k"}, stdio, map[string]string{"X-API-Key": "wrong"},
@@ -136,10 +140,56 @@ func mcpPeer(t *testing.T) string {
 	return srv.URL + "/mcp"
 }
 
+// TestServersRefusedBeyondLoopback: without an API key, only requests from this machine
+// to a loopback address may register servers.
+func TestServersRefusedBeyondLoopback(t *testing.T) {
+	tests := []struct {
+		name          string
+		opts          Options
+		remote, local string
+		header        map[string]string
+		want          string // "" means accepted
+	}{
+		{"loopback, no key", Options{AllowClientServers: true}, "127.0.0.1:5000", "127.0.0.1:8080", nil, ""},
+		{"ipv6 loopback, no key", Options{AllowClientServers: true}, "[::1]:5000", "[::1]:8080", nil, ""},
+		{"remote client, no key", Options{AllowClientServers: true}, "192.0.2.7:5000", "0.0.0.0:8080", nil, "did not come over loopback"},
+		{"local client to a public address, no key", Options{AllowClientServers: true}, "127.0.0.1:5000", "192.0.2.1:8080", nil, "did not come over loopback"},
+		{"remote client with the key", Options{AllowClientServers: true, APIKey: "k"}, "192.0.2.7:5000", "192.0.2.1:8080", map[string]string{"X-API-Key": "k"}, ""},
+		{"loopback without the key", Options{AllowClientServers: true, APIKey: "k"}, "127.0.0.1:5000", "127.0.0.1:8080", nil, "does not carry the server's API key"},
+		{"not allowed", Options{}, "127.0.0.1:5000", "127.0.0.1:8080", nil, "does not set [server] allow_client_servers = true"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/register/servers", nil)
+			r.RemoteAddr = tt.remote
+			local, err := net.ResolveTCPAddr("tcp", tt.local)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r = r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, local))
+			for k, v := range tt.header {
+				r.Header.Set(k, v)
+			}
+			got := New(nil, &tt.opts).serversRefused(r)
+			if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+				t.Errorf("serversRefused = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestCompatServersAllowed(t *testing.T) {
-	h := newRESTHarness(t, &Options{AllowClientServers: true, APIKey: "k"})
+	t.Run("with a key", func(t *testing.T) { testServersAllowed(t, "k") })
+	t.Run("on loopback without a key", func(t *testing.T) { testServersAllowed(t, "") })
+}
+
+func testServersAllowed(t *testing.T, key string) {
+	h := newRESTHarness(t, &Options{AllowClientServers: true, APIKey: key})
 	id := h.session(t)
-	auth := map[string]string{"X-Code-Mode-Session": id, "Authorization": "Bearer k"}
+	auth := map[string]string{"X-Code-Mode-Session": id}
+	if key != "" {
+		auth["Authorization"] = "Bearer " + key
+	}
 	tests := []struct {
 		name       string
 		body       string
@@ -164,7 +214,7 @@ func TestCompatServersAllowed(t *testing.T) {
 	}
 	// The server is session-scoped: listed for this session, absent from the catalog. A
 	// request where one server failed published none.
-	if _, body := h.post(t, "/code-mode/functions/list", nil, auth); !strings.Contains(body, `"namespace":"calc","name":"add"`) || strings.Contains(body, `"half"`) {
+	if _, body := h.post(t, "/code-mode/functions/list", nil, auth); !strings.Contains(body, `"namespace":"Calc","name":"add"`) || strings.Contains(body, `"Half"`) {
 		t.Errorf("session listing lacks calc.add or has half.add: %s", body)
 	}
 	if h.has("calc") {
@@ -172,7 +222,7 @@ func TestCompatServersAllowed(t *testing.T) {
 	}
 	// Its tools are callable from the session's executions.
 	w := dialClient(t, h.srv.URL, id, nil)
-	f := w.request("execute_code", map[string]any{"code": `return await calc.add({a: 2, b: 3})`})
+	f := w.request("execute_code", map[string]any{"code": `return await Calc.add({a: 2, b: 3})`})
 	if f.Error != nil || !strings.Contains(string(f.Result), `"output":5`) {
 		t.Errorf("execute: %s %+v", f.Result, f.Error)
 	}
@@ -237,10 +287,10 @@ func TestCompatOneSnapshot(t *testing.T) {
 		body       any
 		want       string
 	}{
-		{"list", "/code-mode/functions/list", nil, `{"namespace":"weather","name":"f7","description":"Weather."}`},
-		{"details", "/code-mode/functions/details", `{"functions":["weather.f1","weather.f2","github.list_issues"]}`, `"name":"list_issues","description":null`},
-		{"bash cat", "/code-mode/execute-bash", `{"command":"cat weather/f3.d.ts"}`, `function f3(`},
-		{"bash grep -r", "/code-mode/execute-bash", `{"command":"grep -rl function ."}`, `./weather/f19.d.ts`},
+		{"list", "/code-mode/functions/list", nil, `{"namespace":"Weather","name":"f7","description":"Weather."}`},
+		{"details", "/code-mode/functions/details", `{"functions":["Weather.f1","Weather.f2","github.list_issues"]}`, `"name":"listIssues","description":null`},
+		{"bash cat", "/code-mode/execute-bash", `{"command":"cat Weather/f3.d.ts"}`, `function f3(`},
+		{"bash grep -r", "/code-mode/execute-bash", `{"command":"grep -rl function ."}`, `./Weather/f19.d.ts`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -102,15 +102,24 @@ func (srv *Server) openSession(id string) *session {
 	return s
 }
 
+// DefaultNamespace is the namespace of a session tool registered without one, as in the
+// original pctx: the published client's default, which programs call as Tools.
+const DefaultNamespace = "tools"
+
 // AddSessionTools adds tools to session id (REST POST /register/tools). A tool with the
 // namespace and name of an earlier one, in the session or earlier in tools, replaces it in
-// its place. The limits of a worker's register apply (docs/protocol.md §6): names of at
-// most 128 bytes, 1,000 tools per namespace, 100 namespaces per session.
+// its place; one without a namespace goes to DefaultNamespace. The limits of a worker's
+// register apply (docs/protocol.md §6): names of at most 128 bytes, 1,000 tools per
+// namespace, 100 namespaces per session.
 func (srv *Server) AddSessionTools(id string, tools []SessionTool) error {
+	tools = slices.Clone(tools)
 	for i, t := range tools {
+		if t.Namespace == "" {
+			tools[i].Namespace, t.Namespace = DefaultNamespace, DefaultNamespace
+		}
 		switch {
-		case t.Name == "" || t.Namespace == "":
-			return fmt.Errorf("session %q: tools[%d]: name and namespace are required", id, i)
+		case t.Name == "":
+			return fmt.Errorf("session %q: tools[%d]: name is required", id, i)
 		case len(t.Namespace) > sdkbridge.MaxNameBytes:
 			return fmt.Errorf("session %q: tools[%d]: namespace %q is longer than %d bytes", id, i, clip(t.Namespace), sdkbridge.MaxNameBytes)
 		case len(t.Name) > sdkbridge.MaxNameBytes:

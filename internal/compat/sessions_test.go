@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/sdkbridge"
 )
 
@@ -34,7 +36,7 @@ func TestPublishedClient(t *testing.T) {
 			})
 			w.calls = make(chan toolCall, 1)
 
-			code := `console.log("calling weather.get_weather"); console.warn("careful"); return await weather.get_weather({city: "Paris"})`
+			code := `console.log("calling Weather.getWeather"); console.warn("careful"); return await Weather.getWeather({city: "Paris"})`
 			f := w.request(method, map[string]any{"code": code,
 				"disclosure": "catalog", "tool_timeout_secs": 7, "tool_timeout_overrides": map[string]any{}})
 			if f.Error != nil {
@@ -56,7 +58,7 @@ func TestPublishedClient(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := map[string]any{"city": "Paris", "temp": 21.0}
-			if !res.Success || !reflect.DeepEqual(res.Output, want) || res.Stdout != "calling weather.get_weather" || res.Stderr != "careful" ||
+			if !res.Success || !reflect.DeepEqual(res.Output, want) || res.Stdout != "calling Weather.getWeather" || res.Stderr != "careful" ||
 				res.Trace.Code == "" || res.Trace.StartedAt.Secs < time.Now().Add(-time.Hour).Unix() || res.Trace.Events == nil {
 				t.Errorf("result %s", f.Result)
 			}
@@ -79,8 +81,8 @@ func TestPublishedClientFailures(t *testing.T) {
 	if err := h.compat.AddSessionTools(session, []SessionTool{{Name: "boom", Namespace: "py"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.compat.AddSessionTools(session, []SessionTool{{Name: "", Namespace: "py"}}); err == nil {
-		t.Error("a nameless session tool was accepted")
+	if err := h.compat.AddSessionTools(session, []SessionTool{{Name: "", Namespace: "py"}}); err == nil || !strings.Contains(err.Error(), "name is required") {
+		t.Errorf("a nameless session tool: %v", err)
 	}
 	if err := h.compat.AddSessionTools("nope", nil); err == nil {
 		t.Error("tools for an unknown session were accepted")
@@ -88,18 +90,18 @@ func TestPublishedClientFailures(t *testing.T) {
 	w := dialClient(t, h.srv.URL, session, func(w *publishedClient, c toolCall) {
 		w.fail(c.ID, wireError{Code: -32603, Message: "Failed executing tool: division by zero"})
 	})
-	f := w.request("execute_typescript", map[string]any{"code": `return await py.boom({})`})
+	f := w.request("execute_typescript", map[string]any{"code": `return await Py.boom({})`})
 	var res struct {
 		Success bool
 		Stderr  string
 	}
-	if err := json.Unmarshal(f.Result, &res); err != nil || res.Success || !strings.Contains(res.Stderr, "py.boom: Failed executing tool: division by zero") {
+	if err := json.Unmarshal(f.Result, &res); err != nil || res.Success || !strings.Contains(res.Stderr, "Py.boom: Failed executing tool: division by zero") {
 		t.Errorf("result %s %+v", f.Result, f.Error)
 	}
 	if !h.compat.CloseSession(session) || h.compat.CloseSession(session) {
 		t.Error("CloseSession should report the session once")
 	}
-	if f := w.request("execute_typescript", map[string]any{"code": `return await py.boom({})`}); f.Error == nil || !strings.Contains(f.Error.Message, "was closed") {
+	if f := w.request("execute_typescript", map[string]any{"code": `return await Py.boom({})`}); f.Error == nil || !strings.Contains(f.Error.Message, "was closed") {
 		t.Errorf("execute after the session closed: %s %+v", f.Result, f.Error)
 	}
 
@@ -185,5 +187,44 @@ func TestSessionLimit(t *testing.T) {
 	}
 	if status, body := h.post(t, "/code-mode/session/create", nil, nil); status != http.StatusServiceUnavailable || !strings.Contains(body, "code-mode sessions") {
 		t.Errorf("session/create over the limit: %d %s", status, body)
+	}
+}
+
+// TestToolTimeouts: the published client's tool_timeout_secs and tool_timeout_overrides
+// bound every call of the execution, the catalog's functions as well as the session's
+// tools, by the original's tool ids; the error names the function and the limit.
+func TestToolTimeouts(t *testing.T) {
+	h := newHarness(t, nil)
+	hang := func(ctx context.Context, _ map[string]any) (any, error) { <-ctx.Done(); return nil, ctx.Err() }
+	if err := h.cat.Put("go:slow_ops", catalog.Namespace{Name: "slow_ops", Tools: []catalog.Tool{{Name: "wait_long", Call: hang}}}); err != nil {
+		t.Fatal(err)
+	}
+	session := mustSession(t, h.compat)
+	if err := h.compat.AddSessionTools(session, []SessionTool{{Name: "never_answers"}}); err != nil {
+		t.Fatal(err)
+	}
+	w := dialClient(t, h.srv.URL, session, nil) // answers no tool call
+	tests := []struct {
+		name   string
+		code   string
+		params map[string]any
+		want   string
+	}{
+		{"a catalog function, by override", `return await SlowOps.waitLong()`, map[string]any{"tool_timeout_secs": 600, "tool_timeout_overrides": map[string]int{"slow_ops__wait_long": 1}},
+			`SlowOps.waitLong: call timed out after 1s (the per-call limit tool_timeout_overrides[\"slow_ops__wait_long\"] = 1)`},
+		{"a session tool, by the default", `return await Tools.neverAnswers()`, map[string]any{"tool_timeout_secs": -3},
+			`Tools.neverAnswers: call timed out after 1s (the per-call limit tool_timeout_secs = 1)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			params := map[string]any{"code": tt.code}
+			for k, v := range tt.params {
+				params[k] = v
+			}
+			f := w.request("execute_typescript", params)
+			if f.Error != nil || !strings.Contains(string(f.Result), `"success":false`) || !strings.Contains(string(f.Result), tt.want) {
+				t.Errorf("result %s %+v, want %s", f.Result, f.Error, tt.want)
+			}
+		})
 	}
 }

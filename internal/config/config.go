@@ -28,19 +28,38 @@ const (
 //
 // The koanf tags are the TOML keys; untagged fields are not read from the file.
 type Config struct {
-	Name    string              `koanf:"name"` // reported to MCP clients; default "pctx"
-	Path    string              // file it was loaded from; empty when defaults were used
-	Server  Server              `koanf:"server"`
-	Runtime Runtime             `koanf:"runtime"`
-	Sandbox Sandbox             `koanf:"sandbox"`
-	Servers map[string]Upstream `koanf:"servers"` // keyed by name
+	Name     string              `koanf:"name"` // reported to MCP clients; default "pctx"
+	Path     string              // file it was loaded from; empty when defaults were used
+	Server   Server              `koanf:"server"`
+	Runtime  Runtime             `koanf:"runtime"`
+	Sandbox  Sandbox             `koanf:"sandbox"`
+	CodeMode CodeMode            `koanf:"codemode"`
+	Servers  map[string]Upstream `koanf:"servers"` // keyed by name
 }
+
+// CodeMode is the [codemode] table: how the catalog is presented to agents.
+type CodeMode struct {
+	// Naming is the convention of the names agents call, for MCP clients and SDK
+	// connections: NamingRegistered (default) or NamingCamel. Sessions of the published
+	// pctx-client always get NamingCamel, its original's convention.
+	Naming string `koanf:"naming"`
+}
+
+// Spellings of [codemode] naming.
+const (
+	// NamingRegistered keeps names as registered, sanitised into identifiers (get-sum →
+	// get_sum).
+	NamingRegistered = "registered"
+	// NamingCamel gives PascalCase namespaces and camelCase functions (tools → Tools,
+	// add_numbers → addNumbers), as the original pctx does.
+	NamingCamel = "camel"
+)
 
 // Server is the [server] table.
 type Server struct {
 	HTTP               string `koanf:"http"`                 // listen address for /mcp, /ws, /healthz; default "127.0.0.1:8080"
 	APIKey             string `koanf:"api_key"`              // optional; required when HTTP binds beyond loopback
-	AllowClientServers bool   `koanf:"allow_client_servers"` // lets authenticated SDK clients register stdio servers (off)
+	AllowClientServers bool   `koanf:"allow_client_servers"` // lets published-client sessions register MCP servers, stdio included (off)
 	// MaxExecutions caps executions running at once across all clients; 0 means the
 	// Code Mode service's default (64).
 	MaxExecutions int `koanf:"max_executions"`
@@ -59,7 +78,7 @@ type Runtime struct {
 	MaxConsoleBytes  int64         `koanf:"max_console_bytes"`
 	MaxResultBytes   int64         `koanf:"max_result_bytes"`
 	MaxArgumentBytes int64         `koanf:"max_argument_bytes"` // one call's arguments as JSON; default 4MiB
-	MaxCPUTime       time.Duration `koanf:"max_cpu_time"`       // CPU time of one run; default: timeout
+	MaxCPUTime       time.Duration `koanf:"max_cpu_time"`       // CPU time of one run; default: twice timeout
 	// Typecheck is what happens to a program that does not type-check against the
 	// catalog: TypecheckStrict (refuse it, call nothing), TypecheckWarn (run it, append
 	// the errors) or TypecheckOff. "" means strict.

@@ -302,6 +302,8 @@ func unknownKey(table keyPath, name string) string {
 		valid = tomlKeys(reflect.TypeFor[Runtime]())
 	case len(table) == 1 && table[0] == "sandbox":
 		valid = tomlKeys(reflect.TypeFor[Sandbox]())
+	case len(table) == 1 && table[0] == "codemode":
+		valid = tomlKeys(reflect.TypeFor[CodeMode]())
 	case len(table) == 2 && table[0] == "servers":
 		valid = tomlKeys(reflect.TypeFor[Upstream]())
 	}

@@ -69,7 +69,7 @@ func TestLoadErrors(t *testing.T) {
 			file: "Name = \"x\"\nPath = \"/etc\"\n",
 			want: strings.Join([]string{
 				`pctx.toml:1: Name: unknown key; did you mean "name"?`,
-				`pctx.toml:2: Path: unknown key (valid keys: name, server, runtime, sandbox, servers)`,
+				`pctx.toml:2: Path: unknown key (valid keys: name, server, runtime, sandbox, codemode, servers)`,
 			}, "\n"),
 		},
 		{
@@ -182,11 +182,16 @@ func TestLoadErrors(t *testing.T) {
 			}, "\n"),
 		},
 		{
-			name: "beyond loopback needs an api key, and so do client servers",
+			name: "beyond loopback needs an api key, client servers too",
 			file: "[server]\nhttp = \"0.0.0.0:8080\"\nallow_client_servers = true\n",
+			want: `pctx.toml:2: server.http: "0.0.0.0:8080" listens beyond loopback, so server.api_key must be set`,
+		},
+		{
+			name: "codemode naming",
+			file: "[codemode]\nnaming = \"pascal\"\nnamig = \"camel\"\n",
 			want: strings.Join([]string{
-				`pctx.toml:2: server.http: "0.0.0.0:8080" listens beyond loopback, so server.api_key must be set`,
-				`pctx.toml:3: server.allow_client_servers: needs server.api_key: client servers are accepted only from authenticated clients`,
+				`pctx.toml:2: codemode.naming: must be "registered" or "camel", got "pascal"`,
+				`pctx.toml:3: codemode.namig: unknown key; did you mean "naming"?`,
 			}, "\n"),
 		},
 		{
@@ -266,6 +271,8 @@ max_console_bytes = 4096
 max_result_bytes = "1MB"
 typecheck = "warn"
 tsgo = "bin/tsgo"
+[codemode]
+naming = "camel"
 [servers.everything]
 command = "npx"
 args = ["-y", "pkg", "$${env:LITERAL}", "echo ${HOME}"]
@@ -285,10 +292,11 @@ disabled = true
 `,
 			want: func(dir string) *Config {
 				return &Config{
-					Name:    "team",
-					Path:    FileName,
-					Server:  Server{HTTP: "0.0.0.0:9000", APIKey: "s3cret", AllowClientServers: true, MaxExecutions: 100, MaxExecutionsPerSession: 3},
-					Runtime: Runtime{Timeout: 90 * time.Second, MaxMemory: 1 << 30, MaxStackDepth: 500, MaxCalls: 20, MaxCallsInFlight: 5, MaxConsoleBytes: 4096, MaxResultBytes: 1e6, Typecheck: "warn", Tsgo: "bin/tsgo"},
+					Name:     "team",
+					Path:     FileName,
+					Server:   Server{HTTP: "0.0.0.0:9000", APIKey: "s3cret", AllowClientServers: true, MaxExecutions: 100, MaxExecutionsPerSession: 3},
+					Runtime:  Runtime{Timeout: 90 * time.Second, MaxMemory: 1 << 30, MaxStackDepth: 500, MaxCalls: 20, MaxCallsInFlight: 5, MaxConsoleBytes: 4096, MaxResultBytes: 1e6, Typecheck: "warn", Tsgo: "bin/tsgo"},
+					CodeMode: CodeMode{Naming: NamingCamel},
 					Servers: map[string]Upstream{
 						"everything": {
 							Name: "everything", Command: "npx", Args: []string{"-y", "pkg", "${env:LITERAL}", "echo ${HOME}"},
@@ -425,7 +433,8 @@ func TestServerValidate(t *testing.T) {
 		{Server{HTTP: "0.0.0.0:8080"}, `server.http: "0.0.0.0:8080" listens beyond loopback, so server.api_key must be set`},
 		{Server{HTTP: ":8080"}, `server.http: ":8080" listens beyond loopback, so server.api_key must be set`},
 		{Server{HTTP: "127.0.0.1:99999"}, `server.http: "127.0.0.1:99999" is not a listen address: use host:port, like "127.0.0.1:8080"`},
-		{Server{HTTP: "127.0.0.1:8080", AllowClientServers: true}, `server.allow_client_servers: needs server.api_key: client servers are accepted only from authenticated clients`},
+		{Server{HTTP: "127.0.0.1:8080", AllowClientServers: true}, ""}, // loopback: any local client may, as with the original
+		{Server{HTTP: "0.0.0.0:8080", APIKey: "k", AllowClientServers: true}, ""},
 	}
 	for _, tt := range tests {
 		err := tt.s.Validate()

@@ -35,6 +35,13 @@ func validate(c *Config, raw map[string]any, p *problems) {
 	if c.Runtime.Tsgo != "" && !filepath.IsAbs(c.Runtime.Tsgo) && c.Path != "" {
 		c.Runtime.Tsgo = filepath.Join(filepath.Dir(c.Path), c.Runtime.Tsgo)
 	}
+	switch c.CodeMode.Naming {
+	case "", NamingRegistered, NamingCamel:
+	default:
+		if !p.isBad(kp("codemode", "naming")) {
+			p.add(kp("codemode", "naming"), "must be %q or %q, got %q", NamingRegistered, NamingCamel, c.CodeMode.Naming)
+		}
+	}
 	names := make([]string, 0, len(c.Servers))
 	for name := range c.Servers {
 		names = append(names, name)
@@ -64,9 +71,6 @@ func serverIssues(s Server) []issue {
 		out = append(out, issue{kp("server", "http"), fmt.Sprintf(`%q is not a listen address: use host:port, like "127.0.0.1:8080"`, s.HTTP)})
 	} else if s.APIKey == "" && !isLoopback(host) {
 		out = append(out, issue{kp("server", "http"), fmt.Sprintf("%q listens beyond loopback, so server.api_key must be set", s.HTTP)})
-	}
-	if s.AllowClientServers && s.APIKey == "" {
-		out = append(out, issue{kp("server", "allow_client_servers"), "needs server.api_key: client servers are accepted only from authenticated clients"})
 	}
 	return out
 }

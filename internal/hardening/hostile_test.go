@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,19 +23,25 @@ import (
 // in-flight limit first). pctx's timeout is one per process, so the attacks that must
 // time out run in a process of their own with a 2 s timeout (nothing else can end them),
 // and every other attack in one whose timeout only catches a hang.
+//
+// The attacks that must time out get 1 GiB of memory, so that a native loop over a big
+// typed array meets the clock, not the memory limit.
 var (
-	limitsConfig  = hostileConfig("60s")
-	timeoutConfig = hostileConfig("2s")
+	limitsConfig  = hostileConfig("60s", "16MiB")
+	timeoutConfig = hostileConfig(clockTimeout.String(), "1GiB")
 )
 
-func hostileConfig(timeout string) string {
+// clockTimeout is the timeout of the process the timeout attacks run in.
+const clockTimeout = 2 * time.Second
+
+func hostileConfig(timeout, memory string) string {
 	return fmt.Sprintf(`
 [runtime]
 timeout = %q
-max_memory = "16MiB"
+max_memory = %q
 max_calls = 100
 max_calls_in_flight = 10
-`, timeout) + upstreamConfig("ns", "ns", "")
+`, timeout, memory) + upstreamConfig("ns", "ns", "")
 }
 
 // attack is one file of the runtime's adversarial corpus.
@@ -41,11 +49,18 @@ type attack struct {
 	name, code, want string // want is an error kind, or "ok"
 }
 
+// loadCorpus reads the runtime's adversarial corpus (programs the runtime stops by
+// itself) and testdata/sandbox (programs only a sandbox process contains: they would
+// crash or hang any process they ran in).
 func loadCorpus(t testing.TB) []attack {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "runtime", "testdata", "adversarial", "*.ts"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no adversarial corpus in runtime/testdata/adversarial: %v", err)
+	var files []string
+	for _, dir := range []string{filepath.Join("..", "runtime", "testdata", "adversarial"), filepath.Join("testdata", "sandbox")} {
+		found, err := filepath.Glob(filepath.Join(dir, "*.ts"))
+		if err != nil || len(found) == 0 {
+			t.Fatalf("no corpus in %s: %v", dir, err)
+		}
+		files = append(files, found...)
 	}
 	var out []attack
 	for _, f := range files {
@@ -100,10 +115,11 @@ func TestHostilePrograms(t *testing.T) {
 func hostileRun(t *testing.T, corpus []attack, limits, clock target, session func() *client.Client) {
 	targets := []target{limits, clock}
 	baselines := make([]int64, len(targets))
+	watchers := make([]func() int64, len(targets))
 	for i, tg := range targets {
 		mustValue(t, tg.attacker, "return 1") // warm up before the baseline
 		baselines[i] = rss(t, tg.p.pid)
-		defer guardRSS(t, tg.p)()
+		watchers[i] = guardRSS(t, tg.p)
 	}
 
 	// Normal programs, each checking its own answer, until the corpus is done.
@@ -148,7 +164,7 @@ func hostileRun(t *testing.T, corpus []attack, limits, clock target, session fun
 
 	peaks := make([]int64, len(targets))
 	var attacks sync.WaitGroup
-	for i, tg := range targets {
+	for _, tg := range targets {
 		attacks.Go(func() {
 			for _, a := range corpus {
 				if (a.want == "timeout") != (tg == clock) {
@@ -158,8 +174,14 @@ func hostileRun(t *testing.T, corpus []attack, limits, clock target, session fun
 				tctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 				start := time.Now()
 				text, isErr, err := execute(tctx, tg.attacker, a.code)
+				took := time.Since(start)
 				cancel()
-				peaks[i] = max(peaks[i], rss(t, tg.p.pid))
+				switch {
+				case a.want == "timeout" && took > clockTimeout+2*time.Second:
+					// The issue's bound: the time limit, then at most a second of grace
+					// before the sandbox process is killed, and the reply.
+					t.Errorf("%s: ended after %s, more than its %s timeout plus 2 s: %s", a.name, took.Round(time.Millisecond), clockTimeout, firstLine(text))
+				}
 				switch {
 				case err != nil:
 					t.Errorf("%s: %v", a.name, err)
@@ -170,7 +192,7 @@ func hostileRun(t *testing.T, corpus []attack, limits, clock target, session fun
 				case a.want != "ok" && !strings.HasPrefix(text, "Error ("+a.want+")"):
 					t.Errorf("%s: want an error naming %q, got:\n%s", a.name, a.want, text)
 				default:
-					t.Logf("%-30s %8s  %s", a.name, time.Since(start).Round(time.Millisecond), firstLine(text))
+					t.Logf("%-30s %8s  %4d MiB  %s", a.name, took.Round(time.Millisecond), rss(t, tg.p.pid)>>20, firstLine(text))
 				}
 			}
 		})
@@ -188,14 +210,22 @@ func hostileRun(t *testing.T, corpus []attack, limits, clock target, session fun
 	}
 
 	for i, tg := range targets {
+		// Executions run in sandbox processes: whatever they did, the server process is the
+		// one that started, and its own memory barely moved.
+		if proc, err := os.FindProcess(tg.p.pid); err != nil || proc.Signal(syscall.Signal(0)) != nil {
+			t.Errorf("pctx (pid %d) is gone after the corpus", tg.p.pid)
+		}
+		peaks[i] = watchers[i]()
+		if peaks[i] > baselines[i]+64<<20 {
+			t.Errorf("pctx RSS peaked at %d MiB during the corpus, more than 64 MiB over its %d MiB baseline", peaks[i]>>20, baselines[i]>>20)
+		}
 		// The server still answers, and nothing of the attacks is visible to a new execution.
 		if got := mustValue(t, tg.attacker, "return [({} as any).polluted ?? 'clean', (globalThis as any).leak ?? 'none']"); got != `["clean","none"]` {
 			t.Errorf("after the corpus a new execution saw %s", got)
 		}
 		// Memory must be given back. Go returns freed pages to the OS lazily (the
-		// scavenger), so poll for a while; the bound is generous: a leaked VM of a memory
-		// attack alone would hold more than 64 MiB per attack.
-		bound := baselines[i] + 192<<20
+		// scavenger), so poll for a while.
+		bound := baselines[i] + 64<<20
 		var now int64
 		for deadline := time.Now().Add(30 * time.Second); ; {
 			now = rss(t, tg.p.pid)
@@ -217,32 +247,38 @@ func hostileRun(t *testing.T, corpus []attack, limits, clock target, session fun
 const maxRSS = 3 << 30
 
 // guardRSS kills p if its RSS passes maxRSS, failing the test; the returned func stops
-// watching.
-func guardRSS(t testing.TB, p *pctx) (stop func()) {
+// watching and reports the highest RSS seen (sampled every 20 ms).
+func guardRSS(t testing.TB, p *pctx) (stop func() (peak int64)) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
+	var peak atomic.Int64
 	wg.Go(func() {
 		for {
-			select {
-			case <-done:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
 			status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.pid))
 			if err != nil {
 				return // exited
 			}
-			if r := parseRSS(string(status)); r > maxRSS {
+			r := parseRSS(string(status))
+			if r > peak.Load() {
+				peak.Store(r)
+			}
+			if r > maxRSS {
 				if proc, err := os.FindProcess(p.pid); err == nil {
 					_ = proc.Kill() // SIGKILL on unix; portable so the package vets for windows
 				}
 				t.Errorf("pctx RSS %d MiB passed %d MiB: killed", r>>20, maxRSS>>20)
 				return
 			}
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
 		}
 	})
-	return func() {
+	return func() int64 {
 		close(done)
 		wg.Wait()
+		return peak.Load()
 	}
 }

@@ -31,8 +31,9 @@ func upstreamConfig(name, mode, extra string) string {
 
 // runFakeUpstream serves MCP over stdin/stdout. Modes:
 //
-//   - "ns": echo({value}) returns value, add({a, b}) returns a+b, hang() waits until the
-//     call is cancelled. The adversarial corpus calls ns.echo and ns.hang.
+//   - "ns": echo({value}) returns value, add({a, b}) returns a+b, big({mib}) returns about
+//     mib MiB of small objects, hang() waits until the call is cancelled. The adversarial
+//     corpora call ns.echo, ns.big and ns.hang.
 //   - "faulty": ok() answers "fine", wait() never answers (ignores cancellation), crash()
 //     kills the process in the middle of the call.
 //   - "bloat": raw JSON-RPC (see runBloat), answering every call with a response over
@@ -51,6 +52,20 @@ func runFakeUpstream(mode string) int {
 		s.AddTool(rawTool("add", `{"type":"object","properties":{"a":{"type":"number"},"b":{"type":"number"}},"required":["a","b"]}`),
 			func(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 				return jsonResult(req.GetFloat("a", 0) + req.GetFloat("b", 0))
+			})
+		s.AddTool(rawTool("big", `{"type":"object","properties":{"mib":{"type":"number"}},"required":["mib"]}`),
+			func(_ context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+				// About mib MiB of small objects: [{"k":0},{"k":1},...].
+				var b strings.Builder
+				b.WriteByte('[')
+				for i := 0; b.Len() < int(req.GetFloat("mib", 1)*(1<<20)); i++ {
+					if i > 0 {
+						b.WriteByte(',')
+					}
+					fmt.Fprintf(&b, `{"k":%d}`, i)
+				}
+				b.WriteByte(']')
+				return mcp.NewToolResultText(b.String()), nil
 			})
 		s.AddTool(rawTool("hang", `{"type":"object"}`),
 			func(ctx context.Context, _ mcp.CallToolRequest) (*mcp.CallToolResult, error) {

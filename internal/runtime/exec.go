@@ -516,6 +516,13 @@ func (e *execution) binding(name string, fn Func) goja.Value {
 				delete(e.inFlight, name)
 			}
 			e.mu.Unlock()
+			if raw, ok := v.(json.RawMessage); ok && err == nil {
+				if cost := jsCost(raw); cost > e.lim.MaxMemory {
+					e.kill(&Error{Kind: KindMemory, Message: fmt.Sprintf("memory limit: the result of %s (%d KiB of JSON) would take over %d MiB as JavaScript values; the limit is %d MiB",
+						name, len(raw)>>10, cost>>20, e.lim.MaxMemory>>20)})
+					return
+				}
+			}
 			e.enqueue(func() error {
 				e.pending--
 				if err != nil {

@@ -29,9 +29,10 @@ type Limits struct {
 	MaxConsoleBytes  int           // captured console text; default 1 MiB
 	MaxResultBytes   int           // JSON size of the result; default 1 MiB
 	MaxArgumentBytes int           // JSON size of one call's arguments; default 4 MiB
-	// MaxCPUTime is the CPU time one execution may use; default Timeout. Only a sandbox
-	// worker enforces it (the kernel's RLIMIT_CPU, set by internal/sandbox): Execute on its
-	// own measures no CPU time.
+	// MaxCPUTime is the CPU time one execution may use; default twice Timeout (the VM is
+	// one thread, the garbage collector may keep a second busy). Only a sandbox worker
+	// enforces it (the kernel's RLIMIT_CPU, set by internal/sandbox): Execute on its own
+	// measures no CPU time.
 	MaxCPUTime time.Duration
 }
 
@@ -140,7 +141,7 @@ func (l Limits) withDefaults() Limits {
 		l.MaxArgumentBytes = DefaultMaxArgumentBytes
 	}
 	if l.MaxCPUTime <= 0 {
-		l.MaxCPUTime = l.Timeout
+		l.MaxCPUTime = 2 * l.Timeout
 	}
 	return l
 }

@@ -337,14 +337,22 @@ func TestNamespaces(t *testing.T) {
 		"github.list_issues": func(ctx context.Context, args []any) (any, error) { return "issues", nil },
 		"github.get_issue":   func(ctx context.Context, args []any) (any, error) { return "issue", nil },
 		"ml.predict":         func(ctx context.Context, args []any) (any, error) { return 0.9, nil },
-		"Math.answer":        func(ctx context.Context, args []any) (any, error) { return 42, nil },
 	}
-	res := Execute(context.Background(), "return [await github.list_issues(), await github.get_issue(), await ml.predict(), await Math.answer(), Math.max(1, 2)]", fns, Limits{})
+	res := Execute(context.Background(), "return [await github.list_issues(), await github.get_issue(), await ml.predict(), Object.keys({a: 1}), Math.max(1, 2)]", fns, Limits{})
 	if res.Error != nil {
 		t.Fatal(res.Error)
 	}
-	if got := asJSON(t, res.Value); got != `["issues","issue",0.9,42,2]` {
+	if got := asJSON(t, res.Value); got != `["issues","issue",0.9,["a"],2]` {
 		t.Errorf("value = %s", got)
+	}
+
+	// Names that resolve to builtins are never bound, inherited ones included: the catalog
+	// refuses them, and this is the second line. "constructor" would reach Object.
+	for _, name := range []string{"Math.answer", "constructor.keys", "escape.length", "ns.toString", "ns.__proto__"} {
+		clash := Execute(context.Background(), "return Object.keys({a: 1})", Functions{name: fns["ml.predict"]}, Limits{})
+		if clash.Error == nil || clash.Error.Kind != KindInternal || !strings.Contains(clash.Error.Message, "clashes with a JavaScript builtin") {
+			t.Errorf("%s: error = %+v", name, clash.Error)
+		}
 	}
 
 	bad := Execute(context.Background(), "return 1", Functions{"nodot": fns["ml.predict"]}, Limits{})
@@ -623,7 +631,7 @@ func TestResultIsJSON(t *testing.T) {
 }
 
 func TestDefaultLimits(t *testing.T) {
-	want := Limits{DefaultTimeout, DefaultMaxMemory, DefaultMaxStackDepth, DefaultMaxCalls, DefaultMaxCallsInFlight, DefaultMaxConsoleBytes, DefaultMaxResultBytes, DefaultMaxArgumentBytes, DefaultTimeout}
+	want := Limits{DefaultTimeout, DefaultMaxMemory, DefaultMaxStackDepth, DefaultMaxCalls, DefaultMaxCallsInFlight, DefaultMaxConsoleBytes, DefaultMaxResultBytes, DefaultMaxArgumentBytes, 2 * DefaultTimeout}
 	if got := DefaultLimits(); got != want {
 		t.Errorf("DefaultLimits() = %+v", got)
 	}
@@ -658,5 +666,45 @@ func TestTransformCache(t *testing.T) {
 	r1.Error.Message = "changed"
 	if r2 := run(t, bad); r2.Error.Message == "changed" {
 		t.Error("cached error shared between results")
+	}
+}
+
+// TestConversionBounds: an argument or a result too large for its limit is refused
+// before its elements are converted, so a one-line program cannot make the converter
+// allocate what the limit forbids.
+func TestConversionBounds(t *testing.T) {
+	called := false
+	fns := Functions{"ns.echo": func(ctx context.Context, args []any) (any, error) { called = true; return args[0], nil }}
+	for _, tc := range []struct {
+		code, kind, says string
+	}{
+		{`return await ns.echo(new Array(2 ** 32 - 1))`, "runtime", "argument 1 of ns.echo is larger than the 1024-byte limit (an array of 4294967295 elements)"},
+		{`return await ns.echo({a: "x".repeat(600)}, "y".repeat(600))`, "runtime", "argument 2 of ns.echo is larger than"},
+		{`return new Uint8Array(2 ** 22)`, "result", "result is larger than the 2048-byte limit"},
+		{`return new Array(2 ** 32 - 1)`, "result", "an array of 4294967295 elements"},
+	} {
+		res := Execute(context.Background(), tc.code, fns, Limits{MaxArgumentBytes: 1024, MaxResultBytes: 2048})
+		if res.Error == nil || string(res.Error.Kind) != tc.kind || !strings.Contains(res.Error.Message, tc.says) {
+			t.Errorf("%s: error = %+v, want %s saying %q", tc.code, res.Error, tc.kind, tc.says)
+		}
+	}
+	if called {
+		t.Error("a call with oversized arguments reached its function")
+	}
+}
+
+// TestResultTooLargeToBuild: a backend result whose JS values would exceed the memory
+// limit ends the execution with a memory error before any value is built (building is
+// one loop the VM cannot interrupt).
+func TestResultTooLargeToBuild(t *testing.T) {
+	big := []byte("[" + strings.Repeat(`{"k":1},`, 100_000) + `{"k":1}]`) // 781 KiB of JSON, ~50 MB of values
+	fns := Functions{"ns.big": func(context.Context, []any) (any, error) { return json.RawMessage(big), nil }}
+	res := Execute(context.Background(), `const r = await ns.big(); return r.length`, fns, Limits{MaxMemory: 16 << 20})
+	if res.Error == nil || res.Error.Kind != KindMemory || !strings.Contains(res.Error.Message, "the result of ns.big (781 KiB of JSON) would take over 52 MiB") {
+		t.Fatalf("error = %+v", res.Error)
+	}
+	res = Execute(context.Background(), `const r = await ns.big(); return r.length`, fns, Limits{MaxMemory: 256 << 20})
+	if res.Error != nil || res.Value != int64(100_001) {
+		t.Fatalf("within the limit: %v %+v", res.Value, res.Error)
 	}
 }

@@ -24,9 +24,9 @@ const (
 
 // maxStack bounds a worker goroutine's stack. Go's default (1 GB) would let a runaway
 // parser recursion consume the whole memory limit first and be reported as memory; at
-// 256 MiB it is reported as what it is. VM recursion is bounded far below this by
+// 32 MiB it is reported as what it is. VM recursion is bounded far below this by
 // Limits.MaxStackDepth.
-const maxStack = 256 << 20
+const maxStack = 32 << 20
 
 // Main is a worker's entry point: it serves executions over stdin and stdout until stdin
 // closes, then exits. It never returns.
@@ -49,7 +49,7 @@ func Main() {
 		}
 	}
 	w := &worker{out: bufio.NewWriter(frames), calls: map[uint64]chan frame{}, execs: map[uint64]context.CancelFunc{}}
-	ready, _ := json.Marshal(readyReport{Pid: os.Getpid(), Seccomp: secc, CPU: cpuTime()})
+	ready, _ := json.Marshal(readyReport{Pid: os.Getpid(), Seccomp: secc})
 	if err := w.send(fReady, 0, 0, ready); err != nil {
 		os.Exit(2)
 	}
@@ -153,7 +153,6 @@ func (w *worker) run(ctx context.Context, cancel context.CancelFunc, id uint64, 
 		}
 	}
 	rep.Heap, rep.Mapped = memStats()
-	rep.CPU = cpuTime()
 	b, err := json.Marshal(&rep)
 	if err != nil {
 		b, _ = json.Marshal(&doneReport{Error: &runtime.Error{Kind: runtime.KindInternal, Message: fmt.Sprintf("encode result: %v", err)}})

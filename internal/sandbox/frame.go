@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/pctx-dev/pctx/internal/runtime"
 )
@@ -60,18 +59,28 @@ type doneReport struct {
 	Calls   int                   `json:"calls"`
 	Heap    uint64                `json:"heap"`   // live heap after the execution, bytes
 	Mapped  uint64                `json:"mapped"` // memory the Go runtime has mapped, bytes
-	CPU     time.Duration         `json:"cpu"`    // the worker's CPU time so far
 }
 
 // readyReport is the first frame of a worker.
 type readyReport struct {
-	Pid     int           `json:"pid"`
-	Seccomp string        `json:"seccomp"` // "on", or why not
-	CPU     time.Duration `json:"cpu"`
+	Pid     int    `json:"pid"`
+	Seccomp string `json:"seccomp"` // "on", or why not
 }
 
 // appendFrame appends one frame to dst.
 func appendFrame(dst []byte, typ frameType, exec, call uint64, parts ...[]byte) ([]byte, error) {
+	dst, err := appendHeader(dst, typ, exec, call, parts...)
+	if err != nil {
+		return dst, err
+	}
+	for _, p := range parts {
+		dst = append(dst, p...)
+	}
+	return dst, nil
+}
+
+// appendHeader appends a frame's length, type and ids: what precedes parts on the wire.
+func appendHeader(dst []byte, typ frameType, exec, call uint64, parts ...[]byte) ([]byte, error) {
 	size := 1 + uvarintLen(exec) + uvarintLen(call)
 	for _, p := range parts {
 		size += len(p)
@@ -83,9 +92,6 @@ func appendFrame(dst []byte, typ frameType, exec, call uint64, parts ...[]byte) 
 	dst = append(dst, byte(typ))
 	dst = binary.AppendUvarint(dst, exec)
 	dst = binary.AppendUvarint(dst, call)
-	for _, p := range parts {
-		dst = append(dst, p...)
-	}
 	return dst, nil
 }
 

@@ -265,9 +265,6 @@ func (p *Pool) release(w *proc, rep *doneReport, memLimit int64) {
 	defer p.mu.Unlock()
 	w.running--
 	w.served++
-	if rep != nil {
-		w.cpu = rep.CPU
-	}
 	mustGo := w.gone.Load() || w.served >= p.opt.RecycleAfter || (rep != nil && p.spent(rep, memLimit))
 	if mustGo && p.removeLocked(w) && !w.gone.Load() {
 		p.stats.recycled.Add(1)

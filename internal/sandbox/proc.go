@@ -33,6 +33,8 @@ type proc struct {
 	cmd    *exec.Cmd
 	pid    int
 	stdin  io.WriteCloser
+	wmu    sync.Mutex // serialises writes to out
+	out    *bufio.Writer
 	stderr *tailBuffer
 	limits bool // apply kernel limits: not a race-instrumented copy of this binary
 
@@ -40,19 +42,19 @@ type proc struct {
 	running   int
 	served    int
 	idleSince time.Time
-	cpu       time.Duration // the worker's CPU time after its last execution
 
 	gone atomic.Bool // its stdout has ended: it takes no more executions
 
 	mu      sync.Mutex
 	runs    map[uint64]*run
 	reason  string   // why the parent killed it
-	outbox  [][]byte // frames waiting for the writer, in order
+	outbox  [][]byte // frames waiting for the writer, in order, each a header then its parts
 	closing bool     // retire: close stdin once the outbox is written
 	wake    chan struct{}
 	exited  chan struct{} // closed once the process has exited and every run has its outcome
 	waitErr error         // cmd.Wait's, valid after exited
 	usage   time.Duration // CPU time at exit, valid after exited
+	cpuBase time.Duration // CPU time when the latest execution started
 }
 
 // start launches a worker and waits for its ready frame.
@@ -79,6 +81,7 @@ func (p *Pool) start() (*proc, error) {
 		return nil, fmt.Errorf("start worker %s: %w", p.opt.Command[0], err)
 	}
 	w.pid = cmd.Process.Pid
+	w.out = bufio.NewWriterSize(stdin, 64<<10)
 	br := bufio.NewReaderSize(stdout, 64<<10)
 	type first struct {
 		f   frame
@@ -106,7 +109,6 @@ func (p *Pool) start() (*proc, error) {
 		_ = cmd.Wait()
 		return nil, fmt.Errorf("worker %d did not start within %s", w.pid, p.opt.StartTimeout)
 	}
-	w.cpu = ready.CPU
 	p.stats.started.Add(1)
 	p.mu.Lock()
 	if !p.logged {
@@ -168,42 +170,78 @@ func (w *proc) signal() {
 // send queues a frame for the writer; it never blocks, so a wedged worker cannot stall
 // the parent (the wall-clock kill unwedges it).
 func (w *proc) send(typ frameType, exec, call uint64, parts ...[]byte) {
-	b, err := appendFrame(nil, typ, exec, call, parts...)
+	hdr, err := appendHeader(nil, typ, exec, call, parts...)
 	if err != nil {
 		w.killFor(reasonProtocol)
 		return
 	}
+	// The parts are queued as they are: a backend's result of megabytes is written from
+	// its own buffer, not copied into a frame first.
 	w.mu.Lock()
-	w.outbox = append(w.outbox, b)
+	w.outbox = append(w.outbox, hdr)
+	w.outbox = append(w.outbox, parts...)
 	w.mu.Unlock()
 	w.signal()
 }
 
+// reply sends a call's outcome. It writes on the calling goroutine when no one else is
+// writing and nothing is queued, saving the hand-off to the writer: a call's round trip
+// is the sandbox's cost per function call. It may block on a full pipe, which only a
+// call's goroutine may do, never an execution's loop.
+func (w *proc) reply(exec, call uint64, parts ...[]byte) {
+	if w.wmu.TryLock() {
+		w.mu.Lock()
+		idle := len(w.outbox) == 0 && !w.closing
+		w.mu.Unlock()
+		if idle {
+			hdr, err := appendHeader(nil, fRet, exec, call, parts...)
+			if err == nil {
+				err = w.writeParts(append([][]byte{hdr}, parts...))
+			}
+			w.wmu.Unlock()
+			if err != nil {
+				w.kill()
+			}
+			return
+		}
+		w.wmu.Unlock()
+	}
+	w.send(fRet, exec, call, parts...)
+}
+
+// writeParts writes and flushes; the caller holds wmu.
+func (w *proc) writeParts(parts [][]byte) error {
+	for _, b := range parts {
+		if _, err := w.out.Write(b); err != nil {
+			return err
+		}
+	}
+	return w.out.Flush()
+}
+
 func (w *proc) writeLoop() {
 	defer w.pool.wg.Done()
-	out := bufio.NewWriterSize(w.stdin, 64<<10)
 	for {
 		select {
 		case <-w.wake:
 		case <-w.exited:
 			return
 		}
+		w.wmu.Lock()
 		w.mu.Lock()
 		batch, closing := w.outbox, w.closing
 		w.outbox = nil
 		w.mu.Unlock()
-		for _, b := range batch {
-			if _, err := out.Write(b); err != nil {
-				w.kill()
-				return
-			}
+		err := w.writeParts(batch)
+		if err == nil && closing {
+			err = w.stdin.Close()
 		}
-		if err := out.Flush(); err != nil {
+		w.wmu.Unlock()
+		if err != nil {
 			w.kill()
 			return
 		}
 		if closing {
-			_ = w.stdin.Close()
 			return
 		}
 	}
@@ -314,17 +352,17 @@ func (w *proc) onCall(f frame) {
 	}
 	if err != nil {
 		r.inFlight.Add(-1)
-		w.send(fRet, f.exec, f.call, []byte{retErr}, []byte(err.Error()))
+		w.send(fRet, f.exec, f.call, []byte{retErr}, []byte(err.Error())) // the reader never blocks
 		return
 	}
 	go func() {
 		defer r.inFlight.Add(-1)
 		raw, err := r.call(name, args)
 		if err != nil {
-			w.send(fRet, f.exec, f.call, []byte{retErr}, []byte(err.Error()))
+			w.reply(f.exec, f.call, []byte{retErr}, []byte(err.Error()))
 			return
 		}
-		w.send(fRet, f.exec, f.call, []byte{retOK}, raw)
+		w.reply(f.exec, f.call, []byte{retOK}, raw)
 	}()
 }
 
@@ -332,10 +370,16 @@ func (w *proc) onCall(f frame) {
 func (w *proc) execute(r *run, code string, memLimit int64, grace time.Duration) (*doneReport, *runtime.Result) {
 	defer r.cancel()
 	if w.limits {
-		w.pool.mu.Lock()
-		cpu := w.cpu
-		w.pool.mu.Unlock()
-		if err := setLimits(w.pid, memLimit, cpu+r.lim.MaxCPUTime); err != nil {
+		// RLIMIT_CPU counts the process's whole life: the bound is what it has used so far
+		// (read now, from outside: work after its last report counts) plus the budget.
+		cpu, err := procCPU(w.pid)
+		if err == nil {
+			w.mu.Lock()
+			w.cpuBase = cpu
+			w.mu.Unlock()
+			err = setLimits(w.pid, memLimit, cpu+r.lim.MaxCPUTime)
+		}
+		if err != nil {
 			w.pool.log.Warn("sandbox: cannot set a worker's kernel limits", "pid", w.pid, "err", err)
 		}
 	}
@@ -414,9 +458,10 @@ func (w *proc) crashError(r *run, running int) *runtime.Error {
 		return &runtime.Error{Kind: runtime.KindMemory, Message: fmt.Sprintf("execution used more memory than its sandbox process may (a hard limit of %s); the process was stopped%s", bytesText(w.pool.memoryLimit(r.lim)), shared)}
 	}
 	if w.limits && sigkilled(w.cmd.ProcessState) {
-		w.pool.mu.Lock()
-		before := w.cpu
-		w.pool.mu.Unlock()
+		w.mu.Lock()
+		before := w.cpuBase
+		w.mu.Unlock()
+		// RLIMIT_CPU counts whole seconds: a kill within a second of the budget is it.
 		if w.usage-before >= r.lim.MaxCPUTime-time.Second {
 			return &runtime.Error{Kind: runtime.KindCPU, Message: fmt.Sprintf("execution used more than its %s of CPU time; its sandbox process was stopped%s", r.lim.MaxCPUTime, shared)}
 		}

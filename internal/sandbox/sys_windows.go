@@ -19,7 +19,7 @@ const hardLimits = false
 
 func setLimits(int, int64, time.Duration) error { return nil }
 
-func cpuTime() time.Duration { return 0 }
+func procCPU(int) (time.Duration, error) { return 0, errors.New("not measured on Windows") }
 
 func restrictSyscalls() error { return errors.New("no seccomp on Windows") }
 

@@ -69,6 +69,11 @@ type Options struct {
 	// that name one in the SessionHeader header (package compat implements it). Default
 	// nil: such an upgrade is refused with 404.
 	Sessions Sessions
+	// Named returns Code Mode under a naming convention, for the connections that ask
+	// for one: initialize's naming, and published-client sessions (Session.Naming).
+	// Default nil: every connection uses the CodeMode given to New, and initialize with
+	// a naming is refused.
+	Named func(catalog.Naming) CodeMode
 }
 
 // SessionHeader names the published client's code-mode session on a websocket upgrade;
@@ -90,6 +95,8 @@ type Session interface {
 	Namespaces(call CallFunc) ([]catalog.Namespace, error)
 	// Result renders an execution the way the published client reads it.
 	Result(code string, started time.Time, r *runtime.Result) any
+	// Naming is the convention of the names the session's programs call.
+	Naming() catalog.Naming
 	// Detach undoes Attach.
 	Detach()
 }
@@ -185,6 +192,14 @@ func New(reg Registry, cm CodeMode, opts *Options) *Bridge {
 	return b
 }
 
+// named is Code Mode under naming n, or nil when Options.Named is not set.
+func (b *Bridge) named(n catalog.Naming) CodeMode {
+	if b.opts.Named == nil {
+		return nil
+	}
+	return b.opts.Named(n)
+}
+
 // ServeHTTP upgrades the request to a worker websocket and serves it until it closes.
 // Authentication is the caller's job (the server's middleware runs before this handler).
 func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -219,6 +234,11 @@ func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(b.opts.MaxMessageBytes)
 	c := newConn(b, ws, "c"+strconv.FormatInt(b.nextConn.Add(1), 10), r.RemoteAddr, id, session)
+	if session != nil {
+		if cm := b.named(session.Naming()); cm != nil {
+			c.cm = cm
+		}
+	}
 
 	b.mu.Lock()
 	if b.closed {

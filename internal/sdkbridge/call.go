@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/pctx-dev/pctx/internal/catalog"
 )
 
 // callError is a call failure that unwraps to its causes, so callers can test
@@ -23,23 +25,18 @@ func failure(what string, causes ...error) error {
 	return &callError{msg: what, causes: causes}
 }
 
-type callTimeoutKey struct{}
-
-// withCallTimeout overrides Options.CallTimeout for the calls made under ctx (the
-// published client's tool_timeout_secs).
-func withCallTimeout(ctx context.Context, d time.Duration) context.Context {
-	return context.WithValue(ctx, callTimeoutKey{}, d)
-}
-
 // call sends execute_tool for ns.tool to the worker and waits for its answer, the call's
-// deadline, the end of ctx or the end of the connection, whichever comes first.
+// deadline, the end of ctx or the end of the connection, whichever comes first. The
+// deadline is Options.CallTimeout, or the execution's per-call limit in its place
+// (catalog.CallLimit: the client's tool_timeout_secs), or ctx's deadline if sooner.
 func (c *conn) call(ctx context.Context, ns, tool string, args map[string]any) (any, error) {
 	timeout := c.b.opts.CallTimeout
-	if d, ok := ctx.Value(callTimeoutKey{}).(time.Duration); ok {
+	if d, ok := catalog.CallLimit(ctx); ok {
 		timeout = d
 	}
-	if dl, ok := ctx.Deadline(); ok {
-		timeout = min(timeout, time.Until(dl))
+	own := true // whether the wait needs a timer of its own, or ctx's deadline comes first
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= timeout {
+		timeout, own = time.Until(dl), false
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, failure("call cancelled before it started: "+err.Error(), err)
@@ -77,14 +74,18 @@ func (c *conn) call(ctx context.Context, ns, tool string, args map[string]any) (
 		return nil, failure("call not sent: "+err.Error(), err)
 	}
 
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
+	var expired <-chan time.Time
+	if own {
+		timer := time.NewTimer(timeout)
+		defer timer.Stop()
+		expired = timer.C
+	}
 	select {
 	case r := <-pc.ch:
 		return c.result(pc, r)
 	case <-c.ctx.Done():
 		return nil, c.goneError(ns)
-	case <-timer.C:
+	case <-expired:
 		return c.abandon(id, pc, "timeout", nil, timeout)
 	case <-ctx.Done():
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {

@@ -56,6 +56,7 @@ type conn struct {
 	closed      bool
 	initialized bool
 	client      clientInfo
+	cm          CodeMode // Code Mode under the connection's naming
 	pending     map[int64]*pendingCall
 	workerReqs  map[string]context.CancelFunc // worker request id → cancel of its handler
 
@@ -94,7 +95,15 @@ func newConn(b *Bridge, ws *websocket.Conn, id, remote, sessionID string, sessio
 		pending:    map[int64]*pendingCall{},
 		workerReqs: map[string]context.CancelFunc{},
 		namespaces: map[string]*registration{},
+		cm:         b.cm,
 	}
+}
+
+// codeModeService is Code Mode under the connection's naming.
+func (c *conn) codeModeService() CodeMode {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cm
 }
 
 // serve runs the connection until it ends and everything it started has stopped.
@@ -359,6 +368,16 @@ func (c *conn) initialize(m *message) (any, *rpcError) {
 			Message: fmt.Sprintf("initialize: unsupported protocolVersion %q; this server speaks %q", p.ProtocolVersion, ProtocolVersion),
 			Data:    map[string]any{"supported": []string{ProtocolVersion}}}
 	}
+	cm := c.b.cm
+	if p.Naming != "" {
+		n, err := catalog.ParseNaming(p.Naming)
+		if err != nil {
+			return nil, errorf(CodeInvalidParams, "initialize: naming: %v", err)
+		}
+		if cm = c.b.named(n); cm == nil {
+			return nil, errorf(CodeInvalidParams, "initialize: naming %q: this server offers no choice of naming", p.Naming)
+		}
+	}
 	c.mu.Lock()
 	if c.initialized {
 		c.mu.Unlock()
@@ -366,6 +385,7 @@ func (c *conn) initialize(m *message) (any, *rpcError) {
 	}
 	c.initialized = true
 	c.client = p.Client
+	c.cm = cm
 	c.mu.Unlock()
 	c.log.Info("sdkbridge: worker initialized", "client", p.Client.Name, "version", p.Client.Version)
 	o := c.b.opts
@@ -376,6 +396,7 @@ func (c *conn) initialize(m *message) (any, *rpcError) {
 		MaxMessageBytes: o.MaxMessageBytes,
 		CallTimeoutMs:   o.CallTimeout.Milliseconds(),
 		PingIntervalMs:  o.PingInterval.Milliseconds(),
+		Naming:          p.Naming,
 	}, nil
 }
 
@@ -419,6 +440,7 @@ func (c *conn) async(m *message) {
 }
 
 func (c *conn) codeMode(ctx context.Context, m *message) (any, *rpcError) {
+	cm := c.codeModeService()
 	session, serr := c.sessionNamespaces()
 	if serr != nil {
 		return nil, serr
@@ -429,7 +451,7 @@ func (c *conn) codeMode(ctx context.Context, m *message) (any, *rpcError) {
 		if err := unmarshalParams(m, &p); err != nil {
 			return nil, err
 		}
-		text, err := c.b.cm.ListFunctions(catalog.ListOptions{Namespace: p.Namespace, Query: p.Query}, session...)
+		text, err := cm.ListFunctions(catalog.ListOptions{Namespace: p.Namespace, Query: p.Query}, session...)
 		if err != nil {
 			return nil, codeModeError(m.Method, err)
 		}
@@ -442,7 +464,7 @@ func (c *conn) codeMode(ctx context.Context, m *message) (any, *rpcError) {
 		if len(p.Functions) == 0 {
 			return nil, errorf(CodeInvalidParams, `get_function_details: params.functions must name at least one function, like "namespace.function"`)
 		}
-		text, err := c.b.cm.FunctionDetails(p.Functions, session...)
+		text, err := cm.FunctionDetails(p.Functions, session...)
 		if err != nil {
 			return nil, codeModeError(m.Method, err)
 		}
@@ -455,9 +477,7 @@ func (c *conn) codeMode(ctx context.Context, m *message) (any, *rpcError) {
 		if p.Code == "" {
 			return nil, errorf(CodeInvalidParams, "%s: params.code is required", m.Method)
 		}
-		if c.session != "" && p.ToolTimeoutSecs != nil && *p.ToolTimeoutSecs > 0 {
-			ctx = withCallTimeout(ctx, time.Duration(min(*p.ToolTimeoutSecs, 600))*time.Second)
-		}
+		ctx = catalog.WithCallTimeouts(ctx, p.callTimeouts())
 		// A worker's executions, or a published-client session's over all its websockets,
 		// share one session's allowance, so executions waiting on its own unanswered tools
 		// cannot take every execution slot of the server.
@@ -466,7 +486,7 @@ func (c *conn) codeMode(ctx context.Context, m *message) (any, *rpcError) {
 			key = "compat:" + c.session
 		}
 		started := time.Now()
-		res, err := c.b.cm.Execute(codemode.WithSession(ctx, key), p.Code, session...)
+		res, err := cm.Execute(codemode.WithSession(ctx, key), p.Code, session...)
 		if err != nil {
 			return nil, codeModeError(m.Method, err)
 		}

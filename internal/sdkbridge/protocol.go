@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
+	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/runtime"
 )
 
@@ -192,6 +194,7 @@ type clientInfo struct {
 type initializeParams struct {
 	ProtocolVersion string     `json:"protocolVersion"`
 	Client          clientInfo `json:"client"`
+	Naming          string     `json:"naming"`
 }
 
 type initializeResult struct {
@@ -201,6 +204,7 @@ type initializeResult struct {
 	MaxMessageBytes int64      `json:"maxMessageBytes"`
 	CallTimeoutMs   int64      `json:"callTimeoutMs"`
 	PingIntervalMs  int64      `json:"pingIntervalMs"`
+	Naming          string     `json:"naming,omitempty"`
 }
 
 type toolSpec struct {
@@ -282,8 +286,24 @@ type textResult struct {
 
 type executeParams struct {
 	Code string `json:"code"`
-	// The published pctx-client's extra fields (docs/protocol.md §10.2).
-	ToolTimeoutSecs *int `json:"tool_timeout_secs"`
+	// Per-call limits (docs/protocol.md §5.3), the published pctx-client's fields.
+	ToolTimeoutSecs      *int           `json:"tool_timeout_secs"`
+	ToolTimeoutOverrides map[string]int `json:"tool_timeout_overrides"`
+}
+
+// callTimeouts are p's per-call limits, clamped to 1–600 s as the original pctx does.
+func (p executeParams) callTimeouts() catalog.CallTimeouts {
+	var t catalog.CallTimeouts
+	if p.ToolTimeoutSecs != nil {
+		t.Default = catalog.ClampCallTimeout(*p.ToolTimeoutSecs)
+	}
+	if len(p.ToolTimeoutOverrides) > 0 {
+		t.PerTool = make(map[string]time.Duration, len(p.ToolTimeoutOverrides))
+		for id, secs := range p.ToolTimeoutOverrides {
+			t.PerTool[id] = catalog.ClampCallTimeout(secs)
+		}
+	}
+	return t
 }
 
 // executeResult is the pctx/1 execute_typescript result (docs/protocol.md §5.3).

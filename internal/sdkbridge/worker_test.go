@@ -232,12 +232,17 @@ func objectTool(name string) map[string]any {
 // does, with programs of the form "call ns.fn ARGS_JSON".
 type fakeCodeMode struct {
 	cat       *catalog.Catalog
+	naming    catalog.Naming
 	snapshots atomic.Int64 // taken so far
 }
 
 func (f *fakeCodeMode) snapshot(session []catalog.Namespace) (*catalog.Snapshot, error) {
 	f.snapshots.Add(1)
-	return f.cat.Snapshot().With(session...)
+	snap, err := f.cat.Snapshot().With(session...)
+	if err != nil {
+		return nil, err
+	}
+	return snap.Named(f.naming), nil
 }
 
 func (f *fakeCodeMode) Snapshot(session ...catalog.Namespace) (*catalog.Snapshot, error) {
@@ -388,5 +393,7 @@ func (f *fakeSessions) Namespaces(call CallFunc) ([]catalog.Namespace, error) {
 }
 
 func (f *fakeSessions) Result(_ string, _ time.Time, r *runtime.Result) any { return r }
+
+func (f *fakeSessions) Naming() catalog.Naming { return catalog.NamingRegistered }
 
 func (f *fakeSessions) Detach() {}

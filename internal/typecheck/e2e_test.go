@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/sdkbridge"
 	"github.com/pctx-dev/pctx/internal/typecheck"
 	"github.com/pctx-dev/pctx/pkg/pctx"
@@ -139,15 +141,15 @@ func startCorpusStack(t *testing.T) *corpusStack {
 	if err := worker.Start(); err != nil {
 		t.Fatal(err)
 	}
+	workerDone := make(chan error, 1)
+	go func() { workerDone <- worker.Wait() }()
 	t.Cleanup(func() {
 		_ = stdin.Close()
-		done := make(chan error, 1)
-		go func() { done <- worker.Wait() }()
 		select {
-		case <-done:
+		case <-workerDone:
 		case <-time.After(10 * time.Second):
 			_ = worker.Process.Kill()
-			<-done
+			<-workerDone
 		}
 	})
 
@@ -182,7 +184,12 @@ func startCorpusStack(t *testing.T) *corpusStack {
 		if time.Now().After(deadline) {
 			t.Fatalf("namespaces %v did not appear:\n%s", missing, listing)
 		}
-		time.Sleep(100 * time.Millisecond)
+		select {
+		case err := <-workerDone:
+			workerDone <- err // for the cleanup
+			t.Fatalf("the seed worker exited: %v", err)
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 	return s
 }
@@ -280,6 +287,40 @@ func (c *publishedClient) execute(t *testing.T, code string) (success bool, stde
 	}
 }
 
+// camelNames maps every "ns.fn" of the corpus catalog to its name under the original
+// pctx's convention, which published-client sessions see (Everything.getSum).
+func camelNames(t *testing.T) map[string]string {
+	t.Helper()
+	snap := typecheck.CorpusCatalog(t)
+	camel := map[[2]string]string{}
+	for _, ns := range snap.Named(catalog.NamingCamel).Namespaces() {
+		for _, f := range ns.Functions {
+			camel[[2]string{ns.Original, f.Original}] = ns.Name + "." + f.Name
+		}
+	}
+	out := map[string]string{}
+	for _, ns := range snap.Namespaces() {
+		for _, f := range ns.Functions {
+			out[ns.Name+"."+f.Name] = camel[[2]string{ns.Original, f.Original}]
+		}
+	}
+	return out
+}
+
+var qualified = regexp.MustCompile(`[A-Za-z_$][\w$]*\.[A-Za-z_$][\w$]*`)
+
+// toCamel rewrites a corpus program for a published-client session: every call of a
+// catalog function by its registered name becomes a call by its camel name. Lines keep
+// their numbers; columns after a rename move.
+func toCamel(code string, names map[string]string) string {
+	return qualified.ReplaceAllStringFunc(code, func(m string) string {
+		if camel, ok := names[m]; ok {
+			return camel
+		}
+		return m
+	})
+}
+
 // backendCalls is every call the backends have seen so far, one "file: name" per call.
 func (s *corpusStack) backendCalls(t *testing.T) []string {
 	t.Helper()
@@ -306,17 +347,22 @@ func TestCorpusOverMCP(t *testing.T) {
 	}
 	s := startCorpusStack(t)
 	published := s.publishedClient(t)
+	camel := camelNames(t)
 	for _, p := range typecheck.LoadCorpus(t, "ok") {
 		text, isErr := s.call(t, "execute_typescript", map[string]any{"code": p.Code}, nil)
 		if isErr {
 			t.Errorf("ok/%s failed:\n%s", p.Name, text)
 		}
-		if ok, stderr := published.execute(t, p.Code); !ok {
+		if ok, stderr := published.execute(t, toCamel(p.Code, camel)); !ok {
 			t.Errorf("ok/%s failed through the published client's path:\n%s", p.Name, stderr)
 		}
 	}
-	if len(s.backendCalls(t)) == 0 {
-		t.Fatal("the correct programs reached no backend: the call logs do not work")
+	// Every backend's log saw the correct programs' calls, so a silent log below means
+	// no call, not a broken log.
+	for _, f := range s.calls {
+		if st, err := os.Stat(f); err != nil || st.Size() == 0 {
+			t.Fatalf("the correct programs left no call in %s: the call logs do not work (%v)", filepath.Base(f), err)
+		}
 	}
 	for _, p := range typecheck.LoadCorpus(t, "bad") {
 		before := len(s.backendCalls(t))
@@ -330,13 +376,16 @@ func TestCorpusOverMCP(t *testing.T) {
 				t.Errorf("bad/%s: refusal lacks %q:\n%s", p.Name, want, text)
 			}
 		}
-		ok, stderr := published.execute(t, p.Code)
+		// Renaming moves columns (and a misspelling's suggestion may change), so this
+		// path checks the lines of the errors.
+		ok, stderr := published.execute(t, toCamel(p.Code, camel))
 		if ok || !strings.HasPrefix(stderr, "the program does not type-check, so nothing ran") {
 			t.Errorf("bad/%s was not refused through the published client's path:\n%s", p.Name, stderr)
 		}
 		for _, want := range p.Expect {
-			if !strings.Contains(stderr, "\n"+want+" ") {
-				t.Errorf("bad/%s: the published client's refusal lacks %q:\n%s", p.Name, want, stderr)
+			line, _, _ := strings.Cut(want, ":")
+			if !strings.Contains(stderr, "\n"+line+":") {
+				t.Errorf("bad/%s: the published client's refusal has no error on line %s:\n%s", p.Name, line, stderr)
 			}
 		}
 		if after := s.backendCalls(t); len(after) != before {

@@ -1,9 +1,11 @@
 package upstream
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 )
@@ -83,5 +85,27 @@ func TestNamespaceCollision(t *testing.T) {
 				t.Fatalf("log does not say why %s did not start:\n%s", tt.loser, logs)
 			}
 		})
+	}
+}
+
+// TestCallTimeoutsReplaceTheServers: an execution's per-call limit (the published
+// client's tool_timeout_secs) bounds upstream calls in place of the server's own timeout,
+// shorter or longer, and the error names the function and the limit.
+func TestCallTimeoutsReplaceTheServers(t *testing.T) {
+	c := catalog.New()
+	short := fakeConfig(t, "short", "basic")
+	short.Timeout = 200 * time.Millisecond
+	startManager(t, c, testTuning, short, fakeConfig(t, "long", "basic")) // long: the 60 s default
+	fns := c.Snapshot().Named(catalog.NamingCamel).Functions()
+	for _, fn := range []string{"Short.hang", "Long.hang"} {
+		ctx := catalog.WithCallTimeouts(context.Background(), catalog.CallTimeouts{Default: catalog.ClampCallTimeout(1)})
+		_, err := fns[fn](ctx, nil)
+		if want := fn + ": call timed out after 1s (the per-call limit tool_timeout_secs = 1)"; err == nil || err.Error() != want || !errors.Is(err, catalog.ErrCallTimeout) {
+			t.Errorf("%s: err = %v, want %q", fn, err, want)
+		}
+	}
+	// Without a limit the server's own timeout applies.
+	if _, err := fns["Short.hang"](context.Background(), nil); !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "timed out after 200ms") {
+		t.Errorf("without a limit: %v", err)
 	}
 }

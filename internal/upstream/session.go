@@ -338,11 +338,16 @@ func nullToNil(raw json.RawMessage) json.RawMessage {
 	return raw
 }
 
-// call runs tools/call with the server's per-call timeout, ctx's
-// cancellation, and rejection as soon as the session dies.
+// call runs tools/call with the server's per-call timeout (or the execution's per-call
+// limit in its place, catalog.CallLimit), ctx's cancellation, and rejection as soon as
+// the session dies.
 func (s *session) call(ctx context.Context, tool string, args map[string]any) (any, error) {
 	name := s.srv.cfg.Name
-	cctx, cancel := context.WithTimeoutCause(ctx, s.srv.timeout, ErrTimeout)
+	timeout := s.srv.timeout
+	if d, ok := catalog.CallLimit(ctx); ok {
+		timeout = d
+	}
+	cctx, cancel := context.WithTimeoutCause(ctx, timeout, ErrTimeout)
 	defer cancel()
 	cctx, cancelLost := context.WithCancelCause(cctx)
 	defer cancelLost(nil)
@@ -368,7 +373,7 @@ func (s *session) call(ctx context.Context, tool string, args map[string]any) (a
 	case ctx.Err() != nil:
 		return nil, fmt.Errorf("upstream %q: tool %q: %w", name, tool, context.Cause(ctx))
 	case errors.Is(context.Cause(cctx), ErrTimeout):
-		return nil, fmt.Errorf("upstream %q: tool %q: %w after %s", name, tool, ErrTimeout, s.srv.timeout)
+		return nil, fmt.Errorf("upstream %q: tool %q: %w after %s", name, tool, ErrTimeout, timeout)
 	}
 	if errors.Is(err, transport.ErrSessionTerminated) {
 		s.die(fmt.Errorf("server ended the session: %w", err))

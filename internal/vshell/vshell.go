@@ -1,7 +1,8 @@
 // Package vshell is a tiny read-only shell over a virtual file tree: ls, cat, head, tail,
 // grep, find, wc, pwd and echo, joined by |, && and ;. The "filesystem" disclosure lets a
-// model explore /sdk/README.md (the function listing) and /sdk/<namespace>/<function>.d.ts
-// (each function's declarations) with it, over the published client's
+// model explore a catalog snapshot's SDK tree (SDK: /sdk/README.md, a section per
+// namespace with every function and its description, and /sdk/<Namespace>/<function>.d.ts,
+// each function's declarations) with it, over the published client's
 // POST /code-mode/execute-bash and over MCP's execute_bash. Nothing here touches the real
 // file system or runs a process; every command line is bounded in words, commands, output
 // and work.

@@ -99,6 +99,10 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 	if err := cfg.Server.Validate(); err != nil {
 		return nil, fmt.Errorf("pctx: %w", err)
 	}
+	naming, err := catalog.ParseNaming(cfg.CodeMode.Naming)
+	if err != nil {
+		return nil, fmt.Errorf("pctx: codemode.naming: %w", err)
+	}
 	p := &PCTX{cfg: cfg, log: slog.Default(), version: "dev"}
 	if opts != nil {
 		if opts.Logger != nil {
@@ -133,6 +137,7 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 		Limits:        runtimeLimits(cfg.Runtime),
 		MaxConcurrent: cfg.Server.MaxExecutions,
 		MaxPerSession: cfg.Server.MaxExecutionsPerSession,
+		Naming:        naming,
 		Checker:       p.startTypecheck(cfg.Runtime),
 		Typecheck:     codemode.TypecheckMode(cfg.Runtime.Typecheck),
 		Logger:        p.log,
@@ -150,6 +155,7 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 		FormatResult:  codemode.FormatResult,
 		CodeModeTools: bridgeTools(),
 		Sessions:      p.compat,
+		Named:         func(n catalog.Naming) sdkbridge.CodeMode { return p.cm.Named(n) },
 	})
 	p.srv = server.New(p.cm, &server.Options{
 		Name:      cfg.Name,

@@ -113,3 +113,31 @@ func TestNewRefusesAnOpenAddressWithoutKey(t *testing.T) {
 		t.Error("New accepted a non-loopback listener without an api_key")
 	}
 }
+
+// TestNamingConfig: [codemode] naming = "camel" gives every answer the original pctx's
+// names; an unknown naming is refused before anything starts.
+func TestNamingConfig(t *testing.T) {
+	cfg := pctx.DefaultConfig()
+	cfg.CodeMode.Naming = "camel"
+	p := newPCTX(t, cfg)
+	add := pctx.Function{Name: "add_numbers", Call: func(_ context.Context, args map[string]any) (any, error) { return len(args), nil }}
+	if err := p.Register("my_tools", add); err != nil {
+		t.Fatal(err)
+	}
+	if list, err := p.ListFunctions("", ""); err != nil || !strings.Contains(list, "namespace MyTools {\n  addNumbers()") {
+		t.Errorf("ListFunctions = %q, %v", list, err)
+	}
+	if d, err := p.FunctionDetails("MyTools.addNumbers"); err != nil || !strings.Contains(d, "function addNumbers(") {
+		t.Errorf("FunctionDetails = %q, %v", d, err)
+	}
+	res, err := p.Execute(context.Background(), `return await MyTools.addNumbers({x: 1})`)
+	if err != nil || res.Error != nil || string(res.Value) != "1" {
+		t.Errorf("Execute = %+v, %v", res, err)
+	}
+
+	cfg = pctx.DefaultConfig()
+	cfg.CodeMode.Naming = "pascal"
+	if _, err := pctx.New(context.Background(), cfg, nil); err == nil || !strings.Contains(err.Error(), `codemode.naming: unknown naming "pascal"`) {
+		t.Errorf("New with naming pascal: %v", err)
+	}
+}

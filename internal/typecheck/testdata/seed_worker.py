@@ -29,16 +29,16 @@ def _record(name: str) -> None:
         f.write(name + "\n")
 
 
-async def _logged(self: BaseTool, args: dict[str, Any]) -> Any:
-    _record(f"{self.spec.namespace}.{self.spec.name}")
-    return await _serve(self, args)
+async def _logged(self: BaseTool, *args: Any, **kwargs: Any) -> Any:
+    _record(f"{self.namespace}.{self.name}")
+    return await _serve(self, *args, **kwargs)
 
 
 BaseTool._serve = _logged  # type: ignore[method-assign]
 
 
 async def main(url: str) -> None:
-    async with Pctx(tools=SEED_TOOLS, url=url):
+    async with Pctx(tools=SEED_TOOLS, url=url, scope="global"):
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
 
 

@@ -3,6 +3,7 @@ import math
 import pytest
 
 from pctx_client import _protocol as wire
+from pctx_client._client import _urls
 
 
 @pytest.mark.parametrize(
@@ -13,18 +14,18 @@ from pctx_client import _protocol as wire
         ("https://pctx.example", "wss://pctx.example/ws"),
         ("http://host:1/prefix", "ws://host:1/prefix/ws"),
         ("ws://127.0.0.1:9/ws", "ws://127.0.0.1:9/ws"),
-        ("wss://h/custom", "wss://h/custom"),
+        ("wss://h/custom", "wss://h/custom/ws"),
         ("ws://h", "ws://h/ws"),
     ],
 )
 def test_ws_url(url, want):
-    assert wire.ws_url(url) == want
+    assert _urls(url)[1] == want
 
 
 @pytest.mark.parametrize("url", ["localhost:8080", "ftp://h", "http://"])
 def test_ws_url_refuses(url):
-    with pytest.raises(ValueError, match="pctx url"):
-        wire.ws_url(url)
+    with pytest.raises(ValueError, match=r"URL scheme|pctx url"):
+        _urls(url)
 
 
 def test_frames_are_compact_json():

@@ -1,215 +1,272 @@
-"""The websocket client: registers tools with pctx, answers its calls, drives Code Mode."""
+"""``Pctx``: Python tools and MCP servers for Code Mode, and Code Mode driven from Python."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import itertools
-import json
 import logging
-import traceback
-from collections.abc import Iterable, Mapping
-from importlib.metadata import PackageNotFoundError, version
+import typing
+import warnings
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
+from urllib.parse import urlsplit
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
+import httpx
 
-from pctx_client import _protocol as wire
-from pctx_client._tool import ArgumentsInvalid, BaseTool
-from pctx_client.errors import (
-    AuthenticationError,
-    ConnectError,
-    ConnectionLostError,
-    RegistrationError,
-    RemoteError,
+from pctx_client._search import Index
+from pctx_client._session import Session
+from pctx_client._tool import AsyncTool, BaseTool, Tool
+from pctx_client._worker import Worker, client_version
+from pctx_client.exceptions import RemoteError, SessionError
+from pctx_client.models import (
+    ExecuteBashOutput,
+    ExecuteTypescriptOutput,
+    GetFunctionDetailsOutput,
+    ListedFunction,
+    ListFunctionsOutput,
+    ServerConfig,
+    ToolDisclosure,
+    ToolDisclosureName,
+    ToolName,
 )
-from pctx_client.models import ConsoleLine, ExecutionError, ExecutionResult
 
 if TYPE_CHECKING:
     from agents import FunctionTool as OpenAIFunctionTool
+    from claude_agent_sdk import SdkMcpTool
     from crewai.tools import BaseTool as CrewAITool
-    from langchain_core.tools import StructuredTool as LangChainTool
+    from langchain_core.tools import BaseTool as LangChainTool
     from pydantic_ai import Tool as PydanticAITool
 
 logger = logging.getLogger("pctx_client")
 
-Scope = Literal["global", "session"]
+Scope = Literal["session", "global"]
+"""Where ``Pctx(tools=...)`` registers its tools: see :class:`Pctx`."""
 
-# Incoming frames are bounded by the server's own limit; this only guards against a
-# misbehaving peer exhausting memory.
-_MAX_INCOMING_BYTES = 256 * 1024 * 1024
-# Tracebacks go to the server's debug log only; keep the tail, where the cause is.
-_MAX_TRACEBACK_CHARS = 8192
-
-
-def _client_version() -> str:
-    try:
-        return version("pctx-client")
-    except PackageNotFoundError:
-        return "0+unknown"
+_NOT_CONNECTED = "No code mode session exists, run Pctx(...).connect() before calling"
 
 
 class Pctx:
-    """A connection to a pctx server that serves Python tools and runs Code Mode programs.
+    """A client of a pctx server: your Python tools and MCP servers, in Code Mode.
 
-    ``connect()`` opens the websocket ``/ws`` on ``url``, performs the ``initialize``
-    handshake and registers every tool, one ``register`` per namespace. From then on pctx
-    calls the tools whenever a program does (each call in its own asyncio task, so many run
-    at once; sync tools in worker threads), and ``list_functions``, ``get_function_details``
-    and ``execute`` drive Code Mode over the same connection.
+    ``connect()`` creates a code-mode session, registers ``tools`` and ``servers`` for it
+    and keeps a websocket open over which pctx calls the tools. Code Mode runs in the
+    session: ``list_functions()``, ``search_functions()``, ``get_function_details()``,
+    ``execute_typescript()``, ``execute_bash()``, and the framework adapters
+    (``langchain_tools()`` and friends) that hand those to an agent. A session sees the
+    original pctx's conventions: namespaces in PascalCase, functions in camelCase, one
+    object argument (``await Tools.addNumbers({ a: 1, b: 2 })``).
 
-    There is no automatic reconnect: when the connection drops, pctx removes the
-    namespaces, pending requests raise :class:`~pctx_client.errors.ConnectionLostError`,
-    :meth:`wait_closed` returns, and calling :meth:`connect` again re-registers everything.
+    ``scope="global"`` registers the tools instead over a worker connection (pctx/1):
+    every MCP client of the server sees them too, and clients registering identical tools
+    form a pool sharing the calls. When a websocket drops, the client reconnects with
+    exponential backoff and registers everything again (``reconnect=False`` to stop).
 
-    The methods must be awaited on one event loop; the object is not thread-safe.
+    Use one event loop: the connection lives on the loop ``connect()`` ran on (the
+    framework adapters route calls from other loops and threads to it).
 
     Example:
         ```python
-        async with Pctx(tools=[get_weather], url="http://localhost:8080") as p:
-            result = await p.execute('return await tools.get_weather("Paris")')
-            print(result.value)
+        async with Pctx(tools=[add_numbers]) as p:
+            out = await p.execute_typescript("return await Tools.addNumbers({ a: 1, b: 2 })")
+            print(out.output)  # 3
         ```
     """
 
     def __init__(
         self,
-        tools: Iterable[BaseTool | type[BaseTool]] = (),
+        tools: Sequence[Tool | AsyncTool | type[BaseTool]] | None = None,
+        servers: Sequence[ServerConfig] | None = None,
         url: str = "http://localhost:8080",
-        api_key: str | None = None,
+        headers: dict[str, str] | None = None,
+        execute_timeout: float = 30.0,
         *,
-        scope: Scope = "global",
+        api_key: str | None = None,
+        scope: Scope = "session",
         connect_timeout: float = 10.0,
+        reconnect: bool = True,
         client_name: str = "pctx-client-python",
     ) -> None:
         """Prepare a client; nothing happens on the network until :meth:`connect`.
 
         Args:
-            tools: Tools to serve: ``@tool`` functions, ``Tool``/``AsyncTool`` instances, or
-                ``Tool``/``AsyncTool`` subclasses taking no constructor arguments.
-            url: The pctx server (``http://host:port``; the websocket is ``/ws`` on it).
-            api_key: Sent as ``Authorization: Bearer`` when the server requires a key.
-            scope: ``"global"`` makes the tools visible to every MCP client of the server;
-                ``"session"`` only to programs this connection runs (server support needed).
-            connect_timeout: Seconds allowed for the websocket handshake, initialize and
-                registration together.
-            client_name: Reported to the server in ``initialize``.
+            tools: Tools to serve: ``@tool`` functions, ``Tool``/``AsyncTool`` instances or
+                subclasses that take no constructor arguments.
+            servers: MCP servers pctx starts for the session: ``{"name", "url", "auth"?}``
+                or ``{"name", "command", "args"?, "env"?}`` (pctx must allow it:
+                ``[server] allow_client_servers = true``).
+            url: pctx's base URL (``http``/``https``; ``ws``/``wss`` are mapped to them).
+            headers: Sent with every request and websocket upgrade.
+            execute_timeout: Seconds one ``execute_typescript`` may take before it is
+                cancelled and ``TimeoutError`` raised.
+            api_key: Sent as ``Authorization: Bearer`` (same as putting it in ``headers``).
+            scope: ``"session"`` (default): the tools are this client's own, visible only to
+                its session. ``"global"``: visible to every MCP client and session of the
+                server, pooled with identical registrations.
+            connect_timeout: Seconds allowed for connecting (and each reconnection).
+            reconnect: Reconnect with backoff when a websocket drops (default True).
+            client_name: Reported to pctx (user agent, worker ``initialize``).
 
         Raises:
-            TypeError: A tool's declaration cannot be turned into schemas.
-            ValueError: Two tools share a namespace and name, or ``url`` is not usable.
+            TypeError: A tool is not a tool.
+            ValueError: Two tools share a namespace and name, or ``url`` or ``scope`` is
+                not usable.
         """
-        self._tools: list[BaseTool] = []
-        self._by_key: dict[tuple[str, str], BaseTool] = {}
-        for item in tools:
-            t = item() if isinstance(item, type) else item
-            if not isinstance(t, BaseTool):
+        if isinstance(servers, str):  # the URL in the second position: this SDK's old order
+            warnings.warn(
+                "Pctx(tools, url) is deprecated: the second parameter is servers; "
+                "pass url=... by keyword",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            url, servers = servers, None
+        self._tools: list[Tool | AsyncTool] = []
+        seen: set[tuple[str, str]] = set()
+        for item in tools or ():
+            t: object = typing.cast(Any, item)() if isinstance(item, type) else item
+            if not isinstance(t, Tool | AsyncTool):
                 raise TypeError(
                     f"Pctx(tools=...) takes @tool functions or Tool/AsyncTool objects, got {t!r}"
                 )
-            spec = t.spec
-            key = (spec.namespace, spec.name)
-            if key in self._by_key:
-                raise ValueError(f"two tools are named {spec.namespace}.{spec.name}")
-            self._by_key[key] = t
+            key = (t.namespace, t.name)
+            if key in seen:
+                raise ValueError(f"two tools are named {t.namespace}.{t.name}")
+            seen.add(key)
             self._tools.append(t)
-        if scope not in ("global", "session"):
-            raise ValueError(f"scope must be 'global' or 'session', got {scope!r}")
-        self._url = url
-        self._ws_url = wire.ws_url(url)
-        self._api_key = api_key
+        if scope not in ("session", "global"):
+            raise ValueError(f"scope must be 'session' or 'global', got {scope!r}")
+        self._servers: list[ServerConfig] = list(servers or ())
+        self._http_url, self._ws_url = _urls(url)
+        self._headers = dict(headers or {})
+        if api_key:
+            self._headers["Authorization"] = f"Bearer {api_key}"
+        self._execute_timeout = execute_timeout
         self._scope: Scope = scope
         self._connect_timeout = connect_timeout
+        self._reconnect = reconnect
         self._client_name = client_name
-
-        self._ws: ClientConnection | None = None
-        self._reader: asyncio.Task[None] | None = None
-        self._ids = itertools.count(1)
-        self._pending: dict[int, asyncio.Future[Any]] = {}
-        self._calls: dict[Any, asyncio.Task[None]] = {}
-        self._background: set[asyncio.Task[None]] = set()
-        self._closed = asyncio.Event()
-        self._closed.set()
-        self._close_reason = "not connected"
-        self._max_message = wire.DEFAULT_MAX_MESSAGE_BYTES
-        self._server_info: dict[str, Any] = {}
-        self._registered: dict[str, list[str]] = {}
-        # Fetched at connect for the framework adapters (pctx_client.adapters), with the
-        # loop the connection lives on so sync tool calls from other threads can reach it.
-        self._code_mode: list[dict[str, Any]] | str = "not connected: await p.connect() first"
+        self._backoff = (0.1, 5.0)
+        # REST client of the session (the published client's attribute name).
+        self._client = httpx.AsyncClient(
+            base_url=self._http_url,
+            headers=self._headers,
+            timeout=httpx.Timeout(60.0, connect=connect_timeout),
+        )
+        self._session: Session | None = None
+        self._worker: Worker | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._search_index: Index | None = None
 
     # ----------------------------------------------------------------- properties
 
     @property
-    def tools(self) -> list[BaseTool]:
+    def url(self) -> str:
+        """Pctx's base URL."""
+        return self._http_url
+
+    @property
+    def tools(self) -> list[Tool | AsyncTool]:
         """The tools this client serves, in the order given."""
         return list(self._tools)
 
     @property
-    def url(self) -> str:
-        """The websocket URL used (``ws://host:port/ws``)."""
-        return self._ws_url
+    def session_id(self) -> str | None:
+        """The code-mode session's id while connected."""
+        return self._session.session_id if self._session else None
 
     @property
     def connected(self) -> bool:
-        """True between a successful :meth:`connect` and the end of the connection."""
-        return self._ws is not None and not self._closed.is_set()
-
-    @property
-    def server_info(self) -> dict[str, Any]:
-        """The server's ``initialize`` result (name, version, limits)."""
-        return dict(self._server_info)
+        """Whether the session's websocket (and the worker's, if any) is up now."""
+        return bool(
+            self._session
+            and self._session.connected
+            and (self._worker is None or self._worker.connected)
+        )
 
     @property
     def registered(self) -> dict[str, list[str]]:
-        """Namespace as pctx names it → function names TypeScript calls, per namespace."""
-        return {k: list(v) for k, v in self._registered.items()}
+        """Global tools: namespace → function names as pctx registered them."""
+        return {k: list(v) for k, v in (self._worker.registered if self._worker else {}).items()}
+
+    @property
+    def server_info(self) -> dict[str, Any]:
+        """The server's pctx/1 ``initialize`` result (with ``scope="global"``)."""
+        return dict(self._worker.server_info) if self._worker else {}
 
     # ----------------------------------------------------------------- lifecycle
 
     async def connect(self) -> None:
-        """Open the websocket, initialise, and register every tool.
+        """Create the code-mode session, register the tools and servers, open the websockets.
+
+        Connecting again closes the previous session first.
 
         Raises:
-            AuthenticationError: The server refused the API key.
-            ConnectError: The server cannot be reached or the handshake failed.
-            RegistrationError: pctx refused a namespace (for example, already taken).
+            ConnectionError: pctx cannot be reached or the handshake failed.
+            HTTPStatusError: pctx refused a request (e.g. 401 without the API key, 403 for
+                ``servers`` it does not allow), with its reason.
+            RegistrationError: ``scope="global"`` and a namespace is taken.
         """
-        if self.connected:
-            return
-        try:
-            async with asyncio.timeout(self._connect_timeout):
-                await self._open()
-                await self._handshake()
-        except TimeoutError:
-            await self._abort()
-            raise ConnectError(
-                f"connecting to {self._ws_url} took longer than {self._connect_timeout}s"
-            ) from None
-        except BaseException:
-            await self._abort()
-            raise
+        if self._session is not None:
+            await self.disconnect()
+        user_agent = f"{self._client_name}/{client_version()}"
+        session = Session(
+            self._client,
+            self._ws_url,
+            self._tools if self._scope == "session" else [],
+            self._servers,
+            headers=self._headers,
+            user_agent=user_agent,
+            connect_timeout=self._connect_timeout,
+            reconnect=self._reconnect,
+            backoff=self._backoff,
+        )
+        await session.start()
+        self._session = session
+        self._search_index = None
+        self._loop = asyncio.get_running_loop()
+        if self._scope == "global" and self._tools:
+            worker = Worker(
+                self._ws_url,
+                self._tools,
+                headers=self._headers,
+                client_name=self._client_name,
+                connect_timeout=self._connect_timeout,
+                reconnect=self._reconnect,
+                backoff=self._backoff,
+            )
+            try:
+                await worker.start()
+            except BaseException:
+                await self.disconnect()
+                raise
+            self._worker = worker
 
     async def disconnect(self) -> None:
-        """Close the connection; pctx removes this client's namespaces. Safe to repeat."""
-        ws, reader = self._ws, self._reader
-        if ws is None:
-            return
-        self._close_reason = "disconnected by the client"
-        with contextlib.suppress(WebSocketException, OSError):
-            await ws.close(1000, "bye")
-        if reader is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
-        self._ws = None
-        self._reader = None
+        """Close the websockets and end the session. Safe to repeat."""
+        worker, session = self._worker, self._session
+        self._worker = None
+        self._session = None
+        if worker is not None:
+            await worker.stop()
+        if session is not None:
+            await session.close()
 
     async def wait_closed(self) -> None:
-        """Wait until the connection ends (``disconnect()`` or lost); for serve-only workers."""
-        await self._closed.wait()
+        """Wait until the client stops: for a process that only serves its tools.
+
+        That is :meth:`disconnect`, reconnecting giving up, or (``reconnect=False``) the
+        connection dropping.
+        """
+        session, worker = self._session, self._worker
+        if session is None:
+            return
+        waits = [asyncio.ensure_future(session.wait_stopped())]
+        if worker is not None:
+            waits.append(asyncio.ensure_future(worker.wait_stopped()))
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
 
     async def __aenter__(self) -> Self:
         await self.connect()
@@ -225,402 +282,244 @@ class Pctx:
 
     # ----------------------------------------------------------------- Code Mode
 
-    async def list_functions(self, namespace: str | None = None, query: str | None = None) -> str:
-        """The compact TypeScript listing of every callable function (as the MCP tool shows).
+    def _live(self) -> Session:
+        if self._session is None:
+            raise SessionError(_NOT_CONNECTED)
+        return self._session
 
-        Args:
-            namespace: Only this namespace.
-            query: Only functions matching these words (when the server supports it).
+    async def list_functions(self) -> ListFunctionsOutput:
+        """Every function the session can call, and the TypeScript listing (``code``).
+
+        Raises:
+            SessionError: Not connected.
         """
-        params: dict[str, Any] = {}
-        if namespace is not None:
-            params["namespace"] = namespace
-        if query is not None:
-            params["query"] = query
-        res = await self._request("list_functions", params)
-        return str(res.get("text", "")) if isinstance(res, Mapping) else str(res)
+        res = await self._live().post("/code-mode/functions/list")
+        return ListFunctionsOutput.model_validate(res)
 
-    async def get_function_details(self, functions: list[str]) -> str:
-        """Full TypeScript declarations of ``functions`` (``["ns.fn", ...]``)."""
+    async def search_functions(self, query: str, k: int = 10) -> list[ListedFunction]:
+        """The at most ``k`` functions best matching ``query``, best first.
+
+        Ranked by BM25 over namespaces, names and descriptions (words split and stemmed);
+        only functions sharing a word with the query are returned.
+
+        Raises:
+            SessionError: Not connected.
+        """
+        functions = (await self.list_functions()).functions
+        index = self._search_index
+        if index is None or list(index.functions) != functions:
+            index = self._search_index = Index.build(functions)
+        return index.search(query, k)
+
+    async def get_function_details(self, functions: list[str]) -> GetFunctionDetailsOutput:
+        """Full TypeScript declarations of ``functions`` (``["Namespace.functionName"]``).
+
+        Raises:
+            SessionError: Not connected.
+            HTTPStatusError: An unknown function (400; the reason suggests near names).
+        """
         if isinstance(functions, str):
             functions = [functions]
-        res = await self._request("get_function_details", {"functions": list(functions)})
-        return str(res.get("text", "")) if isinstance(res, Mapping) else str(res)
+        res = await self._live().post("/code-mode/functions/details", {"functions": functions})
+        return GetFunctionDetailsOutput.model_validate(res)
 
-    async def execute(self, code: str) -> ExecutionResult:
-        """Run one TypeScript program in a fresh sandbox and return its outcome.
+    async def execute_typescript(
+        self,
+        code: str,
+        disclosure: ToolDisclosure | ToolDisclosureName = ToolDisclosure.CATALOG,
+        tool_timeout_secs: int | None = None,
+        tool_timeout_overrides: dict[str, int] | None = None,
+    ) -> ExecuteTypescriptOutput:
+        """Run a TypeScript program in a fresh sandbox of the session.
 
-        A program that throws is not a Python exception: the result's ``error`` says why.
+        The program calls functions as ``await Namespace.functionName({...})``; it returns
+        its result with a top-level ``return`` or from an ``async function run()`` that
+        it defines (called for it). A program that throws is not a Python exception:
+        ``success`` is False and ``stderr`` says why.
+
+        Args:
+            code: The program.
+            disclosure: How the agent discovered the functions (sent to pctx).
+            tool_timeout_secs: Seconds each function call may take (1 to 600).
+            tool_timeout_overrides: Per-function seconds, keyed ``"namespace__name"``.
+
+        Raises:
+            SessionError: Not connected.
+            TimeoutError: The run took longer than ``execute_timeout``; it is cancelled.
+            RemoteError: pctx refused the run (e.g. too many running at once).
+            ConnectionLostError: The connection dropped during the run.
         """
-        res = await self._request("execute_typescript", {"code": code})
-        if not isinstance(res, Mapping):
-            raise RemoteError("execute_typescript", wire.INTERNAL_ERROR, f"bad result {res!r}")
-        err = res.get("error")
-        return ExecutionResult(
-            value=res.get("value"),
-            console=[
-                ConsoleLine(level=str(c.get("level", "log")), text=str(c.get("text", "")))
-                for c in res.get("console") or []
-                if isinstance(c, Mapping)
-            ],
-            error=ExecutionError(
-                kind=str(err.get("kind", "error")),
-                message=str(err.get("message", "")),
-                line=err.get("line"),
-                column=err.get("column"),
-                stack=err.get("stack"),
-            )
-            if isinstance(err, Mapping)
-            else None,
-            duration_ms=float(res.get("durationMs") or 0.0),
-            calls=int(res.get("calls") or 0),
-            text=str(res.get("text", "")),
+        peer = await self._live().peer()
+        params: dict[str, Any] = {
+            "code": code,
+            "disclosure": ToolDisclosure(disclosure).value,
+            "tool_timeout_overrides": dict(tool_timeout_overrides or {}),
+        }
+        if tool_timeout_secs is not None:
+            params["tool_timeout_secs"] = tool_timeout_secs
+        try:
+            async with asyncio.timeout(self._execute_timeout):
+                res = await peer.request("execute_typescript", params)
+        except TimeoutError:
+            raise TimeoutError(f"Code execution timed out after {self._execute_timeout}s") from None
+        except RemoteError as exc:
+            raise RemoteError(
+                "execute_typescript", exc.code, f"Execution error: {exc.remote_message}", exc.data
+            ) from None
+        return ExecuteTypescriptOutput.model_validate(res)
+
+    async def execute(
+        self,
+        code: str,
+        disclosure: ToolDisclosure | ToolDisclosureName = ToolDisclosure.CATALOG,
+    ) -> ExecuteTypescriptOutput:
+        """Deprecated alias of :meth:`execute_typescript`."""
+        warnings.warn(
+            "execute() is deprecated, use execute_typescript() instead",
+            DeprecationWarning,
+            stacklevel=2,
         )
+        return await self.execute_typescript(code, disclosure=disclosure)
 
-    async def code_mode_tools(self) -> list[dict[str, Any]]:
-        """The three Code Mode tools as the MCP server publishes them.
+    async def execute_bash(self, command: str) -> ExecuteBashOutput:
+        """Run a read-only shell command over the session's ``/sdk`` files.
 
-        Each entry has ``name``, ``description`` and ``inputSchema``: the one source of the
-        model-facing text for framework adapters.
+        ``/sdk/README.md`` lists the functions by namespace; ``/sdk/<Namespace>/<fn>.d.ts``
+        declares each. ``ls``, ``cat``, ``head``, ``tail``, ``grep``, ``find``, ``wc``,
+        ``pwd``, ``echo``, joined by ``|``, ``&&``, ``;``.
+
+        Raises:
+            SessionError: Not connected.
         """
-        res = await self._request("code_mode_tools", {})
-        tools = res.get("tools") if isinstance(res, Mapping) else None
-        return [dict(t) for t in tools or [] if isinstance(t, Mapping)]
+        res = await self._live().post("/code-mode/execute-bash", {"command": command})
+        return ExecuteBashOutput.model_validate(res)
 
     # ----------------------------------------------------------------- framework adapters
-    # Each returns the three Code Mode tools as one framework's native tool objects, with the
-    # descriptions and schemas fetched from the server at connect(); the framework is
-    # imported only here. The work lives in pctx_client.adapters.
+    # Each offers the disclosure's Code Mode tools as one framework's tool objects. They
+    # need no connection to be built; calling one before connect() raises SessionError.
+    # The frameworks are imported only here (pctx_client.adapters).
 
-    def langchain_tools(self) -> list[LangChainTool]:
-        """The Code Mode tools as LangChain ``StructuredTool`` objects (async and sync).
+    def langchain_tools(
+        self,
+        disclosure: ToolDisclosure | ToolDisclosureName = ToolDisclosure.CATALOG,
+        descriptions: dict[ToolName, str] | None = None,
+    ) -> list[LangChainTool]:
+        """The Code Mode tools as LangChain tools (``ainvoke`` and ``invoke``).
 
-        Needs ``pip install "pctx-client[langchain]"`` and a completed :meth:`connect`.
+        Needs ``pip install "pctx-client[langchain]"``.
         """
         from pctx_client.adapters.langchain import langchain_tools
 
-        return langchain_tools(self)
+        return langchain_tools(self, ToolDisclosure(disclosure), descriptions)
 
-    def crewai_tools(self) -> list[CrewAITool]:
-        """The Code Mode tools as CrewAI ``BaseTool`` objects (``run`` and ``arun``).
+    def crewai_tools(
+        self,
+        disclosure: ToolDisclosure | ToolDisclosureName = ToolDisclosure.CATALOG,
+        descriptions: dict[ToolName, str] | None = None,
+    ) -> list[CrewAITool]:
+        """The Code Mode tools as CrewAI tools (``run`` and ``arun``).
 
-        Needs ``pip install "pctx-client[crewai]"`` and a completed :meth:`connect`.
+        Needs ``pip install "pctx-client[crewai]"``.
         """
         from pctx_client.adapters.crewai import crewai_tools
 
-        return crewai_tools(self)
+        return crewai_tools(self, ToolDisclosure(disclosure), descriptions)
+
+    def openai_agents_tools(
+        self,
+        disclosure: ToolDisclosure | ToolDisclosureName = ToolDisclosure.CATALOG,
+        descriptions: dict[ToolName, str] | None = None,
+    ) -> list[OpenAIFunctionTool]:
+        """The Code Mode tools as OpenAI Agents SDK function tools.
+
+        Needs ``pip install "pctx-client[openai]"``.
+        """
+        from pctx_client.adapters.openai import openai_agents_tools
+
+        return openai_agents_tools(self, ToolDisclosure(disclosure), descriptions)
 
     def openai_tools(self) -> list[OpenAIFunctionTool]:
-        """The Code Mode tools as OpenAI Agents SDK ``FunctionTool`` objects.
+        """Deprecated alias of :meth:`openai_agents_tools`."""
+        warnings.warn(
+            "openai_tools() is deprecated, use openai_agents_tools() instead",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.openai_agents_tools()
 
-        Needs ``pip install "pctx-client[openai]"`` and a completed :meth:`connect`.
-        """
-        from pctx_client.adapters.openai import openai_tools
+    def pydantic_ai_tools(
+        self,
+        disclosure: ToolDisclosure | ToolDisclosureName = ToolDisclosure.CATALOG,
+        descriptions: dict[ToolName, str] | None = None,
+    ) -> list[PydanticAITool[Any]]:
+        """The Code Mode tools as Pydantic AI tools.
 
-        return openai_tools(self)
-
-    def openai_tool_schemas(
-        self, api: Literal["chat", "responses"] = "chat"
-    ) -> list[dict[str, Any]]:
-        """The Code Mode tools as ``tools=`` dicts for Chat Completions or the Responses API.
-
-        Run the model's tool calls with :meth:`call_tool`. Needs no extra, only a completed
-        :meth:`connect`.
-        """
-        from pctx_client.adapters.openai import openai_tool_schemas
-
-        return openai_tool_schemas(self, api)
-
-    def pydantic_ai_tools(self) -> list[PydanticAITool]:
-        """The Code Mode tools as Pydantic AI ``Tool`` objects (async).
-
-        Needs ``pip install "pctx-client[pydantic-ai]"`` and a completed :meth:`connect`.
+        Needs ``pip install "pctx-client[pydantic-ai]"``.
         """
         from pctx_client.adapters.pydantic_ai import pydantic_ai_tools
 
-        return pydantic_ai_tools(self)
+        return pydantic_ai_tools(self, ToolDisclosure(disclosure), descriptions)
 
-    async def call_tool(self, name: str, arguments: Mapping[str, Any] | str | None = None) -> str:
-        """Run one Code Mode tool call by name and return the text the model should read.
+    def claude_agent_sdk_tools(
+        self,
+        disclosure: ToolDisclosure | ToolDisclosureName = ToolDisclosure.CATALOG,
+        descriptions: dict[ToolName, str] | None = None,
+    ) -> list[SdkMcpTool[Any]]:
+        """The Code Mode tools as Claude Agent SDK tools, for ``create_sdk_mcp_server``.
+
+        Needs ``pip install "pctx-client[claude]"``.
+        """
+        from pctx_client.adapters.claude import claude_agent_sdk_tools
+
+        return claude_agent_sdk_tools(self, ToolDisclosure(disclosure), descriptions)
+
+    def openai_tool_schemas(
+        self,
+        api: Literal["chat", "responses"] = "chat",
+        disclosure: ToolDisclosure | ToolDisclosureName = ToolDisclosure.CATALOG,
+        descriptions: dict[ToolName, str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The Code Mode tools as ``tools=`` dicts for Chat Completions or the Responses API.
+
+        Run the model's calls with :meth:`call_tool`. Needs no extra.
+        """
+        from pctx_client.adapters.openai import openai_tool_schemas
+
+        return openai_tool_schemas(self, api, ToolDisclosure(disclosure), descriptions)
+
+    async def call_tool(
+        self,
+        name: str,
+        arguments: Mapping[str, Any] | str | None = None,
+        disclosure: ToolDisclosure | ToolDisclosureName = ToolDisclosure.CATALOG,
+    ) -> str:
+        """Run one Code Mode tool call by name; return the text the model should read.
 
         ``arguments`` is the call's argument object, or its JSON text as a model sends it.
 
         Raises:
-            ValueError: Unknown tool name or arguments that do not fit its schema.
+            ValueError: Unknown tool, arguments that do not fit, or a refusal the model can
+                act on (an unknown function, too busy).
         """
         from pctx_client.adapters._core import call_tool
 
-        return await call_tool(self, name, arguments)
+        return await call_tool(self, name, arguments, ToolDisclosure(disclosure))
 
-    # ----------------------------------------------------------------- internals
 
-    async def _open(self) -> None:
-        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
-        try:
-            ws = await connect(
-                self._ws_url,
-                additional_headers=headers,
-                max_size=_MAX_INCOMING_BYTES,
-                compression=None,
-                open_timeout=None,  # the caller's connect_timeout covers it
-                user_agent_header=f"{self._client_name}/{_client_version()}",
-            )
-        except InvalidStatus as exc:
-            status = exc.response.status_code
-            body = exc.response.body.decode(errors="replace").strip() if exc.response.body else ""
-            detail = f": {body}" if body else ""
-            if status in (401, 403):
-                raise AuthenticationError(
-                    f"pctx at {self._ws_url} refused the connection (HTTP {status}); "
-                    f"{'check api_key' if self._api_key else 'it requires api_key'}{detail}"
-                ) from exc
-            raise ConnectError(f"pctx at {self._ws_url} answered HTTP {status}{detail}") from exc
-        except (OSError, WebSocketException) as exc:
-            raise ConnectError(f"cannot connect to pctx at {self._ws_url}: {exc}") from exc
-        self._ws = ws
-        self._closed.clear()
-        self._close_reason = "connection closed"
-        self._reader = asyncio.create_task(self._read_loop(ws), name="pctx-client-reader")
-
-    async def _handshake(self) -> None:
-        info = await self._request(
-            "initialize",
-            {
-                "protocolVersion": wire.PROTOCOL_VERSION,
-                "client": {"name": self._client_name, "version": _client_version()},
-            },
-        )
-        if not isinstance(info, Mapping):
-            raise ConnectError(f"pctx answered initialize with {info!r}")
-        got = info.get("protocolVersion")
-        if got != wire.PROTOCOL_VERSION:
-            raise ConnectError(
-                f"pctx speaks protocol {got!r}; this client speaks {wire.PROTOCOL_VERSION!r}"
-            )
-        self._server_info = dict(info)
-        max_bytes = info.get("maxMessageBytes")
-        if isinstance(max_bytes, int) and max_bytes > 0:
-            self._max_message = max_bytes
-
-        groups: dict[str, list[BaseTool]] = {}
-        for t in self._tools:
-            groups.setdefault(t.spec.namespace, []).append(t)
-        self._registered = {}
-        for namespace, members in groups.items():
-            params: dict[str, Any] = {
-                "namespace": namespace,
-                "tools": [m.spec.wire() for m in members],
-            }
-            if self._scope != "global":
-                params["scope"] = self._scope
-            try:
-                res = await self._request("register", params)
-            except RemoteError as exc:
-                raise RegistrationError(
-                    f"register {namespace!r}", exc.code, exc.remote_message, exc.data
-                ) from None
-            if isinstance(res, Mapping):
-                self._registered[str(res.get("namespace", namespace))] = [
-                    str(f) for f in res.get("functions") or []
-                ]
-        self._loop = asyncio.get_running_loop()
-        try:
-            self._code_mode = await self.code_mode_tools()
-        except RemoteError as exc:  # an older server: only the adapters need these
-            self._code_mode = f"pctx did not publish its Code Mode tools: {exc}"
-
-    async def _abort(self) -> None:
-        ws, reader = self._ws, self._reader
-        self._ws = None
-        self._reader = None
-        if ws is not None:
-            with contextlib.suppress(WebSocketException, OSError):
-                await ws.close(1000, "connect failed")
-        if reader is not None:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
-
-    async def _request(self, method: str, params: dict[str, Any]) -> Any:
-        ws = self._ws
-        if ws is None or self._closed.is_set():
-            raise ConnectionLostError(f"{method}: not connected to pctx ({self._close_reason})")
-        id_ = next(self._ids)
-        frame = wire.request(id_, method, params)
-        if len(frame) > self._max_message // 4 and len(frame.encode()) > self._max_message:
-            # pctx would close the whole connection (status 1009) over it.
-            raise ValueError(
-                f"{method}: request is {len(frame.encode())} bytes, over pctx's limit of "
-                f"{self._max_message} bytes"
-            )
-        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending[id_] = fut
-        try:
-            try:
-                await ws.send(frame)
-            except ConnectionClosed as exc:
-                raise ConnectionLostError(f"{method}: connection to pctx closed: {exc}") from exc
-            try:
-                return await fut
-            except RemoteError as exc:
-                raise RemoteError(method, exc.code, exc.remote_message, exc.data) from None
-            except asyncio.CancelledError:
-                # Tell the server to stop work nobody awaits any more (§5.3 of the protocol).
-                if not self._closed.is_set():
-                    self._send_soon(ws, wire.notification("cancel", {"id": id_}))
-                raise
-        finally:
-            self._pending.pop(id_, None)
-
-    async def _read_loop(self, ws: ClientConnection) -> None:
-        try:
-            async for raw in ws:
-                self._dispatch(ws, raw)
-        except ConnectionClosed as exc:
-            self._close_reason = f"connection lost: {exc}"
-        except Exception as exc:  # never let the reader die silently
-            logger.exception("pctx-client: reader failed")
-            self._close_reason = f"reader failed: {exc}"
-        finally:
-            if ws.close_code not in (None, 1000) and self._close_reason == "connection closed":
-                self._close_reason = f"connection closed ({ws.close_code} {ws.close_reason})"
-            self._shutdown()
-
-    def _shutdown(self) -> None:
-        """Fail pending requests and cancel running calls: nobody can answer them now."""
-        self._closed.set()
-        for fut in self._pending.values():
-            if not fut.done():
-                fut.set_exception(
-                    ConnectionLostError(f"pctx connection ended: {self._close_reason}")
-                )
-        self._pending.clear()
-        for task in self._calls.values():
-            task.cancel()
-        self._calls.clear()
-        if self._close_reason != "disconnected by the client":
-            logger.warning("pctx-client: %s", self._close_reason)
-
-    def _dispatch(self, ws: ClientConnection, raw: str | bytes) -> None:
-        try:
-            msg = json.loads(raw)
-        except ValueError as exc:
-            logger.warning("pctx-client: unparseable frame from pctx: %s", exc)
-            self._send_soon(ws, wire.error(None, wire.PARSE_ERROR, f"parse error: {exc}"))
-            return
-        if not isinstance(msg, dict):
-            self._send_soon(ws, wire.error(None, wire.INVALID_REQUEST, "not a JSON-RPC object"))
-            return
-        method = msg.get("method")
-        id_ = msg.get("id")
-        if method is None:
-            self._on_response(msg)
-        elif not isinstance(method, str):
-            self._send_soon(ws, wire.error(id_, wire.INVALID_REQUEST, "method must be a string"))
-        elif "id" not in msg:
-            self._on_notification(method, msg.get("params"))
-        else:
-            self._on_request(ws, id_, method, msg.get("params"))
-
-    def _on_response(self, msg: dict[str, Any]) -> None:
-        fut = self._pending.get(msg.get("id"))  # type: ignore[arg-type]
-        if fut is None or fut.done():
-            logger.debug("pctx-client: response for unknown id %r", msg.get("id"))
-            return
-        err = msg.get("error")
-        if isinstance(err, Mapping):
-            code = err.get("code")
-            fut.set_exception(
-                RemoteError(
-                    "request",
-                    code if isinstance(code, int) else wire.INTERNAL_ERROR,
-                    str(err.get("message", "")),
-                    err.get("data"),
-                )
-            )
-        else:
-            fut.set_result(msg.get("result"))
-
-    def _on_notification(self, method: str, params: Any) -> None:
-        if method == "cancel" and isinstance(params, Mapping):
-            task = self._calls.get(params.get("id"))
-            if task is not None:
-                task.cancel(str(params.get("reason") or "cancelled by pctx"))
-        else:
-            logger.debug("pctx-client: ignoring notification %s", method)
-
-    def _on_request(self, ws: ClientConnection, id_: Any, method: str, params: Any) -> None:
-        if method == "execute_tool":
-            task = asyncio.create_task(self._execute_tool(ws, id_, params))
-            self._calls[id_] = task
-            task.add_done_callback(lambda t: self._forget_call(id_, t))
-        elif method == "ping":
-            self._send_soon(ws, wire.result(id_, {}))
-        else:
-            self._send_soon(
-                ws, wire.error(id_, wire.METHOD_NOT_FOUND, f"method not found: {method}")
-            )
-
-    def _forget_call(self, id_: Any, task: asyncio.Task[None]) -> None:
-        if self._calls.get(id_) is task:
-            del self._calls[id_]
-
-    def _send_soon(self, ws: ClientConnection, frame: str) -> None:
-        task = asyncio.create_task(self._send_quietly(ws, frame))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
-    @staticmethod
-    async def _send_quietly(ws: ClientConnection, frame: str) -> None:
-        with contextlib.suppress(ConnectionClosed):
-            await ws.send(frame)
-
-    async def _execute_tool(self, ws: ClientConnection, id_: Any, params: Any) -> None:
-        # A cancel notification cancels this task: no answer is sent (the protocol allows it).
-        await self._send_quietly(ws, await self._run_tool(id_, params))
-
-    async def _run_tool(self, id_: Any, params: Any) -> str:
-        """Run one call and return its response frame."""
-        if not isinstance(params, Mapping):
-            return wire.error(id_, wire.INVALID_PARAMS, "execute_tool params must be an object")
-        namespace, name = params.get("namespace"), params.get("name")
-        qualified = f"{namespace}.{name}"
-        args = params.get("args")
-        args = {} if args is None else args
-        t = self._by_key.get((str(namespace), str(name)))
-        if t is None:
-            return wire.error(id_, wire.METHOD_NOT_FOUND, f"no tool {qualified} on this worker")
-        if not isinstance(args, Mapping):
-            return wire.error(id_, wire.INVALID_PARAMS, f"{qualified}: args must be an object")
-        try:
-            frame = wire.result(id_, {"value": await t._serve(dict(args))})
-        except ArgumentsInvalid as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'args'}: {e['msg']}"
-                for e in exc.error.errors()
-            )
-            return wire.error(
-                id_,
-                wire.INVALID_PARAMS,
-                f"invalid arguments: {problems}",  # pctx prefixes "ns.fn: ValidationError: "
-                {"type": "ValidationError"},
-            )
-        except Exception as exc:
-            logger.info("pctx-client: tool %s raised", qualified, exc_info=True)
-            trace = "".join(traceback.format_exception(exc))[-_MAX_TRACEBACK_CHARS:]
-            return wire.error(
-                id_,
-                wire.TOOL_ERROR,
-                str(exc) or "(no message)",
-                {"type": type(exc).__name__, "traceback": trace},
-            )
-        size = len(frame.encode())
-        if size > self._max_message:
-            return wire.error(
-                id_,
-                wire.TOOL_ERROR,
-                f"result of {qualified} is {size} bytes, over pctx's limit of "
-                f"{self._max_message} bytes",
-                {"type": "ResultTooLarge"},
-            )
-        return frame
+def _urls(url: str) -> tuple[str, str]:
+    """Pctx's HTTP base URL and its websocket URL (``/ws``) from ``url``."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme in ("ws", "wss"):
+        http_scheme = "https" if scheme == "wss" else "http"
+    elif scheme in ("http", "https"):
+        http_scheme = scheme
+    else:
+        raise ValueError(f"Invalid URL scheme: {parts.scheme}. Expected http, https, ws, or wss")
+    if not parts.netloc:
+        raise ValueError(f"pctx url has no host: {url!r}")
+    path = parts.path.rstrip("/")
+    if scheme in ("ws", "wss") and path.endswith("/ws"):
+        path = path[: -len("/ws")]
+    ws_scheme = "wss" if http_scheme == "https" else "ws"
+    return f"{http_scheme}://{parts.netloc}{path}", f"{ws_scheme}://{parts.netloc}{path}/ws"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 PROTOCOL_VERSION = "pctx/1"
 DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
@@ -20,27 +19,6 @@ CALL_CANCELLED = -32001
 NOT_INITIALIZED = -32002
 NAMESPACE_TAKEN = -32010
 TOO_BUSY = -32011
-
-
-def ws_url(url: str) -> str:
-    """Map the server's base URL to its worker websocket endpoint.
-
-    ``http://host:8080`` → ``ws://host:8080/ws``; ``https://`` → ``wss://``. A ``ws://`` or
-    ``wss://`` URL with a path is used as given; without one, ``/ws`` is appended.
-    """
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme in ("http", "https"):
-        ws_scheme = "ws" if scheme == "http" else "wss"
-        path = parts.path.rstrip("/") + "/ws"
-    elif scheme in ("ws", "wss"):
-        ws_scheme = scheme
-        path = parts.path if parts.path not in ("", "/") else "/ws"
-    else:
-        raise ValueError(f"pctx url must start with http://, https://, ws:// or wss://: {url!r}")
-    if not parts.netloc:
-        raise ValueError(f"pctx url has no host: {url!r}")
-    return urlunsplit((ws_scheme, parts.netloc, path, parts.query, ""))
 
 
 def encode(message: dict[str, Any]) -> str:

@@ -1,337 +1,642 @@
-"""Tool classes: what a Python tool is and how pctx calls it."""
+"""Tools: what a Python tool is, how its schemas are derived, and how pctx calls it."""
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import inspect
+import textwrap
+import time
+import typing
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, ParamSpec, TypeVar, overload
 
-from pydantic import BaseModel, ValidationError
-
-from pctx_client._docstring import Docstring, parse_docstring
-from pctx_client._schema import (
-    DictInput,
-    InputSpec,
-    ModelInput,
-    OutputSpec,
-    SignatureInput,
-    accepted_keywords,
-    output_spec,
-    return_annotation,
+import jsonschema
+from docstring_parser import Docstring
+from docstring_parser import parse as parse_docstring
+from jsonschema import Draft202012Validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    PydanticUserError,
+    SkipValidation,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+    model_validator,
 )
+from pydantic._internal._model_construction import ModelMetaclass  # the public BaseModel's
+from pydantic.errors import PydanticSchemaGenerationError
+from pydantic_core import PydanticSerializationError
+
+if TYPE_CHECKING:
+    from pctx_client.models import ToolConfig
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 DEFAULT_NAMESPACE = "tools"
-"""Namespace of tools that do not name one (``@tool`` bare): TypeScript calls ``tools.fn()``."""
+"""The namespace of a tool that names none; sessions show it as ``Tools``."""
+
+_ANY: TypeAdapter[Any] = TypeAdapter(Any)
+_MODEL_CONFIG = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """The call a tool is serving, for a tool that declares a parameter of this type.
+
+    A parameter annotated ``ToolContext`` is not part of the tool's input schema; pctx's
+    calls fill it in (a direct ``invoke`` passes an empty one). The call's task is
+    cancelled when pctx stops waiting for it, so ``async`` tools need no polling.
+
+    Attributes:
+        namespace: The namespace as registered.
+        name: The tool's name as registered.
+        call_id: pctx's id for the call (None outside a call from pctx).
+        timeout: Seconds pctx said it would wait for the answer, when it said.
+        deadline: ``time.monotonic()`` at which pctx stops waiting, when known.
+    """
+
+    namespace: str = ""
+    name: str = ""
+    call_id: str | int | None = None
+    timeout: float | None = None
+    deadline: float | None = None
+
+    def remaining(self) -> float | None:
+        """Seconds left before pctx stops waiting (never negative), or None if unknown."""
+        if self.deadline is None:
+            return None
+        return max(0.0, self.deadline - time.monotonic())
 
 
 class ArgumentsInvalid(Exception):
-    """A call's arguments did not match the tool's input schema (JSON-RPC -32602).
+    """A call's arguments did not fit the tool's input schema; raised before it runs."""
 
-    Raised before the tool runs, so a ``ValidationError`` from the tool's own body is
-    never mistaken for the caller's mistake.
-    """
-
-    def __init__(self, error: ValidationError) -> None:
+    def __init__(self, error: ValidationError | jsonschema.ValidationError) -> None:
         super().__init__(str(error))
         self.error = error
 
 
-@dataclass(frozen=True)
-class ToolSpec:
-    """Everything derived once from a tool's declaration."""
+class _ToolMeta(ModelMetaclass):
+    """Lets subclasses annotate the schema fields as they like.
+
+    ``output_schema: type[list[Hit]] = list[Hit]`` is how tools are commonly declared, but
+    pydantic cannot build a field of that type; the annotation only documents the value,
+    so it is replaced by the base class's.
+    """
+
+    def __new__(
+        mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
+    ) -> type:
+        annotations = namespace.get("__annotations__", {})
+        for field in ("input_schema", "output_schema"):
+            if field in annotations and bases and bases[0] is not BaseModel:
+                annotations[field] = Annotated[Any, SkipValidation]
+        return super().__new__(mcs, name, bases, namespace, **kwargs)
+
+
+class BaseTool(BaseModel, metaclass=_ToolMeta):
+    """What :class:`Tool` and :class:`AsyncTool` share: a name and the schemas pctx shows.
+
+    A pydantic model: subclasses declare ``name``, ``namespace`` (default ``"tools"``),
+    ``description``, ``input_schema`` (a pydantic model class or a JSON Schema dict) and
+    ``output_schema`` (any type pydantic's ``TypeAdapter`` accepts, or a JSON Schema dict)
+    as fields with defaults, and may add fields of their own (or set other attributes in
+    ``__init__``). Without ``input_schema``, the schema comes from the signature of
+    ``_invoke``/``_ainvoke``; without ``output_schema``, from its return annotation.
+    """
+
+    # Tools keep state of their own (`self.index = ...` in __init__).
+    model_config = ConfigDict(extra="allow")
 
     name: str
-    namespace: str
-    description: str
-    input: InputSpec
-    output: OutputSpec
+    """The function's name; sessions show it in camelCase (``add_numbers`` → ``addNumbers``)."""
+
+    namespace: str = DEFAULT_NAMESPACE
+    """The namespace the function belongs to; sessions show it in PascalCase."""
+
+    description: str = ""
+    """What the function does, shown to the model."""
+
+    input_schema: Annotated[type[BaseModel] | dict[str, Any] | None, SkipValidation] = Field(
+        default=None,
+        description=(
+            "The tool input schema. Either a Pydantic BaseModel class or a JSON Schema dict."
+        ),
+    )
+
+    output_schema: Annotated[Any | None, SkipValidation] = Field(
+        default=None,
+        description=(
+            "The return type schema. Either a JSON Schema dict, or any Python type / typing "
+            "construct accepted by pydantic.TypeAdapter."
+        ),
+    )
+
+    _input_validator: Draft202012Validator | None = PrivateAttr(default=None)
+    _output_validator: Draft202012Validator | None = PrivateAttr(default=None)
+    _output_adapter: TypeAdapter[Any] | None = PrivateAttr(default=None)
+    # Positional order for a global registration (pctx/1 `params`): set for functions
+    # whose input schema comes from their signature, None for one object argument.
+    _params: list[str] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _compile_schema_validators(self) -> BaseTool:
+        """Check JSON Schema dicts against the 2020-12 metaschema and compile them once.
+
+        Raises:
+            jsonschema.SchemaError: A dict is not a valid JSON Schema.
+        """
+        if self.input_schema is None and not isinstance(self, _FunctionMixin):
+            impl = getattr(self, "_ainvoke", None) or getattr(self, "_invoke", None)
+            if impl is not None and not getattr(impl, "__isabstractmethod__", False):
+                model, _, _ = infer_input_model(f"{self.name}_Input", impl)
+                if not is_empty_schema(model):
+                    self.input_schema = model
+                if self.output_schema is None:
+                    ret = infer_output_type(impl)
+                    if typing.get_args(ret)[0] is not Any:
+                        self.output_schema = ret
+        if isinstance(self.input_schema, dict):
+            Draft202012Validator.check_schema(self.input_schema)
+            self._input_validator = Draft202012Validator(self.input_schema)
+        if isinstance(self.output_schema, dict):
+            Draft202012Validator.check_schema(self.output_schema)
+            self._output_validator = Draft202012Validator(self.output_schema)
+        return self
+
+    # ----------------------------------------------------------------- published API
+
+    def validate_input(self, obj: Any) -> None:
+        """Raise ``ValidationError`` (pydantic or jsonschema) if ``obj`` does not fit."""
+        if self.input_schema is None:
+            return
+        if isinstance(self.input_schema, dict):
+            assert self._input_validator is not None
+            self._input_validator.validate(obj)
+        else:
+            self.input_schema.model_validate(obj)
+
+    def validate_output(self, obj: Any) -> None:
+        """Raise ``ValidationError`` (pydantic or jsonschema) if ``obj`` does not fit."""
+        if self.output_schema is None:
+            return
+        if isinstance(self.output_schema, dict):
+            assert self._output_validator is not None
+            self._output_validator.validate(obj)
+        else:
+            self._adapter().validate_python(obj)
+
+    def input_json_schema(self) -> dict[str, Any] | None:
+        """The input schema as JSON Schema, None when the tool takes no arguments."""
+        if self.input_schema is None:
+            return None
+        if isinstance(self.input_schema, dict):
+            return self.input_schema
+        return self.input_schema.model_json_schema()
+
+    def output_json_schema(self) -> dict[str, Any] | None:
+        """The output schema as JSON Schema, None when not declared."""
+        if self.output_schema is None:
+            return None
+        if isinstance(self.output_schema, dict):
+            return self.output_schema
+        return self._adapter().json_schema()
+
+    @overload
+    @classmethod
+    def from_func(  # type: ignore[overload-overlap]  # a coroutine function is also a Callable
+        cls,
+        func: Callable[P, Coroutine[Any, Any, R]],
+        name: str | None = None,
+        namespace: str = DEFAULT_NAMESPACE,
+        description: str | None = None,
+        input_schema: type[BaseModel] | dict[str, Any] | None = None,
+        output_schema: Any | None = None,
+    ) -> AsyncFunctionTool[P, R]: ...
+
+    @overload
+    @classmethod
+    def from_func(
+        cls,
+        func: Callable[P, R],
+        name: str | None = None,
+        namespace: str = DEFAULT_NAMESPACE,
+        description: str | None = None,
+        input_schema: type[BaseModel] | dict[str, Any] | None = None,
+        output_schema: Any | None = None,
+    ) -> FunctionTool[P, R]: ...
+
+    @classmethod
+    def from_func(
+        cls,
+        func: Callable[..., Any],
+        name: str | None = None,
+        namespace: str = DEFAULT_NAMESPACE,
+        description: str | None = None,
+        input_schema: type[BaseModel] | dict[str, Any] | None = None,
+        output_schema: Any | None = None,
+    ) -> FunctionTool[Any, Any] | AsyncFunctionTool[Any, Any]:
+        """Make a tool of ``func`` (sync or ``async def``); the tool stays callable like it.
+
+        The input schema comes from the signature's type hints (one property per parameter;
+        ``*args``/``**kwargs`` and a :class:`ToolContext` parameter are left out), the
+        output schema from the return annotation, the description and the parameter and
+        return descriptions from the docstring (Google, NumPy, reST or Epydoc style).
+        ``input_schema`` / ``output_schema`` replace the inference when given.
+
+        Raises:
+            TypeError: ``func`` is not callable, or a parameter's type cannot be described
+                as JSON Schema.
+        """
+        if not callable(func):
+            raise TypeError(f"a tool needs a function, got {type(func).__name__}")
+        target = inspect.unwrap(func)
+        doc = parse_docstring(textwrap.dedent(func.__doc__ or ""))
+        text = parse_docstring(textwrap.dedent(description)) if description else doc
+        tool_name = name or getattr(func, "__name__", None) or type(func).__name__
+        params: list[str] | None = None
+        context_param: str | None = None
+        positional_only: set[str] = set()
+        if input_schema is None:
+            model, context_param, positional_only = infer_input_model(
+                f"{tool_name}_Input", func, docstring=doc
+            )
+            if not is_empty_schema(model):
+                input_schema = model
+                params = [
+                    n for n in inspect.signature(func).parameters if n in model_field_names(model)
+                ]
+        if output_schema is None:
+            output_schema = infer_output_type(func, docstring=doc)
+        options: dict[str, Any] = {
+            "name": tool_name,
+            "namespace": namespace,
+            "description": text.description or "",
+            "input_schema": input_schema,
+            "output_schema": output_schema,
+        }
+        is_async = inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(
+            getattr(target, "__call__", None)  # noqa: B004 - async callable objects
+        )
+        made: FunctionTool[Any, Any] | AsyncFunctionTool[Any, Any] = (
+            AsyncFunctionTool(**options) if is_async else FunctionTool(**options)
+        )
+        made._fn = func
+        made._params = params
+        made._context_param = context_param
+        made._positional_only = positional_only
+        made._inferred = params is not None
+        return made
+
+    # ----------------------------------------------------------------- serving
+
+    def config(self) -> ToolConfig:
+        """The tool as ``POST /register/tools`` sends it."""
+        return {
+            "name": self.name,
+            "namespace": self.namespace,
+            "description": self.description,
+            "input_schema": self.input_json_schema(),
+            "output_schema": self.output_json_schema(),
+        }
 
     def wire(self) -> dict[str, Any]:
-        """The tool as sent in a ``register`` request."""
+        """The tool as a pctx/1 ``register`` request sends it (docs/protocol.md §3.2)."""
         tool: dict[str, Any] = {
             "name": self.name,
             "description": self.description,
-            "inputSchema": self.input.json_schema,
+            "inputSchema": self.input_json_schema() or {"type": "object", "properties": {}},
         }
-        if self.input.params is not None:
-            tool["params"] = self.input.params
-        if self.output.json_schema is not None:
-            tool["outputSchema"] = self.output.json_schema
+        if self._params:
+            tool["params"] = list(self._params)
+        out = self.output_json_schema()
+        if out is not None:
+            tool["outputSchema"] = out
         return tool
 
+    def _adapter(self) -> TypeAdapter[Any]:
+        if self._output_adapter is None:
+            self._output_adapter = TypeAdapter(typing.cast(Any, self.output_schema))
+        return self._output_adapter
 
-class BaseTool(ABC):
-    """What :class:`Tool` and :class:`AsyncTool` share.
+    def _bind(self, args: dict[str, Any], ctx: ToolContext) -> tuple[list[Any], dict[str, Any]]:
+        """Validate ``args`` into call arguments; raises :class:`ArgumentsInvalid`.
 
-    Subclasses declare, as class attributes (or instance attributes set in ``__init__``):
-
-    - ``name``: the function name TypeScript calls (required).
-    - ``namespace``: the TypeScript namespace (default ``"tools"``).
-    - ``description``: shown to the model (default: the class docstring's first paragraph).
-    - ``input_schema``: a pydantic model class, or a JSON Schema dict (arguments then pass
-      through unvalidated). Default: derived from the ``_invoke``/``_ainvoke`` signature.
-    - ``output_schema``: any type pydantic's ``TypeAdapter`` accepts (``list[SearchResult]``)
-      or a JSON Schema dict. Default: the ``_invoke``/``_ainvoke`` return annotation.
-
-    With ``input_schema`` set, TypeScript passes one object (``search.vector_search({query:
-    "x", top_k: 5})``), as for MCP tools. Without it, the schema comes from the
-    ``_invoke``/``_ainvoke`` signature and TypeScript calls it positionally
-    (``ns.fn(a, b)``), like a ``@tool`` function.
-    """
-
-    name: str
-    namespace: str = DEFAULT_NAMESPACE
-    description: str = ""
-    input_schema: type[BaseModel] | dict[str, Any] | None = None
-    output_schema: Any = None
-
-    _is_async: ClassVar[bool]
-
-    def __init__(
-        self,
-        *,
-        name: str | None = None,
-        namespace: str | None = None,
-        description: str | None = None,
-        input_schema: type[BaseModel] | dict[str, Any] | None = None,
-        output_schema: Any = None,
-    ) -> None:
-        if name is not None:
-            self.name = name
-        if namespace is not None:
-            self.namespace = namespace
-        if description is not None:
-            self.description = description
-        if input_schema is not None:
-            self.input_schema = input_schema
-        if output_schema is not None:
-            self.output_schema = output_schema
-
-    def __repr__(self) -> str:
-        name = getattr(self, "name", "?")
-        return f"<{type(self).__name__} {self.namespace}.{name}>"
-
-    @functools.cached_property
-    def spec(self) -> ToolSpec:
-        """The tool's derived schemas; raises TypeError when the declaration is unusable."""
-        return self._build_spec()
-
-    def _implementation(self) -> Callable[..., Any]:
-        """The callable whose signature and annotations describe this tool."""
-        return self._ainvoke if self._is_async else self._invoke  # type: ignore[attr-defined,no-any-return]
-
-    def _doc_source(self) -> str | None:
-        """The docstring that describes the tool: the subclass's own."""
-        return type(self).__doc__
-
-    def _build_spec(self) -> ToolSpec:
-        cls = type(self).__name__
-        name = getattr(self, "name", None)
-        if not isinstance(name, str) or not name:
-            raise TypeError(f"{cls}: set a non-empty string `name` on the tool")
-        if not isinstance(self.namespace, str) or not self.namespace:
-            raise TypeError(f"tool {name!r}: `namespace` must be a non-empty string")
-        impl = self._implementation()
-        doc = parse_docstring(self._doc_source())
-        impl_doc = parse_docstring(impl.__doc__)
-        doc = Docstring(
-            description=doc.description,
-            params={**doc.params, **impl_doc.params},
-            returns=doc.returns or impl_doc.returns,
-        )
-        description = self.description or doc.description
-
-        schema = self.input_schema
-        inp: InputSpec
-        if schema is None:
-            inp = SignatureInput(name, impl, doc)
-        elif isinstance(schema, dict):
-            inp = DictInput(schema)
-        elif isinstance(schema, type) and issubclass(schema, BaseModel):
-            inp = ModelInput(name, schema, accepted_keywords(impl))
-        else:
-            raise TypeError(
-                f"tool {name!r}: input_schema must be a pydantic model class or a JSON Schema "
-                f"dict, got {schema!r}"
-            )
-        out_type = self.output_schema
-        if out_type is None:
-            out_type = return_annotation(name, impl)
-        out = output_spec(name, out_type, doc.returns)
-        return ToolSpec(
-            name=name, namespace=self.namespace, description=description, input=inp, output=out
-        )
-
-    def _bind_json(self, args: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
-        """Validate JSON ``args`` into call arguments; raises :class:`ArgumentsInvalid`."""
+        Class-based tools get the arguments as sent (after validation), as the published
+        client passes them; a tool without an input schema gets none.
+        """
         try:
-            return self.spec.input.bind(args)
-        except ValidationError as exc:
+            self.validate_input(args)
+        except (ValidationError, jsonschema.ValidationError) as exc:
             raise ArgumentsInvalid(exc) from exc
+        return [], (dict(args) if self.input_schema is not None else {})
 
-    async def _run_json(self, pos: list[Any], kw: dict[str, Any]) -> Any:
-        """Run the tool on bound arguments and return its JSON-ready result.
+    async def _execute(self, pos: list[Any], kw: dict[str, Any]) -> Any:
+        raise NotImplementedError
 
-        Sync tools run in a worker thread so they never block the event loop.
+    async def _serve(self, args: dict[str, Any], ctx: ToolContext) -> Any:
+        """Run a call from pctx and return its JSON-ready result.
+
+        Raises:
+            ArgumentsInvalid: The arguments do not fit the input schema.
+            Exception: Whatever the tool raised, or a ValidationError when its result does
+                not fit its output schema.
         """
-        if self._is_async:
-            value = await self._ainvoke(*pos, **kw)  # type: ignore[attr-defined]
-        else:
-            value = await asyncio.to_thread(self._invoke, *pos, **kw)  # type: ignore[attr-defined]
-        return self.spec.output.dump(value)
+        pos, kw = self._bind(args, ctx)
+        out = await self._execute(pos, kw)
+        self.validate_output(out)
+        return self._dump(out)
 
-    async def _serve(self, args: dict[str, Any]) -> Any:
-        """Run a call from pctx.
-
-        Bad arguments raise :class:`ArgumentsInvalid`; whatever else is raised came from
-        the tool (or from its result not fitting its output schema).
-        """
-        pos, kw = self._bind_json(args)
-        return await self._run_json(pos, kw)
-
-    async def acall(self, args: dict[str, Any]) -> Any:
-        """Run the tool as pctx does: JSON arguments in, JSON-ready value out.
-
-        Arguments are validated (and coerced) by pydantic first; a ``ValidationError``
-        raised then means they did not match the input schema (the tool's own body may
-        raise one too).
-        """
-        pos, kw = self.spec.input.bind(args)
-        return await self._run_json(pos, kw)
+    def _dump(self, value: Any) -> Any:
+        adapter = (
+            self._adapter()
+            if self.output_schema is not None and not isinstance(self.output_schema, dict)
+            else _ANY
+        )
+        try:
+            return adapter.dump_python(value, mode="json", warnings=False)
+        except PydanticSerializationError:
+            if adapter is _ANY:
+                raise
+            return _ANY.dump_python(value, mode="json", warnings=False)
 
 
-class Tool(BaseTool):
-    """A synchronous tool: implement ``_invoke``; pctx runs it in a worker thread.
+class Tool(BaseTool, ABC):
+    """A synchronous tool: implement ``_invoke(self, **kwargs)``; pctx runs it in a thread.
 
     Example:
         ```python
-        class Add(Tool):
-            name = "add"
-            namespace = "math"
+        class Calculator(Tool):
+            name: str = "calculator"
+            namespace: str = "math"
+            input_schema: type[BaseModel] = CalculatorInput
+            output_schema: type[float] = float
 
-            def _invoke(self, a: int, b: int) -> int:
-                return a + b
+            def _invoke(self, operation: str, x: float, y: float) -> float: ...
         ```
     """
 
-    _is_async = False
-
     @abstractmethod
-    def _invoke(self, *args: Any, **kwargs: Any) -> Any:
-        """Do the work; parameters are the validated arguments."""
+    def _invoke(self, **kwargs: Any) -> Any:
+        """Do the work; the keyword arguments are the validated input."""
 
     def invoke(self, **kwargs: Any) -> Any:
-        """Validate ``kwargs`` against the input schema and run the tool synchronously."""
-        pos, kw = self.spec.input.bind(kwargs)
-        return self._invoke(*pos, **kw)
+        """Validate ``kwargs`` and the result against the schemas, and run the tool.
+
+        Raises:
+            pydantic.ValidationError | jsonschema.ValidationError: Input or output misfit.
+        """
+        self.validate_input(kwargs)
+        out = self._invoke(**kwargs)
+        self.validate_output(out)
+        return out
 
     async def ainvoke(self, **kwargs: Any) -> Any:
-        """Like :meth:`invoke`, in a worker thread."""
+        """:meth:`invoke` in a worker thread."""
         return await asyncio.to_thread(self.invoke, **kwargs)
 
+    def _call(self, pos: list[Any], kw: dict[str, Any]) -> Any:
+        return self._invoke(*pos, **kw)
 
-class AsyncTool(BaseTool):
-    """An asynchronous tool: implement ``async def _ainvoke``.
+    async def _execute(self, pos: list[Any], kw: dict[str, Any]) -> Any:
+        # A thread keeps the event loop (other calls, websocket pings) running meanwhile.
+        return await asyncio.to_thread(self._call, pos, kw)
 
-    Example:
-        ```python
-        class VectorSearch(AsyncTool):
-            name: str = "vector_search"
-            namespace: str = "search"
-            description: str = "Semantic search over document embeddings"
-            input_schema: type[BaseModel] = SearchQuery
-            output_schema = list[SearchResult]
 
-            async def _ainvoke(self, query: str, top_k: int = 10) -> list[SearchResult]: ...
-        ```
-    """
-
-    _is_async = True
+class AsyncTool(BaseTool, ABC):
+    """An asynchronous tool: implement ``async def _ainvoke(self, **kwargs)``."""
 
     @abstractmethod
-    async def _ainvoke(self, *args: Any, **kwargs: Any) -> Any:
-        """Do the work; parameters are the validated arguments."""
+    async def _ainvoke(self, **kwargs: Any) -> Any:
+        """Do the work; the keyword arguments are the validated input."""
 
     async def ainvoke(self, **kwargs: Any) -> Any:
-        """Validate ``kwargs`` against the input schema and run the tool."""
-        pos, kw = self.spec.input.bind(kwargs)
+        """Validate ``kwargs`` and the result against the schemas, and run the tool.
+
+        Raises:
+            pydantic.ValidationError | jsonschema.ValidationError: Input or output misfit.
+        """
+        self.validate_input(kwargs)
+        out = await self._ainvoke(**kwargs)
+        self.validate_output(out)
+        return out
+
+    async def _acall(self, pos: list[Any], kw: dict[str, Any]) -> Any:
         return await self._ainvoke(*pos, **kw)
 
-
-class FunctionTool(Tool):
-    """A sync function turned into a tool by :func:`pctx_client.tool`; still callable."""
-
-    def __init__(self, fn: Callable[..., Any], **options: Any) -> None:
-        super().__init__(**options)
-        self.fn = fn
-        functools.update_wrapper(self, fn)
-
-    def _implementation(self) -> Callable[..., Any]:
-        return self.fn
-
-    def _doc_source(self) -> str | None:
-        return self.fn.__doc__
-
-    def _invoke(self, *args: Any, **kwargs: Any) -> Any:
-        return self.fn(*args, **kwargs)
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Call the original function directly (no validation)."""
-        return self.fn(*args, **kwargs)
+    async def _execute(self, pos: list[Any], kw: dict[str, Any]) -> Any:
+        return await self._acall(pos, kw)
 
 
-class FunctionAsyncTool(AsyncTool):
-    """An ``async def`` function turned into a tool by :func:`pctx_client.tool`; still callable."""
+class _FunctionMixin:
+    """What both function tools share: the wrapped function and binding by its signature."""
 
-    def __init__(self, fn: Callable[..., Awaitable[Any]], **options: Any) -> None:
-        super().__init__(**options)
-        self.fn = fn
-        functools.update_wrapper(self, fn)
+    if TYPE_CHECKING:  # provided by the pydantic classes it is mixed into
+        _fn: Callable[..., Any]
+        _context_param: str | None
+        _positional_only: set[str]
+        _inferred: bool
+        input_schema: type[BaseModel] | dict[str, Any] | None
+        name: str
+        namespace: str
 
-    def _implementation(self) -> Callable[..., Any]:
-        return self.fn
+        def validate_input(self, obj: Any) -> None: ...
 
-    def _doc_source(self) -> str | None:
-        return self.fn.__doc__
+    @property
+    def __wrapped__(self) -> Callable[..., Any]:
+        """The decorated function (``inspect.signature`` and ``inspect.unwrap`` follow it)."""
+        return self._fn
 
-    async def _ainvoke(self, *args: Any, **kwargs: Any) -> Any:
-        return await self.fn(*args, **kwargs)
+    @property
+    def __name__(self) -> str:
+        """The decorated function's name."""
+        return str(getattr(self._fn, "__name__", self.name))
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Awaitable[Any]:
-        """Call the original coroutine function directly (no validation)."""
-        return self.fn(*args, **kwargs)
+    def _bind(self, args: dict[str, Any], ctx: ToolContext) -> tuple[list[Any], dict[str, Any]]:
+        if not self._inferred:
+            try:
+                self.validate_input(args)
+            except (ValidationError, jsonschema.ValidationError) as exc:
+                raise ArgumentsInvalid(exc) from exc
+            kw = dict(args) if self.input_schema is not None else {}
+            if self._context_param:
+                kw[self._context_param] = ctx
+            return [], kw
+        # Validated and coerced by the signature's model: a `datetime` parameter gets a
+        # datetime, a pydantic-model parameter an instance.
+        assert isinstance(self.input_schema, type)
+        try:
+            validated = self.input_schema.model_validate(args)
+        except ValidationError as exc:
+            raise ArgumentsInvalid(exc) from exc
+        pos: list[Any] = []
+        kw = {}
+        values = {
+            alias_of(self.input_schema, field): getattr(validated, field)
+            for field in type(validated).model_fields
+        }
+        for pname in inspect.signature(self._fn).parameters:
+            if pname == self._context_param:
+                value: Any = ctx
+            elif pname in values:
+                value = values[pname]
+            else:
+                continue  # *args / **kwargs
+            if pname in self._positional_only:
+                pos.append(value)
+            else:
+                kw[pname] = value
+        return pos, kw
 
 
-def from_function(
-    fn: Callable[..., Any],
-    *,
-    name: str | None,
-    namespace: str,
-    description: str | None,
-    input_schema: type[BaseModel] | dict[str, Any] | None,
-    output_schema: Any,
-) -> FunctionTool | FunctionAsyncTool:
-    """Wrap ``fn`` as a tool and derive its schemas now, so mistakes surface at decoration."""
-    if not callable(fn):
-        raise TypeError(f"@tool expects a function, got {type(fn).__name__}")
-    target = inspect.unwrap(fn)
-    doc = parse_docstring(fn.__doc__)
-    options: dict[str, Any] = {
-        "name": name or getattr(fn, "__name__", None),
-        "namespace": namespace,
-        "description": description if description is not None else doc.description,
-        "input_schema": input_schema,
-        "output_schema": output_schema,
+class FunctionTool(_FunctionMixin, Tool, Generic[P, R]):
+    """A sync function made a tool by :func:`pctx_client.tool`; calling it calls the function."""
+
+    _fn: Callable[..., Any] = PrivateAttr()
+    _context_param: str | None = PrivateAttr(default=None)
+    _positional_only: set[str] = PrivateAttr(default_factory=set)
+    _inferred: bool = PrivateAttr(default=False)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Call the function itself (no validation)."""
+        return self._fn(*args, **kwargs)  # type: ignore[no-any-return]
+
+    def _invoke(self, **kwargs: Any) -> Any:
+        return self._fn(**kwargs)
+
+    def invoke(self, **kwargs: Any) -> Any:
+        """Validate ``kwargs`` (coerced to the parameters' types) and call the function.
+
+        Raises:
+            pydantic.ValidationError | jsonschema.ValidationError: Input or output misfit.
+        """
+        try:
+            pos, kw = self._bind(kwargs, ToolContext(self.namespace, self.name))
+        except ArgumentsInvalid as exc:
+            raise exc.error from None
+        out = self._fn(*pos, **kw)
+        self.validate_output(out)
+        return out
+
+    def _call(self, pos: list[Any], kw: dict[str, Any]) -> Any:
+        return self._fn(*pos, **kw)
+
+
+class AsyncFunctionTool(_FunctionMixin, AsyncTool, Generic[P, R]):
+    """An ``async def`` made a tool by :func:`pctx_client.tool`; calling it calls the function."""
+
+    _fn: Callable[..., Any] = PrivateAttr()
+    _context_param: str | None = PrivateAttr(default=None)
+    _positional_only: set[str] = PrivateAttr(default_factory=set)
+    _inferred: bool = PrivateAttr(default=False)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Coroutine[Any, Any, R]:
+        """Call the coroutine function itself (no validation)."""
+        return self._fn(*args, **kwargs)  # type: ignore[no-any-return]
+
+    async def _ainvoke(self, **kwargs: Any) -> Any:
+        return await self._fn(**kwargs)
+
+    async def ainvoke(self, **kwargs: Any) -> Any:
+        """Validate ``kwargs`` (coerced to the parameters' types) and await the function.
+
+        Raises:
+            pydantic.ValidationError | jsonschema.ValidationError: Input or output misfit.
+        """
+        try:
+            pos, kw = self._bind(kwargs, ToolContext(self.namespace, self.name))
+        except ArgumentsInvalid as exc:
+            raise exc.error from None
+        out = await self._fn(*pos, **kw)
+        self.validate_output(out)
+        return out
+
+    async def _acall(self, pos: list[Any], kw: dict[str, Any]) -> Any:
+        return await self._fn(*pos, **kw)
+
+
+# ------------------------------------------------------------------ inference
+
+
+def infer_input_model(
+    model_name: str, func: Callable[..., Any], docstring: Docstring | None = None
+) -> tuple[type[BaseModel], str | None, set[str]]:
+    """A pydantic model of ``func``'s parameters, its ToolContext parameter, positional-only names.
+
+    Fields are stored under internal names aliased to the parameter names, so a parameter
+    may be called ``json`` or ``schema`` without clashing with pydantic's own attributes.
+
+    Raises:
+        TypeError: The signature or a parameter's type cannot be described.
+    """
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"tool {model_name!r}: cannot read the signature: {exc}") from exc
+    try:
+        hints = typing.get_type_hints(func, include_extras=True)
+    except Exception:
+        hints = {}  # unresolvable string annotations: fall back to the raw ones
+    described = {
+        p.arg_name: p.description for p in (docstring.params if docstring else []) if p.description
     }
-    is_async = inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(
-        getattr(target, "__call__", None)  # noqa: B004 - async callable objects
-    )
-    made: FunctionTool | FunctionAsyncTool = (
-        FunctionAsyncTool(fn, **options) if is_async else FunctionTool(fn, **options)
-    )
-    made.spec  # noqa: B018 - derive now: a bad signature is a decoration-time error
-    return made
+    fields: dict[str, Any] = {}
+    context_param: str | None = None
+    positional_only: set[str] = set()
+    for i, (pname, param) in enumerate(sig.parameters.items()):
+        if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+            continue
+        annotation = hints.get(pname, param.annotation)
+        if annotation is inspect.Parameter.empty:
+            annotation = Any
+        if annotation is ToolContext:
+            context_param = pname
+            continue
+        if param.kind is inspect.Parameter.POSITIONAL_ONLY:
+            positional_only.add(pname)
+        default: Any = ... if param.default is inspect.Parameter.empty else param.default
+        fields[f"p{i}"] = (
+            annotation,
+            Field(default, alias=pname, description=described.get(pname)),
+        )
+    try:
+        model = create_model(model_name, __config__=_MODEL_CONFIG, **fields)
+        model.model_json_schema()
+    except (PydanticSchemaGenerationError, PydanticUserError) as exc:
+        raise TypeError(
+            f"tool {model_name!r}: a parameter type cannot be described as JSON Schema: {exc}"
+        ) from exc
+    return model, context_param, positional_only
+
+
+def infer_output_type(func: Callable[..., Any], docstring: Docstring | None = None) -> Any:
+    """``func``'s return annotation (``Any`` if none), carrying the docstring's return text."""
+    try:
+        ret = typing.get_type_hints(func).get("return", Any)
+    except Exception:
+        sig = inspect.signature(func)
+        ret = sig.return_annotation if sig.return_annotation is not sig.empty else Any
+    returns = docstring.returns.description if docstring and docstring.returns else None
+    return Annotated[ret, Field(description=returns)]
+
+
+def is_empty_schema(schema: type[BaseModel]) -> bool:
+    """Whether the model takes no properties at all."""
+    json_schema = schema.model_json_schema()
+    return json_schema.get("type") == "object" and not json_schema.get("properties")
+
+
+def model_field_names(model: type[BaseModel]) -> set[str]:
+    """The names a model's fields take on the wire (aliases where set)."""
+    return {alias_of(model, f) for f in model.model_fields}
+
+
+def alias_of(model: type[BaseModel], field: str) -> str:
+    """The wire name of ``field`` in ``model``."""
+    return model.model_fields[field].alias or field

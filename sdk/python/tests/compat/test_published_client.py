@@ -57,21 +57,21 @@ async def test_connect_register_list_details(pctx: Server) -> None:
     async with Pctx(tools=[get_weather, price], url=pctx.url) as p:
         listed = await p.list_functions()
         names = {(f.namespace, f.name) for f in listed.functions}
-        assert {("tools", "get_weather"), ("shop", "price"), ("everything", "get_sum")} <= names
-        assert "get_weather" in listed.code
-        assert "namespace everything" in listed.code
-        weather = next(f for f in listed.functions if f.name == "get_weather")
+        assert {("Tools", "getWeather"), ("Shop", "price"), ("Everything", "getSum")} <= names
+        assert "getWeather({city})" in listed.code
+        assert "namespace Everything" in listed.code
+        weather = next(f for f in listed.functions if f.name == "getWeather")
         assert weather.description == "Get weather for a given city."
 
-        details = await p.get_function_details(["tools.get_weather", "everything.get_sum"])
+        details = await p.get_function_details(["Tools.getWeather", "Everything.getSum"])
         assert [(f.namespace, f.name) for f in details.functions] == [
-            ("tools", "get_weather"),
-            ("everything", "get_sum"),
+            ("Tools", "getWeather"),
+            ("Everything", "getSum"),
         ]
         assert details.functions[0].input_type
         assert details.functions[0].output_type
-        assert "function get_weather(" in details.functions[0].types
-        assert "function get_sum(" in details.code
+        assert "function getWeather(" in details.functions[0].types
+        assert "function getSum(" in details.code
 
 
 async def test_execute_mixes_its_tool_and_an_upstream_tool(pctx: Server) -> None:
@@ -81,12 +81,12 @@ async def test_execute_mixes_its_tool_and_an_upstream_tool(pctx: Server) -> None
             """
 async function run() {
   const [weather, sum] = await Promise.all([
-    tools.get_weather({ city: "nyc" }),
-    everything.get_sum({ a: 2, b: 3 }),
+    Tools.getWeather({ city: "nyc" }),
+    Everything.getSum({ a: 2, b: 3 }),
   ]);
   let missing = "";
-  try { await shop.price({ item: "unicorn" }); } catch (e) { missing = e.message; }
-  console.log("priced", await shop.price({ item: "apple" }));
+  try { await Shop.price({ item: "unicorn" }); } catch (e) { missing = e.message; }
+  console.log("priced", await Shop.price({ item: "apple" }));
   return { weather, sum, missing };
 }
 """,
@@ -94,15 +94,15 @@ async function run() {
         assert out.success, out.stderr
         assert out.output["weather"] == "It's always sunny in nyc!"
         assert out.output["sum"] == "The sum of 2 and 3 is 5."
-        assert "shop.price" in out.output["missing"]
+        assert "Shop.price" in out.output["missing"]
         assert "no such item" in out.output["missing"]
         assert out.stdout == "priced 2.5"
 
-        failed = await run(p, "async function run() { return await nosuch.fn(); }")
+        failed = await run(p, "async function run() { return await Nosuch.fn(); }")
         assert not failed.success
         # Refused by the type check when pctx has tsgo, else failing when it runs.
         assert (
-            "nosuch is not defined" in failed.stderr or "Cannot find name 'nosuch'" in failed.stderr
+            "Nosuch is not defined" in failed.stderr or "Cannot find name 'Nosuch'" in failed.stderr
         ), failed.stderr
 
 
@@ -123,38 +123,38 @@ async def test_type_errors_are_refused_before_any_call(pctx: Server) -> None:
         bad = await run(
             p,
             "async function run() {\n"
-            '  await tools.record_city({ city: "Oslo" });\n'
-            "  return tools.record_city({ city: 5 });\n"
+            '  await Tools.recordCity({ city: "Oslo" });\n'
+            "  return Tools.recordCity({ city: 5 });\n"
             "}",
         )
         assert not bad.success
         assert "does not type-check, so nothing ran" in bad.stderr, bad.stderr
-        assert "\n3:30 TS2769 No overload matches this call." in bad.stderr
+        assert "\n3:29 TS2769 No overload matches this call." in bad.stderr
         assert "Type 'number' is not assignable to type 'string'." in bad.stderr
         assert cities == []  # the first, correct call was not made either
         good = await run(
-            p, 'async function run() { return await tools.record_city({ city: "Oslo" }); }'
+            p, 'async function run() { return await Tools.recordCity({ city: "Oslo" }); }'
         )
         assert good.success, good.stderr
         assert cities == ["Oslo"]
 
 
 async def test_sessions_are_isolated(pctx: Server) -> None:
-    # Both use the default namespace "tools"; each session sees only its own.
+    # Both use the default namespace "tools" (Tools); each session sees only its own.
     a = Pctx(tools=[get_weather], url=pctx.url)
     b = Pctx(tools=[get_time], url=pctx.url)
     await a.connect()
     await b.connect()
     try:
         oa, ob = await asyncio.gather(
-            run(a, 'async function run() { return await tools.get_weather({city: "Oslo"}); }'),
-            run(b, 'async function run() { return await tools.get_time({city: "Oslo"}); }'),
+            run(a, 'async function run() { return await Tools.getWeather({city: "Oslo"}); }'),
+            run(b, 'async function run() { return await Tools.getTime({city: "Oslo"}); }'),
         )
         assert oa.output == "It's always sunny in Oslo!"
         assert ob.output == "It is midnight in Oslo!"
         names_b = {f.name for f in (await b.list_functions()).functions}
-        assert "get_time" in names_b
-        assert "get_weather" not in names_b
+        assert "getTime" in names_b
+        assert "getWeather" not in names_b
     finally:
         await a.disconnect()
         await b.disconnect()
@@ -186,7 +186,7 @@ async def test_readme_example_with_langchain(pctx: Server) -> None:
     execute = "execute_typescript" if "execute_typescript" in names else "execute"
     assert {"list_functions", "get_function_details", execute} <= set(names)
     code = """async function run() {
-  const [w, t] = await Promise.all([tools.get_weather({ city: "nyc" }), tools.get_time({ city: "nyc" })]);
+  const [w, t] = await Promise.all([Tools.getWeather({ city: "nyc" }), Tools.getTime({ city: "nyc" })]);
   return { w, t };
 }"""
     llm = scripted_model(
@@ -197,7 +197,7 @@ async def test_readme_example_with_langchain(pctx: Server) -> None:
                 tool_calls=[
                     {
                         "name": "get_function_details",
-                        "args": {"functions": ["tools.get_weather", "tools.get_time"]},
+                        "args": {"functions": ["Tools.getWeather", "Tools.getTime"]},
                         "id": "c2",
                     }
                 ],
@@ -215,8 +215,8 @@ async def test_readme_example_with_langchain(pctx: Server) -> None:
     finally:
         await p.disconnect()
     by_id = {m.tool_call_id: m.content for m in result["messages"] if isinstance(m, ToolMessage)}
-    assert "get_weather" in by_id["c1"]
-    assert "function get_time(" in by_id["c2"]
+    assert "getWeather" in by_id["c1"]
+    assert "function getTime(" in by_id["c2"]
     assert "Code Executed Successfully: True" in by_id["c3"]
     assert "It's always sunny in nyc!" in by_id["c3"]
     assert "It is midnight in nyc!" in by_id["c3"]
@@ -250,13 +250,13 @@ async def test_client_stdio_server_with_opt_in_and_key(keyed_pctx: Server) -> No
     ) as p:
         out = await run(
             p,
-            'async function run() { return [await ev.get_sum({a: 1, b: 2}), await tools.get_weather({city: "Rome"})]; }',
+            'async function run() { return [await Ev.getSum({a: 1, b: 2}), await Tools.getWeather({city: "Rome"})]; }',
         )
         assert out.success, out.stderr
         assert out.output == ["The sum of 1 and 2 is 3.", "It's always sunny in Rome!"]
     # Another session does not see that server.
     async with Pctx(url=keyed_pctx.url, headers=auth) as other:  # type: ignore[call-arg]
-        assert "ev" not in {f.namespace for f in (await other.list_functions()).functions}
+        assert "Ev" not in {f.namespace for f in (await other.list_functions()).functions}
     # Without the key nothing is served at all.
     with pytest.raises(httpx.HTTPStatusError) as info:
         await Pctx(url=keyed_pctx.url).connect()
@@ -278,11 +278,11 @@ async def test_filesystem_disclosure_with_langchain(pctx: Server) -> None:
     p = Pctx(tools=[get_weather], url=pctx.url)
     tools = p.langchain_tools(disclosure="filesystem")  # type: ignore[call-arg]
     assert {t.name for t in tools} == {"execute_bash", "execute_typescript"}
-    code = 'async function run() { return await tools.get_weather({ city: "Lima" }); }'
+    code = 'async function run() { return await Tools.getWeather({ city: "Lima" }); }'
     calls = [
         ("execute_bash", {"command": "ls"}),
         ("execute_bash", {"command": "grep -rl weather . | head -n 5"}),
-        ("execute_bash", {"command": "cat tools/get_weather.d.ts"}),
+        ("execute_bash", {"command": "cat Tools/getWeather.d.ts"}),
         ("execute_typescript", {"code": code}),
     ]
     llm = scripted_model(
@@ -302,8 +302,8 @@ async def test_filesystem_disclosure_with_langchain(pctx: Server) -> None:
         await p.disconnect()
     out = {m.tool_call_id: m.content for m in result["messages"] if isinstance(m, ToolMessage)}
     assert "README.md" in out["c0"]
-    assert "tools/" in out["c0"]
-    assert "everything/" in out["c0"]
-    assert "./tools/get_weather.d.ts" in out["c1"]
-    assert "function get_weather(" in out["c2"]
+    assert "Tools/" in out["c0"]
+    assert "Everything/" in out["c0"]
+    assert "./Tools/getWeather.d.ts" in out["c1"]
+    assert "function getWeather(" in out["c2"]
     assert "It's always sunny in Lima!" in out["c3"]

@@ -157,6 +157,8 @@ class PctxProcess:
 
     def client(self, tools: list[Any] | None = None, **kw: Any) -> Pctx:
         kw.setdefault("api_key", self.api_key)
+        # These tests exercise global tools (pctx/1 workers): positional calls, pools.
+        kw.setdefault("scope", "global")
         return Pctx(tools=tools or [], url=self.url, **kw)
 
 
@@ -214,7 +216,7 @@ async def wait_for_namespaces(p: Pctx, namespaces: list[str], timeout: float = 3
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        text = await p.list_functions()
+        text = (await p.list_functions()).code
         missing = [ns for ns in namespaces if f"namespace {ns} {{" not in text]
         if not missing:
             return text

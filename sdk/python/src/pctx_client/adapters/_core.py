@@ -1,35 +1,75 @@
-"""What every framework adapter shares: the server's tool specs, dispatch, loop bridging."""
+"""What every framework adapter shares: the tools' specs, dispatch, loop bridging."""
 
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel
 
 from pctx_client import _protocol as wire
-from pctx_client.errors import RemoteError
+from pctx_client.descriptions import get_tool_description
+from pctx_client.exceptions import HTTPStatusError, RemoteError
+from pctx_client.models import (
+    ExecuteBashInput,
+    ExecuteTypescriptInput,
+    GetFunctionDetailsInput,
+    ListedFunction,
+    SearchFunctionsInput,
+    ToolDisclosure,
+    ToolName,
+)
 
 if TYPE_CHECKING:
     from pctx_client._client import Pctx
 
-LIST_FUNCTIONS = "list_functions"
-GET_FUNCTION_DETAILS = "get_function_details"
-EXECUTE_TYPESCRIPT = "execute_typescript"
-TOOL_NAMES = (LIST_FUNCTIONS, GET_FUNCTION_DETAILS, EXECUTE_TYPESCRIPT)
+
+class ListFunctionsInput(BaseModel):
+    """``list_functions`` takes no arguments."""
+
+
+# In the published adapters' order.
+INPUTS: dict[ToolName, type[BaseModel]] = {
+    "execute_bash": ExecuteBashInput,
+    "execute_typescript": ExecuteTypescriptInput,
+    "list_functions": ListFunctionsInput,
+    "search_functions": SearchFunctionsInput,
+    "get_function_details": GetFunctionDetailsInput,
+}
 
 
 @dataclass(frozen=True)
 class CodeModeTool:
-    """One Code Mode tool as the server publishes it (``code_mode_tools``)."""
+    """One Code Mode tool as an adapter offers it."""
 
-    name: str
+    name: ToolName
     description: str
-    input_schema: dict[str, Any]
+    input_model: type[BaseModel]
+
+    @property
+    def input_schema(self) -> dict[str, Any]:
+        """The input as JSON Schema (a fresh dict)."""
+        schema = self.input_model.model_json_schema()
+        schema.setdefault("properties", {})
+        return schema
+
+
+def code_mode_tools(
+    disclosure: ToolDisclosure, descriptions: dict[ToolName, str] | None
+) -> list[CodeModeTool]:
+    """The tools ``disclosure`` offers, with their descriptions."""
+    return [
+        CodeModeTool(
+            name=name,
+            description=get_tool_description(name, disclosure=disclosure, overrides=descriptions),
+            input_model=model,
+        )
+        for name, model in INPUTS.items()
+        if disclosure.contains_tool(name)
+    ]
 
 
 def missing_extra(framework: str, extra: str) -> ImportError:
@@ -37,36 +77,6 @@ def missing_extra(framework: str, extra: str) -> ImportError:
     return ImportError(
         f'{framework} is not installed; install the extra with: pip install "pctx-client[{extra}]"'
     )
-
-
-def code_mode_tools(p: Pctx) -> list[CodeModeTool]:
-    """The three tools' specs fetched at connect, in the server's order (fresh copies).
-
-    Raises:
-        RuntimeError: ``p`` never connected, or its server did not publish the tools.
-    """
-    published = p._code_mode
-    if isinstance(published, str):
-        raise RuntimeError(f"Code Mode tool adapters need the server's descriptions: {published}")
-    tools: list[CodeModeTool] = []
-    for entry in published:
-        name = entry.get("name")
-        if name not in TOOL_NAMES:
-            continue  # a newer server's extra tool: the dispatcher would not know it
-        schema = entry.get("inputSchema")
-        tools.append(
-            CodeModeTool(
-                name=str(name),
-                description=str(entry.get("description") or ""),
-                input_schema=copy.deepcopy(dict(schema))
-                if isinstance(schema, Mapping)
-                else {"type": "object", "properties": {}},
-            )
-        )
-    missing = [n for n in TOOL_NAMES if n not in {t.name for t in tools}]
-    if missing:
-        raise RuntimeError(f"pctx did not publish the Code Mode tool(s) {', '.join(missing)}")
-    return tools
 
 
 def parse_arguments(name: str, arguments: Mapping[str, Any] | str | None) -> dict[str, Any]:
@@ -89,66 +99,57 @@ def parse_arguments(name: str, arguments: Mapping[str, Any] | str | None) -> dic
     return {k: v for k, v in arguments.items() if v is not None}
 
 
-def _optional_str(name: str, args: Mapping[str, Any], key: str) -> str | None:
-    value = args.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    raise ValueError(f"{name}: {key} must be a string, got {type(value).__name__}")
+def search_text(functions: list[ListedFunction]) -> str:
+    """``search_functions``' answer: one ``Namespace.name: description`` line per match."""
+    return "\n".join(f"{f.namespace}.{f.name}: {f.description or ''}" for f in functions)
 
 
-async def call_tool(p: Pctx, name: str, arguments: Mapping[str, Any] | str | None) -> str:
-    """Run one Code Mode tool call on ``p``'s loop and return the text the model reads.
-
-    The text is what the MCP server returns for the same call: the listing, the
-    declarations, or the execution's compact result (value, console, stats or the error).
-
-    Raises:
-        ValueError: Unknown tool name, arguments that do not fit the tool's schema, or an
-            error pctx reports for the call (an unknown function, too busy, a session
-            clash): the MCP server returns these as ``isError`` results the model reads.
-    """
-    try:
-        return await _dispatch(p, name, arguments)
-    except RemoteError as exc:
-        if exc.code not in _MODEL_ERRORS:
-            raise
-        # pctx's message is what the MCP server shows for the same call.
-        raise ValueError(exc.remote_message) from exc
-
-
-# pctx's answers the model can act on (fix a name, retry later), as the MCP server does.
+# pctx's refusals a model can act on: fix a name, shorten a request, retry later.
 _MODEL_ERRORS = frozenset({wire.INVALID_PARAMS, wire.TOO_BUSY, wire.NAMESPACE_TAKEN})
 
 
-async def _dispatch(p: Pctx, name: str, arguments: Mapping[str, Any] | str | None) -> str:
-    args = parse_arguments(name, arguments)
-    if name == LIST_FUNCTIONS:
-        return await p.list_functions(
-            namespace=_optional_str(name, args, "namespace"),
-            query=_optional_str(name, args, "query"),
-        )
-    if name == GET_FUNCTION_DETAILS:
-        functions = args.get("functions")
-        if isinstance(functions, str):
-            functions = [functions]
-        if not isinstance(functions, list) or not all(isinstance(f, str) for f in functions):
-            raise ValueError(f'{name}: functions must be a list of "namespace.function" strings')
-        return await p.get_function_details(functions)
-    if name == EXECUTE_TYPESCRIPT:
-        code = args.get("code")
-        if not isinstance(code, str) or not code.strip():
-            raise ValueError(f"{name}: code must be a non-empty string of TypeScript")
-        return (await p.execute(code)).text
-    raise ValueError(f"unknown Code Mode tool {name!r}; expected one of {', '.join(TOOL_NAMES)}")
+async def call_tool(
+    p: Pctx,
+    name: str,
+    arguments: Mapping[str, Any] | str | None,
+    disclosure: ToolDisclosure = ToolDisclosure.CATALOG,
+) -> str:
+    """Run one Code Mode tool call on ``p`` and return the text the model reads.
+
+    Raises:
+        ValueError: Unknown tool, arguments that do not fit, or a refusal of pctx's the
+            model can act on (an unknown function, too busy).
+        SessionError: ``p`` is not connected.
+    """
+    if name not in INPUTS or not disclosure.contains_tool(name):
+        offered = ", ".join(t.name for t in code_mode_tools(disclosure, None))
+        raise ValueError(f"unknown Code Mode tool {name!r}; expected one of {offered}")
+    try:
+        args = INPUTS[name].model_validate(parse_arguments(name, arguments))
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+    try:
+        return await _dispatch(p, name, args, disclosure)
+    except HTTPStatusError as exc:
+        if 400 <= exc.status_code < 500 and exc.status_code not in (401, 403):
+            raise ValueError(exc.reason) from exc
+        raise
+    except RemoteError as exc:
+        if exc.code not in _MODEL_ERRORS:
+            raise
+        raise ValueError(exc.remote_message) from exc
 
 
-def _connection_loop(p: Pctx, name: str) -> asyncio.AbstractEventLoop:
-    loop = p._loop
-    if loop is None or loop.is_closed():
-        raise RuntimeError(f"{name}: pctx is not connected: await p.connect() first")
-    if not loop.is_running():  # a call handed to it would wait forever
-        raise RuntimeError(f"{name}: the event loop pctx connected on is not running")
-    return loop
+async def _dispatch(p: Pctx, name: str, args: BaseModel, disclosure: ToolDisclosure) -> str:
+    if isinstance(args, ExecuteBashInput):
+        return (await p.execute_bash(args.command)).markdown()
+    if isinstance(args, ExecuteTypescriptInput):
+        return (await p.execute_typescript(args.code, disclosure=disclosure)).markdown()
+    if isinstance(args, SearchFunctionsInput):
+        return search_text(await p.search_functions(args.query, args.k))
+    if isinstance(args, GetFunctionDetailsInput):
+        return (await p.get_function_details(args.functions)).code
+    return (await p.list_functions()).code
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
@@ -158,70 +159,47 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
-async def call_tool_async(p: Pctx, name: str, arguments: Mapping[str, Any] | str | None) -> str:
-    """:func:`call_tool` from any event loop: frameworks may run tools on a loop of their own.
+def _connection_loop(p: Pctx) -> asyncio.AbstractEventLoop | None:
+    loop = p._loop
+    if loop is None or loop.is_closed() or not loop.is_running():
+        return None
+    return loop
 
-    The connection belongs to the loop :meth:`Pctx.connect` ran on, so from another loop
-    the call is handed over to it.
+
+async def call_tool_async(
+    p: Pctx, name: str, arguments: Mapping[str, Any] | str | None, disclosure: ToolDisclosure
+) -> str:
+    """:func:`call_tool` from any event loop: a framework may run tools on a loop of its own.
+
+    The connection belongs to the loop :meth:`Pctx.connect` ran on; from another loop the
+    call is handed over to it.
     """
-    loop = _connection_loop(p, name)
-    if _running_loop() is loop:
-        return await call_tool(p, name, arguments)
+    loop = _connection_loop(p)
+    if loop is None or _running_loop() is loop:
+        return await call_tool(p, name, arguments, disclosure)
     return await asyncio.wrap_future(
-        asyncio.run_coroutine_threadsafe(call_tool(p, name, arguments), loop)
+        asyncio.run_coroutine_threadsafe(call_tool(p, name, arguments, disclosure), loop)
     )
 
 
-def call_tool_sync(p: Pctx, name: str, arguments: Mapping[str, Any] | str | None) -> str:
+def call_tool_sync(
+    p: Pctx, name: str, arguments: Mapping[str, Any] | str | None, disclosure: ToolDisclosure
+) -> str:
     """:func:`call_tool` for a framework's synchronous path, from a thread other than the loop's.
 
     Raises:
         RuntimeError: Called on the thread running the connection's loop, where blocking
             would deadlock: use the framework's async API there.
     """
-    loop = _connection_loop(p, name)
+    loop = _connection_loop(p)
+    if loop is None:
+        return asyncio.run(call_tool(p, name, arguments, disclosure))
     if _running_loop() is loop:
         raise RuntimeError(
             f"{name}: called synchronously on the event loop that runs the pctx connection, "
             "which would deadlock; use the framework's async API (ainvoke, arun, "
             "kickoff_async, Runner.run) or call it from another thread"
         )
-    return asyncio.run_coroutine_threadsafe(call_tool(p, name, arguments), loop).result()
-
-
-_JSON_TYPES: dict[str, Any] = {
-    "string": str,
-    "integer": int,
-    "number": float,
-    "boolean": bool,
-    "object": dict[str, Any],
-}
-
-
-def _python_type(schema: Any) -> Any:
-    if not isinstance(schema, Mapping):
-        return Any
-    kind = schema.get("type")
-    if kind == "array":
-        return list[_python_type(schema.get("items"))]  # type: ignore[misc]
-    return _JSON_TYPES.get(kind, Any) if isinstance(kind, str) else Any
-
-
-def args_model(tool: CodeModeTool) -> type[BaseModel]:
-    """A pydantic model for a tool's flat JSON Schema, for frameworks that need one (CrewAI).
-
-    Types it does not know become ``Any``; optional properties default to None.
-    """
-    props = tool.input_schema.get("properties")
-    required = tool.input_schema.get("required")
-    required_names = set(required) if isinstance(required, list) else set()
-    fields: dict[str, Any] = {}
-    for key, prop in (props if isinstance(props, Mapping) else {}).items():
-        desc = prop.get("description") if isinstance(prop, Mapping) else None
-        typ = _python_type(prop)
-        if key in required_names:
-            fields[str(key)] = (typ, Field(description=desc))
-        else:
-            fields[str(key)] = (typ | None, Field(default=None, description=desc))
-    model_name = "".join(part.title() for part in tool.name.split("_")) + "Args"
-    return create_model(model_name, **fields)
+    return asyncio.run_coroutine_threadsafe(
+        call_tool(p, name, arguments, disclosure), loop
+    ).result()

@@ -7,12 +7,12 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from pctx_client.adapters._core import (
-    args_model,
     call_tool_async,
     call_tool_sync,
     code_mode_tools,
     missing_extra,
 )
+from pctx_client.models import ToolDisclosure, ToolName
 
 if TYPE_CHECKING:
     from crewai.tools import BaseTool
@@ -27,43 +27,48 @@ def _tool_class() -> Callable[..., BaseTool]:
     from pydantic import PrivateAttr
 
     class PctxCodeModeTool(BaseTool):
-        """One Code Mode tool of a connected :class:`pctx_client.Pctx`."""
+        """One Code Mode tool of a :class:`pctx_client.Pctx`."""
 
         _pctx: Pctx = PrivateAttr()
+        _disclosure: ToolDisclosure = PrivateAttr()
 
-        def __init__(self, pctx: Pctx, **data: Any) -> None:
+        def __init__(self, pctx: Pctx, disclosure: ToolDisclosure, **data: Any) -> None:
             super().__init__(**data)
             self._pctx = pctx
+            self._disclosure = disclosure
 
         def _run(self, **kwargs: Any) -> str:
             # CrewAI's sync path; Crew.kickoff_async runs it in a worker thread.
-            return call_tool_sync(self._pctx, self.name, kwargs)
+            return call_tool_sync(self._pctx, self.name, kwargs, self._disclosure)
 
         async def _arun(self, **kwargs: Any) -> str:
-            return await call_tool_async(self._pctx, self.name, kwargs)
+            return await call_tool_async(self._pctx, self.name, kwargs, self._disclosure)
 
     return PctxCodeModeTool
 
 
-def crewai_tools(p: Pctx) -> list[BaseTool]:
-    """The Code Mode tools as CrewAI ``BaseTool`` objects, for ``Agent(tools=...)``.
+def crewai_tools(
+    p: Pctx, disclosure: ToolDisclosure, descriptions: dict[ToolName, str] | None
+) -> list[BaseTool]:
+    """The disclosure's Code Mode tools as CrewAI ``BaseTool`` objects.
 
     ``run`` works from any thread but the one running the pctx connection (there, blocking
-    would deadlock: use ``await crew.kickoff_async()`` or ``akickoff()``, or ``arun``).
-    Bad arguments and pctx's refusals (an unknown function, too busy) raise
-    ``ValueError``, which CrewAI reports to the agent.
+    would deadlock: use ``await crew.kickoff_async()``, ``akickoff()`` or ``arun``).
 
     Raises:
         ImportError: crewai is not installed.
-        RuntimeError: ``p`` has not connected yet.
     """
     try:
         cls = _tool_class()
     except ImportError as exc:
         raise missing_extra("CrewAI (crewai)", "crewai") from exc
-    tools: list[BaseTool] = []
-    for spec in code_mode_tools(p):
-        tools.append(
-            cls(p, name=spec.name, description=spec.description, args_schema=args_model(spec))
+    return [
+        cls(
+            p,
+            disclosure,
+            name=spec.name,
+            description=spec.description,
+            args_schema=spec.input_model,
         )
-    return tools
+        for spec in code_mode_tools(disclosure, descriptions)
+    ]

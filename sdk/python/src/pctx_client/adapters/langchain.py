@@ -11,49 +11,47 @@ from pctx_client.adapters._core import (
     code_mode_tools,
     missing_extra,
 )
+from pctx_client.models import ToolDisclosure, ToolName
 
 if TYPE_CHECKING:
-    from langchain_core.tools import StructuredTool
+    from langchain_core.tools import BaseTool
 
     from pctx_client._client import Pctx
 
 
-def langchain_tools(p: Pctx) -> list[StructuredTool]:
-    """``list_functions``, ``get_function_details`` and ``execute_typescript`` for LangChain.
+def langchain_tools(
+    p: Pctx, disclosure: ToolDisclosure, descriptions: dict[ToolName, str] | None
+) -> list[BaseTool]:
+    """The disclosure's Code Mode tools for LangChain, async (``ainvoke``) and sync.
 
-    Each tool is async (``ainvoke``, what agents built with ``create_agent`` use) and also
-    sync (``invoke``) from threads other than the one running the pctx connection. Bad
-    arguments and pctx's refusals (an unknown function, too busy) come back to the model
-    as the tool's error text (``handle_tool_error``).
+    Arguments that do not fit and pctx's refusals (an unknown function, too busy) come
+    back to the model as the tool's error text.
 
     Raises:
         ImportError: langchain-core is not installed.
-        RuntimeError: ``p`` has not connected yet.
     """
     try:
         from langchain_core.tools import StructuredTool, ToolException
     except ImportError as exc:
         raise missing_extra("LangChain (langchain-core)", "langchain") from exc
 
-    specs = code_mode_tools(p)
-
     def functions(name: str) -> tuple[Callable[..., str], Callable[..., Awaitable[str]]]:
         def call(**kwargs: Any) -> str:
             try:
-                return call_tool_sync(p, name, kwargs)
+                return call_tool_sync(p, name, kwargs, disclosure)
             except ValueError as exc:
                 raise ToolException(str(exc)) from exc
 
         async def acall(**kwargs: Any) -> str:
             try:
-                return await call_tool_async(p, name, kwargs)
+                return await call_tool_async(p, name, kwargs, disclosure)
             except ValueError as exc:
                 raise ToolException(str(exc)) from exc
 
         return call, acall
 
-    tools: list[StructuredTool] = []
-    for spec in specs:
+    tools: list[BaseTool] = []
+    for spec in code_mode_tools(disclosure, descriptions):
         call, acall = functions(spec.name)
         tools.append(
             StructuredTool(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal
 
 from pctx_client.adapters._core import call_tool_async, code_mode_tools, missing_extra
+from pctx_client.models import ToolDisclosure, ToolName
 
 if TYPE_CHECKING:
     from agents import FunctionTool, RunContextWrapper
@@ -12,16 +13,16 @@ if TYPE_CHECKING:
     from pctx_client._client import Pctx
 
 
-def openai_tools(p: Pctx) -> list[FunctionTool]:
-    """The Code Mode tools as OpenAI Agents SDK ``FunctionTool`` objects (async).
+def openai_agents_tools(
+    p: Pctx, disclosure: ToolDisclosure, descriptions: dict[ToolName, str] | None
+) -> list[FunctionTool]:
+    """The disclosure's Code Mode tools as OpenAI Agents SDK ``FunctionTool`` objects.
 
-    Schemas are not strict (``list_functions`` has optional parameters). Arguments that do
-    not fit, and pctx's refusals (an unknown function, too busy), come back to the model as
-    an ``Error: ...`` tool output it can correct.
+    Arguments that do not fit and pctx's refusals come back to the model as an
+    ``Error: ...`` output it can correct.
 
     Raises:
         ImportError: openai-agents is not installed.
-        RuntimeError: ``p`` has not connected yet.
     """
     try:
         from agents import FunctionTool
@@ -31,7 +32,7 @@ def openai_tools(p: Pctx) -> list[FunctionTool]:
     def invoker(name: str) -> Any:
         async def invoke(ctx: RunContextWrapper[Any], arguments: str) -> str:
             try:
-                return await call_tool_async(p, name, arguments)
+                return await call_tool_async(p, name, arguments, disclosure)
             except ValueError as exc:
                 return f"Error: {exc}"
 
@@ -45,35 +46,30 @@ def openai_tools(p: Pctx) -> list[FunctionTool]:
             on_invoke_tool=invoker(spec.name),
             strict_json_schema=False,
         )
-        for spec in code_mode_tools(p)
+        for spec in code_mode_tools(disclosure, descriptions)
     ]
 
 
 def openai_tool_schemas(
-    p: Pctx, api: Literal["chat", "responses"] = "chat"
+    p: Pctx,
+    api: Literal["chat", "responses"],
+    disclosure: ToolDisclosure,
+    descriptions: dict[ToolName, str] | None,
 ) -> list[dict[str, Any]]:
     """The Code Mode tools as ``tools=`` entries for Chat Completions or the Responses API.
 
-    Needs no OpenAI package. Run each tool call the model makes with ``await
-    p.call_tool(name, arguments)``, which takes the arguments' JSON text as the API returns it.
-
-    Args:
-        p: A connected client.
-        api: ``"chat"`` for ``chat.completions.create(tools=...)`` (``{"type": "function",
-            "function": {...}}``) or ``"responses"`` for ``responses.create(tools=...)``
-            (``{"type": "function", "name": ..., ...}``).
+    Needs no OpenAI package. Run the model's calls with ``await p.call_tool(name,
+    arguments)``, which takes the arguments' JSON text as the API returns it.
 
     Raises:
-        ValueError: ``api`` is neither.
-        RuntimeError: ``p`` has not connected yet.
+        ValueError: ``api`` is neither ``"chat"`` nor ``"responses"``.
     """
     if api not in ("chat", "responses"):
         raise ValueError(f"api must be 'chat' or 'responses', got {api!r}")
     tools: list[dict[str, Any]] = []
-    for spec in code_mode_tools(p):
+    for spec in code_mode_tools(disclosure, descriptions):
         fn = {"name": spec.name, "description": spec.description, "parameters": spec.input_schema}
-        if api == "chat":
-            tools.append({"type": "function", "function": fn})
-        else:
-            tools.append({"type": "function", **fn})
+        tools.append(
+            {"type": "function", "function": fn} if api == "chat" else {"type": "function", **fn}
+        )
     return tools

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pctx_client.adapters._core import call_tool_async, code_mode_tools, missing_extra
+from pctx_client.models import ToolDisclosure, ToolName
 
 if TYPE_CHECKING:
     from pydantic_ai import Tool
@@ -12,15 +13,16 @@ if TYPE_CHECKING:
     from pctx_client._client import Pctx
 
 
-def pydantic_ai_tools(p: Pctx) -> list[Tool[Any]]:
-    """The Code Mode tools as Pydantic AI ``Tool`` objects (async), for ``Agent(tools=...)``.
+def pydantic_ai_tools(
+    p: Pctx, disclosure: ToolDisclosure, descriptions: dict[ToolName, str] | None
+) -> list[Tool[Any]]:
+    """The disclosure's Code Mode tools as Pydantic AI ``Tool`` objects (async).
 
-    Arguments that do not fit, and pctx's refusals (an unknown function, too busy), raise
-    ``ModelRetry``, so the model is asked to correct them.
+    Arguments that do not fit and pctx's refusals raise ``ModelRetry``, so the model is
+    asked to correct them.
 
     Raises:
         ImportError: pydantic-ai is not installed.
-        RuntimeError: ``p`` has not connected yet.
     """
     try:
         from pydantic_ai import ModelRetry, Tool
@@ -30,7 +32,7 @@ def pydantic_ai_tools(p: Pctx) -> list[Tool[Any]]:
     def function(name: str) -> Any:
         async def run(**kwargs: Any) -> str:
             try:
-                return await call_tool_async(p, name, kwargs)
+                return await call_tool_async(p, name, kwargs, disclosure)
             except ValueError as exc:
                 raise ModelRetry(str(exc)) from exc
 
@@ -44,5 +46,5 @@ def pydantic_ai_tools(p: Pctx) -> list[Tool[Any]]:
             description=spec.description,
             json_schema=spec.input_schema,
         )
-        for spec in code_mode_tools(p)
+        for spec in code_mode_tools(disclosure, descriptions)
     ]
