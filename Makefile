@@ -30,6 +30,7 @@ NPM_PACKAGES := \
 	@modelcontextprotocol/server-everything@2026.8.31 \
 	@modelcontextprotocol/server-memory@2026.8.31 \
 	@modelcontextprotocol/server-filesystem@2026.8.31 \
+	@modelcontextprotocol/sdk@1.32.2 \
 	typescript@5.9.3 \
 	@typescript/native-preview@7.0.0-dev.20260707.2
 
@@ -53,7 +54,7 @@ all: build
 build: $(PCTX)
 
 $(PCTX): $(shell find . -name '*.go' -not -path './.cache/*') go.mod go.sum
-	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $@ .
+	CGO_ENABLED=0 $(GO) build -ldflags "-X main.version=$(VERSION)" -o $@ .
 
 ## run: serve MCP over HTTP on 127.0.0.1:8080 with built-in defaults (or ./pctx.toml).
 run: build

@@ -11,11 +11,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/pctx-dev/pctx/internal/config"
 	"github.com/pctx-dev/pctx/internal/pctxlog"
+	"github.com/pctx-dev/pctx/internal/server"
 	"github.com/pctx-dev/pctx/pkg/pctx"
 )
 
@@ -89,6 +92,10 @@ func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		logger.Warn("SDK websocket unavailable: cannot listen", "addr", addr, "err", err)
 	}
 
+	// A client that closes our stdout or stderr (a desktop client quitting) must not kill
+	// pctx with SIGPIPE halfway through stopping its sessions' upstreams: the write fails
+	// instead, and shutdown goes on.
+	signal.Ignore(syscall.SIGPIPE)
 	p, err := pctx.New(ctx, cfg, &pctx.Options{Logger: logger, Version: version})
 	if err != nil {
 		return err
@@ -98,19 +105,16 @@ func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if *stdio {
 		handler = p.WorkersHandler()
 	}
-	httpSrv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		// A client that connects and then sends nothing, or idles, gives its connection back.
-		ReadTimeout: 60 * time.Second,
-		IdleTimeout: 60 * time.Second,
-		// Requests (and the executions they run) end with the process's signal context, so
-		// shutdown cancels running programs instead of waiting out its grace period.
-		BaseContext: func(net.Listener) context.Context { return ctx },
+	// Requests (and the executions they run) end with the process's signal context, so
+	// shutdown cancels running programs instead of waiting out its grace period.
+	var lim *server.ConnLimiter
+	if ln != nil {
+		lim = server.LimitConnections(ln, &server.ConnLimitOptions{Max: cfg.Server.MaxConnections, Logger: logger})
 	}
+	httpSrv := server.NewHTTPServer(handler, lim, ctx)
 	httpDone := make(chan error, 1)
 	if ln != nil {
-		go func() { httpDone <- httpSrv.Serve(ln) }()
+		go func() { httpDone <- httpSrv.Serve(lim) }()
 		logger.Info(pctxlog.ListeningMsg, "url", "http://"+ln.Addr().String(), "mcp", "/mcp", "websocket", "/ws", "version", version)
 	}
 
@@ -298,9 +302,12 @@ func (kv keyValues) Set(s string) error {
 }
 
 func cmdAdd(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("add", "pctx add [--config F] [--transport T] [--header K=V]... [--env K=V]... NAME (URL | -- COMMAND [ARGS...])", stderr)
+	fs := newFlags("add", "pctx add [--config F] [--transport T] [--bearer-env VAR | --bearer TOKEN] [--header K=V]... [--env K=V]... [--scope S] NAME (URL | -- COMMAND [ARGS...])", stderr)
 	configFlag := fs.String("config", "", "file to change (default: $PCTX_CONFIG, then ./pctx.toml)")
 	transport := fs.String("transport", "", "for a URL: streamable-http or sse (default: try streamable HTTP, then SSE)")
+	bearerEnv := fs.String("bearer-env", "", "for a URL: send Authorization: Bearer ${env:VAR}, the token read from environment variable VAR at start")
+	bearer := fs.String("bearer", "", "for a URL: send Authorization: Bearer TOKEN (a plain token lands in the file as written; prefer --bearer-env)")
+	scope := fs.String("scope", "", `"shared" (default: one instance for every client) or "session" (one per client session; ${session.id} names it in args, env and headers)`)
 	headers, env := keyValues{}, keyValues{}
 	fs.Var(headers, "header", "HTTP header for a URL server, KEY=VALUE (repeatable; values may use ${env:NAME})")
 	fs.Var(env, "env", "environment variable for a command server, KEY=VALUE (repeatable)")
@@ -312,7 +319,7 @@ func cmdAdd(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Wri
 	if len(rest) < 2 {
 		return fmt.Errorf("%w: want NAME and a URL, or NAME -- COMMAND [ARGS...]", errUsage)
 	}
-	u := config.Upstream{Name: rest[0]}
+	u := config.Upstream{Name: rest[0], Scope: *scope}
 	switch {
 	case rest[1] == "--":
 		if len(rest) < 3 {
@@ -325,6 +332,11 @@ func cmdAdd(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Wri
 		return fmt.Errorf("%w: a URL server takes exactly NAME URL; put a command after --", errUsage)
 	default:
 		u.URL, u.Transport = rest[1], *transport
+	}
+	if *bearerEnv != "" || *bearer != "" {
+		if err := addBearer(u, headers, *bearerEnv, *bearer, stderr, editablePath(*configFlag)); err != nil {
+			return err
+		}
 	}
 	if len(headers) > 0 {
 		u.Headers = headers
@@ -354,5 +366,35 @@ func cmdRemove(_ context.Context, args []string, _ io.Reader, stdout, stderr io.
 		return err
 	}
 	fmt.Fprintf(stdout, "removed server %q from %s\n", fs.Arg(0), path)
+	return nil
+}
+
+// addBearer sets the Authorization header of a url server from --bearer-env or
+// --bearer, warning when a plain token is about to be written to the file.
+func addBearer(u config.Upstream, headers keyValues, env, token string, stderr io.Writer, path string) error {
+	switch {
+	case u.URL == "":
+		return fmt.Errorf("%w: --bearer and --bearer-env apply to URL servers", errUsage)
+	case env != "" && token != "":
+		return fmt.Errorf("%w: give --bearer-env or --bearer, not both", errUsage)
+	}
+	for k := range headers {
+		if strings.EqualFold(k, "Authorization") {
+			return fmt.Errorf("%w: --header %s and --bearer set the same header", errUsage, k)
+		}
+	}
+	if env != "" {
+		if err := config.ValidEnvName(env); err != nil {
+			return fmt.Errorf("%w: --bearer-env: %v", errUsage, err)
+		}
+		headers["Authorization"] = "Bearer ${env:" + env + "}"
+		return nil
+	}
+	token = strings.TrimPrefix(strings.TrimSpace(token), "Bearer ")
+	if !strings.Contains(token, "${") {
+		fmt.Fprintf(stderr, "warning: the token is written to %s in plain text, readable by anyone who can read the file; "+
+			"prefer --bearer-env VAR, or --header 'Authorization=Bearer ${keychain:SERVICE/ACCOUNT}' after pctx secret set SERVICE/ACCOUNT\n", path)
+	}
+	headers["Authorization"] = "Bearer " + token
 	return nil
 }

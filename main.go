@@ -25,6 +25,8 @@ Usage:
   pctx init    [--config F] [--force]                                 write a starter pctx.toml
   pctx add     NAME (URL | -- COMMAND [ARGS...])                      add an upstream MCP server to pctx.toml
   pctx remove  NAME                                                   remove an upstream MCP server from pctx.toml
+  pctx auth    login NAME | status | logout NAME                      OAuth logins for upstream servers (pctx auth --help)
+  pctx secret  set | delete SERVICE/ACCOUNT                           values for ${keychain:SERVICE/ACCOUNT}
   pctx version                                                        print the version
 
 Config lookup: --config, then $PCTX_CONFIG, then ./pctx.toml; with none, built-in defaults.
@@ -57,6 +59,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		"init":    cmdInit,
 		"add":     cmdAdd,
 		"remove":  cmdRemove,
+		"auth":    cmdAuth,
+		"secret":  cmdSecret,
 		"version": cmdVersion,
 	}
 	name := args[0]

@@ -49,7 +49,19 @@ type Namespace struct {
 type ListOptions struct {
 	Namespace string // exact namespace name (sanitised, or as the backend wrote it); empty means all
 	Query     string // case-insensitive match on names and descriptions, ranked
+	// MaxBytes bounds the text: a longer listing is cut at a line and ends with a note
+	// saying how much was left out and how to narrow the request (by namespace or query),
+	// so no catalog, however large, makes an unbounded answer. Zero means
+	// DefaultMaxListBytes; values under MinListBytes count as MinListBytes.
+	MaxBytes int
 }
+
+// Bounds of a listing's size (ListOptions.MaxBytes). The default is about 16,000 tokens,
+// room for some 1,500 functions at the listing's median of 10 tokens a line.
+const (
+	DefaultMaxListBytes = 64 << 10
+	MinListBytes        = 2 << 10
+)
 
 // ErrNamespaceTaken is wrapped by the error of a Put for a namespace another owner holds.
 var ErrNamespaceTaken = errors.New("namespace taken")

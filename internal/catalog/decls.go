@@ -43,9 +43,9 @@ func (s *Snapshot) Declarations() []string {
 	return s.decls
 }
 
-// maxSignatureBytes bounds Signature: it is a hint beside a compiler diagnostic, and
+// maxHintBytes bounds Signature: it is a hint beside a compiler diagnostic, and
 // get_function_details has the whole text.
-const maxSignatureBytes = 400
+const maxHintBytes = 400
 
 // Signature returns a one-line form of the declaration of function name ("ns.fn",
 // sanitised or as the backend wrote it): its signature(s) and the named types they use,
@@ -78,11 +78,11 @@ func (s *Snapshot) Signature(name string) string {
 	sigs := compactDecl(fn)
 	sigs = strings.ReplaceAll(sigs, "function "+f.name+"(", n.name+"."+f.name+"(")
 	types := compactDecl(strings.Join(decls, ""))
-	if types != "" && len(sigs)+len(types)+1 <= maxSignatureBytes {
+	if types != "" && len(sigs)+len(types)+1 <= maxHintBytes {
 		return sigs + " " + types
 	}
-	if len(sigs) > maxSignatureBytes {
-		sigs = sigs[:maxSignatureBytes-3] + "..."
+	if len(sigs) > maxHintBytes {
+		sigs = sigs[:maxHintBytes-3] + "..."
 	}
 	return sigs
 }

@@ -84,8 +84,8 @@ func build(owner string, ns Namespace) (*namespace, error) {
 	if strings.TrimSpace(ns.Name) == "" {
 		return nil, errors.New("catalog: namespace name is empty")
 	}
-	if plain := sanitizeIdent(ns.Name); reservedNamespace(plain) {
-		return nil, fmt.Errorf("catalog: namespace %q: %w: it would shadow the global %q that every program uses; choose another name", ns.Name, ErrReservedName, plain)
+	if err := checkNamespaceName(ns.Name); err != nil {
+		return nil, err
 	}
 	n := &namespace{
 		name:        sanitizeNamespace(ns.Name),
@@ -100,8 +100,10 @@ func build(owner string, ns Namespace) (*namespace, error) {
 	raws := make([]string, len(ns.Tools))
 	for i, t := range ns.Tools {
 		raws[i] = t.Name
-		if plain := sanitizeIdent(t.Name); ns.RefuseReserved && runtime.ReservedProperty(plain) {
-			return nil, fmt.Errorf("catalog: namespace %q: function %q: %w: it would replace Object.prototype.%s on the namespace object; choose another name", ns.Name, t.Name, ErrReservedName, plain)
+		if ns.RefuseReserved {
+			if err := checkFunctionName(ns.Name, t.Name); err != nil {
+				return nil, err
+			}
 		}
 	}
 	names, collided := assignNames(raws)
@@ -122,6 +124,37 @@ func build(owner string, ns Namespace) (*namespace, error) {
 	}
 	slices.SortFunc(n.funcs, func(a, b *function) int { return strings.Compare(a.name, b.name) })
 	return n, nil
+}
+
+// CheckNames returns the error Put would give a Namespace with RefuseReserved set that is
+// named namespace and has these functions, when one of the names clashes with a
+// JavaScript builtin (wrapping ErrReservedName); nil otherwise. Backends that hold
+// namespaces outside the catalog (session-scoped registrations) call it at registration,
+// so the clash is refused there rather than at every later request.
+func CheckNames(namespace string, functions ...string) error {
+	if err := checkNamespaceName(namespace); err != nil {
+		return err
+	}
+	for _, f := range functions {
+		if err := checkFunctionName(namespace, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkNamespaceName(name string) error {
+	if plain := sanitizeIdent(name); reservedNamespace(plain) {
+		return fmt.Errorf("catalog: namespace %q: %w: it would shadow the global %q that every program uses; choose another name", name, ErrReservedName, plain)
+	}
+	return nil
+}
+
+func checkFunctionName(namespace, name string) error {
+	if plain := sanitizeIdent(name); runtime.ReservedProperty(plain) {
+		return fmt.Errorf("catalog: namespace %q: function %q: %w: it would replace Object.prototype.%s on the namespace object; choose another name", namespace, name, ErrReservedName, plain)
+	}
+	return nil
 }
 
 func prepare(ns, name string, collided bool, t Tool) *function {

@@ -3,6 +3,7 @@ package compat
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -86,6 +87,14 @@ func TestPublishedClientFailures(t *testing.T) {
 	}
 	if err := h.compat.AddSessionTools("nope", nil); err == nil {
 		t.Error("tools for an unknown session were accepted")
+	}
+	// Names that would shadow a builtin are refused at registration, naming the clash,
+	// not at every later request of the session.
+	for _, tool := range []SessionTool{{Name: "keys", Namespace: "constructor"}, {Name: "length", Namespace: "escape"}, {Name: "toString", Namespace: "py"}} {
+		err := h.compat.AddSessionTools(session, []SessionTool{tool})
+		if !errors.Is(err, catalog.ErrReservedName) || !strings.Contains(err.Error(), fmt.Sprintf("%q", tool.Namespace)) {
+			t.Errorf("session tool %s.%s: %v, want the clash named", tool.Namespace, tool.Name, err)
+		}
 	}
 	w := dialClient(t, h.srv.URL, session, func(w *publishedClient, c toolCall) {
 		w.fail(c.ID, wireError{Code: -32603, Message: "Failed executing tool: division by zero"})
@@ -187,6 +196,36 @@ func TestSessionLimit(t *testing.T) {
 	}
 	if status, body := h.post(t, "/code-mode/session/create", nil, nil); status != http.StatusServiceUnavailable || !strings.Contains(body, "code-mode sessions") {
 		t.Errorf("session/create over the limit: %d %s", status, body)
+	}
+}
+
+// TestSessionToolBytesBounded: a session's tools are bounded in bytes like a worker's
+// registrations, per namespace and over the session, with errors naming the limit.
+func TestSessionToolBytesBounded(t *testing.T) {
+	h := newHarness(t, nil)
+	session := mustSession(t, h.compat)
+	tool := func(ns, name string, n int) SessionTool {
+		return SessionTool{Namespace: ns, Name: name, Description: strings.Repeat("d", n)}
+	}
+	err := h.compat.AddSessionTools(session, []SessionTool{tool("big", "f", sdkbridge.MaxNamespaceBytes/2), tool("big", "g", sdkbridge.MaxNamespaceBytes/2)})
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf(`namespace "big": its names, descriptions and schemas would take %d bytes, more than the limit of %d bytes per namespace`, sdkbridge.MaxNamespaceBytes+len("bigfg"), sdkbridge.MaxNamespaceBytes)) {
+		t.Fatalf("a namespace over the limit: %v", err)
+	}
+	per := sdkbridge.MaxNamespaceBytes - 100
+	for i := range sdkbridge.MaxRegisteredBytes / sdkbridge.MaxNamespaceBytes {
+		if err := h.compat.AddSessionTools(session, []SessionTool{tool(fmt.Sprintf("ns%d", i), "f", per)}); err != nil {
+			t.Fatalf("namespace %d: %v", i, err)
+		}
+	}
+	if err := h.compat.AddSessionTools(session, []SessionTool{tool("more", "f", 1000)}); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("more than the limit of %d bytes per session", sdkbridge.MaxRegisteredBytes)) {
+		t.Fatalf("a session over the limit: %v", err)
+	}
+	// Replacing a tool counts its new size only.
+	if err := h.compat.AddSessionTools(session, []SessionTool{tool("ns0", "f", 10)}); err != nil {
+		t.Fatalf("replacing a tool with a smaller one: %v", err)
+	}
+	if err := h.compat.AddSessionTools(session, []SessionTool{tool("more", "f", 1000)}); err != nil {
+		t.Fatalf("after the replacement: %v", err)
 	}
 }
 

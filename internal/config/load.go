@@ -11,14 +11,24 @@ import (
 	"github.com/knadh/koanf/parsers/toml/v2"
 	"github.com/knadh/koanf/v2"
 
+	"github.com/pctx-dev/pctx/internal/keyring"
+	"github.com/pctx-dev/pctx/internal/redact"
 	"github.com/pctx-dev/pctx/internal/textdist"
 	gotoml "github.com/pelletier/go-toml/v2"
 )
 
 type loadOptions struct {
-	// ignoreMissingEnv checks a file without requiring its ${env:NAME} variables, for
-	// editing commands that run where the secrets are not set.
-	ignoreMissingEnv bool
+	// checkOnly checks a file without resolving its secrets: unset ${env:} variables are
+	// fine, and no ${cmd:} runs, no ${file:} or ${keychain:} is read. For the editing
+	// commands, which run where the secrets may not be.
+	checkOnly bool
+	// cmdTimeout bounds each ${cmd:}; 0 means DefaultCommandTimeout.
+	cmdTimeout time.Duration
+	// keyring answers ${keychain:}; nil means keyring.FromEnv.
+	keyring keyring.Store
+	// fakeSecrets resolves ${cmd:}, ${file:} and ${keychain:} to fixed text without
+	// running or reading anything: the fuzzer writes arbitrary commands.
+	fakeSecrets bool
 }
 
 // bytesProvider hands koanf a document already read, so the same bytes are decoded and
@@ -57,6 +67,11 @@ func load(file string, data []byte, opts loadOptions) (*Config, error) {
 	expandAll(c, p, opts)
 	validate(c, raw, p)
 	if len(p.errs) > 0 {
+		// A check may quote a value, and a value may have come from a secret.
+		secrets := redact.New(c.secrets...)
+		for _, e := range p.errs {
+			e.Msg = secrets.String(e.Msg)
+		}
 		return nil, p.err()
 	}
 	return c, nil
@@ -306,6 +321,8 @@ func unknownKey(table keyPath, name string) string {
 		valid = tomlKeys(reflect.TypeFor[CodeMode]())
 	case len(table) == 2 && table[0] == "servers":
 		valid = tomlKeys(reflect.TypeFor[Upstream]())
+	case len(table) == 3 && table[0] == "servers" && table[2] == "oauth":
+		valid = tomlKeys(reflect.TypeFor[OAuth]())
 	}
 	for _, v := range valid {
 		if textdist.Levenshtein(strings.ToLower(name), v) <= 2 {

@@ -117,6 +117,27 @@ func TestLoadErrors(t *testing.T) {
 			}, "\n"),
 		},
 		{
+			name: "scope: bad values, and session keys in a shared server",
+			file: "[server]\nmax_session_upstreams = -1\nsession_idle_timeout = \"0s\"\n" +
+				"[servers.a]\ncommand = \"x\"\nscope = \"per-call\"\n" +
+				"[servers.b]\ncommand = \"x\"\nscope = \"\"\n" +
+				"[servers.c]\ncommand = \"x\"\nmax_sessions = 2\nargs = [\"--dir=/tmp/${session.id}\"]\nenv = { F = \"${session.id}.db\" }\n" +
+				"[servers.d]\nurl = \"https://h/${session.id}\"\nscope = \"shared\"\nheaders = { X-Session = \"${session.id}\" }\n" +
+				"[servers.e]\ncommand = \"x\"\nscope = \"session\"\nmax_sessions = -3\n",
+			want: strings.Join([]string{
+				`pctx.toml:2: server.max_session_upstreams: -1 must not be negative`,
+				`pctx.toml:3: server.session_idle_timeout: duration "0s" must be positive`,
+				`pctx.toml:6: servers.a.scope: must be "shared" (one instance for every client) or "session" (one per client session), got "per-call"`,
+				`pctx.toml:9: servers.b.scope: must not be empty (leave it out for the default "shared")`,
+				`pctx.toml:12: servers.c.max_sessions: applies only to scope = "session"`,
+				`pctx.toml:13: servers.c.args[0]: ${session.id} is replaced only in servers with scope = "session" (a shared server has no session to name)`,
+				`pctx.toml:14: servers.c.env.F: ${session.id} is replaced only in servers with scope = "session" (a shared server has no session to name)`,
+				`pctx.toml:16: servers.d.url: ${session.id} is replaced only in servers with scope = "session" (a shared server has no session to name)`,
+				`pctx.toml:18: servers.d.headers.X-Session: ${session.id} is replaced only in servers with scope = "session" (a shared server has no session to name)`,
+				`pctx.toml:22: servers.e.max_sessions: -3 must not be negative`,
+			}, "\n"),
+		},
+		{
 			name: "invalid server names",
 			file: "[servers.\"a.b\"]\ncommand = \"x\"\n\n[servers.\"\"]\ncommand = \"x\"\n\n[servers.\"sp ace\"]\ncommand = \"x\"\n",
 			want: strings.Join([]string{
@@ -212,6 +233,28 @@ func TestLoadErrors(t *testing.T) {
 			want: `pctx.toml:2: servers.gh.url: must be an http:// or https:// URL, not ftp://`,
 		},
 		{
+			name: "oauth tables",
+			file: "[servers.a]\nurl = \"https://h\"\n[servers.a.oauth]\nclient_secret = \"s\"\ngrant = \"password\"\nclient_metadata_url = \"http://h/x\"\nredirect_uri = \"http://example.com/cb\"\nscopes = [\"a b\"]\nsigning_alg = \"HS256\"\nprivate_key = \"not pem\"\ntoken_endpoint_auth_method = \"magic\"\nclient_idd = \"x\"\n" +
+				"[servers.b]\nurl = \"https://h\"\nheaders = { Authorization = \"Bearer x\" }\noauth = { client_id = \"c\" }\n" +
+				"[servers.c]\ncommand = \"x\"\noauth = { client_id = \"c\" }\n" +
+				"[servers.d]\nurl = \"https://h\"\noauth = { grant = \"client_credentials\", client_id = \"c\", token_endpoint_auth_method = \"private_key_jwt\" }\n",
+			want: strings.Join([]string{
+				`pctx.toml:4: servers.a.oauth.client_secret: needs client_id`,
+				`pctx.toml:5: servers.a.oauth.grant: must be "authorization_code", "client_credentials" or "id_jag"; got "password"`,
+				`pctx.toml:6: servers.a.oauth.client_metadata_url: must be an https:// URL with a path (the client ID metadata document)`,
+				`pctx.toml:7: servers.a.oauth.redirect_uri: must be http://127.0.0.1:PORT/PATH (or localhost): pctx receives the redirect on this machine's loopback`,
+				`pctx.toml:8: servers.a.oauth.scopes[0]: a scope is one non-empty token without spaces or quotes`,
+				`pctx.toml:9: servers.a.oauth.signing_alg: must be "ES256" or "RS256"; got "HS256"`,
+				`pctx.toml:10: servers.a.oauth.private_key: is not a PEM private key (use "${file:PATH}" to read one from a file)`,
+				`pctx.toml:11: servers.a.oauth.token_endpoint_auth_method: must be one of none, client_secret_basic, client_secret_post, private_key_jwt; got "magic"`,
+				`pctx.toml:12: servers.a.oauth.client_idd: unknown key; did you mean "client_id"?`,
+				`pctx.toml:16: servers.b.oauth: does not apply when headers sets Authorization (pctx sends that header instead of an OAuth token); remove one of them`,
+				`pctx.toml:19: servers.c.oauth: applies only to url servers`,
+				`pctx.toml:22: servers.d.oauth.grant: client_credentials needs client_secret or private_key`,
+				`pctx.toml:22: servers.d.oauth.token_endpoint_auth_method: private_key_jwt needs private_key`,
+			}, "\n"),
+		},
+		{
 			name: "a disabled server is still checked",
 			file: "[servers.off]\nurl = \"https://h\"\ncommand = \"x\"\ndisabled = true\n",
 			want: `pctx.toml:1: servers.off: set either command (stdio) or url (HTTP), not both`,
@@ -261,6 +304,7 @@ api_key = "${env:PCTX_TEST_TOKEN}"
 allow_client_servers = true
 max_executions = 100
 max_executions_per_session = 3
+max_connections = 50
 [runtime]
 timeout = "1m30s"
 max_memory = "1GiB"
@@ -294,7 +338,7 @@ disabled = true
 				return &Config{
 					Name:     "team",
 					Path:     FileName,
-					Server:   Server{HTTP: "0.0.0.0:9000", APIKey: "s3cret", AllowClientServers: true, MaxExecutions: 100, MaxExecutionsPerSession: 3},
+					Server:   Server{HTTP: "0.0.0.0:9000", APIKey: "s3cret", AllowClientServers: true, MaxExecutions: 100, MaxExecutionsPerSession: 3, MaxConnections: 50},
 					Runtime:  Runtime{Timeout: 90 * time.Second, MaxMemory: 1 << 30, MaxStackDepth: 500, MaxCalls: 20, MaxCallsInFlight: 5, MaxConsoleBytes: 4096, MaxResultBytes: 1e6, Typecheck: "warn", Tsgo: "bin/tsgo"},
 					CodeMode: CodeMode{Naming: NamingCamel},
 					Servers: map[string]Upstream{
@@ -312,6 +356,19 @@ disabled = true
 							Name: "off", URL: "${env:PCTX_TEST_UNSET_URL}",
 							Timeout: DefaultUpstreamTimeout, ProtocolVersion: DefaultProtocolVersion, Disabled: true,
 						},
+					},
+				}
+			},
+		},
+		{
+			name: "a session-scoped server",
+			file: "[server]\nmax_session_upstreams = 10\nsession_idle_timeout = \"5m\"\n[servers.browser]\ncommand = \"npx\"\nargs = [\"--user-data-dir=/tmp/pw-${session.id}\"]\nscope = \"session\"\nmax_sessions = 4\n",
+			want: func(string) *Config {
+				return &Config{
+					Name: "pctx", Path: FileName, Server: Server{HTTP: DefaultHTTP, MaxSessionUpstreams: 10, SessionIdleTimeout: 5 * time.Minute},
+					Servers: map[string]Upstream{
+						"browser": {Name: "browser", Command: "npx", Args: []string{"--user-data-dir=/tmp/pw-${session.id}"}, Scope: ScopeSession, MaxSessions: 4,
+							Timeout: DefaultUpstreamTimeout, ProtocolVersion: DefaultProtocolVersion},
 					},
 				}
 			},
@@ -337,6 +394,7 @@ disabled = true
 			if err != nil {
 				t.Fatal(err)
 			}
+			got.secrets = nil // TestLoadSecrets covers them
 			if want := tt.want(filepath.Dir(path)); !reflect.DeepEqual(got, want) {
 				t.Errorf("got  %+v\nwant %+v", got, want)
 			}
@@ -374,35 +432,6 @@ func TestLoadMissingFile(t *testing.T) {
 	}
 }
 
-func TestExpandEnv(t *testing.T) {
-	t.Setenv("PCTX_A", "alpha")
-	t.Setenv("PCTX_EMPTY", "")
-	tests := []struct {
-		in, want, err string
-	}{
-		{in: "plain", want: "plain"},
-		{in: "${env:PCTX_A}", want: "alpha"},
-		{in: "x-${env:PCTX_A}-${env:PCTX_A}-y", want: "x-alpha-alpha-y"},
-		{in: "[${env:PCTX_EMPTY}]", want: "[]"},
-		{in: "$${env:PCTX_A}", want: "${env:PCTX_A}"},
-		{in: "$$${env:PCTX_A}", want: "$${env:PCTX_A}"},
-		{in: "${HOME} $PATH ${env} $", want: "${HOME} $PATH ${env} $"},
-		{in: "${env:PCTX_NOT_SET_ANYWHERE}", err: "environment variable PCTX_NOT_SET_ANYWHERE is not set"},
-		{in: "${env:PCTX_A", err: `unterminated "${env:" (close it with "}", or write "$${env:" for a literal "${env:")`},
-		{in: "${env:}", err: `invalid environment variable name "" in ${env:} (use letters, digits and _, not starting with a digit)`},
-		{in: "${env:A B}", err: `invalid environment variable name "A B" in ${env:A B} (use letters, digits and _, not starting with a digit)`},
-	}
-	for _, tt := range tests {
-		got, err := expandEnv(tt.in)
-		switch {
-		case tt.err != "" && (err == nil || err.Error() != tt.err):
-			t.Errorf("expandEnv(%q) error = %v, want %s", tt.in, err, tt.err)
-		case tt.err == "" && (err != nil || got != tt.want):
-			t.Errorf("expandEnv(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
-		}
-	}
-}
-
 func TestParseSize(t *testing.T) {
 	tests := []struct {
 		in   string
@@ -435,6 +464,7 @@ func TestServerValidate(t *testing.T) {
 		{Server{HTTP: "127.0.0.1:99999"}, `server.http: "127.0.0.1:99999" is not a listen address: use host:port, like "127.0.0.1:8080"`},
 		{Server{HTTP: "127.0.0.1:8080", AllowClientServers: true}, ""}, // loopback: any local client may, as with the original
 		{Server{HTTP: "0.0.0.0:8080", APIKey: "k", AllowClientServers: true}, ""},
+		{Server{HTTP: "127.0.0.1:8080", MaxConnections: -1}, `server.max_connections: must be positive (or 0 for the default), got -1`},
 	}
 	for _, tt := range tests {
 		err := tt.s.Validate()
@@ -462,7 +492,7 @@ func TestExampleFile(t *testing.T) {
 	if c.Runtime.Timeout != 30*time.Second || c.Runtime.MaxMemory != 256<<20 || c.Runtime.MaxConsoleBytes != 1<<20 {
 		t.Errorf("example's [runtime] = %+v", c.Runtime)
 	}
-	want := map[string]string{"everything": "npx", "memory": "npx", "github": "", "legacy": ""}
+	want := map[string]string{"everything": "npx", "memory": "npx", "scratch": "npx", "github": "", "linear": "", "legacy": ""}
 	if len(c.Servers) != len(want) {
 		t.Errorf("servers = %v, want %v", c.Servers, want)
 	}
@@ -476,6 +506,9 @@ func TestExampleFile(t *testing.T) {
 	}
 	if !c.Servers["legacy"].Disabled || c.Servers["legacy"].Transport != TransportSSE {
 		t.Errorf("legacy = %+v, want a disabled SSE server", c.Servers["legacy"])
+	}
+	if s := c.Servers["scratch"]; s.Scope != ScopeSession || s.MaxSessions != 16 || s.Env["MEMORY_FILE_PATH"] != "/tmp/pctx-scratch-${session.id}.jsonl" {
+		t.Errorf("scratch = %+v, want a session-scoped server using ${session.id}", s)
 	}
 }
 

@@ -454,7 +454,7 @@ func (w *proc) crashError(r *run, running int) *runtime.Error {
 			what = "stack overflow while compiling code (code passed to eval or Function nests too deeply)"
 		}
 		return &runtime.Error{Kind: runtime.KindCrashed, Message: "the sandbox process crashed: " + what + shared}
-	case strings.Contains(tail, "out of memory") || strings.Contains(tail, "cannot allocate memory"):
+	case outOfMemory(tail, w.limits):
 		return &runtime.Error{Kind: runtime.KindMemory, Message: fmt.Sprintf("execution used more memory than its sandbox process may (a hard limit of %s); the process was stopped%s", bytesText(w.pool.memoryLimit(r.lim)), shared)}
 	}
 	if w.limits && sigkilled(w.cmd.ProcessState) {
@@ -467,6 +467,16 @@ func (w *proc) crashError(r *run, running int) *runtime.Error {
 		}
 	}
 	return &runtime.Error{Kind: runtime.KindCrashed, Message: "the sandbox process exited unexpectedly: " + w.exitText(w.cmd.ProcessState) + shared}
+}
+
+// outOfMemory reports whether a worker's dying words mean it ran out of memory. Under
+// RLIMIT_DATA a new thread's stack can be what does not fit, and the runtime then says
+// so in its own words.
+func outOfMemory(stderr string, limited bool) bool {
+	if strings.Contains(stderr, "out of memory") || strings.Contains(stderr, "cannot allocate memory") {
+		return true
+	}
+	return limited && (strings.Contains(stderr, "pthread_create failed") || strings.Contains(stderr, "failed to create new OS thread"))
 }
 
 // exitText is the exit status and the first line the process wrote to stderr.

@@ -16,6 +16,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/clientsession"
 	"github.com/pctx-dev/pctx/internal/runtime"
 )
 
@@ -95,6 +96,9 @@ type Session interface {
 	Namespaces(call CallFunc) ([]catalog.Namespace, error)
 	// Result renders an execution the way the published client reads it.
 	Result(code string, started time.Time, r *runtime.Result) any
+	// ClientSession is the session the connection's executions run in: the published
+	// client's session, shared by all its websockets, ended when that session closes.
+	ClientSession() *clientsession.Session
 	// Naming is the convention of the names the session's programs call.
 	Naming() catalog.Naming
 	// Detach undoes Attach.

@@ -17,6 +17,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/clientsession"
 	"github.com/pctx-dev/pctx/internal/runtime"
 )
 
@@ -393,6 +394,10 @@ func (f *fakeSessions) Namespaces(call CallFunc) ([]catalog.Namespace, error) {
 }
 
 func (f *fakeSessions) Result(_ string, _ time.Time, r *runtime.Result) any { return r }
+
+func (f *fakeSessions) ClientSession() *clientsession.Session {
+	return clientsession.Begin("compat:fake")
+}
 
 func (f *fakeSessions) Naming() catalog.Naming { return catalog.NamingRegistered }
 

@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/pctx-dev/pctx/internal/apikey"
 	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/clientsession"
 	"github.com/pctx-dev/pctx/internal/codemode"
 )
 
@@ -41,7 +43,8 @@ type Options struct {
 	// Compat serves the published pctx-client's REST endpoints under /code-mode/ and
 	// /register/ (docs/protocol.md §10). Nil leaves them unrouted.
 	Compat http.Handler
-	// SessionIdleTTL drops HTTP MCP sessions idle this long; default 30 minutes.
+	// SessionIdleTTL ends HTTP MCP sessions idle this long (as DELETE does); default 30
+	// minutes.
 	SessionIdleTTL time.Duration
 	// MaxBodyBytes bounds an HTTP request body; default 4 MiB.
 	MaxBodyBytes int64
@@ -156,8 +159,12 @@ func (s *Server) executeTypeScript(ctx context.Context, req mcp.CallToolRequest)
 	if err != nil {
 		return mcp.NewToolResultError("code: required, the TypeScript program to run"), nil
 	}
-	if id := sessionID(ctx); id != "" {
-		ctx = codemode.WithSession(ctx, "mcp:"+id)
+	// The stdio session is on ctx already; an HTTP request names its session.
+	cs := clientsession.FromContext(ctx)
+	if id := sessionID(ctx); cs == nil && id != "" {
+		if cs = s.ids.session(id); cs == nil {
+			return mcp.NewToolResultError("this MCP session has ended; initialize a new one"), nil
+		}
 	}
 	if meta := req.Params.Meta; meta != nil && meta.AdditionalFields[codemode.MetaTypecheck] != nil {
 		v, _ := meta.AdditionalFields[codemode.MetaTypecheck].(string)
@@ -167,7 +174,12 @@ func (s *Server) executeTypeScript(ctx context.Context, req mcp.CallToolRequest)
 		}
 		ctx = codemode.WithTypecheckMode(ctx, mode)
 	}
-	res, err := s.cm.Execute(ctx, code)
+	if cs == nil {
+		// No MCP session (protocol 2026-07-28 has none): the execution is its own.
+		cs = clientsession.Begin("exec:" + rand.Text())
+		defer cs.End()
+	}
+	res, err := s.cm.Execute(clientsession.NewContext(ctx, cs), code)
 	if err != nil {
 		return mcp.NewToolResultError(err.Error()), nil
 	}
@@ -179,9 +191,15 @@ func (s *Server) executeTypeScript(ctx context.Context, req mcp.CallToolRequest)
 }
 
 // ServeStdio serves one MCP client over in/out until in closes or ctx ends. Nothing else
-// may write to out: it is the protocol stream.
+// may write to out: it is the protocol stream. The client is one session, ended (its
+// session-scoped upstream instances stopped) before ServeStdio returns.
 func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) error {
+	cs := clientsession.Begin("stdio:" + rand.Text())
+	defer cs.End()
 	stdio := mcpserver.NewStdioServer(s.mcp)
+	mcpserver.WithStdioContextFunc(func(ctx context.Context) context.Context {
+		return clientsession.NewContext(ctx, cs)
+	})(stdio)
 	// Tool calls run concurrently so one long execution does not stall the next.
 	mcpserver.WithWorkerPoolSize(16)(stdio)
 	stdio.SetErrorLogger(log.New(slogWriter{s.opts.Logger}, "", 0))
@@ -193,7 +211,8 @@ func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) er
 }
 
 // HTTPHandler returns the mux for /mcp, /ws and /healthz, with authentication, body
-// limits and cross-origin protection applied, plus a func that ends every MCP session.
+// limits and cross-origin protection applied, plus a func that ends every MCP session
+// (and so stops their session-scoped upstream instances).
 func (s *Server) HTTPHandler() (http.Handler, func(context.Context) error) {
 	streamable := mcpserver.NewStreamableHTTPServer(s.mcp,
 		mcpserver.WithEndpointPath("/mcp"),
@@ -210,7 +229,7 @@ func (s *Server) HTTPHandler() (http.Handler, func(context.Context) error) {
 	// stdlib CrossOriginProtection adds the browser Origin check it lacks.
 	csrf := http.NewCrossOriginProtection()
 	if !s.opts.WorkersOnly {
-		mux.Handle("/mcp", s.authorize(csrf.Handler(limitBody(streamable, s.opts.MaxBodyBytes))))
+		mux.Handle("/mcp", s.authorize(csrf.Handler(limitBody(s.ids.requireSession(streamable), s.opts.MaxBodyBytes))))
 	}
 	if s.opts.Websocket != nil {
 		// The websocket library refuses cross-origin upgrades, but a rebound DNS name makes
@@ -222,7 +241,11 @@ func (s *Server) HTTPHandler() (http.Handler, func(context.Context) error) {
 		mux.Handle("/code-mode/", compat)
 		mux.Handle("/register/", compat)
 	}
-	return mux, streamable.Shutdown
+	return mux, func(ctx context.Context) error {
+		err := streamable.Shutdown(ctx)
+		s.ids.endAll()
+		return err
+	}
 }
 
 // authorize refuses requests without the API key, when one is set. The comparison is
@@ -234,6 +257,8 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !apikey.Matches(r, s.opts.APIKey) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="pctx"`)
+			// A client without the key gets no idle keep-alive connection to hold open.
+			w.Header().Set("Connection", "close")
 			http.Error(w, "unauthorized: this pctx requires its API key as \"Authorization: Bearer KEY\" or \"X-API-Key: KEY\"", http.StatusUnauthorized)
 			return
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,12 +16,16 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/config"
+	"github.com/pctx-dev/pctx/internal/oauth"
 )
 
 // session is one live MCP client session to a server. It dies once (child
 // exit, stream loss, failed probe, close) and is then replaced by a new one.
 type session struct {
 	srv         *server
+	cfg         config.Upstream // srv.cfg, or a session-scoped instance's expansion of it
+	log         *slog.Logger
 	client      *client.Client
 	transport   string // "stdio", "streamable-http", "sse"
 	protocol    string // negotiated protocol version
@@ -46,9 +51,9 @@ type session struct {
 // errClosed is the cause of death of a session closed on purpose.
 var errClosed = errors.New("session closed")
 
-// newSession returns a session that dies at the latest when life ends.
-func newSession(life context.Context, srv *server) *session {
-	s := &session{srv: srv, listChanged: make(chan struct{}, 1)}
+// newSession returns a session with cfg that dies at the latest when life ends.
+func newSession(life context.Context, srv *server, cfg config.Upstream, log *slog.Logger) *session {
+	s := &session{srv: srv, cfg: cfg, log: log, listChanged: make(chan struct{}, 1)}
 	s.life, s.kill = context.WithCancelCause(life)
 	return s
 }
@@ -82,13 +87,14 @@ func (s *session) close() {
 	})
 }
 
-// dial starts a session for srv: life (the Manager's) bounds the session,
+// dial starts a session for srv with cfg (srv.cfg, or a session-scoped
+// instance's expansion of it), logging to log: life bounds the session,
 // attempt bounds the handshake.
-func dial(life, attempt context.Context, srv *server) (*session, error) {
-	if srv.cfg.URL == "" {
-		return dialStdio(life, attempt, srv)
+func dial(life, attempt context.Context, srv *server, cfg config.Upstream, log *slog.Logger) (*session, error) {
+	if cfg.URL == "" {
+		return dialStdio(attempt, newSession(life, srv, cfg, log))
 	}
-	return dialHTTP(life, attempt, srv)
+	return dialHTTP(life, attempt, srv, cfg, log)
 }
 
 // handshake wraps t, starts the client and runs initialize. On failure the
@@ -310,7 +316,7 @@ func (s *session) catalogTools(raw []rawTool) []catalog.Tool {
 	tools := make([]catalog.Tool, 0, len(raw))
 	for _, r := range raw {
 		if r.Name == "" {
-			srv.log.Warn("upstream: skipping a tool without a name")
+			s.log.Warn("upstream: skipping a tool without a name")
 			continue
 		}
 		desc := r.Description
@@ -374,6 +380,13 @@ func (s *session) call(ctx context.Context, tool string, args map[string]any) (a
 		return nil, fmt.Errorf("upstream %q: tool %q: %w", name, tool, context.Cause(ctx))
 	case errors.Is(context.Cause(cctx), ErrTimeout):
 		return nil, fmt.Errorf("upstream %q: tool %q: %w after %s", name, tool, ErrTimeout, timeout)
+	}
+	if le, ok := oauth.AsLoginRequired(err); ok {
+		if len(le.Scopes) == 0 {
+			// No token any more: the whole server needs a login, not just this tool.
+			s.die(le)
+		}
+		return nil, fmt.Errorf("upstream %q: tool %q: %w", name, tool, le)
 	}
 	if errors.Is(err, transport.ErrSessionTerminated) {
 		s.die(fmt.Errorf("server ended the session: %w", err))

@@ -19,6 +19,7 @@ package pctx
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,9 +30,13 @@ import (
 	"time"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/clientsession"
 	"github.com/pctx-dev/pctx/internal/codemode"
 	"github.com/pctx-dev/pctx/internal/compat"
 	"github.com/pctx-dev/pctx/internal/config"
+	"github.com/pctx-dev/pctx/internal/keyring"
+	"github.com/pctx-dev/pctx/internal/oauth"
+	"github.com/pctx-dev/pctx/internal/redact"
 	"github.com/pctx-dev/pctx/internal/runtime"
 	"github.com/pctx-dev/pctx/internal/sandbox"
 	"github.com/pctx-dev/pctx/internal/sdkbridge"
@@ -91,7 +96,10 @@ type PCTX struct {
 // New returns a PCTX serving cfg (nil means DefaultConfig). It connects every configured
 // upstream concurrently and returns once each has made its first attempt; an upstream
 // that fails is logged and listed as unavailable, and retried, rather than failing New.
-// ctx bounds those first attempts; the PCTX lives until Close.
+// An upstream that needs an OAuth login waits for one in the token store `pctx auth
+// login` writes ($PCTX_KEYRING, $PCTX_KEYRING_DIR: the OS keychain or 0600 files). Every
+// value cfg's secret references expanded to, and every token obtained, is redacted from
+// the logs and errors. ctx bounds the first attempts; the PCTX lives until Close.
 func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 	if cfg == nil {
 		cfg = DefaultConfig()
@@ -112,6 +120,14 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 			p.version = opts.Version
 		}
 	}
+	// Everything a secret reference expanded to, and every OAuth token obtained later,
+	// is kept out of logs, errors and listings.
+	secrets := redact.New(cfg.Secrets()...)
+	p.log = slog.New(secrets.Handler(p.log.Handler()))
+	tokens, err := keyring.FromEnv(p.log)
+	if err != nil {
+		return nil, fmt.Errorf("pctx: %w", err)
+	}
 	maxExec := cfg.Server.MaxExecutions
 	if maxExec <= 0 {
 		maxExec = codemode.DefaultMaxConcurrent
@@ -130,7 +146,13 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 	}
 	p.pool = pool
 	p.cat = catalog.New()
-	p.upstreams = upstream.NewManager(p.cat, cfg.Servers, p.log)
+	p.upstreams = upstream.NewManager(p.cat, cfg.Servers, &upstream.Options{
+		Logger:              p.log,
+		MaxSessionInstances: cfg.Server.MaxSessionUpstreams,
+		Secrets:             secrets,
+		// No Agent: a server that needs a login waits for `pctx auth login NAME`.
+		Auth: &upstream.AuthOptions{Store: oauth.NewStore(tokens), ClientVersion: p.version},
+	})
 	p.upstreams.Start(ctx)
 	p.cm = codemode.New(p.cat, &codemode.Options{
 		Executor:      pool,
@@ -147,6 +169,7 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 		// The published pctx-client's POST /register/servers (docs/protocol.md §10).
 		AllowClientServers: cfg.Server.AllowClientServers,
 		APIKey:             cfg.Server.APIKey,
+		SessionIdleTTL:     cfg.Server.SessionIdleTimeout,
 	})
 	p.bridge = sdkbridge.New(p.cat, p.cm, &sdkbridge.Options{
 		Logger:        p.log,
@@ -158,12 +181,13 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 		Named:         func(n catalog.Naming) sdkbridge.CodeMode { return p.cm.Named(n) },
 	})
 	p.srv = server.New(p.cm, &server.Options{
-		Name:      cfg.Name,
-		Version:   p.version,
-		Logger:    p.log,
-		APIKey:    cfg.Server.APIKey,
-		Websocket: p.bridge,
-		Compat:    p.compat.Handler(),
+		Name:           cfg.Name,
+		Version:        p.version,
+		Logger:         p.log,
+		APIKey:         cfg.Server.APIKey,
+		Websocket:      p.bridge,
+		Compat:         p.compat.Handler(),
+		SessionIdleTTL: cfg.Server.SessionIdleTimeout,
 	})
 	return p, nil
 }
@@ -245,9 +269,41 @@ func (e *Error) Error() string { return e.Message }
 var ErrBusy = codemode.ErrBusy
 
 // Execute runs a TypeScript program once in a fresh sandbox with every function of the
-// catalog in scope, and blocks until it settles or a limit ([runtime]) ends it.
+// catalog in scope, and blocks until it settles or a limit ([runtime]) ends it. The
+// execution is a session of its own: a session-scoped upstream ([servers.NAME] scope =
+// "session") it calls is started for it and stopped when it ends. Session.Execute runs
+// several executions in one session.
 func (p *PCTX) Execute(ctx context.Context, code string) (*Result, error) {
-	r, err := p.cm.Execute(ctx, code)
+	s := p.NewSession()
+	defer s.Close()
+	return s.Execute(ctx, code)
+}
+
+// Session groups executions the way an MCP session groups a client's: they share the
+// session's instance of each session-scoped upstream ([servers.NAME] scope = "session"),
+// and its share of [server] max_executions_per_session. Close ends it. A Session is safe
+// for concurrent use.
+type Session struct {
+	p  *PCTX
+	cs *clientsession.Session
+}
+
+// NewSession begins a session.
+func (p *PCTX) NewSession() *Session {
+	return &Session{p: p, cs: clientsession.Begin("go:" + rand.Text())}
+}
+
+// ID is the session's id, what ${session.id} becomes in its session-scoped upstreams.
+func (s *Session) ID() string { return s.cs.ID() }
+
+// Close ends the session, stopping its instances of session-scoped upstreams (calls in
+// flight fail); it returns once they are stopped. Executions after Close still run, but
+// a session-scoped upstream refuses their calls.
+func (s *Session) Close() { s.cs.End() }
+
+// Execute is PCTX.Execute within the session.
+func (s *Session) Execute(ctx context.Context, code string) (*Result, error) {
+	r, err := s.p.cm.Execute(clientsession.NewContext(ctx, s.cs), code)
 	if err != nil {
 		return nil, err
 	}
@@ -310,15 +366,17 @@ func (p *PCTX) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) erro
 // UpstreamStatus is one configured upstream's state, as pctx list and /healthz see it.
 type UpstreamStatus struct {
 	Name      string
-	State     string // connecting, ready, failed, disabled, ...
+	State     string // connecting, ready, unavailable, needs_login, closed
 	LastError string
+	Scope     string // "shared" or "session"
+	Instances int    // a session-scoped upstream's instances running, one per session
 }
 
 // Upstreams reports every configured upstream's state, ordered by name.
 func (p *PCTX) Upstreams() []UpstreamStatus {
 	var out []UpstreamStatus
 	for _, s := range p.upstreams.Status() {
-		out = append(out, UpstreamStatus{Name: s.Name, State: string(s.State), LastError: s.LastError})
+		out = append(out, UpstreamStatus{Name: s.Name, State: string(s.State), LastError: s.LastError, Scope: s.Scope, Instances: s.Instances})
 	}
 	return out
 }
