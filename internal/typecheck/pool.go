@@ -15,6 +15,8 @@ type pool struct {
 	done  chan struct{}
 	cache *resultCache
 
+	warming sync.Mutex // serialises warm
+
 	mu     sync.Mutex
 	closed bool
 	all    map[*proc]struct{} // every live process, idle or busy
@@ -129,8 +131,11 @@ func (p *pool) run(ctx context.Context, w *proc, decls []string, code string) ([
 }
 
 // warm takes every slot, as the processes become free, and checks an empty program
-// against decls in each.
+// against decls in each. Warm-ups run one at a time: two collecting slots at once could
+// each hold some and wait forever for the other's.
 func (p *pool) warm(decls []string) {
+	p.warming.Lock()
+	defer p.warming.Unlock()
 	held := make([]*proc, 0, p.opts.Processes)
 	for range p.opts.Processes {
 		select {

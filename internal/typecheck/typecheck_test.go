@@ -410,3 +410,20 @@ func TestWarm(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestWarmConcurrently: warm-ups requested in a burst (a catalog changing several times)
+// neither deadlock the pool nor keep checks from running.
+func TestWarmConcurrently(t *testing.T) {
+	c := fakeChecker(t, "serve", Options{Processes: 2})
+	for i := range 20 {
+		c.Warm([]string{fmt.Sprintf("declare const v%d: number;", i)})
+	}
+	for i := range 10 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		_, err := c.Check(ctx, nil, fmt.Sprintf("program %d", i))
+		cancel()
+		if err != nil {
+			t.Fatalf("check %d after a burst of warm-ups: %v", i, err)
+		}
+	}
+}
