@@ -25,6 +25,10 @@ COMPAT_VENVS := $(CACHE)/venv-pctx-client-latest $(CACHE)/venv-pctx-client-0.1
 FASTMCP_VENV := $(CACHE)/venv-fastmcp
 MCP_FASTMCP_VERSION := 1.30.0
 
+# CrewAI and its adapter tests in a venv of their own: CrewAI pins mcp<2 and openai<3,
+# which the dev venv's test fixtures and openai-agents outgrew (sdk/python/scripts/test-crewai.sh).
+CREWAI_VENV := $(CACHE)/venv-crewai
+
 # npm peers used by tests, pinned so a run is reproducible.
 NPM_PACKAGES := \
 	@modelcontextprotocol/server-everything@2026.8.31 \
@@ -67,7 +71,7 @@ test: deps lint go-test py-test conformance bench-quick fuzz test-dist
 ## no compatibility venvs, no conformance, no bench.
 test-fast: deps-fast lint go-test-fast py-test-fast
 
-deps: deps-fast $(addsuffix /.stamp,$(COMPAT_VENVS)) $(FASTMCP_VENV)/.stamp
+deps: deps-fast $(addsuffix /.stamp,$(COMPAT_VENVS)) $(FASTMCP_VENV)/.stamp $(CREWAI_VENV)/.stamp
 
 deps-fast: $(CACHE)/.go-deps $(NPM_DIR)/.stamp $(VENV)/.stamp $(BIN)/staticcheck
 
@@ -105,6 +109,9 @@ $(FASTMCP_VENV)/.stamp: Makefile
 	$(@D)/bin/pip install --quiet --disable-pip-version-check "mcp==$(MCP_FASTMCP_VERSION)"
 	@touch $@
 
+$(CREWAI_VENV)/.stamp: sdk/python/pyproject.toml
+	PYTHON=$(PYTHON) PCTX_CREWAI_VENV=$(@D) sdk/python/scripts/test-crewai.sh --install
+
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
@@ -119,11 +126,11 @@ go-test: build
 go-test-fast: build
 	for m in $(GO_MODULES); do (cd $$m && $(GO) test -count=1 ./...); done
 
-py-test: py-test-fast py-test-compat
+py-test: py-test-fast py-test-compat $(CREWAI_VENV)/.stamp
 	# Our SDK's public API against the published client's (must not skip here).
 	cd sdk/python && PCTX_REQUIRE_PUBLISHED=1 PCTX_CLIENT_LATEST_VENV=$(CACHE)/venv-pctx-client-latest \
 	  $(VENV)/bin/python -m pytest -q tests/test_published_api.py -p no:cacheprovider
-	sdk/python/scripts/test-crewai.sh
+	PCTX_CREWAI_VENV=$(CREWAI_VENV) sdk/python/scripts/test-crewai.sh
 
 ## py-test-compat: only the compatibility tests (tests/compat), with the published clients
 ## and with our SDK, each against a real pctx.

@@ -1,6 +1,6 @@
-// Command pctx is a Code Mode MCP server: agents see three tools (list_functions,
-// get_function_details, execute_typescript) and write one TypeScript program that calls
-// functions from upstream MCP servers and SDK workers.
+// Command pctx is a Code Mode MCP server: agents see a few tools (execute_typescript, and
+// list_functions, execute_bash or one per function, as the disclosure says) and write one
+// TypeScript program that calls functions from upstream MCP servers and SDK workers.
 package main
 
 import (

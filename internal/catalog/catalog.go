@@ -195,6 +195,13 @@ type Snapshot struct {
 	fromBase  map[string]*namespace // for a view, its namespaces by their names in base
 	camelOnce sync.Once
 	camel     *Snapshot // the NamingCamel view, made once
+
+	searchOnce sync.Once
+	search     *searchIndex // built on the first search
+
+	toolsOnce sync.Once
+	tools     []ToolDef            // the sidecar's tool definitions, built on first use
+	toolIndex map[string]*function // by ToolDef.Name
 }
 
 // lookup finds namespace name as called in s, sanitised, or, in a view made by Named, as
@@ -344,6 +351,14 @@ func (s *Snapshot) Functions() runtime.Functions {
 		for _, n := range s.spaces {
 			for _, f := range n.funcs {
 				s.fns[n.name+"."+f.name] = f.bind()
+			}
+			if n.unavailable != "" {
+				// Its functions are unknown (an upstream that never connected, or needs a
+				// login): any call rejects with the reason rather than a ReferenceError.
+				name, reason := n.name, n.unavailable
+				s.fns[n.name+".*"] = func(context.Context, []any) (any, error) {
+					return nil, fmt.Errorf("namespace %s is unavailable: %s", name, reason)
+				}
 			}
 		}
 	})

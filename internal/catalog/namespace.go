@@ -49,6 +49,9 @@ type function struct {
 	searchOnce sync.Once
 	search     *searchText
 
+	docOnce sync.Once
+	doc     searchDoc // search_functions' document, shared by every snapshot holding f
+
 	compileOnce sync.Once
 	schema      *jsonschema.Schema
 	schemaNote  string

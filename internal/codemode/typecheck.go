@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,8 +71,14 @@ func (s *Service) check(ctx context.Context, snap *catalog.Snapshot, code string
 	if s.checker == nil || mode == TypecheckOff || typecheck.NoCheck(code) {
 		return nil, nil
 	}
+	decls := snap.Declarations()
+	if DisclosureFrom(ctx) == Sidecar {
+		// The program may also call invoke({name, arguments}); the snapshot's slice is
+		// shared, so extend a copy.
+		decls = append(slices.Clip(decls), snap.InvokeDeclarations())
+	}
 	start := time.Now()
-	diags, err := s.checker.Check(ctx, snap.Declarations(), code)
+	diags, err := s.checker.Check(ctx, decls, code)
 	switch {
 	case errors.Is(err, typecheck.ErrCrashed) || errors.Is(err, typecheck.ErrTimeout):
 		msg := "the type checker failed on this program, so nothing ran: " + err.Error() +

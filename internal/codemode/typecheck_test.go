@@ -129,3 +129,23 @@ func TestParseTypecheckMode(t *testing.T) {
 		t.Errorf("bad mode: %v", err)
 	}
 }
+
+// TestSidecarChecksInvoke: in the sidecar disclosure a program may call invoke, so the
+// check declares it beside the namespaces.
+func TestSidecarChecksInvoke(t *testing.T) {
+	cat := catalog.New()
+	if err := cat.Put("test", catalog.Namespace{Name: "ns", Tools: []catalog.Tool{{Name: "f", Call: func(context.Context, map[string]any) (any, error) { return 1, nil }}}}); err != nil {
+		t.Fatal(err)
+	}
+	chk := &scriptedChecker{}
+	svc := codemode.New(cat, &codemode.Options{Executor: codemode.InProcess, Checker: chk})
+	for _, d := range []codemode.Disclosure{codemode.Sidecar, ""} {
+		if _, err := svc.Execute(codemode.WithDisclosure(context.Background(), d), "return 1"); err != nil {
+			t.Fatal(err)
+		}
+		declared := strings.Contains(strings.Join(chk.decls, ""), "declare function invoke<")
+		if declared != (d == codemode.Sidecar) {
+			t.Errorf("disclosure %q: invoke declared = %v", d, declared)
+		}
+	}
+}

@@ -199,6 +199,42 @@ func TestSessionLimit(t *testing.T) {
 	}
 }
 
+// TestPublishedClientDisclosure: the published client sends its disclosure with each
+// execution; under "sidecar" the program has invoke (the original's form, in the
+// session's names) for the session's own tools too, under "catalog" and "filesystem" it
+// does not, and an unknown one is refused.
+func TestPublishedClientDisclosure(t *testing.T) {
+	h := newHarness(t, nil)
+	session := mustSession(t, h.compat)
+	err := h.compat.AddSessionTools(session, []SessionTool{{Name: "add", Namespace: "tools",
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"a":{"type":"number"},"b":{"type":"number"}},"required":["a","b"]}`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := dialClient(t, h.srv.URL, session, func(w *publishedClient, c toolCall) {
+		w.answer(c.ID, c.Args["a"].(float64)+c.Args["b"].(float64))
+	})
+	for _, tt := range []struct{ disclosure, code, want string }{
+		{"sidecar", `return await invoke({ name: "Tools__add", arguments: { a: 2, b: 3 } })`, "5"},
+		{"catalog", `return typeof invoke`, `"undefined"`},
+		{"filesystem", `return await Tools.add({ a: 1, b: 1 })`, "2"},
+	} {
+		f := w.request("execute_typescript", map[string]any{"code": tt.code, "disclosure": tt.disclosure})
+		var res struct {
+			Success bool
+			Output  json.RawMessage
+			Stderr  string
+		}
+		if err := json.Unmarshal(f.Result, &res); err != nil || !res.Success || string(res.Output) != tt.want {
+			t.Errorf("%s: %s %+v, want output %s", tt.disclosure, f.Result, f.Error, tt.want)
+		}
+	}
+	f := w.request("execute_typescript", map[string]any{"code": "return 1", "disclosure": "telepathy"})
+	if f.Error == nil || !strings.Contains(f.Error.Message, `disclosure "telepathy": want one of catalog, filesystem, sidecar, auto`) {
+		t.Errorf("unknown disclosure: %s %+v", f.Result, f.Error)
+	}
+}
+
 // TestSessionToolBytesBounded: a session's tools are bounded in bytes like a worker's
 // registrations, per namespace and over the session, with errors naming the limit.
 func TestSessionToolBytesBounded(t *testing.T) {

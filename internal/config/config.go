@@ -50,6 +50,16 @@ type CodeMode struct {
 	// connections: NamingRegistered (default) or NamingCamel. Sessions of the published
 	// pctx-client always get NamingCamel, its original's convention.
 	Naming string `koanf:"naming"`
+	// Disclosure is the MCP sessions' default disclosure: "catalog", "filesystem",
+	// "sidecar" or "auto"; "" means auto. A session may choose another
+	// (docs/disclosure.md).
+	Disclosure string `koanf:"disclosure"`
+	// SearchFunctions offers search_functions: "auto" (past 50 functions), "on" or
+	// "off"; "" means auto.
+	SearchFunctions string `koanf:"search_functions"`
+	// InlineBudget is the size up to which auto puts the declarations inline, in bytes
+	// (about 4 per token), written like "4KB"; 0 means 4000.
+	InlineBudget int64 `koanf:"inline_budget"`
 }
 
 // Spellings of [codemode] naming.
@@ -114,6 +124,12 @@ type Sandbox struct {
 	RecycleAfter        int   `koanf:"recycle_after"`         // executions before a worker is replaced; default 1000
 	MemoryLimit         int64 `koanf:"memory_limit"`          // hard memory bound of a worker; default 192MiB + 2 x max_memory x executions_per_worker
 }
+
+// Disclosures and search settings [codemode] accepts.
+var (
+	Disclosures     = []string{"catalog", "filesystem", "sidecar", "auto"}
+	SearchFunctions = []string{"auto", "on", "off"}
+)
 
 // Type-check modes of Runtime.Typecheck.
 const (

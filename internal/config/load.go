@@ -161,7 +161,7 @@ func decodeServers(v any, p *problems) map[string]Upstream {
 
 var (
 	durationType = reflect.TypeFor[time.Duration]()
-	sizeType     = reflect.TypeFor[int64]() // only the byte sizes of [runtime] are int64
+	sizeType     = reflect.TypeFor[int64]() // only byte sizes are int64
 )
 
 // decodeHook checks every value against the type of the field it lands in, so that

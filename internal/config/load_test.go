@@ -65,6 +65,16 @@ func TestLoadErrors(t *testing.T) {
 			want: `pctx.toml:2: runtime.typecheck: "loose" is not a mode: use "strict", "warn" or "off"`,
 		},
 		{
+			name: "codemode values",
+			file: "[codemode]\ndisclosure = \"files\"\nsearch_functions = \"sometimes\"\ninline_budget = \"lots\"\ndisclosur = \"auto\"\n",
+			want: strings.Join([]string{
+				`pctx.toml:2: codemode.disclosure: "files": want one of catalog, filesystem, sidecar, auto`,
+				`pctx.toml:3: codemode.search_functions: "sometimes": want one of auto, on, off`,
+				`pctx.toml:4: codemode.inline_budget: invalid size "lots": use a whole number of bytes, or one with a unit (B, KB, MB, GB, KiB, MiB, GiB), like "256MiB"`,
+				`pctx.toml:5: codemode.disclosur: unknown key; did you mean "disclosure"?`,
+			}, "\n"),
+		},
+		{
 			name: "keys are case-sensitive and untagged fields are not keys",
 			file: "Name = \"x\"\nPath = \"/etc\"\n",
 			want: strings.Join([]string{
@@ -317,6 +327,9 @@ typecheck = "warn"
 tsgo = "bin/tsgo"
 [codemode]
 naming = "camel"
+disclosure = "sidecar"
+search_functions = "on"
+inline_budget = "8KB"
 [servers.everything]
 command = "npx"
 args = ["-y", "pkg", "$${env:LITERAL}", "echo ${HOME}"]
@@ -340,7 +353,7 @@ disabled = true
 					Path:     FileName,
 					Server:   Server{HTTP: "0.0.0.0:9000", APIKey: "s3cret", AllowClientServers: true, MaxExecutions: 100, MaxExecutionsPerSession: 3, MaxConnections: 50},
 					Runtime:  Runtime{Timeout: 90 * time.Second, MaxMemory: 1 << 30, MaxStackDepth: 500, MaxCalls: 20, MaxCallsInFlight: 5, MaxConsoleBytes: 4096, MaxResultBytes: 1e6, Typecheck: "warn", Tsgo: "bin/tsgo"},
-					CodeMode: CodeMode{Naming: NamingCamel},
+					CodeMode: CodeMode{Naming: NamingCamel, Disclosure: "sidecar", SearchFunctions: "on", InlineBudget: 8000},
 					Servers: map[string]Upstream{
 						"everything": {
 							Name: "everything", Command: "npx", Args: []string{"-y", "pkg", "${env:LITERAL}", "echo ${HOME}"},

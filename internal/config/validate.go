@@ -43,6 +43,14 @@ func validate(c *Config, raw map[string]any, p *problems) {
 			p.add(kp("codemode", "naming"), "must be %q or %q, got %q", NamingRegistered, NamingCamel, c.CodeMode.Naming)
 		}
 	}
+	for _, f := range []struct {
+		key, val string
+		valid    []string
+	}{{"disclosure", c.CodeMode.Disclosure, Disclosures}, {"search_functions", c.CodeMode.SearchFunctions, SearchFunctions}} {
+		if f.val != "" && !slices.Contains(f.valid, f.val) && !p.isBad(kp("codemode", f.key)) {
+			p.add(kp("codemode", f.key), "%q: want one of %s", f.val, strings.Join(f.valid, ", "))
+		}
+	}
 	names := make([]string, 0, len(c.Servers))
 	for name := range c.Servers {
 		names = append(names, name)

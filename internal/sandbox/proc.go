@@ -470,13 +470,17 @@ func (w *proc) crashError(r *run, running int) *runtime.Error {
 }
 
 // outOfMemory reports whether a worker's dying words mean it ran out of memory. Under
-// RLIMIT_DATA a new thread's stack can be what does not fit, and the runtime then says
-// so in its own words.
+// RLIMIT_DATA a new thread's stack, or a mapping the runtime makes for itself, can be what
+// does not fit, and the runtime then says so in its own words: a failed thread start, or
+// a fault inside the runtime itself (not a Go panic, which a nil dereference in our code
+// would be).
 func outOfMemory(stderr string, limited bool) bool {
 	if strings.Contains(stderr, "out of memory") || strings.Contains(stderr, "cannot allocate memory") {
 		return true
 	}
-	return limited && (strings.Contains(stderr, "pthread_create failed") || strings.Contains(stderr, "failed to create new OS thread"))
+	return limited && (strings.Contains(stderr, "pthread_create failed") ||
+		strings.Contains(stderr, "failed to create new OS thread") ||
+		strings.Contains(stderr, "unexpected signal during runtime execution"))
 }
 
 // exitText is the exit status and the first line the process wrote to stderr.

@@ -496,6 +496,14 @@ func (c *conn) codeMode(ctx context.Context, m *message) (any, *rpcError) {
 			return nil, errorf(CodeInvalidParams, "%s: params.code is required", m.Method)
 		}
 		ctx = catalog.WithCallTimeouts(ctx, p.callTimeouts())
+		if c.session != "" && p.Disclosure != "" {
+			// The published client's choice: under "sidecar" its program has invoke.
+			d, err := codemode.ParseDisclosure(p.Disclosure)
+			if err != nil {
+				return nil, errorf(CodeInvalidParams, "%s: params.%v", m.Method, err)
+			}
+			ctx = codemode.WithDisclosure(ctx, d)
+		}
 		// A worker's executions, or a published-client session's over all its websockets,
 		// share one session: its execution allowance, so executions waiting on its own
 		// unanswered tools cannot take every execution slot of the server, and its

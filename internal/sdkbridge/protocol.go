@@ -289,6 +289,8 @@ type executeParams struct {
 	// Per-call limits (docs/protocol.md §5.3), the published pctx-client's fields.
 	ToolTimeoutSecs      *int           `json:"tool_timeout_secs"`
 	ToolTimeoutOverrides map[string]int `json:"tool_timeout_overrides"`
+	// The published client's disclosure (docs/protocol.md §10.3).
+	Disclosure string `json:"disclosure"`
 }
 
 // callTimeouts are p's per-call limits, clamped to 1–600 s as the original pctx does.

@@ -131,11 +131,19 @@ func TestSessionIDs(t *testing.T) {
 func TestSessionIdleTTL(t *testing.T) {
 	cat := catalog.New()
 	probe := newSessionProbe(t, cat)
-	url := startHTTP(t, server.New(codemode.New(cat, &codemode.Options{Executor: sandboxtest.New(t)}), &server.Options{SessionIdleTTL: time.Second})) + "/mcp"
+	cm := codemode.New(cat, &codemode.Options{Executor: sandboxtest.New(t)})
+	// A sandbox worker started before the session: the execution that registers the probe
+	// must land well within the TTL, however slow the machine is to start a process.
+	if res, err := cm.Execute(context.Background(), "return 1"); err != nil || res.Error != nil {
+		t.Fatalf("warm-up: %v %+v", err, res)
+	}
+	url := startHTTP(t, server.New(cm, &server.Options{SessionIdleTTL: 2 * time.Second})) + "/mcp"
 	resp, _ := mcpRequest(t, http.MethodPost, url, "", initializeBody)
 	id := resp.Header.Get("Mcp-Session-Id")
-	mcpRequest(t, http.MethodPost, url, id, executeBody)
-	deadline := time.Now().Add(30 * time.Second) // a hang catcher; the sweep comes within 2 s
+	if resp, body := mcpRequest(t, http.MethodPost, url, id, executeBody); resp.StatusCode != http.StatusOK || !strings.Contains(body, "mcp:"+id) {
+		t.Fatalf("execute in the new session: %d %s", resp.StatusCode, body)
+	}
+	deadline := time.Now().Add(60 * time.Second) // a hang catcher; the sweep comes within a few seconds
 	for !probe.hasEnded("mcp:" + id) {
 		if time.Now().After(deadline) {
 			t.Fatal("the idle session never ended")

@@ -183,3 +183,28 @@ func TestCorpusOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestInvokeDeclarations checks the sidecar disclosure's invoke against the corpus
+// catalog: a known tool name passes and types the result; a misspelled one does not.
+func TestInvokeDeclarations(t *testing.T) {
+	c := newChecker(t, Options{Processes: 1})
+	snap := corpusCatalog(t)
+	decls := append(slices.Clip(snap.Declarations()), snap.InvokeDeclarations())
+	for _, tt := range []struct {
+		code string
+		want []string
+	}{
+		{`const g = await invoke({ name: "memory__read_graph" });` + "\nreturn g.entities.length;", nil},
+		{`return await invoke({ name: "everything__get_sum", arguments: { a: 1, b: 2 } });`, nil},
+		{`const g = await invoke({ name: "memory__read_graph" });` + "\nreturn g.entites;", []string{"2:10 TS2551"}},
+		{`return await invoke({ name: "memory__read_grahp" });`, []string{"1:23 TS2820"}},
+	} {
+		diags, err := c.Check(context.Background(), decls, tt.code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := positions(diags); !slices.Equal(got, tt.want) {
+			t.Errorf("%s:\n errors %v, want %v\n%s", tt.code, got, tt.want, render(diags))
+		}
+	}
+}

@@ -107,6 +107,7 @@ func startCorpusStack(t *testing.T) *corpusStack {
 	cfg.Server.HTTP = "127.0.0.1:0"
 	cfg.Runtime.Tsgo = tsgo
 	cfg.Runtime.Timeout = time.Minute
+	cfg.CodeMode.Disclosure = "catalog" // list_functions, which the test waits on
 	cfg.Servers = map[string]pctx.Upstream{}
 	for name, argv := range servers {
 		log := filepath.Join(dir, name+".calls")

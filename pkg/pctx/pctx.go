@@ -111,6 +111,14 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pctx: codemode.naming: %w", err)
 	}
+	disclosure, err := codemode.ParseDisclosure(cfg.CodeMode.Disclosure)
+	if err != nil {
+		return nil, fmt.Errorf("pctx: codemode: %w", err)
+	}
+	search, err := codemode.ParseSearch(cfg.CodeMode.SearchFunctions)
+	if err != nil {
+		return nil, fmt.Errorf("pctx: codemode: %w", err)
+	}
 	p := &PCTX{cfg: cfg, log: slog.Default(), version: "dev"}
 	if opts != nil {
 		if opts.Logger != nil {
@@ -160,6 +168,9 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 		MaxConcurrent: cfg.Server.MaxExecutions,
 		MaxPerSession: cfg.Server.MaxExecutionsPerSession,
 		Naming:        naming,
+		Disclosure:    disclosure,
+		Search:        search,
+		InlineBudget:  int(cfg.CodeMode.InlineBudget),
 		Checker:       p.startTypecheck(cfg.Runtime),
 		Typecheck:     codemode.TypecheckMode(cfg.Runtime.Typecheck),
 		Logger:        p.log,
@@ -393,6 +404,7 @@ func (p *PCTX) Close() error {
 		if p.closeSessions != nil {
 			errs = append(errs, p.closeSessions(ctx))
 		}
+		p.srv.Close()
 		errs = append(errs, p.upstreams.Close(), p.pool.Close())
 		if p.checker != nil {
 			close(p.stopWarm)
