@@ -35,11 +35,16 @@ NPM_PACKAGES := \
 	@modelcontextprotocol/server-memory@2026.8.31 \
 	@modelcontextprotocol/server-filesystem@2026.8.31 \
 	@modelcontextprotocol/sdk@1.32.2 \
-	typescript@5.9.3
+	typescript@5.9.3 \
+	@typescript/native-preview@7.0.0-dev.20260707.2
 
 export PCTX_BIN     := $(PCTX)
 export PCTX_NPM_DIR := $(NPM_DIR)
 export PCTX_TSC     := $(NPM_DIR)/node_modules/.bin/tsc
+# tsgo, the TypeScript checker pctx runs before every program (npm's launcher; pctx
+# resolves it to the platform's native binary). The pctx binaries tests start find it here.
+export PCTX_TSGO    := $(NPM_DIR)/node_modules/.bin/tsgo
+export PCTX_PYTHON  := $(VENV)/bin/python
 export CONF_DIR     := $(CACHE)/conformance
 
 .PHONY: all build run test test-fast deps deps-fast chromium lint go-test go-test-fast py-test py-test-fast py-test-compat conformance fuzz bench bench-quick clean

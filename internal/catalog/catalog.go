@@ -187,6 +187,9 @@ type Snapshot struct {
 	fnsOnce sync.Once
 	fns     runtime.Functions // built once: every execution on this snapshot shares it
 
+	declOnce sync.Once
+	decls    []string // Declarations, built once
+
 	naming    Naming                // the convention of its names
 	base      *Snapshot             // for a view made by Named, the snapshot with registered names
 	fromBase  map[string]*namespace // for a view, its namespaces by their names in base

@@ -67,8 +67,16 @@ type Options struct {
 	// feed); nil means none. It runs on the executing goroutine and must not modify the
 	// record.
 	Observer func(*Record)
+	// Checker type-checks every program before it runs (a *typecheck.Checker); nil runs
+	// programs unchecked.
+	Checker Checker
+	// Typecheck is what happens to a program with type errors; "" means TypecheckStrict.
+	// A call may override it (WithTypecheckMode).
+	Typecheck TypecheckMode
 	// Logger gets one debug line per execution (session, code hash, duration, calls,
-	// error kind, trace id: never code, arguments or results); nil means no logging.
+	// error kind, trace id: never code, arguments or results) and the notice of a check
+	// skipped for want of a checker; nil means no execution lines, notices to
+	// slog.Default().
 	Logger *slog.Logger
 }
 
@@ -89,8 +97,10 @@ type Service struct {
 
 	tel     *telemetry.Telemetry // nil: off
 	observe func(*Record)
-	log     *slog.Logger
-	rec     *recording // shared by the service's Named views
+	log     *slog.Logger // nil: no execution lines
+	rec     *recording   // shared by the service's Named views
+	checker Checker      // nil: programs run unchecked (Options.Checker)
+	mode    TypecheckMode
 }
 
 // ErrBusy is returned by Execute when an execution cap is reached.
@@ -113,6 +123,10 @@ func New(cat *catalog.Catalog, opts *Options) *Service {
 	}
 	if s.inlineBudget <= 0 {
 		s.inlineBudget = DefaultInlineBudget
+	}
+	s.checker, s.mode = opts.Checker, opts.Typecheck
+	if s.mode == "" {
+		s.mode = TypecheckStrict
 	}
 	return s
 }
@@ -196,6 +210,13 @@ func (s *Service) FunctionDetails(names []string, session ...catalog.Namespace) 
 // conflict); the program's own failure is Result.Error. ctx's session (WithSession)
 // counts against that session's cap; under the Sidecar disclosure (WithDisclosure) the
 // program also has invoke({name, arguments}).
+
+// Execute runs code once against the catalog as it is now, after type-checking it when
+// the Service has a checker (WithTypecheck): a refused program comes back with an error
+// of kind KindTypecheck or KindTypecheckCrashed and made no call. The returned error is
+// only for a failure to start (an execution cap reached, wrapping ErrBusy, or a session
+// overlay conflict); the program's own failure is Result.Error. ctx's session
+// (WithSession) counts against that session's cap.
 func (s *Service) Execute(ctx context.Context, code string, session ...catalog.Namespace) (*runtime.Result, error) {
 	release, err := s.slots.acquire(SessionFrom(ctx))
 	if err != nil {
@@ -206,10 +227,14 @@ func (s *Service) Execute(ctx context.Context, code string, session ...catalog.N
 	if err != nil {
 		return nil, err
 	}
+	chk := s.check(ctx, snap, code)
 	sidecar := DisclosureFrom(ctx) == Sidecar
 	rec, _ := ctx.Value(recordKey{}).(*Record)
 	if rec != nil || s.recording() {
-		return s.executeRecorded(ctx, code, snap, len(session) > 0, sidecar, rec), nil
+		return s.executeRecorded(ctx, code, snap, len(session) > 0, sidecar, rec, chk), nil
+	}
+	if chk.refused != nil {
+		return chk.refused, nil
 	}
 	fns := snap.Functions()
 	if sidecar {
@@ -217,7 +242,9 @@ func (s *Service) Execute(ctx context.Context, code string, session ...catalog.N
 		fns = maps.Clone(fns)
 		fns[catalog.InvokeName] = snap.Invoke()
 	}
-	return s.exec.Execute(ctx, code, fns, s.limits), nil
+	res := s.exec.Execute(ctx, code, fns, s.limits)
+	res.Console = append(res.Console, chk.notes...)
+	return res, nil
 }
 
 // ExecuteBash runs one command line of the filesystem disclosure's read-only shell over

@@ -248,7 +248,7 @@ func (s *Service) recordCalls(proto Call, f runtime.Func) runtime.Func {
 
 // executeRecorded runs code with its calls recorded, and reports the execution to
 // telemetry, the log, the observer and rec (which may be nil).
-func (s *Service) executeRecorded(ctx context.Context, code string, snap *catalog.Snapshot, overlay, sidecar bool, rec *Record) *runtime.Result {
+func (s *Service) executeRecorded(ctx context.Context, code string, snap *catalog.Snapshot, overlay, sidecar bool, rec *Record, chk checked) *runtime.Result {
 	if rec == nil {
 		rec = &Record{}
 	}
@@ -264,14 +264,21 @@ func (s *Service) executeRecorded(ctx context.Context, code string, snap *catalo
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		rec.TraceID = sc.TraceID().String()
 	}
-	b := s.recordedFunctions(snap, overlay)
-	fns := b.fns
-	if sidecar {
-		// The bound map is shared by every execution: extend a copy.
-		fns = maps.Clone(fns)
-		fns[catalog.InvokeName] = s.recordInvoke(b, snap.Invoke())
+	rec.TypeCheck = chk.took
+	var res *runtime.Result
+	if chk.refused != nil {
+		res = chk.refused // refused by the type check: nothing ran
+	} else {
+		b := s.recordedFunctions(snap, overlay)
+		fns := b.fns
+		if sidecar {
+			// The bound map is shared by every execution: extend a copy.
+			fns = maps.Clone(fns)
+			fns[catalog.InvokeName] = s.recordInvoke(b, snap.Invoke())
+		}
+		res = s.exec.Execute(context.WithValue(ctx, recorderKey{}, r), code, fns, s.limits)
+		res.Console = append(res.Console, chk.notes...)
 	}
-	res := s.exec.Execute(context.WithValue(ctx, recorderKey{}, r), code, fns, s.limits)
 	rec.Ended = rec.Started.Add(res.Duration)
 	rec.Calls = r.finish(time.Now())
 	rec.Result = res

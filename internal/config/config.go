@@ -151,6 +151,14 @@ type Runtime struct {
 	MaxResultBytes   int64         `koanf:"max_result_bytes"`
 	MaxArgumentBytes int64         `koanf:"max_argument_bytes"` // one call's arguments as JSON; default 4MiB
 	MaxCPUTime       time.Duration `koanf:"max_cpu_time"`       // CPU time of one run; default: twice timeout
+	// Typecheck is what happens to a program that does not type-check against the
+	// catalog: TypecheckStrict (refuse it, call nothing), TypecheckWarn (run it, append
+	// the errors) or TypecheckOff. "" means strict.
+	Typecheck string `koanf:"typecheck"`
+	// Tsgo is the TypeScript checker (tsgo) to use; "" looks for $PCTX_TSGO, then beside
+	// the pctx executable, then PATH. Relative paths are resolved against the config
+	// file's directory.
+	Tsgo string `koanf:"tsgo"`
 }
 
 // Sandbox is the [sandbox] table: the worker processes executions run in (zero means the
@@ -166,6 +174,13 @@ type Sandbox struct {
 var (
 	Disclosures     = []string{"catalog", "filesystem", "sidecar", "auto"}
 	SearchFunctions = []string{"auto", "on", "off"}
+)
+
+// Type-check modes of Runtime.Typecheck.
+const (
+	TypecheckStrict = "strict"
+	TypecheckWarn   = "warn"
+	TypecheckOff    = "off"
 )
 
 // Upstream is one [servers.NAME] table: either Command (stdio) or URL (HTTP).

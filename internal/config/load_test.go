@@ -55,9 +55,14 @@ func TestLoadErrors(t *testing.T) {
 			want: strings.Join([]string{
 				`pctx.toml:1: nmae: unknown key; did you mean "name"?`,
 				`pctx.toml:3: server.https: unknown key; did you mean "http"?`,
-				`pctx.toml:5: runtime.memory: unknown key (valid keys: timeout, max_memory, max_stack_depth, max_calls, max_calls_in_flight, max_console_bytes, max_result_bytes, max_argument_bytes, max_cpu_time)`,
+				`pctx.toml:5: runtime.memory: unknown key (valid keys: timeout, max_memory, max_stack_depth, max_calls, max_calls_in_flight, max_console_bytes, max_result_bytes, max_argument_bytes, max_cpu_time, typecheck, tsgo)`,
 				`pctx.toml:7: servers.gh.urll: unknown key; did you mean "url"?`,
 			}, "\n"),
+		},
+		{
+			name: "unknown type-check mode",
+			file: "[runtime]\ntypecheck = \"loose\"\n",
+			want: `pctx.toml:2: runtime.typecheck: "loose" is not a mode: use "strict", "warn" or "off"`,
 		},
 		{
 			name: "codemode values",
@@ -320,6 +325,8 @@ max_calls = 20
 max_calls_in_flight = 5
 max_console_bytes = 4096
 max_result_bytes = "1MB"
+typecheck = "warn"
+tsgo = "bin/tsgo"
 [codemode]
 naming = "camel"
 disclosure = "sidecar"
@@ -363,7 +370,7 @@ history = 50
 					Name:     "team",
 					Path:     FileName,
 					Server:   Server{HTTP: "0.0.0.0:9000", APIKey: "s3cret", AllowClientServers: true, MaxExecutions: 100, MaxExecutionsPerSession: 3, MaxConnections: 50},
-					Runtime:  Runtime{Timeout: 90 * time.Second, MaxMemory: 1 << 30, MaxStackDepth: 500, MaxCalls: 20, MaxCallsInFlight: 5, MaxConsoleBytes: 4096, MaxResultBytes: 1e6},
+					Runtime:  Runtime{Timeout: 90 * time.Second, MaxMemory: 1 << 30, MaxStackDepth: 500, MaxCalls: 20, MaxCallsInFlight: 5, MaxConsoleBytes: 4096, MaxResultBytes: 1e6, Typecheck: "warn", Tsgo: "bin/tsgo"},
 					CodeMode: CodeMode{Naming: NamingCamel, Disclosure: "sidecar", SearchFunctions: "on", InlineBudget: 8000},
 					Servers: map[string]Upstream{
 						"everything": {

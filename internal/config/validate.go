@@ -26,6 +26,16 @@ func validate(c *Config, raw map[string]any, p *problems) {
 			p.add(is.key, "%s", is.msg)
 		}
 	}
+	switch c.Runtime.Typecheck {
+	case "", TypecheckStrict, TypecheckWarn, TypecheckOff:
+	default:
+		if !p.isBad(kp("runtime", "typecheck")) {
+			p.add(kp("runtime", "typecheck"), "%q is not a mode: use %q, %q or %q", c.Runtime.Typecheck, TypecheckStrict, TypecheckWarn, TypecheckOff)
+		}
+	}
+	if c.Runtime.Tsgo != "" && !filepath.IsAbs(c.Runtime.Tsgo) && c.Path != "" {
+		c.Runtime.Tsgo = filepath.Join(filepath.Dir(c.Path), c.Runtime.Tsgo)
+	}
 	switch c.CodeMode.Naming {
 	case "", NamingRegistered, NamingCamel:
 	default:

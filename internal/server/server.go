@@ -227,6 +227,14 @@ func (s *Server) executeTypeScript(ctx context.Context, req mcp.CallToolRequest)
 		// request's header (one HTTP request, or a stdio pipe, carries many calls).
 		ctx = telemetry.FromMeta(ctx, meta)
 	}
+	if v, set := meta[codemode.MetaTypecheck]; set && v != nil {
+		text, _ := v.(string)
+		mode, err := codemode.ParseTypecheckMode(text)
+		if err != nil || text == "" {
+			return mcp.NewToolResultError(fmt.Sprintf("_meta[%q]: want \"strict\", \"warn\" or \"off\", got %v", codemode.MetaTypecheck, v)), nil
+		}
+		ctx = codemode.WithTypecheckMode(ctx, mode)
+	}
 	var rec *codemode.Record
 	if wantTrace, _ := meta[TraceMetaKey].(bool); wantTrace {
 		rec = new(codemode.Record)

@@ -46,6 +46,7 @@ import (
 	"github.com/pctx-dev/pctx/internal/sdkbridge"
 	"github.com/pctx-dev/pctx/internal/server"
 	"github.com/pctx-dev/pctx/internal/telemetry"
+	"github.com/pctx-dev/pctx/internal/typecheck"
 	"github.com/pctx-dev/pctx/internal/upstream"
 )
 
@@ -93,6 +94,8 @@ type PCTX struct {
 	srv       *server.Server
 	tel       *telemetry.Telemetry // nil when off
 	dash      *dashboard.Dashboard // nil when [ui] is off
+	checker   *typecheck.Checker   // nil when programs run unchecked
+	stopWarm  chan struct{}        // ends warmOnChange
 
 	httpOnce      sync.Once
 	handler       http.Handler
@@ -185,6 +188,8 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 		Search:        search,
 		InlineBudget:  int(cfg.CodeMode.InlineBudget),
 		Telemetry:     p.tel,
+		Checker:       p.startTypecheck(cfg.Runtime),
+		Typecheck:     codemode.TypecheckMode(cfg.Runtime.Typecheck),
 		Logger:        p.log,
 	}
 	var observe func(*codemode.Record)
@@ -499,6 +504,10 @@ func (p *PCTX) Close() error {
 		}
 		p.srv.Close()
 		errs = append(errs, p.upstreams.Close(), p.pool.Close())
+		if p.checker != nil {
+			close(p.stopWarm)
+			errs = append(errs, p.checker.Close())
+		}
 		// Last, so the spans of executions cancelled above are exported too.
 		errs = append(errs, p.tel.Shutdown(ctx))
 	})
