@@ -35,14 +35,19 @@ NPM_PACKAGES := \
 	@modelcontextprotocol/server-memory@2026.8.31 \
 	@modelcontextprotocol/server-filesystem@2026.8.31 \
 	@modelcontextprotocol/sdk@1.32.2 \
-	typescript@5.9.3
+	typescript@5.9.3 \
+	@typescript/native-preview@7.0.0-dev.20260707.2
 
 export PCTX_BIN     := $(PCTX)
 export PCTX_NPM_DIR := $(NPM_DIR)
 export PCTX_TSC     := $(NPM_DIR)/node_modules/.bin/tsc
+# tsgo, the TypeScript checker pctx runs before every program (npm's launcher; pctx
+# resolves it to the platform's native binary). The pctx binaries tests start find it here.
+export PCTX_TSGO    := $(NPM_DIR)/node_modules/.bin/tsgo
+export PCTX_PYTHON  := $(VENV)/bin/python
 export CONF_DIR     := $(CACHE)/conformance
 
-.PHONY: all build run test test-fast deps deps-fast lint go-test go-test-fast py-test py-test-fast py-test-compat conformance fuzz bench bench-quick clean
+.PHONY: all build run test test-fast deps deps-fast chromium lint go-test go-test-fast py-test py-test-fast py-test-compat conformance fuzz bench bench-quick clean
 
 # Go modules of their own in this repository: the Go SDK must not drag pctx's
 # dependencies into a worker's build, and the example worker builds against it.
@@ -68,7 +73,12 @@ test-fast: deps-fast lint go-test-fast py-test-fast
 
 deps: deps-fast $(addsuffix /.stamp,$(COMPAT_VENVS)) $(FASTMCP_VENV)/.stamp $(CREWAI_VENV)/.stamp
 
-deps-fast: $(CACHE)/.go-deps $(NPM_DIR)/.stamp $(VENV)/.stamp $(BIN)/staticcheck
+deps-fast: $(CACHE)/.go-deps $(NPM_DIR)/.stamp $(VENV)/.stamp $(BIN)/staticcheck chromium
+
+# Headless Chromium for the dashboard's browser test (internal/dashboard), from Debian's
+# packages; CI runs as root. Elsewhere, without it, that test is skipped.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; 	  else echo "chromium not installed (apt-get install -y chromium): the dashboard browser test will be skipped"; fi; }
 
 $(CACHE)/.go-deps: go.mod go.sum sdk/go/go.mod examples/go-worker/go.mod
 	@mkdir -p $(CACHE)

@@ -121,10 +121,12 @@ func cmdAuthLogin(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		return err
 	}
 	secrets := redact.New(cfg.Secrets()...)
-	logger, err := newLogger(stderr, *logLevel)
+	// An interactive command: text on stderr at --log-level, whatever [log] says.
+	logger, closeLog, err := newLogger(stderr, config.Log{}, *logLevel, true)
 	if err != nil {
 		return err
 	}
+	defer closeLog()
 	logger = slog.New(secrets.Handler(logger.Handler()))
 	store, err := tokenStore(logger)
 	if err != nil {
@@ -299,7 +301,7 @@ func cmdAuthLogout(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	logger, _ := newLogger(stderr, "warn")
+	logger, _, _ := newLogger(stderr, config.Log{}, "warn", true)
 	store, err := tokenStore(logger)
 	if err != nil {
 		return err

@@ -20,6 +20,7 @@ const usage = `pctx — a Code Mode MCP server
 
 Usage:
   pctx start   [--config F] [--stdio] [--http ADDR] [--log-level L]   serve MCP (HTTP /mcp, or stdio) and the SDK websocket /ws
+  pctx dev     [--config F] [--http ADDR] [--no-open]                 serve over HTTP with the dashboard (/ui) and its playground, and open it
   pctx exec    [--config F] [-e CODE | FILE | -]                      run a TypeScript program once and print its result as JSON
   pctx list    [--config F] [--details ns.fn,...] [--query Q]         print what list_functions (or get_function_details) shows
   pctx init    [--config F] [--force]                                 write a starter pctx.toml
@@ -54,6 +55,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cmds := map[string]func(context.Context, []string, io.Reader, io.Writer, io.Writer) error{
 		"start":   cmdStart,
+		"dev":     cmdDev,
 		"exec":    cmdExec,
 		"list":    cmdList,
 		"init":    cmdInit,

@@ -188,6 +188,10 @@ type Snapshot struct {
 	fns     runtime.Functions // built once: every execution on this snapshot shares it
 
 	under *Snapshot // for an overlay (WithOverlay), the snapshot it was laid over
+	memo  sync.Map  // Memo's values
+
+	declOnce sync.Once
+	decls    []string // Declarations, built once
 
 	naming    Naming                // the convention of its names
 	base      *Snapshot             // for a view made by Named, the snapshot with registered names
@@ -318,4 +322,24 @@ func (s *Snapshot) Details(names []string) (string, error) { return s.details(na
 func (s *Snapshot) Functions() runtime.Functions {
 	s.fnsOnce.Do(func() { s.fns = s.bindings() })
 	return s.fns
+}
+
+// Memo returns the value build makes for key, built once per snapshot (build may run more
+// than once when callers race; one result is kept): for what another package derives from
+// a snapshot, which then lives exactly as long as the snapshot. key must be comparable and
+// should be of a type of the caller's own, like a context key.
+func (s *Snapshot) Memo(key any, build func() any) any {
+	if v, ok := s.memo.Load(key); ok {
+		return v
+	}
+	v, _ := s.memo.LoadOrStore(key, build())
+	return v
+}
+
+// Size counts the snapshot's namespaces (available or not) and callable functions.
+func (s *Snapshot) Size() (namespaces, functions int) {
+	for _, n := range s.spaces {
+		functions += len(n.funcs)
+	}
+	return len(s.spaces), functions
 }

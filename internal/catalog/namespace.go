@@ -24,6 +24,9 @@ type namespace struct {
 	funcs       []*function // sorted by name; empty when unavailable
 	byName      map[string]*function
 	byRaw       map[string]*function
+
+	declOnce sync.Once
+	decl     string // the whole declaration block, see declarationBlock
 }
 
 // function is one prepared tool. What the listing needs is read at build time; the

@@ -9,10 +9,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/telemetry"
 	"github.com/pctx-dev/pctx/internal/vshell"
 )
 
@@ -57,6 +59,25 @@ type Options struct {
 	// execute alike); default catalog.NamingRegistered. Named gives the service under
 	// another.
 	Naming catalog.Naming
+
+	// Telemetry receives a span per execution and per function call, and the execution
+	// metrics; nil means off.
+	Telemetry *telemetry.Telemetry
+	// Observer is handed every execution's Record once it has ended (the dashboard's
+	// feed); nil means none. It runs on the executing goroutine and must not modify the
+	// record.
+	Observer func(*Record)
+	// Checker type-checks every program before it runs (a *typecheck.Checker); nil runs
+	// programs unchecked.
+	Checker Checker
+	// Typecheck is what happens to a program with type errors; "" means TypecheckStrict.
+	// A call may override it (WithTypecheckMode).
+	Typecheck TypecheckMode
+	// Logger gets one debug line per execution (session, code hash, duration, calls,
+	// error kind, trace id: never code, arguments or results) and the notice of a check
+	// skipped for want of a checker; nil means no execution lines, notices to
+	// slog.Default().
+	Logger *slog.Logger
 }
 
 // Service answers the Code Mode tools (list_functions, get_function_details,
@@ -73,6 +94,13 @@ type Service struct {
 	search       Search
 	inlineBudget int
 	sets         *toolSets // shared by the views Named makes, keyed by naming
+
+	tel     *telemetry.Telemetry // nil: off
+	observe func(*Record)
+	log     *slog.Logger // nil: no execution lines
+	rec     *recording   // shared by the service's Named views
+	checker Checker      // nil: programs run unchecked (Options.Checker)
+	mode    TypecheckMode
 }
 
 // ErrBusy is returned by Execute when an execution cap is reached.
@@ -85,7 +113,8 @@ func New(cat *catalog.Catalog, opts *Options) *Service {
 		panic("codemode.New: Options.Executor is required")
 	}
 	s := &Service{cat: cat, exec: opts.Executor, limits: opts.Limits, slots: newLimiter(opts.MaxConcurrent, opts.MaxPerSession),
-		naming: opts.Naming, disclosure: opts.Disclosure, search: opts.Search, inlineBudget: opts.InlineBudget, sets: &toolSets{}}
+		naming: opts.Naming, disclosure: opts.Disclosure, search: opts.Search, inlineBudget: opts.InlineBudget, sets: &toolSets{},
+		tel: opts.Telemetry, observe: opts.Observer, log: opts.Logger, rec: &recording{}}
 	if _, err := ParseDisclosure(string(s.disclosure)); err != nil || s.disclosure == "" {
 		s.disclosure = DefaultDisclosure
 	}
@@ -94,6 +123,10 @@ func New(cat *catalog.Catalog, opts *Options) *Service {
 	}
 	if s.inlineBudget <= 0 {
 		s.inlineBudget = DefaultInlineBudget
+	}
+	s.checker, s.mode = opts.Checker, opts.Typecheck
+	if s.mode == "" {
+		s.mode = TypecheckStrict
 	}
 	return s
 }
@@ -173,11 +206,13 @@ func (s *Service) FunctionDetails(names []string, session ...*catalog.Overlay) (
 	return snap.Details(names)
 }
 
-// Execute runs code once against the catalog as it is now. The returned error is only for
-// a failure to start (an execution cap reached, wrapping ErrBusy, or a session overlay
-// conflict); the program's own failure is Result.Error. ctx's session (WithSession)
-// counts against that session's cap; under the Sidecar disclosure (WithDisclosure) the
-// program also has invoke({name, arguments}).
+// Execute runs code once against the catalog as it is now with the session's overlays,
+// after type-checking it when the Service has a checker (WithTypecheck): a refused program
+// comes back with an error of kind KindTypecheck or KindTypecheckCrashed and made no call.
+// The returned error is only for a failure to start (an execution cap reached, wrapping
+// ErrBusy, or a session overlay conflict); the program's own failure is Result.Error.
+// ctx's session (WithSession) counts against that session's cap; under the Sidecar
+// disclosure (WithDisclosure) the program also has invoke({name, arguments}).
 func (s *Service) Execute(ctx context.Context, code string, session ...*catalog.Overlay) (*runtime.Result, error) {
 	release, err := s.slots.acquire(SessionFrom(ctx))
 	if err != nil {
@@ -188,13 +223,24 @@ func (s *Service) Execute(ctx context.Context, code string, session ...*catalog.
 	if err != nil {
 		return nil, err
 	}
+	chk := s.check(ctx, snap, code)
+	sidecar := DisclosureFrom(ctx) == Sidecar
+	rec, _ := ctx.Value(recordKey{}).(*Record)
+	if rec != nil || s.recording() {
+		return s.executeRecorded(ctx, code, snap, sidecar, rec, chk), nil
+	}
+	if chk.refused != nil {
+		return chk.refused, nil
+	}
 	fns := snap.Functions()
-	if DisclosureFrom(ctx) == Sidecar {
+	if sidecar {
 		// The snapshot's map is shared by every execution: extend a copy.
 		fns = maps.Clone(fns)
 		fns[catalog.InvokeName] = snap.Invoke()
 	}
-	return s.exec.Execute(ctx, code, fns, s.limits), nil
+	res := s.exec.Execute(ctx, code, fns, s.limits)
+	res.Console = append(res.Console, chk.notes...)
+	return res, nil
 }
 
 // ExecuteBash runs one command line of the filesystem disclosure's read-only shell over

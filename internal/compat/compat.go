@@ -15,7 +15,7 @@ import (
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/clientsession"
-	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/codemode"
 	"github.com/pctx-dev/pctx/internal/sdkbridge"
 )
 
@@ -120,8 +120,8 @@ func (a *attached) Overlays() ([]*catalog.Overlay, error) {
 	return os, err
 }
 
-func (a *attached) Result(code string, started time.Time, r *runtime.Result) any {
-	return newLegacyResult(code, started, r)
+func (a *attached) Result(rec *codemode.Record) any {
+	return legacyResult(rec, a.srv.sessionServers(a.id))
 }
 
 func (a *attached) ClientSession() *clientsession.Session { return a.s.life }

@@ -524,9 +524,10 @@ func (srv *Server) restDetails(w http.ResponseWriter, r *http.Request, id string
 }
 
 // signature extracts the parameter list and the resolved return type of function fn
-// from its TypeScript declaration text.
+// from its TypeScript declaration text: of its last signature, the main one (a shortcut
+// or named-argument overload comes first).
 func signature(text, fn string) (in, out string) {
-	i := strings.Index(text, "function "+fn+"(")
+	i := strings.LastIndex(text, "function "+fn+"(")
 	if i < 0 {
 		return "", ""
 	}

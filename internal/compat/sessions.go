@@ -13,7 +13,7 @@ import (
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/clientsession"
-	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/codemode"
 	"github.com/pctx-dev/pctx/internal/sdkbridge"
 )
 
@@ -296,6 +296,19 @@ func (srv *Server) sessionOverlays(id string) (_ []*catalog.Overlay, ok bool, _ 
 	return out, true, nil
 }
 
+// sessionServers names the MCP servers session id started (none when it is gone).
+func (srv *Server) sessionServers(id string) map[string]bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	out := map[string]bool{}
+	if s := srv.sessions[id]; s != nil {
+		for name := range s.servers {
+			out[name] = true
+		}
+	}
+	return out
+}
+
 // legacyNamespaces groups the session tools of the namespaces named into catalog
 // namespaces. Their calls go to the websocket whose execution makes them
 // (sdkbridge.CallClient), so one namespace serves all of the session's websockets.
@@ -324,34 +337,12 @@ func legacyNamespaces(tools []SessionTool, namespaces []string) []catalog.Namesp
 }
 
 // legacyResult is the published client's execute result (docs/protocol.md §10.2). Its
-// fields are in the order a map's keys would be encoded.
-type legacyResult struct {
-	Output  any         `json:"output"`
-	Stderr  string      `json:"stderr"`
-	Stdout  string      `json:"stdout"`
-	Success bool        `json:"success"`
-	Trace   legacyTrace `json:"trace"`
-}
-
-type legacyTrace struct {
-	Code      string     `json:"code"`
-	EndedAt   systemTime `json:"ended_at"`
-	Events    []any      `json:"events"`
-	StartedAt systemTime `json:"started_at"`
-}
-
-// systemTime is Rust's serde SystemTime, which the published client parses.
-type systemTime struct {
-	Nanos int64 `json:"nanos_since_epoch"`
-	Secs  int64 `json:"secs_since_epoch"`
-}
-
-func newSystemTime(t time.Time) systemTime {
-	return systemTime{Nanos: int64(t.Nanosecond()), Secs: t.Unix()}
-}
-
-// newLegacyResult renders an execution as the published client reads it.
-func newLegacyResult(code string, started time.Time, r *runtime.Result) *legacyResult {
+// trace lists every call: upstream calls, and calls of the session's own MCP servers
+// (sessionServers, by their names), as mcp_tool_call events, the rest as
+// callback_invocation events. Arguments and outputs are left out: the published client
+// reads them as optional, and they may be large.
+func legacyResult(rec *codemode.Record, sessionServers map[string]bool) map[string]any {
+	r := rec.Result
 	var stdout, stderr []string
 	for _, l := range r.Console {
 		if l.Level == "warn" || l.Level == "error" {
@@ -367,16 +358,43 @@ func newLegacyResult(code string, started time.Time, r *runtime.Result) *legacyR
 		}
 		stderr = append(stderr, msg)
 	}
-	return &legacyResult{
-		Success: r.Error == nil,
-		Stdout:  strings.Join(stdout, "\n"),
-		Stderr:  strings.Join(stderr, "\n"),
-		Output:  r.Value,
-		Trace: legacyTrace{
-			Code:      code,
-			StartedAt: newSystemTime(started),
-			EndedAt:   newSystemTime(started.Add(r.Duration)),
-			Events:    []any{},
+	events := make([]any, 0, len(rec.Calls))
+	for _, c := range rec.Calls {
+		outcome := map[string]any{"type": "success"}
+		if c.Outcome != "ok" {
+			msg := c.Error
+			if msg == "" {
+				msg = c.Outcome
+			}
+			outcome = map[string]any{"type": "error", "message": msg}
+		}
+		ev := map[string]any{"outcome": outcome, "started_at": systemTime(c.Started), "ended_at": systemTime(c.Ended)}
+		// Named as registered, as the original's ids are, whatever the program called them.
+		switch {
+		case c.Backend == "upstream":
+			ev["type"], ev["server"], ev["tool"], ev["cached_client"] = "mcp_tool_call", c.Source, c.RegisteredFunction, true
+		case c.Backend == "session" && sessionServers[c.RegisteredNamespace]:
+			ev["type"], ev["server"], ev["tool"], ev["cached_client"] = "mcp_tool_call", c.RegisteredNamespace, c.RegisteredFunction, true
+		default:
+			ev["type"], ev["id"] = "callback_invocation", c.RegisteredNamespace+"."+c.RegisteredFunction
+		}
+		events = append(events, ev)
+	}
+	return map[string]any{
+		"success": r.Error == nil,
+		"stdout":  strings.Join(stdout, "\n"),
+		"stderr":  strings.Join(stderr, "\n"),
+		"output":  r.Value,
+		"trace": map[string]any{
+			"code":       rec.Code,
+			"started_at": systemTime(rec.Started),
+			"ended_at":   systemTime(rec.Ended),
+			"events":     events,
 		},
 	}
+}
+
+// systemTime renders t as Rust's serde SystemTime, which the published client parses.
+func systemTime(t time.Time) map[string]int64 {
+	return map[string]int64{"secs_since_epoch": t.Unix(), "nanos_since_epoch": int64(t.Nanosecond())}
 }

@@ -53,7 +53,13 @@ func TestPublishedClient(t *testing.T) {
 					StartedAt struct {
 						Secs int64 `json:"secs_since_epoch"`
 					} `json:"started_at"`
-					Events []any
+					Events []struct {
+						Type, ID string
+						Outcome  struct{ Type string }
+						Started  struct {
+							Secs int64 `json:"secs_since_epoch"`
+						} `json:"started_at"`
+					}
 				}
 			}
 			if err := json.Unmarshal(f.Result, &res); err != nil {
@@ -61,8 +67,14 @@ func TestPublishedClient(t *testing.T) {
 			}
 			want := map[string]any{"city": "Paris", "temp": 21.0}
 			if !res.Success || !reflect.DeepEqual(res.Output, want) || res.Stdout != "calling Weather.getWeather" || res.Stderr != "careful" ||
-				res.Trace.Code == "" || res.Trace.StartedAt.Secs < time.Now().Add(-time.Hour).Unix() || res.Trace.Events == nil {
+				res.Trace.Code == "" || res.Trace.StartedAt.Secs < time.Now().Add(-time.Hour).Unix() {
 				t.Errorf("result %s", f.Result)
+			}
+			// The trace lists the call as the original's callback_invocation event, named as
+			// the client registered the tool.
+			if ev := res.Trace.Events; len(ev) != 1 || ev[0].Type != "callback_invocation" || ev[0].ID != "weather.get_weather" ||
+				ev[0].Outcome.Type != "success" || ev[0].Started.Secs < res.Trace.StartedAt.Secs {
+				t.Errorf("trace events %+v", ev)
 			}
 			if c := <-w.calls; c.TimeoutMs > 7000 || c.Namespace != "weather" || c.Name != "get_weather" {
 				t.Errorf("execute_tool %+v, want weather.get_weather within tool_timeout_secs", c)

@@ -36,6 +36,11 @@ type Config struct {
 	Sandbox  Sandbox             `koanf:"sandbox"`
 	CodeMode CodeMode            `koanf:"codemode"`
 	Servers  map[string]Upstream `koanf:"servers"` // keyed by name
+	// Telemetry is OpenTelemetry export; off unless enabled (or OTEL_EXPORTER_OTLP_ENDPOINT
+	// is set and enabled is not written).
+	Telemetry Telemetry `koanf:"telemetry"`
+	Log       Log       `koanf:"log"`
+	UI        UI        `koanf:"ui"`
 
 	secrets []string // every value a secret reference expanded to
 }
@@ -72,6 +77,46 @@ const (
 	NamingCamel = "camel"
 )
 
+// Telemetry is the [telemetry] table: OTLP export of traces and metrics. Empty fields
+// fall back to the standard OTEL_* environment variables.
+type Telemetry struct {
+	Enabled bool `koanf:"enabled"`
+	// EnabledSet says whether the file writes enabled; when it does not, an
+	// OTEL_EXPORTER_OTLP_ENDPOINT in the environment turns telemetry on.
+	EnabledSet     bool
+	Endpoint       string            `koanf:"endpoint"`        // collector base URL, e.g. "http://127.0.0.1:4318"
+	Protocol       string            `koanf:"protocol"`        // "http" or "grpc"; default OTEL_EXPORTER_OTLP_PROTOCOL, else "http"
+	Headers        map[string]string `koanf:"headers"`         // sent with every export
+	ServiceName    string            `koanf:"service_name"`    // default OTEL_SERVICE_NAME, else name
+	Traces         bool              `koanf:"traces"`          // export spans; default true
+	Metrics        bool              `koanf:"metrics"`         // export metrics; default true
+	MetricInterval time.Duration     `koanf:"metric_interval"` // default 60s
+}
+
+// Log is the [log] table. pctx logs to stderr, never to stdout (in --stdio mode stdout is
+// the MCP stream).
+type Log struct {
+	Level  string `koanf:"level"`  // debug, info, warn or error; default info (--log-level overrides)
+	Format string `koanf:"format"` // "text" (logfmt) or "json" (one object per line); default text
+	File   string `koanf:"file"`   // append logs to this file instead of stderr; relative to the config file
+}
+
+// UI is the [ui] table: the dashboard at /ui, behind the same API key and origin checks
+// as /mcp.
+type UI struct {
+	Enabled bool `koanf:"enabled"` // serve /ui (read-only: executions, catalog, backends); default false
+	// Playground lets the dashboard run programs (POST /ui/api/execute); default false.
+	// It grants nothing /mcp does not, but a dashboard left open is a bigger target.
+	Playground bool `koanf:"playground"`
+	History    int  `koanf:"history"` // executions the dashboard keeps; default 100
+}
+
+// Log levels and formats [log] accepts.
+var (
+	LogLevels  = []string{"debug", "info", "warn", "error"}
+	LogFormats = []string{"text", "json"}
+)
+
 // Server is the [server] table.
 type Server struct {
 	HTTP               string `koanf:"http"`                 // listen address for /mcp, /ws, /healthz; default "127.0.0.1:8080"
@@ -106,6 +151,14 @@ type Runtime struct {
 	MaxResultBytes   int64         `koanf:"max_result_bytes"`
 	MaxArgumentBytes int64         `koanf:"max_argument_bytes"` // one call's arguments as JSON; default 4MiB
 	MaxCPUTime       time.Duration `koanf:"max_cpu_time"`       // CPU time of one run; default: twice timeout
+	// Typecheck is what happens to a program that does not type-check against the
+	// catalog: TypecheckStrict (refuse it, call nothing), TypecheckWarn (run it, append
+	// the errors) or TypecheckOff. "" means strict.
+	Typecheck string `koanf:"typecheck"`
+	// Tsgo is the TypeScript checker (tsgo) to use; "" looks for $PCTX_TSGO, then beside
+	// the pctx executable, then PATH. Relative paths are resolved against the config
+	// file's directory.
+	Tsgo string `koanf:"tsgo"`
 }
 
 // Sandbox is the [sandbox] table: the worker processes executions run in (zero means the
@@ -121,6 +174,13 @@ type Sandbox struct {
 var (
 	Disclosures     = []string{"catalog", "filesystem", "sidecar", "auto"}
 	SearchFunctions = []string{"auto", "on", "off"}
+)
+
+// Type-check modes of Runtime.Typecheck.
+const (
+	TypecheckStrict = "strict"
+	TypecheckWarn   = "warn"
+	TypecheckOff    = "off"
 )
 
 // Upstream is one [servers.NAME] table: either Command (stdio) or URL (HTTP).
@@ -231,6 +291,7 @@ func Default() *Config {
 		Server: Server{
 			HTTP: DefaultHTTP,
 		},
+		Telemetry: Telemetry{Traces: true, Metrics: true},
 	}
 }
 

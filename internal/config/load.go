@@ -267,7 +267,12 @@ func decodeProblems(err error, prefix keyPath, p *problems) {
 		}
 		return
 	}
-	k := prefix.with(keyFromDecodeName(de.Name())...)
+	name := de.Name()
+	if name == reflect.TypeFor[Config]().String() || name == reflect.TypeFor[Upstream]().String() {
+		// mapstructure ≥ 2.5 names the root of a decode by its Go type.
+		name = ""
+	}
+	k := prefix.with(keyFromDecodeName(name)...)
 	inner := de.Unwrap()
 	if list, ok := strings.CutPrefix(inner.Error(), "has invalid keys: "); ok {
 		for _, name := range strings.Split(list, ", ") {
@@ -319,6 +324,12 @@ func unknownKey(table keyPath, name string) string {
 		valid = tomlKeys(reflect.TypeFor[Sandbox]())
 	case len(table) == 1 && table[0] == "codemode":
 		valid = tomlKeys(reflect.TypeFor[CodeMode]())
+	case len(table) == 1 && table[0] == "telemetry":
+		valid = tomlKeys(reflect.TypeFor[Telemetry]())
+	case len(table) == 1 && table[0] == "log":
+		valid = tomlKeys(reflect.TypeFor[Log]())
+	case len(table) == 1 && table[0] == "ui":
+		valid = tomlKeys(reflect.TypeFor[UI]())
 	case len(table) == 2 && table[0] == "servers":
 		valid = tomlKeys(reflect.TypeFor[Upstream]())
 	case len(table) == 3 && table[0] == "servers" && table[2] == "oauth":

@@ -55,9 +55,14 @@ func TestLoadErrors(t *testing.T) {
 			want: strings.Join([]string{
 				`pctx.toml:1: nmae: unknown key; did you mean "name"?`,
 				`pctx.toml:3: server.https: unknown key; did you mean "http"?`,
-				`pctx.toml:5: runtime.memory: unknown key (valid keys: timeout, max_memory, max_stack_depth, max_calls, max_calls_in_flight, max_console_bytes, max_result_bytes, max_argument_bytes, max_cpu_time)`,
+				`pctx.toml:5: runtime.memory: unknown key (valid keys: timeout, max_memory, max_stack_depth, max_calls, max_calls_in_flight, max_console_bytes, max_result_bytes, max_argument_bytes, max_cpu_time, typecheck, tsgo)`,
 				`pctx.toml:7: servers.gh.urll: unknown key; did you mean "url"?`,
 			}, "\n"),
+		},
+		{
+			name: "unknown type-check mode",
+			file: "[runtime]\ntypecheck = \"loose\"\n",
+			want: `pctx.toml:2: runtime.typecheck: "loose" is not a mode: use "strict", "warn" or "off"`,
 		},
 		{
 			name: "codemode values",
@@ -74,7 +79,7 @@ func TestLoadErrors(t *testing.T) {
 			file: "Name = \"x\"\nPath = \"/etc\"\n",
 			want: strings.Join([]string{
 				`pctx.toml:1: Name: unknown key; did you mean "name"?`,
-				`pctx.toml:2: Path: unknown key (valid keys: name, server, runtime, sandbox, codemode, servers)`,
+				`pctx.toml:2: Path: unknown key (valid keys: name, server, runtime, sandbox, codemode, servers, telemetry, log, ui)`,
 			}, "\n"),
 		},
 		{
@@ -297,7 +302,9 @@ func TestLoadGood(t *testing.T) {
 		{
 			name: "empty file is the defaults",
 			file: "",
-			want: func(string) *Config { return &Config{Name: "pctx", Path: FileName, Server: Default().Server} },
+			want: func(string) *Config {
+				return &Config{Name: "pctx", Path: FileName, Server: Default().Server, Telemetry: Default().Telemetry}
+			},
 		},
 		{
 			name: "everything set",
@@ -318,6 +325,8 @@ max_calls = 20
 max_calls_in_flight = 5
 max_console_bytes = 4096
 max_result_bytes = "1MB"
+typecheck = "warn"
+tsgo = "bin/tsgo"
 [codemode]
 naming = "camel"
 disclosure = "sidecar"
@@ -339,13 +348,29 @@ disabled = true
 [servers.off]
 url = "${env:PCTX_TEST_UNSET_URL}"
 disabled = true
+[telemetry]
+enabled = true
+endpoint = "http://127.0.0.1:4318"
+protocol = "grpc"
+headers = { Authorization = "Bearer ${env:PCTX_TEST_TOKEN}" }
+service_name = "agents"
+metrics = false
+metric_interval = "10s"
+[log]
+level = "debug"
+format = "json"
+file = "logs/pctx.log"
+[ui]
+enabled = true
+playground = true
+history = 50
 `,
 			want: func(dir string) *Config {
 				return &Config{
 					Name:     "team",
 					Path:     FileName,
 					Server:   Server{HTTP: "0.0.0.0:9000", APIKey: "s3cret", AllowClientServers: true, MaxExecutions: 100, MaxExecutionsPerSession: 3, MaxConnections: 50},
-					Runtime:  Runtime{Timeout: 90 * time.Second, MaxMemory: 1 << 30, MaxStackDepth: 500, MaxCalls: 20, MaxCallsInFlight: 5, MaxConsoleBytes: 4096, MaxResultBytes: 1e6},
+					Runtime:  Runtime{Timeout: 90 * time.Second, MaxMemory: 1 << 30, MaxStackDepth: 500, MaxCalls: 20, MaxCallsInFlight: 5, MaxConsoleBytes: 4096, MaxResultBytes: 1e6, Typecheck: "warn", Tsgo: "bin/tsgo"},
 					CodeMode: CodeMode{Naming: NamingCamel, Disclosure: "sidecar", SearchFunctions: "on", InlineBudget: 8000},
 					Servers: map[string]Upstream{
 						"everything": {
@@ -363,6 +388,13 @@ disabled = true
 							Timeout: DefaultUpstreamTimeout, ProtocolVersion: DefaultProtocolVersion, Disabled: true,
 						},
 					},
+					Telemetry: Telemetry{
+						Enabled: true, EnabledSet: true, Endpoint: "http://127.0.0.1:4318", Protocol: "grpc",
+						Headers: map[string]string{"Authorization": "Bearer s3cret"}, ServiceName: "agents",
+						Traces: true, MetricInterval: 10 * time.Second,
+					},
+					Log: Log{Level: "debug", Format: "json", File: filepath.Join("logs", "pctx.log")},
+					UI:  UI{Enabled: true, Playground: true, History: 50},
 				}
 			},
 		},
@@ -372,6 +404,7 @@ disabled = true
 			want: func(string) *Config {
 				return &Config{
 					Name: "pctx", Path: FileName, Server: Server{HTTP: DefaultHTTP, MaxSessionUpstreams: 10, SessionIdleTimeout: 5 * time.Minute},
+					Telemetry: Default().Telemetry,
 					Servers: map[string]Upstream{
 						"browser": {Name: "browser", Command: "npx", Args: []string{"--user-data-dir=/tmp/pw-${session.id}"}, Scope: ScopeSession, MaxSessions: 4,
 							Timeout: DefaultUpstreamTimeout, ProtocolVersion: DefaultProtocolVersion},
@@ -384,7 +417,7 @@ disabled = true
 			file: "servers.a.command = \"x\"\n[server]\nhttp = \"localhost:0\"\n[servers.b]\nurl = \"http://127.0.0.1:3001/sse\"\n[servers.b.headers]\n\"X-Api-Key\" = \"k\"\n",
 			want: func(string) *Config {
 				return &Config{
-					Name: "pctx", Path: FileName, Server: Server{HTTP: "localhost:0"},
+					Name: "pctx", Path: FileName, Server: Server{HTTP: "localhost:0"}, Telemetry: Default().Telemetry,
 					Servers: map[string]Upstream{
 						"a": {Name: "a", Command: "x", Timeout: DefaultUpstreamTimeout, ProtocolVersion: DefaultProtocolVersion},
 						"b": {Name: "b", URL: "http://127.0.0.1:3001/sse", Headers: map[string]string{"X-Api-Key": "k"}, Timeout: DefaultUpstreamTimeout, ProtocolVersion: DefaultProtocolVersion},

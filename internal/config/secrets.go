@@ -390,6 +390,9 @@ func expandAll(c *Config, p *problems, opts loadOptions) {
 	str(kp("name"), &c.Name)
 	str(kp("server", "http"), &c.Server.HTTP)
 	str(kp("server", "api_key"), &c.Server.APIKey)
+	str(kp("telemetry", "endpoint"), &c.Telemetry.Endpoint)
+	expandMap(c.Telemetry.Headers, kp("telemetry", "headers"), str)
+	str(kp("log", "file"), &c.Log.File)
 	for name, u := range c.Servers {
 		checking = opts.checkOnly || u.Disabled
 		r.checkOnly = checking

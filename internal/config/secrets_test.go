@@ -165,6 +165,9 @@ headers = { Authorization = "Bearer ${file:token.txt}", X-Other = "${cmd:echo ot
 [servers.off]
 disabled = true
 command = "${cmd:touch ` + marker + `; echo x}"
+
+[telemetry]
+headers = { Authorization = "Bearer ${cmd:echo otlp-token}" }
 `
 	path := filepath.Join(dir, "pctx.toml")
 	c, err := load(path, []byte(body), opts)
@@ -172,13 +175,16 @@ command = "${cmd:touch ` + marker + `; echo x}"
 		t.Fatal(err)
 	}
 	gh := c.Servers["gh"]
+	if c.Telemetry.Headers["Authorization"] != "Bearer otlp-token" {
+		t.Errorf("telemetry headers: %q", c.Telemetry.Headers)
+	}
 	if gh.URL != "https://example.com/mcp?key=keychain-secret-value" || gh.Headers["Authorization"] != "Bearer file-secret-value" || gh.Headers["X-Other"] != "other-secret" || c.Server.APIKey != "api-key-from-cmd" {
 		t.Errorf("expanded: %+v %q", gh, c.Server.APIKey)
 	}
 	if _, err := os.Stat(marker); err == nil {
 		t.Error("a disabled server's ${cmd:} ran")
 	}
-	for _, want := range []string{"api-key-from-cmd", "keychain-secret-value", "file-secret-value", "other-secret"} {
+	for _, want := range []string{"api-key-from-cmd", "keychain-secret-value", "file-secret-value", "other-secret", "otlp-token"} {
 		if !slices.Contains(c.Secrets(), want) {
 			t.Errorf("Secrets() = %q, missing %q", c.Secrets(), want)
 		}

@@ -26,6 +26,16 @@ func validate(c *Config, raw map[string]any, p *problems) {
 			p.add(is.key, "%s", is.msg)
 		}
 	}
+	switch c.Runtime.Typecheck {
+	case "", TypecheckStrict, TypecheckWarn, TypecheckOff:
+	default:
+		if !p.isBad(kp("runtime", "typecheck")) {
+			p.add(kp("runtime", "typecheck"), "%q is not a mode: use %q, %q or %q", c.Runtime.Typecheck, TypecheckStrict, TypecheckWarn, TypecheckOff)
+		}
+	}
+	if c.Runtime.Tsgo != "" && !filepath.IsAbs(c.Runtime.Tsgo) && c.Path != "" {
+		c.Runtime.Tsgo = filepath.Join(filepath.Dir(c.Path), c.Runtime.Tsgo)
+	}
 	switch c.CodeMode.Naming {
 	case "", NamingRegistered, NamingCamel:
 	default:
@@ -41,6 +51,7 @@ func validate(c *Config, raw map[string]any, p *problems) {
 			p.add(kp("codemode", f.key), "%q: want one of %s", f.val, strings.Join(f.valid, ", "))
 		}
 	}
+	validateObservability(c, raw, p)
 	names := make([]string, 0, len(c.Servers))
 	for name := range c.Servers {
 		names = append(names, name)
@@ -243,6 +254,39 @@ func has(raw map[string]any, parts ...string) bool {
 		}
 	}
 	return true
+}
+
+// validateObservability checks [telemetry], [log] and [ui].
+func validateObservability(c *Config, raw map[string]any, p *problems) {
+	t := &c.Telemetry
+	t.EnabledSet = has(raw, "telemetry", "enabled")
+	switch t.Protocol {
+	case "", "http", "grpc":
+	default:
+		if !p.isBad(kp("telemetry", "protocol")) {
+			p.add(kp("telemetry", "protocol"), `must be "http" or "grpc", got %q`, t.Protocol)
+		}
+	}
+	if t.Endpoint != "" && !p.isBad(kp("telemetry", "endpoint")) {
+		if msg := checkURL(t.Endpoint); msg != "" {
+			p.add(kp("telemetry", "endpoint"), "%s", msg)
+		}
+	}
+	for name := range t.Headers {
+		if !validHeaderName(name) {
+			p.add(kp("telemetry", "headers", name), "invalid HTTP header name")
+		}
+	}
+	l := &c.Log
+	if l.Level != "" && !slices.Contains(LogLevels, strings.ToLower(l.Level)) && !p.isBad(kp("log", "level")) {
+		p.add(kp("log", "level"), "must be one of %s, got %q", strings.Join(LogLevels, ", "), l.Level)
+	}
+	if l.Format != "" && !slices.Contains(LogFormats, l.Format) && !p.isBad(kp("log", "format")) {
+		p.add(kp("log", "format"), `must be "text" or "json", got %q`, l.Format)
+	}
+	if l.File != "" && !filepath.IsAbs(l.File) && c.Path != "" {
+		l.File = filepath.Join(filepath.Dir(c.Path), l.File)
+	}
 }
 
 // Token endpoint authentication methods an [servers.NAME.oauth] table may name.

@@ -278,11 +278,15 @@ func (w *proc) readLoop(br *bufio.Reader) {
 	runs := w.runs
 	w.runs = nil
 	w.mu.Unlock()
+	if len(runs) > 0 {
+		// Counted before any run learns its outcome, so Stats agrees with what a caller saw.
+		w.pool.stats.crashed.Add(1)
+	}
 	for _, r := range runs {
 		r.finish(outcome{err: w.crashError(r, len(runs))})
 	}
 	close(w.exited)
-	w.pool.workerGone(w, len(runs) > 0)
+	w.pool.workerGone(w)
 }
 
 func (w *proc) protocolError(err error) {

@@ -16,6 +16,7 @@ import (
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/clientsession"
 	"github.com/pctx-dev/pctx/internal/codemode"
+	"github.com/pctx-dev/pctx/internal/telemetry"
 )
 
 // Per-connection limits of docs/protocol.md §6.
@@ -511,13 +512,18 @@ func (c *conn) codeMode(ctx context.Context, m *message) (any, *rpcError) {
 		// share one session: its execution allowance, so executions waiting on its own
 		// unanswered tools cannot take every execution slot of the server, and its
 		// instances of session-scoped upstreams.
-		started := time.Now()
-		res, err := cm.Execute(clientsession.NewContext(ctx, c.life), p.Code, session...)
+		ctx = clientsession.NewContext(telemetry.FromMeta(ctx, p.Meta), c.life)
+		var rec *codemode.Record
+		if c.session != "" { // the published client's result carries the call timeline
+			rec = new(codemode.Record)
+			ctx = codemode.WithRecord(ctx, rec)
+		}
+		res, err := cm.Execute(ctx, p.Code, session...)
 		if err != nil {
 			return nil, codeModeError(m.Method, err)
 		}
 		if c.session != "" {
-			return c.compat.Result(p.Code, started, res), nil
+			return c.compat.Result(rec), nil
 		}
 		return executeResult(res, c.b.opts.FormatResult(res)), nil
 	}

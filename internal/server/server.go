@@ -27,6 +27,7 @@ import (
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/clientsession"
 	"github.com/pctx-dev/pctx/internal/codemode"
+	"github.com/pctx-dev/pctx/internal/telemetry"
 )
 
 // Options configures a Server. A nil *Options is valid and means every default.
@@ -46,6 +47,11 @@ type Options struct {
 	// Compat serves the published pctx-client's REST endpoints under /code-mode/ and
 	// /register/ (docs/protocol.md §10). Nil leaves them unrouted.
 	Compat http.Handler
+	// UI serves the dashboard: /ui/ (its page, no data) and /ui/api/ (its data, behind
+	// APIKey). Both get the Host check, and the Origin check for writes. Nil leaves /ui
+	// unrouted. It is served in WorkersOnly mode too: the stdio client's executions are
+	// what a desktop user most wants to see.
+	UI http.Handler
 	// SessionIdleTTL ends HTTP MCP sessions idle this long (as DELETE does); default 30
 	// minutes.
 	SessionIdleTTL time.Duration
@@ -213,16 +219,44 @@ func (s *Server) executeTypeScript(ctx context.Context, req mcp.CallToolRequest)
 		return ended, nil
 	}
 	defer end()
-	res, err := s.cm.Execute(codemode.WithDisclosure(ctx, s.disclosure(ctx)), code)
+	ctx = codemode.WithDisclosure(ctx, s.disclosure(ctx))
+	var meta map[string]any
+	if req.Params.Meta != nil {
+		meta = req.Params.Meta.AdditionalFields
+		// A traceparent in _meta names the client's span more precisely than the
+		// request's header (one HTTP request, or a stdio pipe, carries many calls).
+		ctx = telemetry.FromMeta(ctx, meta)
+	}
+	if v, set := meta[codemode.MetaTypecheck]; set && v != nil {
+		text, _ := v.(string)
+		mode, err := codemode.ParseTypecheckMode(text)
+		if err != nil || text == "" {
+			return mcp.NewToolResultError(fmt.Sprintf("_meta[%q]: want \"strict\", \"warn\" or \"off\", got %v", codemode.MetaTypecheck, v)), nil
+		}
+		ctx = codemode.WithTypecheckMode(ctx, mode)
+	}
+	var rec *codemode.Record
+	if wantTrace, _ := meta[TraceMetaKey].(bool); wantTrace {
+		rec = new(codemode.Record)
+		ctx = codemode.WithRecord(ctx, rec)
+	}
+	res, err := s.cm.Execute(ctx, code)
 	if err != nil {
 		return mcp.NewToolResultError(err.Error()), nil
 	}
 	text := codemode.FormatResult(res)
-	if res.Error != nil {
-		return mcp.NewToolResultError(text), nil
+	out := mcp.NewToolResultText(text)
+	out.IsError = res.Error != nil
+	if rec != nil {
+		out.StructuredContent = codemode.Structured(rec)
 	}
-	return mcp.NewToolResultText(text), nil
+	return out, nil
 }
+
+// TraceMetaKey is the `_meta` key by which an MCP client asks execute_typescript for the
+// execution's structured trace as structuredContent: {"pctx/trace": true}. Off by
+// default: hosts may show structuredContent to the model, and the trace costs tokens.
+const TraceMetaKey = "pctx/trace"
 
 // clientSession puts the request's client session on ctx: the stdio session is there
 // already, an HTTP request names its session, and without an MCP session (protocol
@@ -307,6 +341,11 @@ func (s *Server) HTTPHandler() (http.Handler, func(context.Context) error) {
 		mcpserver.WithSessionIdleTTL(s.opts.SessionIdleTTL),
 		mcpserver.WithSessionIdManager(s.ids),
 		mcpserver.WithStreamableHTTPLogger(s.opts.Logger),
+		// A client's traceparent header makes its span the parent of the executions
+		// the request runs.
+		mcpserver.WithHTTPContextFunc(func(ctx context.Context, r *http.Request) context.Context {
+			return telemetry.FromHeader(ctx, r.Header)
+		}),
 	)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -328,6 +367,10 @@ func (s *Server) HTTPHandler() (http.Handler, func(context.Context) error) {
 		compat := rejectRebinding(s.authorize(csrf.Handler(s.opts.Compat)))
 		mux.Handle("/code-mode/", compat)
 		mux.Handle("/register/", compat)
+	}
+	if s.opts.UI != nil {
+		mux.Handle("/ui/", rejectRebinding(csrf.Handler(s.opts.UI)))
+		mux.Handle("/ui/api/", rejectRebinding(s.authorize(csrf.Handler(limitBody(s.opts.UI, s.opts.MaxBodyBytes)))))
 	}
 	s.watch()
 	return mux, func(ctx context.Context) error {

@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/client/transport"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pctx-dev/pctx/internal/config"
 	"github.com/pctx-dev/pctx/internal/oauth"
+	"github.com/pctx-dev/pctx/internal/telemetry"
 )
 
 // dialHTTP connects to a URL server. With no transport configured it tries
@@ -138,6 +140,12 @@ type limitTransport struct {
 }
 
 func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if trace.SpanContextFromContext(req.Context()).IsValid() && req.Header.Get(telemetry.TraceParent) == "" {
+		// A tools/call made for a traced execution: the server joins the trace. A
+		// RoundTripper must not modify the caller's request, hence the clone.
+		req = req.Clone(req.Context())
+		telemetry.InjectHeader(req.Context(), req.Header)
+	}
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {
 		return nil, err

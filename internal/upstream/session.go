@@ -14,10 +14,14 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/config"
 	"github.com/pctx-dev/pctx/internal/oauth"
+	"github.com/pctx-dev/pctx/internal/telemetry"
 )
 
 // session is one live MCP client session to a server. It dies once (child
@@ -346,8 +350,31 @@ func nullToNil(raw json.RawMessage) json.RawMessage {
 
 // call runs tools/call with the server's per-call timeout (or the execution's per-call
 // limit in its place, catalog.CallLimit), ctx's cancellation, and rejection as soon as
-// the session dies.
+// the session dies. When ctx's span records, the request gets a client span of its own;
+// when ctx has a span context at all, the server gets it as `_meta.traceparent` (and
+// HTTP servers as the traceparent header, see limitTransport).
 func (s *session) call(ctx context.Context, tool string, args map[string]any) (any, error) {
+	tracer := telemetry.ChildTracer(ctx)
+	if tracer == nil {
+		return s.callTool(ctx, tool, args)
+	}
+	ctx, span := tracer.Start(ctx, "tools/call "+tool, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+		attribute.String("mcp.method.name", "tools/call"),
+		attribute.String("gen_ai.tool.name", tool),
+		attribute.String("pctx.upstream", s.srv.cfg.Name),
+		attribute.String("pctx.transport", s.transport),
+		attribute.String("mcp.protocol.version", s.protocol),
+	))
+	defer span.End()
+	v, err := s.callTool(ctx, tool, args)
+	if err != nil {
+		span.SetAttributes(attribute.String("error.type", telemetry.Outcome(err)))
+		span.SetStatus(codes.Error, err.Error())
+	}
+	return v, err
+}
+
+func (s *session) callTool(ctx context.Context, tool string, args map[string]any) (any, error) {
 	name := s.srv.cfg.Name
 	timeout := s.srv.timeout
 	if d, ok := catalog.CallLimit(ctx); ok {
@@ -367,6 +394,9 @@ func (s *session) call(ctx context.Context, tool string, args map[string]any) (a
 		args = map[string]any{} // the TypeScript SDK rejects "arguments": null
 	}
 	req.Params.Arguments = args
+	if meta := telemetry.Meta(ctx); meta != nil {
+		req.Params.Meta = &mcp.Meta{AdditionalFields: meta}
+	}
 	_, err := s.client.CallTool(cctx, req)
 	if err == nil {
 		return convertResult(name, tool, slot.result)

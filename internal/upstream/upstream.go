@@ -29,8 +29,9 @@ var (
 	// ErrConnectionLost: the session died (child exited, stream broke) while
 	// the call was in flight, or the server is down.
 	ErrConnectionLost = errors.New("connection lost")
-	// ErrTimeout: no result within the server's per-call timeout.
-	ErrTimeout = errors.New("timed out")
+	// ErrTimeout: no result within the server's per-call timeout. Its
+	// Timeout method reports true, as net.Error's does.
+	ErrTimeout error = timeoutError("timed out")
 	// ErrResultTooLarge: the upstream's response exceeded MaxResultBytes.
 	ErrResultTooLarge = errors.New("result too large")
 	// ErrToolFailed: the upstream answered with isError; the message carries
@@ -305,3 +306,10 @@ func (m *Manager) Status() []ServerStatus {
 	}
 	return out
 }
+
+// timeoutError is an error whose Timeout method says so, so code that
+// classifies failures (telemetry.Outcome) needs no import of this package.
+type timeoutError string
+
+func (e timeoutError) Error() string { return string(e) }
+func (e timeoutError) Timeout() bool { return true }

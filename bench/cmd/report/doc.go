@@ -19,7 +19,8 @@
 //     session's answer in that disclosure, and search_functions' quality on the 50
 //     committed and 30 held-out queries.
 //  3. Latency over HTTP and stdio, upstream overhead, 100 parallel calls, the Python
-//     callback round trip, throughput at GOMAXPROCS 1 vs 2, and RSS.
+//     callback round trip, throughput of 8 concurrent clients against 1, and RSS; the
+//     TypeScript MCP SDK client against mcp-go.
 //  4. The peer @utcp/code-mode on Node 22 (installed into .cache/peer when missing),
 //     beside pctx's codemode.Service run as a library, plus `go test -bench` medians.
 //

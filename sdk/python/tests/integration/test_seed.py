@@ -234,6 +234,7 @@ async def test_python_and_upstream_npm_server_in_one_session_program(worker: Pct
 async def test_invalid_arguments_reject_with_the_validation_message(worker: Pctx):
     out = await worker.execute_typescript(
         """
+        // @ts-expect-error: the run-time validation is under test, not the type check
         try { await Data.updateRiskScore({ customer_id: "cust_12345", score: "very high" }); return "no error"; }
         catch (e) { return e.message; }
         """
