@@ -187,3 +187,22 @@ func TestOverlayFunctions(t *testing.T) {
 func sameMap[M ~map[K]V, K comparable, V any](a, b M) bool {
 	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
+
+func TestMemo(t *testing.T) {
+	c := New()
+	mustPut(t, c, "a", Namespace{Name: "n", Tools: []Tool{tool("f", "")}})
+	type key struct{ name string }
+	builds := 0
+	build := func() any { builds++; return builds }
+	s := c.Snapshot()
+	if a, b := s.Memo(key{"x"}, build), s.Memo(key{"x"}, build); a != 1 || b != 1 {
+		t.Errorf("Memo twice = %v, %v; want the first build's 1 both times", a, b)
+	}
+	if v := s.Memo(key{"y"}, build); v != 2 {
+		t.Errorf("Memo of another key = %v, want a build of its own", v)
+	}
+	mustPut(t, c, "a", Namespace{Name: "m", Tools: []Tool{tool("g", "")}})
+	if v := c.Snapshot().Memo(key{"x"}, build); v != 3 {
+		t.Errorf("Memo on the next snapshot = %v, want a build of its own", v)
+	}
+}

@@ -3,6 +3,7 @@ package codemode_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"reflect"
 	"slices"
@@ -156,3 +157,46 @@ func (f executorFunc) Execute(ctx context.Context, code string, fns runtime.Func
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// TestRecordedOverlay: a session overlay's calls are recorded as the session's, and its
+// recording wrappers are made once for the overlay's snapshot, not per execution.
+func TestRecordedOverlay(t *testing.T) {
+	cat := catalog.New()
+	if err := cat.Put("go:t", catalog.Namespace{Name: "t", Tools: []catalog.Tool{{Name: "f", Call: func(context.Context, map[string]any) (any, error) { return 1, nil }}}}); err != nil {
+		t.Fatal(err)
+	}
+	session, err := catalog.NewOverlay(catalog.Namespace{Name: "mine", Tools: []catalog.Tool{{Name: "g", Call: func(context.Context, map[string]any) (any, error) { return 2, nil }}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ran []runtime.Functions
+	exec := executorFunc(func(ctx context.Context, code string, fns runtime.Functions, lim runtime.Limits) *runtime.Result {
+		ran = append(ran, fns)
+		return codemode.InProcess.Execute(ctx, code, fns, lim)
+	})
+	svc := codemode.New(cat, &codemode.Options{Executor: exec})
+	run := func() *codemode.Record {
+		t.Helper()
+		rec := &codemode.Record{}
+		res, err := svc.Execute(codemode.WithRecord(context.Background(), rec), `return await mine.g({}) + await t.f({})`, session)
+		if err != nil || res.Error != nil || fmt.Sprint(res.Value) != "3" {
+			t.Fatalf("Execute: %v %+v %v", err, res.Error, res.Value)
+		}
+		return rec
+	}
+	rec := run()
+	if len(rec.Calls) != 2 || rec.Calls[0].Backend != "session" || rec.Calls[0].Function != "g" || rec.Calls[1].Backend != "go" {
+		t.Errorf("calls %+v, want mine.g (session) then t.f (go)", rec.Calls)
+	}
+	run()
+	if len(ran) != 2 || reflect.ValueOf(ran[0]).Pointer() != reflect.ValueOf(ran[1]).Pointer() {
+		t.Error("two executions with the same overlay over the same catalog wrapped the functions twice")
+	}
+	if err := cat.Put("go:u", catalog.Namespace{Name: "u", Tools: []catalog.Tool{{Name: "h", Call: func(context.Context, map[string]any) (any, error) { return 0, nil }}}}); err != nil {
+		t.Fatal(err)
+	}
+	run()
+	if _, ok := ran[2]["u.h"]; !ok || reflect.ValueOf(ran[2]).Pointer() == reflect.ValueOf(ran[1]).Pointer() {
+		t.Error("after a catalog change the execution ran on the old wrappers")
+	}
+}
