@@ -153,12 +153,9 @@ func (s *Snapshot) overlay(extra []*namespace) (*Snapshot, error) {
 // the underlying snapshot's map, which is built once and much cheaper to copy than to
 // fill; every function's binding is made once and shared by every snapshot holding it.
 func (s *Snapshot) bindings() runtime.Functions {
-	under := s.under
-	if s.naming != NamingRegistered && s.base != nil && s.base.under != nil {
-		under = s.base.under.Named(s.naming)
-	}
+	under := s.Underlying()
 	var fns runtime.Functions
-	if under != nil && s.extends(under) {
+	if under != nil {
 		fns = maps.Clone(under.Functions())
 	} else {
 		size := 0
@@ -173,6 +170,24 @@ func (s *Snapshot) bindings() runtime.Functions {
 		}
 	}
 	return fns
+}
+
+// Underlying returns, for an overlay made by WithOverlay (or a view of one), the snapshot
+// it was laid over, in s's naming, when s only adds namespaces to it: every function of
+// that snapshot is in s's Functions under the same name and binding. Otherwise (a
+// snapshot of the catalog, or a view whose names for the underlying namespaces differ
+// because the overlay's took theirs) it returns nil. What is derived from Functions can
+// then be derived for an overlay from the underlying snapshot's, which every session
+// shares.
+func (s *Snapshot) Underlying() *Snapshot {
+	under := s.under
+	if s.naming != NamingRegistered && s.base != nil && s.base.under != nil {
+		under = s.base.under.Named(s.naming)
+	}
+	if under == nil || !s.extends(under) {
+		return nil
+	}
+	return under
 }
 
 // extends reports whether every namespace of u is in s under the same name.

@@ -141,11 +141,12 @@ func TestOverlayFunctions(t *testing.T) {
 	tests := []struct {
 		name     string
 		overlays [][]Namespace
+		extends  bool // whether the camel view only adds to the underlying view
 	}{
-		{"one namespace", [][]Namespace{{{Name: "weather", Tools: []Tool{tool("get_weather", "")}}}}},
-		{"renames the base in a view", [][]Namespace{{{Name: "Tools", Tools: []Tool{tool("now", "")}}}}},
-		{"two overlays", [][]Namespace{{{Name: "a", Tools: []Tool{tool("x", "")}}}, {{Name: "b-b", Tools: []Tool{tool("y", "")}}, {Name: "Github", Tools: []Tool{tool("z", "")}}}}},
-		{"unavailable", [][]Namespace{{{Name: "srv", Unavailable: "down"}}}},
+		{"one namespace", [][]Namespace{{{Name: "weather", Tools: []Tool{tool("get_weather", "")}}}}, true},
+		{"renames the base in a view", [][]Namespace{{{Name: "Tools", Tools: []Tool{tool("now", "")}}}}, false},
+		{"two overlays", [][]Namespace{{{Name: "a", Tools: []Tool{tool("x", "")}}}, {{Name: "b-b", Tools: []Tool{tool("y", "")}}, {Name: "Github", Tools: []Tool{tool("z", "")}}}}, false},
+		{"unavailable", [][]Namespace{{{Name: "srv", Unavailable: "down"}}}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,6 +167,15 @@ func TestOverlayFunctions(t *testing.T) {
 				for _, ns := range nss {
 					mustPut(t, ref, "session:"+ns.Name, ns)
 				}
+			}
+			if u := snap.Underlying(); u == nil {
+				t.Error("an overlay has no underlying snapshot in registered names")
+			}
+			if u := snap.Named(NamingCamel).Underlying(); (u != nil) != tt.extends || u != nil && u.Naming() != NamingCamel {
+				t.Errorf("the camel view's underlying snapshot = %v, want one: %v", u, tt.extends)
+			}
+			if c.Snapshot().Underlying() != nil {
+				t.Error("the catalog's own snapshot has an underlying snapshot")
 			}
 			for _, n := range []Naming{NamingRegistered, NamingCamel} {
 				got, want := snap.Named(n).Functions(), ref.Snapshot().Named(n).Functions()

@@ -128,11 +128,23 @@ func (r *recorder) finish(at time.Time) []Call {
 }
 
 // boundFunctions are a snapshot's functions wrapped to record their calls, and the Call
-// each "ns.fn" is recorded as.
+// each "ns.fn" is recorded as. A session overlay's start from those of the snapshot it
+// was laid over (under), which every session shares, and hold only their own beside them.
 type boundFunctions struct {
 	snap   *catalog.Snapshot
 	fns    runtime.Functions
 	protos map[string]Call
+	under  *boundFunctions // nil, or the underlying snapshot's, for the protos not in protos
+}
+
+// proto returns the Call that "ns.fn" (or "ns.*") is recorded as.
+func (b *boundFunctions) proto(name string) (Call, bool) {
+	for ; b != nil; b = b.under {
+		if p, ok := b.protos[name]; ok {
+			return p, true
+		}
+	}
+	return Call{}, false
 }
 
 // recordedFunctions wraps snap's functions so that a call under a recorder is recorded.
@@ -144,27 +156,42 @@ func (s *Service) recordedFunctions(snap *catalog.Snapshot) *boundFunctions {
 }
 
 func (s *Service) bindRecorded(snap *catalog.Snapshot) *boundFunctions {
-	base := snap.Functions()
-	protos := make(map[string]Call, len(base))
+	all := snap.Functions()
+	b := &boundFunctions{snap: snap, protos: map[string]Call{}}
+	if u := snap.Underlying(); u != nil {
+		// An overlay's own functions are few: wrap only those, beside a copy of the
+		// underlying snapshot's wrappers.
+		b.under = s.recordedFunctions(u)
+		b.fns = maps.Clone(b.under.fns)
+	} else {
+		b.fns = make(runtime.Functions, len(all))
+	}
+	own := func(name string) bool { _, shared := b.fns[name]; return !shared }
 	for _, n := range snap.Outline() {
 		backend, source := backendOf(n.Owner)
 		ns := Call{Namespace: n.Name, Backend: backend, Source: source, RegisteredNamespace: n.Original}
 		// An unavailable namespace is bound as a catch-all, "ns.*", whose calls all reject.
-		protos[n.Name+".*"] = withFunction(ns, "*", "*")
+		if name := n.Name + ".*"; own(name) {
+			b.protos[name] = withFunction(ns, "*", "*")
+		}
 		for _, fi := range n.Functions {
-			protos[n.Name+"."+fi.Name] = withFunction(ns, fi.Name, fi.Original)
+			if name := n.Name + "." + fi.Name; own(name) {
+				b.protos[name] = withFunction(ns, fi.Name, fi.Original)
+			}
 		}
 	}
-	out := make(runtime.Functions, len(base))
-	for name, f := range base {
-		proto, ok := protos[name]
+	for name, f := range all {
+		if !own(name) {
+			continue
+		}
+		proto, ok := b.protos[name]
 		if !ok { // not in the outline: record it by its binding's name
 			ns, fn, _ := strings.Cut(name, ".")
 			proto = Call{Namespace: ns, Function: fn, RegisteredNamespace: ns, RegisteredFunction: fn}
 		}
-		out[name] = s.recordCalls(proto, f)
+		b.fns[name] = s.recordCalls(proto, f)
 	}
-	return &boundFunctions{snap: snap, fns: out, protos: protos}
+	return b
 }
 
 // recordInvoke wraps the sidecar's invoke({name, arguments}) so that each call is
@@ -176,7 +203,7 @@ func (s *Service) recordInvoke(b *boundFunctions, f runtime.Func) runtime.Func {
 			if call, ok := args[0].(map[string]any); ok {
 				if name, ok := call["name"].(string); ok {
 					if fn, ok := b.snap.ToolFunction(name); ok {
-						if p, ok := b.protos[fn]; ok {
+						if p, ok := b.proto(fn); ok {
 							proto = p
 						}
 					}

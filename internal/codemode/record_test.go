@@ -192,6 +192,18 @@ func TestRecordedOverlay(t *testing.T) {
 	if len(ran) != 2 || reflect.ValueOf(ran[0]).Pointer() != reflect.ValueOf(ran[1]).Pointer() {
 		t.Error("two executions with the same overlay over the same catalog wrapped the functions twice")
 	}
+	// Under the sidecar disclosure, invoke records the function it names, the catalog's
+	// and the session's alike.
+	rec = &codemode.Record{}
+	ctx := codemode.WithRecord(codemode.WithDisclosure(context.Background(), codemode.Sidecar), rec)
+	if res, err := svc.Execute(ctx, `return await invoke({name: "t__f", arguments: {}}) + await invoke({name: "mine__g", arguments: {}})`, session); err != nil || res.Error != nil {
+		t.Fatalf("Execute with invoke: %v %+v", err, res.Error)
+	}
+	if len(rec.Calls) != 2 || rec.Calls[0].Namespace != "t" || rec.Calls[0].Backend != "go" || rec.Calls[1].Namespace != "mine" || rec.Calls[1].Backend != "session" {
+		t.Errorf("invoke calls %+v, want t.f (go) then mine.g (session)", rec.Calls)
+	}
+	ran = ran[:2]
+
 	if err := cat.Put("go:u", catalog.Namespace{Name: "u", Tools: []catalog.Tool{{Name: "h", Call: func(context.Context, map[string]any) (any, error) { return 0, nil }}}}); err != nil {
 		t.Fatal(err)
 	}
