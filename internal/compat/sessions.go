@@ -340,8 +340,9 @@ func legacyNamespaces(tools []SessionTool, namespaces []string) []catalog.Namesp
 // trace lists every call: upstream calls, and calls of the session's own MCP servers
 // (sessionServers, by their names), as mcp_tool_call events, the rest as
 // callback_invocation events. Arguments and outputs are left out: the published client
-// reads them as optional, and they may be large.
-func legacyResult(rec *codemode.Record, sessionServers map[string]bool) map[string]any {
+// reads them as optional, and they may be large. Structs rather than maps, as one event
+// per call adds up; their fields are in the order a map's keys are encoded.
+func legacyResult(rec *codemode.Record, sessionServers map[string]bool) *legacyExecution {
 	r := rec.Result
 	var stdout, stderr []string
 	for _, l := range r.Console {
@@ -358,43 +359,81 @@ func legacyResult(rec *codemode.Record, sessionServers map[string]bool) map[stri
 		}
 		stderr = append(stderr, msg)
 	}
-	events := make([]any, 0, len(rec.Calls))
+	events := make([]legacyEvent, 0, len(rec.Calls))
 	for _, c := range rec.Calls {
-		outcome := map[string]any{"type": "success"}
+		ev := legacyEvent{Outcome: legacyOutcome{Type: "success"}, StartedAt: systemTime(c.Started), EndedAt: systemTime(c.Ended)}
 		if c.Outcome != "ok" {
 			msg := c.Error
 			if msg == "" {
 				msg = c.Outcome
 			}
-			outcome = map[string]any{"type": "error", "message": msg}
+			ev.Outcome = legacyOutcome{Type: "error", Message: msg}
 		}
-		ev := map[string]any{"outcome": outcome, "started_at": systemTime(c.Started), "ended_at": systemTime(c.Ended)}
 		// Named as registered, as the original's ids are, whatever the program called them.
 		switch {
 		case c.Backend == "upstream":
-			ev["type"], ev["server"], ev["tool"], ev["cached_client"] = "mcp_tool_call", c.Source, c.RegisteredFunction, true
+			ev.Type, ev.Server, ev.Tool, ev.CachedClient = "mcp_tool_call", c.Source, c.RegisteredFunction, true
 		case c.Backend == "session" && sessionServers[c.RegisteredNamespace]:
-			ev["type"], ev["server"], ev["tool"], ev["cached_client"] = "mcp_tool_call", c.RegisteredNamespace, c.RegisteredFunction, true
+			ev.Type, ev.Server, ev.Tool, ev.CachedClient = "mcp_tool_call", c.RegisteredNamespace, c.RegisteredFunction, true
 		default:
-			ev["type"], ev["id"] = "callback_invocation", c.RegisteredNamespace+"."+c.RegisteredFunction
+			ev.Type, ev.ID = "callback_invocation", c.RegisteredNamespace+"."+c.RegisteredFunction
 		}
 		events = append(events, ev)
 	}
-	return map[string]any{
-		"success": r.Error == nil,
-		"stdout":  strings.Join(stdout, "\n"),
-		"stderr":  strings.Join(stderr, "\n"),
-		"output":  r.Value,
-		"trace": map[string]any{
-			"code":       rec.Code,
-			"started_at": systemTime(rec.Started),
-			"ended_at":   systemTime(rec.Ended),
-			"events":     events,
+	return &legacyExecution{
+		Success: r.Error == nil,
+		Stdout:  strings.Join(stdout, "\n"),
+		Stderr:  strings.Join(stderr, "\n"),
+		Output:  r.Value,
+		Trace: legacyTrace{
+			Code:      rec.Code,
+			StartedAt: systemTime(rec.Started),
+			EndedAt:   systemTime(rec.Ended),
+			Events:    events,
 		},
 	}
 }
 
+type legacyExecution struct {
+	Output  any         `json:"output"`
+	Stderr  string      `json:"stderr"`
+	Stdout  string      `json:"stdout"`
+	Success bool        `json:"success"`
+	Trace   legacyTrace `json:"trace"`
+}
+
+type legacyTrace struct {
+	Code      string        `json:"code"`
+	EndedAt   rustTime      `json:"ended_at"`
+	Events    []legacyEvent `json:"events"`
+	StartedAt rustTime      `json:"started_at"`
+}
+
+// legacyEvent is one call of the trace. The fields an event kind does not have are
+// never set, so omitempty leaves them out; those it has are never empty.
+type legacyEvent struct {
+	CachedClient bool          `json:"cached_client,omitempty"`
+	EndedAt      rustTime      `json:"ended_at"`
+	ID           string        `json:"id,omitempty"`
+	Outcome      legacyOutcome `json:"outcome"`
+	Server       string        `json:"server,omitempty"`
+	StartedAt    rustTime      `json:"started_at"`
+	Tool         string        `json:"tool,omitempty"`
+	Type         string        `json:"type"`
+}
+
+type legacyOutcome struct {
+	Message string `json:"message,omitempty"`
+	Type    string `json:"type"`
+}
+
+// rustTime is Rust's serde SystemTime, which the published client parses.
+type rustTime struct {
+	Nanos int64 `json:"nanos_since_epoch"`
+	Secs  int64 `json:"secs_since_epoch"`
+}
+
 // systemTime renders t as Rust's serde SystemTime, which the published client parses.
-func systemTime(t time.Time) map[string]int64 {
-	return map[string]int64{"secs_since_epoch": t.Unix(), "nanos_since_epoch": int64(t.Nanosecond())}
+func systemTime(t time.Time) rustTime {
+	return rustTime{Nanos: int64(t.Nanosecond()), Secs: t.Unix()}
 }
