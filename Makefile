@@ -32,9 +32,9 @@ NPM_PACKAGES := \
 	@modelcontextprotocol/server-filesystem@2026.8.31 \
 	typescript@5.9.3
 
-# What test-dist needs offline: the module cache (for go install), the pinned tsgo for the two targets it builds (make dist
-# fetches the rest), and the SDK's dependencies and build backend as wheels, for installing
-# pctx-client[server] into a fresh venv.
+# What test-dist needs offline: the module cache (for go install), the pinned tsgo for the
+# two targets it builds (make dist fetches the rest), and the SDK's dependencies and build
+# backend as wheels, for installing pctx-client[server] into a fresh venv.
 DIST_DEPS := $(CACHE)/.go-deps $(CACHE)/tsgo/.stamp $(CACHE)/wheelhouse/.stamp
 
 export PCTX_BIN     := $(PCTX)

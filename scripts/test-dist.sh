@@ -125,9 +125,11 @@ echo "ok: identical SHA256SUMS; every archive carries tsgo/ beside pctx"
 section "install.sh"
 serve() { # serve DIR: a static HTTP server on 127.0.0.1, ephemeral port; sets base
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
-  "$PYTHON" -u -m http.server 0 --bind 127.0.0.1 --directory "$1" >"$work/http.log" 2>&1 &
+  : >"$work/http.log"
+  "$PYTHON" -u -m http.server 0 --bind 127.0.0.1 --directory "$1" >>"$work/http.log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 100); do
+  port=
+  for _ in $(seq 600); do # a minute: only a hang fails
     port=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$work/http.log" | head -1)
     [ -n "$port" ] && break
     sleep 0.1
