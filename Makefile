@@ -25,12 +25,18 @@ COMPAT_VENVS := $(CACHE)/venv-pctx-client-latest $(CACHE)/venv-pctx-client-0.1
 FASTMCP_VENV := $(CACHE)/venv-fastmcp
 MCP_FASTMCP_VERSION := 1.30.0
 
+# CrewAI and its adapter tests in a venv of their own: CrewAI pins mcp<2 and openai<3,
+# which the dev venv's test fixtures and openai-agents outgrew (sdk/python/scripts/test-crewai.sh).
+CREWAI_VENV := $(CACHE)/venv-crewai
+
 # npm peers used by tests, pinned so a run is reproducible.
 NPM_PACKAGES := \
 	@modelcontextprotocol/server-everything@2026.8.31 \
 	@modelcontextprotocol/server-memory@2026.8.31 \
 	@modelcontextprotocol/server-filesystem@2026.8.31 \
-	typescript@5.9.3
+	@modelcontextprotocol/sdk@1.32.2 \
+	typescript@5.9.3 \
+	@typescript/native-preview@7.0.0-dev.20260707.2
 
 # What test-dist needs offline: the module cache (for go install), the pinned tsgo for the
 # two targets it builds (make dist fetches the rest), and the SDK's dependencies and build
@@ -40,9 +46,13 @@ DIST_DEPS := $(CACHE)/.go-deps $(CACHE)/tsgo/.stamp $(CACHE)/wheelhouse/.stamp
 export PCTX_BIN     := $(PCTX)
 export PCTX_NPM_DIR := $(NPM_DIR)
 export PCTX_TSC     := $(NPM_DIR)/node_modules/.bin/tsc
+# tsgo, the TypeScript checker pctx runs before every program (npm's launcher; pctx
+# resolves it to the platform's native binary). The pctx binaries tests start find it here.
+export PCTX_TSGO    := $(NPM_DIR)/node_modules/.bin/tsgo
+export PCTX_PYTHON  := $(VENV)/bin/python
 export CONF_DIR     := $(CACHE)/conformance
 
-.PHONY: all build run test test-fast deps deps-fast lint go-test go-test-fast py-test py-test-fast py-test-compat conformance fuzz bench bench-quick dist test-dist docker clean
+.PHONY: all build run test test-fast deps deps-fast chromium lint go-test go-test-fast py-test py-test-fast py-test-compat conformance fuzz bench bench-quick dist test-dist docker clean
 
 # Go modules of their own in this repository: the Go SDK must not drag pctx's
 # dependencies into a worker's build, and the example worker builds against it.
@@ -53,7 +63,7 @@ all: build
 build: $(PCTX)
 
 $(PCTX): $(shell find . -name '*.go' -not -path './.cache/*') go.mod go.sum
-	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $@ .
+	CGO_ENABLED=0 $(GO) build -ldflags "-X main.version=$(VERSION)" -o $@ .
 
 ## run: serve MCP over HTTP on 127.0.0.1:8080 with built-in defaults (or ./pctx.toml).
 run: build
@@ -66,9 +76,14 @@ test: deps lint go-test py-test conformance bench-quick fuzz test-dist
 ## no compatibility venvs, no conformance, no bench.
 test-fast: deps-fast lint go-test-fast py-test-fast
 
-deps: deps-fast $(addsuffix /.stamp,$(COMPAT_VENVS)) $(FASTMCP_VENV)/.stamp $(DIST_DEPS)
+deps: deps-fast $(addsuffix /.stamp,$(COMPAT_VENVS)) $(FASTMCP_VENV)/.stamp $(CREWAI_VENV)/.stamp $(DIST_DEPS)
 
-deps-fast: $(CACHE)/.go-deps $(NPM_DIR)/.stamp $(VENV)/.stamp $(BIN)/staticcheck
+deps-fast: $(CACHE)/.go-deps $(NPM_DIR)/.stamp $(VENV)/.stamp $(BIN)/staticcheck chromium
+
+# Headless Chromium for the dashboard's browser test (internal/dashboard), from Debian's
+# packages; CI runs as root. Elsewhere, without it, that test is skipped.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; 	  else echo "chromium not installed (apt-get install -y chromium): the dashboard browser test will be skipped"; fi; }
 
 $(CACHE)/.go-deps: go.mod go.sum sdk/go/go.mod examples/go-worker/go.mod
 	@mkdir -p $(CACHE)
@@ -112,6 +127,9 @@ $(CACHE)/wheelhouse/.stamp: sdk/python/pyproject.toml $(VENV)/.stamp
 	$(VENV)/bin/pip download --quiet --disable-pip-version-check --dest $(@D) hatchling ./sdk/python
 	@touch $@
 
+$(CREWAI_VENV)/.stamp: sdk/python/pyproject.toml
+	PYTHON=$(PYTHON) PCTX_CREWAI_VENV=$(@D) sdk/python/scripts/test-crewai.sh --install
+
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
@@ -130,11 +148,11 @@ go-test: build
 go-test-fast: build
 	for m in $(GO_MODULES); do (cd $$m && $(GO) test -count=1 ./...); done
 
-py-test: py-test-fast py-test-compat
+py-test: py-test-fast py-test-compat $(CREWAI_VENV)/.stamp
 	# Our SDK's public API against the published client's (must not skip here).
 	cd sdk/python && PCTX_REQUIRE_PUBLISHED=1 PCTX_CLIENT_LATEST_VENV=$(CACHE)/venv-pctx-client-latest \
 	  $(VENV)/bin/python -m pytest -q tests/test_published_api.py -p no:cacheprovider
-	sdk/python/scripts/test-crewai.sh
+	PCTX_CREWAI_VENV=$(CREWAI_VENV) sdk/python/scripts/test-crewai.sh
 
 ## py-test-compat: only the compatibility tests (tests/compat), with the published clients
 ## and with our SDK, each against a real pctx.

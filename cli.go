@@ -11,11 +11,16 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"os/signal"
+	goruntime "runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/pctx-dev/pctx/internal/config"
 	"github.com/pctx-dev/pctx/internal/pctxlog"
+	"github.com/pctx-dev/pctx/internal/server"
 	"github.com/pctx-dev/pctx/pkg/pctx"
 )
 
@@ -42,12 +47,42 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+// newLogger builds the logger [log] describes: level (flagLevel wins when the flag was
+// given), text or JSON, to file or else to stderr. Never stdout: in --stdio mode that is
+// the MCP stream. The returned close func closes the log file, if any.
+func newLogger(stderr io.Writer, cfg config.Log, flagLevel string, flagGiven bool) (*slog.Logger, func(), error) {
+	level := cfg.Level
+	if flagGiven || level == "" {
+		level = flagLevel
+	}
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("%w: --log-level %q: want debug, info, warn or error", errUsage, level)
+		from := "[log] level"
+		if flagGiven || cfg.Level == "" {
+			from = "--log-level"
+		}
+		return nil, nil, fmt.Errorf("%w: %s %q: want debug, info, warn or error", errUsage, from, level)
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+	w, closeFn := stderr, func() {}
+	if cfg.File != "" {
+		f, err := os.OpenFile(cfg.File, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, nil, fmt.Errorf("[log] file: %w", err)
+		}
+		w, closeFn = f, func() { _ = f.Close() }
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	if cfg.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), closeFn, nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), closeFn, nil
+}
+
+// flagGiven reports whether the flag name was set on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -55,21 +90,82 @@ func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	configFlag := fs.String("config", "", "config file (default: $PCTX_CONFIG, then ./pctx.toml, else built-in defaults)")
 	stdio := fs.Bool("stdio", false, "serve MCP over stdin/stdout (for Claude Desktop); HTTP still serves /ws for SDK workers")
 	httpAddr := fs.String("http", "", "HTTP listen address (default: [server] http, 127.0.0.1:8080)")
-	logLevel := fs.String("log-level", "info", "log level on stderr: debug, info, warn, error")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error (default: [log] level, else info)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
-	logger, err := newLogger(stderr, *logLevel)
+	return serve(ctx, serveOptions{config: *configFlag, http: *httpAddr, logLevel: *logLevel, logLevelGiven: flagGiven(fs, "log-level"), stdio: *stdio}, stdin, stdout, stderr)
+}
+
+// cmdDev serves like start over HTTP with the dashboard and its playground on, and opens
+// the dashboard in a browser.
+func cmdDev(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("dev", "pctx dev [--config F] [--http ADDR] [--log-level L] [--no-open]", stderr)
+	configFlag := fs.String("config", "", "config file (default: $PCTX_CONFIG, then ./pctx.toml, else built-in defaults)")
+	httpAddr := fs.String("http", "", "HTTP listen address (default: [server] http, 127.0.0.1:8080)")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error (default: [log] level, else info)")
+	noOpen := fs.Bool("no-open", false, "do not open a browser; just print the dashboard's URL")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	return serve(ctx, serveOptions{config: *configFlag, http: *httpAddr, logLevel: *logLevel, logLevelGiven: flagGiven(fs, "log-level"), dev: true,
+		listening: func(base string, log *slog.Logger) {
+			url := base + "/ui/"
+			fmt.Fprintf(stdout, "pctx dashboard: %s\n", url)
+			if !*noOpen {
+				if err := openBrowser(url); err != nil {
+					log.Warn("could not open a browser; open the dashboard yourself", "url", url, "err", err)
+				}
+			}
+		}}, stdin, stdout, stderr)
+}
+
+// openBrowser asks the desktop to open url, without waiting for the browser.
+func openBrowser(url string) error {
+	var cmd *exec.Cmd
+	switch goruntime.GOOS {
+	case "darwin":
+		cmd = exec.Command("open", url)
+	case "windows":
+		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", url)
+	default:
+		cmd = exec.Command("xdg-open", url)
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	go func() { _ = cmd.Wait() }()
+	return nil
+}
+
+// serveOptions are what start and dev share.
+type serveOptions struct {
+	config, http, logLevel string
+	logLevelGiven, stdio   bool
+	dev                    bool                             // dashboard and playground on
+	listening              func(url string, l *slog.Logger) // called once HTTP listens
+}
+
+func serve(ctx context.Context, o serveOptions, stdin io.Reader, stdout, stderr io.Writer) error {
+	stdio, httpAddr := &o.stdio, &o.http
+	cfg, err := pctx.LoadConfig(o.config)
 	if err != nil {
 		return err
 	}
-	cfg, err := pctx.LoadConfig(*configFlag)
+	if o.dev {
+		cfg.UI.Enabled, cfg.UI.Playground = true, true
+	}
+	logger, closeLog, err := newLogger(stderr, cfg.Log, o.logLevel, o.logLevelGiven)
 	if err != nil {
 		return err
 	}
+	defer closeLog()
 	if *httpAddr != "" {
 		cfg.Server.HTTP = *httpAddr
 		// The file was validated as written; --http may have moved the listener.
@@ -89,6 +185,10 @@ func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		logger.Warn("SDK websocket unavailable: cannot listen", "addr", addr, "err", err)
 	}
 
+	// A client that closes our stdout or stderr (a desktop client quitting) must not kill
+	// pctx with SIGPIPE halfway through stopping its sessions' upstreams: the write fails
+	// instead, and shutdown goes on.
+	signal.Ignore(syscall.SIGPIPE)
 	p, err := pctx.New(ctx, cfg, &pctx.Options{Logger: logger, Version: version})
 	if err != nil {
 		return err
@@ -98,20 +198,23 @@ func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if *stdio {
 		handler = p.WorkersHandler()
 	}
-	httpSrv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		// A client that connects and then sends nothing, or idles, gives its connection back.
-		ReadTimeout: 60 * time.Second,
-		IdleTimeout: 60 * time.Second,
-		// Requests (and the executions they run) end with the process's signal context, so
-		// shutdown cancels running programs instead of waiting out its grace period.
-		BaseContext: func(net.Listener) context.Context { return ctx },
+	// Requests (and the executions they run) end with the process's signal context, so
+	// shutdown cancels running programs instead of waiting out its grace period.
+	var lim *server.ConnLimiter
+	if ln != nil {
+		lim = server.LimitConnections(ln, &server.ConnLimitOptions{Max: cfg.Server.MaxConnections, Logger: logger})
 	}
+	httpSrv := server.NewHTTPServer(handler, lim, ctx)
 	httpDone := make(chan error, 1)
 	if ln != nil {
-		go func() { httpDone <- httpSrv.Serve(ln) }()
+		go func() { httpDone <- httpSrv.Serve(lim) }()
 		logger.Info(pctxlog.ListeningMsg, "url", "http://"+ln.Addr().String(), "mcp", "/mcp", "websocket", "/ws", "version", version)
+		if cfg.UI.Enabled {
+			logger.Info("dashboard", "url", "http://"+ln.Addr().String()+"/ui/", "playground", cfg.UI.Playground)
+		}
+		if o.listening != nil {
+			o.listening("http://"+ln.Addr().String(), logger)
+		}
 	}
 
 	var serveErr error
@@ -138,26 +241,36 @@ func cmdStart(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 }
 
 // stackFlags are the flags of the one-shot commands that connect the configured upstreams.
-type stackFlags struct{ config, logLevel *string }
+type stackFlags struct {
+	fs               *flag.FlagSet
+	config, logLevel *string
+}
 
 func addStackFlags(fs *flag.FlagSet) stackFlags {
 	return stackFlags{
+		fs:       fs,
 		config:   fs.String("config", "", "config file (default: $PCTX_CONFIG, then ./pctx.toml, else built-in defaults)"),
 		logLevel: fs.String("log-level", "warn", "log level on stderr: debug, info, warn, error"),
 	}
 }
 
-// open loads the config and connects its upstreams, logging to stderr.
-func (f stackFlags) open(ctx context.Context, stderr io.Writer) (*pctx.PCTX, error) {
-	logger, err := newLogger(stderr, *f.logLevel)
-	if err != nil {
-		return nil, err
-	}
+// open loads the config and connects its upstreams. One-shot commands log at warn
+// unless --log-level says otherwise: [log] level is for servers.
+func (f stackFlags) open(ctx context.Context, stderr io.Writer) (*pctx.PCTX, func(), error) {
 	cfg, err := pctx.LoadConfig(*f.config)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return pctx.New(ctx, cfg, &pctx.Options{Logger: logger, Version: version})
+	logger, closeLog, err := newLogger(stderr, cfg.Log, *f.logLevel, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := pctx.New(ctx, cfg, &pctx.Options{Logger: logger, Version: version})
+	if err != nil {
+		closeLog()
+		return nil, nil, err
+	}
+	return p, func() { _ = p.Close(); closeLog() }, nil
 }
 
 func cmdExec(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -171,11 +284,11 @@ func cmdExec(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
-	st, err := sf.open(ctx, stderr)
+	st, closeStack, err := sf.open(ctx, stderr)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer closeStack()
 	res, err := st.Execute(ctx, code)
 	if err != nil {
 		return err
@@ -238,11 +351,11 @@ func cmdList(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	st, err := sf.open(ctx, stderr)
+	st, closeStack, err := sf.open(ctx, stderr)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer closeStack()
 	var text string
 	if *details != "" {
 		text, err = st.FunctionDetails(strings.Split(*details, ",")...)
@@ -298,9 +411,12 @@ func (kv keyValues) Set(s string) error {
 }
 
 func cmdAdd(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("add", "pctx add [--config F] [--transport T] [--header K=V]... [--env K=V]... NAME (URL | -- COMMAND [ARGS...])", stderr)
+	fs := newFlags("add", "pctx add [--config F] [--transport T] [--bearer-env VAR | --bearer TOKEN] [--header K=V]... [--env K=V]... [--scope S] NAME (URL | -- COMMAND [ARGS...])", stderr)
 	configFlag := fs.String("config", "", "file to change (default: $PCTX_CONFIG, then ./pctx.toml)")
 	transport := fs.String("transport", "", "for a URL: streamable-http or sse (default: try streamable HTTP, then SSE)")
+	bearerEnv := fs.String("bearer-env", "", "for a URL: send Authorization: Bearer ${env:VAR}, the token read from environment variable VAR at start")
+	bearer := fs.String("bearer", "", "for a URL: send Authorization: Bearer TOKEN (a plain token lands in the file as written; prefer --bearer-env)")
+	scope := fs.String("scope", "", `"shared" (default: one instance for every client) or "session" (one per client session; ${session.id} names it in args, env and headers)`)
 	headers, env := keyValues{}, keyValues{}
 	fs.Var(headers, "header", "HTTP header for a URL server, KEY=VALUE (repeatable; values may use ${env:NAME})")
 	fs.Var(env, "env", "environment variable for a command server, KEY=VALUE (repeatable)")
@@ -312,7 +428,7 @@ func cmdAdd(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Wri
 	if len(rest) < 2 {
 		return fmt.Errorf("%w: want NAME and a URL, or NAME -- COMMAND [ARGS...]", errUsage)
 	}
-	u := config.Upstream{Name: rest[0]}
+	u := config.Upstream{Name: rest[0], Scope: *scope}
 	switch {
 	case rest[1] == "--":
 		if len(rest) < 3 {
@@ -325,6 +441,11 @@ func cmdAdd(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Wri
 		return fmt.Errorf("%w: a URL server takes exactly NAME URL; put a command after --", errUsage)
 	default:
 		u.URL, u.Transport = rest[1], *transport
+	}
+	if *bearerEnv != "" || *bearer != "" {
+		if err := addBearer(u, headers, *bearerEnv, *bearer, stderr, editablePath(*configFlag)); err != nil {
+			return err
+		}
 	}
 	if len(headers) > 0 {
 		u.Headers = headers
@@ -354,5 +475,35 @@ func cmdRemove(_ context.Context, args []string, _ io.Reader, stdout, stderr io.
 		return err
 	}
 	fmt.Fprintf(stdout, "removed server %q from %s\n", fs.Arg(0), path)
+	return nil
+}
+
+// addBearer sets the Authorization header of a url server from --bearer-env or
+// --bearer, warning when a plain token is about to be written to the file.
+func addBearer(u config.Upstream, headers keyValues, env, token string, stderr io.Writer, path string) error {
+	switch {
+	case u.URL == "":
+		return fmt.Errorf("%w: --bearer and --bearer-env apply to URL servers", errUsage)
+	case env != "" && token != "":
+		return fmt.Errorf("%w: give --bearer-env or --bearer, not both", errUsage)
+	}
+	for k := range headers {
+		if strings.EqualFold(k, "Authorization") {
+			return fmt.Errorf("%w: --header %s and --bearer set the same header", errUsage, k)
+		}
+	}
+	if env != "" {
+		if err := config.ValidEnvName(env); err != nil {
+			return fmt.Errorf("%w: --bearer-env: %v", errUsage, err)
+		}
+		headers["Authorization"] = "Bearer ${env:" + env + "}"
+		return nil
+	}
+	token = strings.TrimPrefix(strings.TrimSpace(token), "Bearer ")
+	if !strings.Contains(token, "${") {
+		fmt.Fprintf(stderr, "warning: the token is written to %s in plain text, readable by anyone who can read the file; "+
+			"prefer --bearer-env VAR, or --header 'Authorization=Bearer ${keychain:SERVICE/ACCOUNT}' after pctx secret set SERVICE/ACCOUNT\n", path)
+	}
+	headers["Authorization"] = "Bearer " + token
 	return nil
 }

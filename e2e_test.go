@@ -162,17 +162,20 @@ func checkThreeTools(t testing.TB, c *client.Client) {
 	for _, tool := range res.Tools {
 		names = append(names, tool.Name)
 	}
-	if got := strings.Join(names, ","); got != "execute_typescript,get_function_details,list_functions" {
+	if got := strings.Join(names, ","); got != "list_functions,get_function_details,execute_typescript" {
 		t.Fatalf("tools = %s", got)
 	}
 }
 
 // upstreamsConfig names server-everything over stdio and over streamable HTTP, and
-// server-memory over stdio.
+// server-memory over stdio, shown in the catalog disclosure.
 func upstreamsConfig(t testing.TB) string {
 	everything := npmBin(t, "mcp-server-everything")
 	memory := npmBin(t, "mcp-server-memory")
 	return fmt.Sprintf(`
+[codemode]
+disclosure = "catalog"
+
 [servers.everything]
 command = %q
 args = ["stdio"]
@@ -226,6 +229,26 @@ func TestEndToEndHTTP(t *testing.T) {
 	}
 	text, isError := toolText(t, c, "execute_typescript", map[string]any{"code": mixedProgram})
 	checkMixedResult(t, text, isError)
+
+	// The same server, the same program, in the auto disclosure a session chose: the
+	// declarations are inline and no discovery call is needed.
+	auto, err := client.NewStreamableHttpClient(url + "/mcp?disclosure=auto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	initialize(t, auto)
+	res, err := auto.ListTools(context.Background(), mcp.ListToolsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Tools) != 1 || res.Tools[0].Name != "execute_typescript" || !strings.Contains(res.Tools[0].Description, "namespace memory {") ||
+		!strings.Contains(res.Tools[0].Description, "get_sum({a: number, b: number})") {
+		t.Errorf("auto disclosure: %+v", res.Tools)
+	}
+	text, isError = toolText(t, auto, "execute_typescript", map[string]any{"code": `return await everything_http.get_sum({ a: 1, b: 2 })`})
+	if isError || !strings.Contains(text, "The sum of 1 and 2 is 3.") {
+		t.Errorf("auto disclosure, execute_typescript:\n%s", text)
+	}
 	if t.Failed() {
 		t.Logf("pctx log:\n%s", log)
 	}
@@ -258,7 +281,7 @@ command = %q
 [servers.ghost]
 command = "/nonexistent/mcp-server-ghost"
 `, everything))
-	c, err := client.NewStreamableHttpClient(url + "/mcp")
+	c, err := client.NewStreamableHttpClient(url + "/mcp?disclosure=catalog")
 	if err != nil {
 		t.Fatal(err)
 	}

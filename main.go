@@ -1,6 +1,6 @@
-// Command pctx is a Code Mode MCP server: agents see three tools (list_functions,
-// get_function_details, execute_typescript) and write one TypeScript program that calls
-// functions from upstream MCP servers and SDK workers.
+// Command pctx is a Code Mode MCP server: agents see a few tools (execute_typescript, and
+// list_functions, execute_bash or one per function, as the disclosure says) and write one
+// TypeScript program that calls functions from upstream MCP servers and SDK workers.
 package main
 
 import (
@@ -20,11 +20,14 @@ const usage = `pctx — a Code Mode MCP server
 
 Usage:
   pctx start   [--config F] [--stdio] [--http ADDR] [--log-level L]   serve MCP (HTTP /mcp, or stdio) and the SDK websocket /ws
+  pctx dev     [--config F] [--http ADDR] [--no-open]                 serve over HTTP with the dashboard (/ui) and its playground, and open it
   pctx exec    [--config F] [-e CODE | FILE | -]                      run a TypeScript program once and print its result as JSON
   pctx list    [--config F] [--details ns.fn,...] [--query Q]         print what list_functions (or get_function_details) shows
   pctx init    [--config F] [--force]                                 write a starter pctx.toml
   pctx add     NAME (URL | -- COMMAND [ARGS...])                      add an upstream MCP server to pctx.toml
   pctx remove  NAME                                                   remove an upstream MCP server from pctx.toml
+  pctx auth    login NAME | status | logout NAME                      OAuth logins for upstream servers (pctx auth --help)
+  pctx secret  set | delete SERVICE/ACCOUNT                           values for ${keychain:SERVICE/ACCOUNT}
   pctx version                                                        print the version
 
 Config lookup: --config, then $PCTX_CONFIG, then ./pctx.toml; with none, built-in defaults.
@@ -52,11 +55,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cmds := map[string]func(context.Context, []string, io.Reader, io.Writer, io.Writer) error{
 		"start":   cmdStart,
+		"dev":     cmdDev,
 		"exec":    cmdExec,
 		"list":    cmdList,
 		"init":    cmdInit,
 		"add":     cmdAdd,
 		"remove":  cmdRemove,
+		"auth":    cmdAuth,
+		"secret":  cmdSecret,
 		"version": cmdVersion,
 	}
 	name := args[0]

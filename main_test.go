@@ -84,6 +84,8 @@ func TestCLIConfigEditing(t *testing.T) {
 		{[]string{"add", "--config", path, "late", "--env", "A=1", "--", "node"}, 2, "flags go before NAME"},
 		{[]string{"add", "--config", path, "--", "name2", "node", "srv.js"}, 2, "put a command after --"},
 		{[]string{"add", "--config", path, "bare", "--"}, 2, "no command after --"},
+		{[]string{"add", "--config", path, "--scope", "session", "--env", "DB=/tmp/${session.id}.db", "scratch", "--", "srv"}, 0, `added server "scratch"`},
+		{[]string{"add", "--config", path, "--scope", "per-call", "odd", "--", "srv"}, 1, `servers.odd.scope: must be "shared"`},
 		{[]string{"remove", "--config", path, "web"}, 0, `removed server "web"`},
 		{[]string{"remove", "--config", path, "web"}, 1, "web"},
 	}
@@ -98,7 +100,8 @@ func TestCLIConfigEditing(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := string(data)
-	if strings.Contains(text, "[servers.web]") || !strings.Contains(text, "[servers.local]") || !strings.Contains(text, `"--flag"`) {
+	if strings.Contains(text, "[servers.web]") || !strings.Contains(text, "[servers.local]") || !strings.Contains(text, `"--flag"`) ||
+		!strings.Contains(text, "[servers.scratch]\ncommand = \"srv\"\nenv = { DB = \"/tmp/${session.id}.db\" }\nscope = \"session\"\n") {
 		t.Fatalf("config after add/remove:\n%s", text)
 	}
 }

@@ -8,7 +8,10 @@
 //
 //	const services = await infra.list_services({});
 //	const down = services.filter(s => s.status !== "running");
-//	return await Promise.all(down.map(s => infra.restart_service({ service: s.name })));
+//	return await Promise.all(down.map(s => infra.restart_service({ service: s.name as "api" | "worker" | "db" })));
+//
+// (list_services types name as a string, restart_service takes one of three: without
+// the cast the type check refuses the program.)
 package main
 
 import (

@@ -53,8 +53,8 @@ func (f *function) call(ctx context.Context, obj map[string]any) (res any, err e
 // Positional tools (Params set): argument i becomes property Params[i], except that an
 // undefined/null argument is left out (so f(x, undefined, y) skips the middle
 // parameter, as JS callers expect); more arguments than parameters is an error. A lone plain-object argument whose keys are all parameter
-// names is taken as the argument object itself (named-argument style), unless the first
-// parameter accepts objects, in which case it is that parameter's value.
+// names (or none: {}) is taken as the argument object itself (named-argument style), unless
+// the first parameter accepts objects, in which case it is that parameter's value.
 //
 // MCP-style tools: no argument is {}; one plain object is the argument object; more than
 // one argument is an error. When the input has exactly one required property P, a lone
@@ -109,13 +109,15 @@ func (f *function) valueObject(m map[string]any) bool {
 
 func (f *function) positional(args []any) (map[string]any, error) {
 	ps := f.tool.Params
-	if len(args) > len(ps) {
-		return nil, fmt.Errorf("takes at most %d arguments, got %d (call it as %s)", len(ps), len(args), f.line)
-	}
-	if len(args) == 1 && len(ps) > 0 {
-		if m, ok := args[0].(map[string]any); ok && len(m) > 0 && !f.firstParamAdmitsObject() && allParams(m, ps) {
+	if len(args) == 1 {
+		// An empty object is the empty argument object too (f({}) for a tool whose
+		// parameters are all optional, or that has none), as the declarations promise.
+		if m, ok := args[0].(map[string]any); ok && allParams(m, ps) && (len(ps) == 0 || !f.firstParamAdmitsObject()) {
 			return m, nil
 		}
+	}
+	if len(args) > len(ps) {
+		return nil, fmt.Errorf("takes at most %d arguments, got %d (call it as %s)", len(ps), len(args), f.line)
 	}
 	obj := make(map[string]any, len(args))
 	for i, a := range args {

@@ -82,6 +82,10 @@ func TestArgumentObject(t *testing.T) {
 			obj("customer_id", "c1", "threshold", 0.2), ""},
 		{"positional: object for an object parameter", schemaPosObject, []string{"doc", "lang"}, []any{obj("doc", 1.0)}, obj("doc", obj("doc", 1.0)), ""},
 		{"positional: no parameters", `{"type":"object"}`, []string{}, []any{1.0}, nil, "ns.f: takes at most 0 arguments, got 1 (call it as f())"},
+		{"positional: no parameters, empty object", `{"type":"object"}`, []string{}, []any{obj()}, obj(), ""},
+		{"positional: optional only, empty object", `{"type":"object","properties":{"limit":{"type":"integer"}}}`, []string{"limit"}, []any{obj()}, obj(), ""},
+		{"positional: required, empty object", schemaPositional, []string{"customer_id", "threshold"}, []any{obj()}, nil, `ns.f: argument "customer_id": missing required property`},
+		{"positional: object parameter, empty object", schemaPosObject, []string{"doc", "lang"}, []any{obj()}, obj("doc", obj()), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

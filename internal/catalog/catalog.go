@@ -49,7 +49,19 @@ type Namespace struct {
 type ListOptions struct {
 	Namespace string // exact namespace name (sanitised, or as the backend wrote it); empty means all
 	Query     string // case-insensitive match on names and descriptions, ranked
+	// MaxBytes bounds the text: a longer listing is cut at a line and ends with a note
+	// saying how much was left out and how to narrow the request (by namespace or query),
+	// so no catalog, however large, makes an unbounded answer. Zero means
+	// DefaultMaxListBytes; values under MinListBytes count as MinListBytes.
+	MaxBytes int
 }
+
+// Bounds of a listing's size (ListOptions.MaxBytes). The default is about 16,000 tokens,
+// room for some 1,500 functions at the listing's median of 10 tokens a line.
+const (
+	DefaultMaxListBytes = 64 << 10
+	MinListBytes        = 2 << 10
+)
 
 // ErrNamespaceTaken is wrapped by the error of a Put for a namespace another owner holds.
 var ErrNamespaceTaken = errors.New("namespace taken")
@@ -175,11 +187,21 @@ type Snapshot struct {
 	fnsOnce sync.Once
 	fns     runtime.Functions // built once: every execution on this snapshot shares it
 
+	declOnce sync.Once
+	decls    []string // Declarations, built once
+
 	naming    Naming                // the convention of its names
 	base      *Snapshot             // for a view made by Named, the snapshot with registered names
 	fromBase  map[string]*namespace // for a view, its namespaces by their names in base
 	camelOnce sync.Once
 	camel     *Snapshot // the NamingCamel view, made once
+
+	searchOnce sync.Once
+	search     *searchIndex // built on the first search
+
+	toolsOnce sync.Once
+	tools     []ToolDef            // the sidecar's tool definitions, built on first use
+	toolIndex map[string]*function // by ToolDef.Name
 }
 
 // lookup finds namespace name as called in s, sanitised, or, in a view made by Named, as
@@ -330,7 +352,23 @@ func (s *Snapshot) Functions() runtime.Functions {
 			for _, f := range n.funcs {
 				s.fns[n.name+"."+f.name] = f.bind()
 			}
+			if n.unavailable != "" {
+				// Its functions are unknown (an upstream that never connected, or needs a
+				// login): any call rejects with the reason rather than a ReferenceError.
+				name, reason := n.name, n.unavailable
+				s.fns[n.name+".*"] = func(context.Context, []any) (any, error) {
+					return nil, fmt.Errorf("namespace %s is unavailable: %s", name, reason)
+				}
+			}
 		}
 	})
 	return s.fns
+}
+
+// Size counts the snapshot's namespaces (available or not) and callable functions.
+func (s *Snapshot) Size() (namespaces, functions int) {
+	for _, n := range s.spaces {
+		functions += len(n.funcs)
+	}
+	return len(s.spaces), functions
 }

@@ -329,3 +329,22 @@ func TestZeroCatalog(t *testing.T) {
 		t.Fatalf("zero catalog: Changed closed = %v, version %d", closed(ch), c.Snapshot().Version())
 	}
 }
+
+// TestUnavailableNamespaceCalls: a namespace that cannot serve binds a catch-all whose
+// every call rejects with the reason, so a program learns why (say, a needed login)
+// rather than meeting a ReferenceError.
+func TestUnavailableNamespaceCalls(t *testing.T) {
+	c := New()
+	if err := c.Put("upstream:gh", Namespace{Name: "gh", Unavailable: "needs login: run `pctx auth login gh`"}); err != nil {
+		t.Fatal(err)
+	}
+	fns := c.Snapshot().Functions()
+	fn := fns["gh.*"]
+	if fn == nil || len(fns) != 1 {
+		t.Fatalf("functions: %v", fns)
+	}
+	_, err := fn(context.Background(), nil)
+	if err == nil || err.Error() != "namespace gh is unavailable: needs login: run `pctx auth login gh`" {
+		t.Fatalf("call: %v", err)
+	}
+}

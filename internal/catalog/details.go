@@ -145,13 +145,18 @@ func (f *function) declarations(namer *typeNamer) (decls []string, fn string) {
 	s := f.schemas()
 	in := newTypeGen(s.in, namer)
 
-	// Parameters.
+	// Parameters. A function without parameters still takes an empty object, since that is
+	// how agents call MCP tools: read_graph({}) must type-check as read_graph() does.
 	var params string
-	var shortcut string
+	var overload string // a second signature: the shortcut, or named arguments
 	switch {
+	case f.tool.Params != nil && len(f.tool.Params) == 0:
+		params = "args?: {}"
 	case f.tool.Params != nil:
 		params = f.positionalParams(in, s)
+		overload = f.namedParams(in, s)
 	case f.takesNoArgs():
+		params = "args?: {}"
 	default:
 		inName := namer.name(base + "Input")
 		in.refNames[""] = inName
@@ -171,21 +176,23 @@ func (f *function) declarations(namer *typeNamer) (decls []string, fn string) {
 			if strings.Contains(ptText, "\n") || len(ptText) > 60 {
 				ptText = inName + "[" + jsonText(f.shortcut) + "]"
 			}
-			shortcut = paramName(f.shortcut) + ": " + ptText
+			overload = paramName(f.shortcut) + ": " + ptText
 		}
 	}
 	decls = append(decls, in.decls...)
 
-	// Result.
-	ret := "unknown"
+	// Result. Without an output schema the result is whatever the backend sends (parsed
+	// JSON or text), so it is any: unknown would make every use of it a type error.
+	ret := "any"
 	if s.out != nil {
 		out := newTypeGen(s.out, namer)
+		out.out = true
 		outName := namer.name(base + "Output")
 		out.refNames[""] = outName
 		out.open[outName] = true
 		t := out.gen(s.out, declIndent)
 		delete(out.open, outName)
-		if t.text != "unknown" {
+		if !t.top {
 			out.decls = append(out.decls, declText(outName, t, ""))
 			ret = outName
 		}
@@ -209,11 +216,40 @@ func (f *function) declarations(namer *typeNamer) (decls []string, fn string) {
 	}
 	tags = append(tags, "@example "+f.example())
 	writeDoc(&b, declIndent, doc, tags)
-	fmt.Fprintf(&b, "%sfunction %s(%s): Promise<%s>;\n", declIndent, f.name, params, ret)
-	if shortcut != "" {
-		fmt.Fprintf(&b, "%sfunction %s(%s): Promise<%s>;\n", declIndent, f.name, shortcut, ret)
+	// The main form comes last: when no overload fits a call, TypeScript explains the
+	// mismatch against the last one, and that explanation is what the agent reads.
+	if overload != "" {
+		fmt.Fprintf(&b, "%sfunction %s(%s): Promise<%s>;\n", declIndent, f.name, overload, ret)
 	}
+	fmt.Fprintf(&b, "%sfunction %s(%s): Promise<%s>;\n", declIndent, f.name, params, ret)
 	return decls, b.String()
+}
+
+// namedParams renders the named-argument form of a positional tool, as binding accepts
+// it: one object whose keys are parameter names (ml.predict_churn({ customer_id: "c1" })),
+// which is also how f({}) type-checks when every parameter is optional. A tool whose
+// first parameter takes objects reads a lone object as that parameter, so it has no
+// such form; nor, to stay one line, does one whose parameter types span lines.
+func (f *function) namedParams(g *typeGen, s *schemas) string {
+	if f.firstParamAdmitsObject() {
+		return ""
+	}
+	fields := make([]string, 0, len(f.tool.Params))
+	for _, name := range f.tool.Params {
+		t, required := tsUnknown, false
+		if p, ok := s.param(name); ok {
+			t, required = g.structural(p.schema, declIndent), p.required
+		}
+		if strings.Contains(t.text, "\n") {
+			return ""
+		}
+		opt := "?"
+		if required {
+			opt = ""
+		}
+		fields = append(fields, propertyKey(name)+opt+": "+t.text)
+	}
+	return "args: { " + strings.Join(fields, "; ") + " }"
 }
 
 // takesNoArgs reports whether the input schema is a plain object with no properties, as

@@ -80,8 +80,8 @@ func TestDetailsOfOneFunction(t *testing.T) {
    * @tool "get-structured-content"
    * @example await server_everything.get_structured_content({ location: "New York" })
    */
-  function get_structured_content(args: GetStructuredContentInput): Promise<GetStructuredContentOutput>;
   function get_structured_content(location: "New York" | "Chicago" | "Los Angeles"): Promise<GetStructuredContentOutput>;
+  function get_structured_content(args: GetStructuredContentInput): Promise<GetStructuredContentOutput>;
 }
 `
 	if got != want {

@@ -4,7 +4,9 @@
 // Catalog on behalf of an owner; a namespace another owner holds is refused with an
 // error wrapping ErrNamespaceTaken that names the holder. Readers take a Snapshot, an
 // immutable view that renders the list_functions text (List), the get_function_details
-// text (Details) and the runtime bindings (Functions). Changed and Snapshot.Version tell
+// text (Details), the whole catalog's declarations for the type check (Declarations, the
+// same generator as Details: one block per namespace), a one-line signature for a
+// diagnostic (Signature) and the runtime bindings (Functions). Changed and Snapshot.Version tell
 // the server when to send notifications/tools/list_changed; Snapshot.With overlays
 // session-scoped namespaces. All methods are safe for concurrent use.
 //
@@ -44,7 +46,12 @@
 // arrays, tuples, enum/const literal unions, anyOf/oneOf unions, allOf intersections,
 // nullable types, index signatures, and in-document $refs as named declarations (so
 // recursive schemas terminate); descriptions and keywords like format, default and
-// minimum become JSDoc. What the generator cannot read becomes unknown; it never fails.
+// minimum become JSDoc. What the generator cannot read becomes unknown in inputs (any
+// argument fits) and any in results (so a program can use them without casts); it never
+// fails. A result without an output schema is any. A function without required
+// parameters takes f() and f({}); positional tools also take their named-argument form,
+// f({ customer_id: "c1" }), as binding does. The main signature comes last: TypeScript
+// explains a call that fits no overload against the last one.
 //
 // # Calls
 //

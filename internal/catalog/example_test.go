@@ -59,7 +59,7 @@ func Example() {
 	//    * @tool "get-sum"
 	//    * @example await everything.get_sum({ a: 0, b: 0 })
 	//    */
-	//   function get_sum(args: GetSumInput): Promise<unknown>;
+	//   function get_sum(args: GetSumInput): Promise<any>;
 	// }
 	// 3 <nil>
 	// everything.get_sum: argument "b": missing required property

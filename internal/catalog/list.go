@@ -20,6 +20,10 @@ import (
 // So types would sit right at the 15-token budget and descriptions far beyond it. A
 // query's result, being short, does carry the first sentence (see listQuery).
 
+// maxSignatureBytes is where a listing line stops naming parameters ("…" stands for the
+// rest): a schema with thousands of properties must not make one line the whole listing.
+const maxSignatureBytes = 400
+
 // signature renders the listing line of f (without indentation).
 func (f *function) signature() string {
 	var b strings.Builder
@@ -31,7 +35,12 @@ func (f *function) signature() string {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(sanitizeIdent(p))
+			name := sanitizeIdent(p)
+			if b.Len()+len(name) > maxSignatureBytes {
+				b.WriteString("…")
+				break
+			}
+			b.WriteString(name)
 			if !f.paramRequired(p) {
 				b.WriteByte('?')
 			}
@@ -42,7 +51,12 @@ func (f *function) signature() string {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(propertyKey(p.name))
+			key := propertyKey(p.name)
+			if b.Len()+len(key) > maxSignatureBytes {
+				b.WriteString("…")
+				break
+			}
+			b.WriteString(key)
 			if !p.required {
 				b.WriteByte('?')
 			}
@@ -79,16 +93,28 @@ func shortReturn(props []param) string {
 			names[i] += "?"
 		}
 	}
-	return "{" + strings.Join(names, ", ") + "}"
+	if r := "{" + strings.Join(names, ", ") + "}"; len(r) <= 100 {
+		return r
+	}
+	return ""
 }
 
-// list renders the list_functions text.
+// listNoteRoom is the part of a listing's MaxBytes kept for the note that ends a cut
+// listing; the note's list of left-out namespaces is cut to fit it.
+const listNoteRoom = 1 << 10
+
+// list renders the list_functions text, at most opts.MaxBytes long.
 func (s *Snapshot) list(opts ListOptions) string {
+	limit := opts.MaxBytes
+	if limit == 0 {
+		limit = DefaultMaxListBytes
+	}
+	limit = max(limit, MinListBytes)
 	spaces := s.spaces
 	if opts.Namespace != "" {
 		n := s.lookup(opts.Namespace)
 		if n == nil {
-			return fmt.Sprintf("// no namespace %q; namespaces: %s\n", opts.Namespace, strings.Join(s.names(), ", "))
+			return fmt.Sprintf("// no namespace %q; namespaces: %s\n", oneLine(opts.Namespace, 200), nameList(s.names(), limit-300))
 		}
 		spaces = []*namespace{n}
 	}
@@ -96,15 +122,24 @@ func (s *Snapshot) list(opts ListOptions) string {
 		return "// no functions are available\n"
 	}
 	if strings.TrimSpace(opts.Query) != "" {
-		return listQuery(spaces, opts.Query)
+		return listQuery(spaces, opts.Query, limit)
 	}
+	budget := limit - listNoteRoom
 	var b strings.Builder
-	for _, n := range spaces {
-		writeNamespaceHeader(&b, n)
+	for i, n := range spaces {
+		header := namespaceHeader(n)
+		if b.Len()+len(header)+len("}\n") > budget {
+			return b.String() + cutNote(limit, spaces[i:], 0)
+		}
+		b.WriteString(header)
 		if n.unavailable != "" {
 			continue
 		}
-		for _, f := range n.funcs {
+		for j, f := range n.funcs {
+			if b.Len()+2+len(f.line)+len(f.note)+1+len("}\n") > budget {
+				b.WriteString("}\n")
+				return b.String() + cutNote(limit, spaces[i:], j)
+			}
 			b.WriteString("  ")
 			b.WriteString(f.line)
 			b.WriteString(f.note)
@@ -115,18 +150,48 @@ func (s *Snapshot) list(opts ListOptions) string {
 	return b.String()
 }
 
-func writeNamespaceHeader(b *strings.Builder, n *namespace) {
-	if n.unavailable != "" {
-		fmt.Fprintf(b, "// namespace %s: unavailable (%s)\n", n.name, oneLine(n.unavailable, 200))
-		return
+// cutNote ends a listing cut at limit bytes: rest are the namespaces not fully shown, the
+// first of them shown up to its function shown.
+func cutNote(limit int, rest []*namespace, shown int) string {
+	fns := -shown
+	names := make([]string, len(rest))
+	for i, n := range rest {
+		fns += len(n.funcs)
+		names[i] = n.name
 	}
+	head := fmt.Sprintf("// … listing cut at %d bytes: %d more functions in %d namespaces are not shown (", limit, fns, len(rest))
+	tail := "). Narrow the request: list_functions with a namespace, or a query of a few words.\n"
+	return head + nameList(names, listNoteRoom-len(head)-len(tail)) + tail
+}
+
+// nameList joins names with ", ", cut to about room bytes with a count of the rest.
+func nameList(names []string, room int) string {
+	var b strings.Builder
+	for i, n := range names {
+		if b.Len()+len(n)+2 > room-len("… and 1000000 more") {
+			fmt.Fprintf(&b, "… and %d more", len(names)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(n)
+	}
+	return b.String()
+}
+
+func namespaceHeader(n *namespace) string {
+	if n.unavailable != "" {
+		return fmt.Sprintf("// namespace %s: unavailable (%s)\n", n.name, oneLine(n.unavailable, 200))
+	}
+	var header string
 	if d := firstSentence(n.description); d != "" {
-		b.WriteString("// " + d + "\n")
+		header = "// " + d + "\n"
 	}
 	if n.note != "" {
-		b.WriteString("// " + n.note + "\n")
+		header += "// " + n.note + "\n"
 	}
-	b.WriteString("namespace " + n.name + " {\n")
+	return header + "namespace " + n.name + " {\n"
 }
 
 func (s *Snapshot) names() []string {
@@ -170,7 +235,7 @@ type hit struct {
 	named int
 }
 
-func listQuery(spaces []*namespace, q string) string {
+func listQuery(spaces []*namespace, q string, limit int) string {
 	terms := queryTerms(q)
 	joined := strings.Join(terms, " ")
 	var hits []hit
@@ -214,11 +279,17 @@ func listQuery(spaces []*namespace, q string) string {
 	// description: it is often why the function matched.
 	var b strings.Builder
 	fmt.Fprintf(&b, "// %d matching %q, best first\n", len(hits), q)
-	for _, h := range hits {
-		b.WriteString(h.f.ns + "." + h.f.line)
+	budget := limit - listNoteRoom
+	for i, h := range hits {
+		line := h.f.ns + "." + h.f.line
 		if d := firstSentence(h.f.tool.Description); d != "" {
-			b.WriteString(" // " + d)
+			line += " // " + d
 		}
+		if b.Len()+len(line)+1 > budget {
+			fmt.Fprintf(&b, "// … listing cut at %d bytes: %d more matches are not shown. Narrow the request: more specific words, or a namespace.\n", limit, len(hits)-i)
+			break
+		}
+		b.WriteString(line)
 		b.WriteByte('\n')
 	}
 	return b.String()

@@ -21,8 +21,11 @@ var reservedWords = setOf(
 
 // reservedNamespace reports whether a namespace called name would shadow what every
 // program's globalThis resolves (runtime.ReservedGlobal: builtins, console, timers and the
-// Object.prototype names the global object inherits) or the run() convention.
-func reservedNamespace(name string) bool { return name == "run" || runtime.ReservedGlobal(name) }
+// Object.prototype names the global object inherits), the run() convention or the
+// sidecar disclosure's invoke.
+func reservedNamespace(name string) bool {
+	return name == "run" || name == InvokeName || runtime.ReservedGlobal(name)
+}
 
 func setOf(words ...string) map[string]bool {
 	m := make(map[string]bool, len(words))

@@ -1,6 +1,8 @@
 package catalog
 
 import (
+	"context"
+	"errors"
 	"slices"
 	"testing"
 )
@@ -80,5 +82,35 @@ func TestAssignNames(t *testing.T) {
 				t.Fatalf("reversed input: got %q, want %q", gotRev, tt.want)
 			}
 		})
+	}
+}
+
+// TestCheckNames: CheckNames refuses exactly what Put refuses for a namespace with
+// RefuseReserved set, so a backend can refuse a clash at registration.
+func TestCheckNames(t *testing.T) {
+	tests := []struct {
+		ns, fn string
+		bad    bool
+	}{
+		{"github", "list_issues", false},
+		{"my-server", "get-sum", false},
+		{"constructor", "keys", true},
+		{"escape", "length", true},
+		{"console", "log", true},
+		{"run", "x", true},
+		{"tools", "toString", true},
+		{"tools", "hasOwnProperty", true},
+		{"tools", "__proto__", false}, // renamed __proto___, which is harmless
+		{"tools", "keys", false},
+	}
+	for _, tt := range tests {
+		err := CheckNames(tt.ns, tt.fn)
+		if (err != nil) != tt.bad || (err != nil && !errors.Is(err, ErrReservedName)) {
+			t.Errorf("CheckNames(%q, %q) = %v, want refused %v", tt.ns, tt.fn, err, tt.bad)
+		}
+		putErr := New().Put("test", Namespace{Name: tt.ns, RefuseReserved: true, Tools: []Tool{{Name: tt.fn, Call: func(context.Context, map[string]any) (any, error) { return nil, nil }}}})
+		if (putErr == nil) != (err == nil) || (err != nil && putErr.Error() != err.Error()) {
+			t.Errorf("Put %s.%s = %v, CheckNames = %v: want the same answer", tt.ns, tt.fn, putErr, err)
+		}
 	}
 }

@@ -24,6 +24,9 @@ type namespace struct {
 	funcs       []*function // sorted by name; empty when unavailable
 	byName      map[string]*function
 	byRaw       map[string]*function
+
+	declOnce sync.Once
+	decl     string // the whole declaration block, see declarationBlock
 }
 
 // function is one prepared tool. What the listing needs is read at build time; the
@@ -45,6 +48,9 @@ type function struct {
 
 	searchOnce sync.Once
 	search     *searchText
+
+	docOnce sync.Once
+	doc     searchDoc // search_functions' document, shared by every snapshot holding f
 
 	compileOnce sync.Once
 	schema      *jsonschema.Schema
@@ -81,8 +87,8 @@ func build(owner string, ns Namespace) (*namespace, error) {
 	if strings.TrimSpace(ns.Name) == "" {
 		return nil, errors.New("catalog: namespace name is empty")
 	}
-	if plain := sanitizeIdent(ns.Name); reservedNamespace(plain) {
-		return nil, fmt.Errorf("catalog: namespace %q: %w: it would shadow the global %q that every program uses; choose another name", ns.Name, ErrReservedName, plain)
+	if err := checkNamespaceName(ns.Name); err != nil {
+		return nil, err
 	}
 	n := &namespace{
 		name:        sanitizeNamespace(ns.Name),
@@ -97,8 +103,10 @@ func build(owner string, ns Namespace) (*namespace, error) {
 	raws := make([]string, len(ns.Tools))
 	for i, t := range ns.Tools {
 		raws[i] = t.Name
-		if plain := sanitizeIdent(t.Name); ns.RefuseReserved && runtime.ReservedProperty(plain) {
-			return nil, fmt.Errorf("catalog: namespace %q: function %q: %w: it would replace Object.prototype.%s on the namespace object; choose another name", ns.Name, t.Name, ErrReservedName, plain)
+		if ns.RefuseReserved {
+			if err := checkFunctionName(ns.Name, t.Name); err != nil {
+				return nil, err
+			}
 		}
 	}
 	names, collided := assignNames(raws)
@@ -119,6 +127,37 @@ func build(owner string, ns Namespace) (*namespace, error) {
 	}
 	slices.SortFunc(n.funcs, func(a, b *function) int { return strings.Compare(a.name, b.name) })
 	return n, nil
+}
+
+// CheckNames returns the error Put would give a Namespace with RefuseReserved set that is
+// named namespace and has these functions, when one of the names clashes with a
+// JavaScript builtin (wrapping ErrReservedName); nil otherwise. Backends that hold
+// namespaces outside the catalog (session-scoped registrations) call it at registration,
+// so the clash is refused there rather than at every later request.
+func CheckNames(namespace string, functions ...string) error {
+	if err := checkNamespaceName(namespace); err != nil {
+		return err
+	}
+	for _, f := range functions {
+		if err := checkFunctionName(namespace, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkNamespaceName(name string) error {
+	if plain := sanitizeIdent(name); reservedNamespace(plain) {
+		return fmt.Errorf("catalog: namespace %q: %w: it would shadow the global %q that every program uses; choose another name", name, ErrReservedName, plain)
+	}
+	return nil
+}
+
+func checkFunctionName(namespace, name string) error {
+	if plain := sanitizeIdent(name); runtime.ReservedProperty(plain) {
+		return fmt.Errorf("catalog: namespace %q: function %q: %w: it would replace Object.prototype.%s on the namespace object; choose another name", namespace, name, ErrReservedName, plain)
+	}
+	return nil
 }
 
 func prepare(ns, name string, collided bool, t Tool) *function {

@@ -24,10 +24,12 @@ type tsType struct {
 	prec   int
 	object bool     // a plain object literal, so it can be declared as an interface
 	alts   []tsType // the members of a union, so unions of unions flatten
+	top    bool     // unknown or any: absorbs unions, vanishes from intersections
 }
 
 var (
-	tsUnknown = tsType{text: "unknown", prec: precPrimary}
+	tsUnknown = tsType{text: "unknown", prec: precPrimary, top: true}
+	tsAny     = tsType{text: "any", prec: precPrimary, top: true}
 	tsNever   = tsType{text: "never", prec: precPrimary}
 )
 
@@ -85,7 +87,11 @@ func pascal(s string) string {
 
 // typeGen renders the types of one schema document (a tool's input or output schema).
 type typeGen struct {
-	root     any
+	root any
+	// out is set for an output schema: what the schema leaves open is typed any there, so
+	// that a program can use a result (r.items.map(...)) without casting; in inputs it
+	// stays unknown, which accepts every argument.
+	out      bool
 	namer    *typeNamer
 	refNames map[string]string // JSON pointer → declared name
 	decls    []string          // named declarations, rendered at indent declIndent
@@ -101,6 +107,15 @@ func newTypeGen(root any, namer *typeNamer) *typeGen {
 	return &typeGen{root: root, namer: namer, refNames: map[string]string{}, open: map[string]bool{}}
 }
 
+// unknown is the type of a value the schema does not describe: unknown in inputs, any in
+// outputs (see typeGen.out).
+func (g *typeGen) unknown() tsType {
+	if g.out {
+		return tsAny
+	}
+	return tsUnknown
+}
+
 // declare renders node, found at JSON pointer ptr of the document, as the declaration
 // of name; references to ptr use that name from now on.
 func (g *typeGen) declare(name, ptr string, node any, doc string) {
@@ -114,7 +129,7 @@ func (g *typeGen) declare(name, ptr string, node any, doc string) {
 // gen renders node; ind is the indentation of the line the type starts on.
 func (g *typeGen) gen(node any, ind string) tsType {
 	if g.depth > maxTypeDepth {
-		return tsUnknown
+		return g.unknown()
 	}
 	g.depth++
 	defer func() { g.depth-- }()
@@ -122,13 +137,13 @@ func (g *typeGen) gen(node any, ind string) tsType {
 	switch n := node.(type) {
 	case bool:
 		if n {
-			return tsUnknown
+			return g.unknown()
 		}
 		return tsNever
 	case *object:
 		return g.genObject(n, ind)
 	default:
-		return tsUnknown
+		return g.unknown()
 	}
 }
 
@@ -140,7 +155,7 @@ func (g *typeGen) genObject(n *object, ind string) tsType {
 		}
 	}
 	base := g.base(n, ind)
-	if base.text != "unknown" {
+	if !base.top {
 		parts = append(parts, base)
 	}
 	for _, kw := range []string{"anyOf", "oneOf"} {
@@ -162,7 +177,10 @@ func (g *typeGen) genObject(n *object, ind string) tsType {
 		}
 	}
 	t := intersection(parts)
-	if nb, ok := n.get("nullable"); ok && nb == true && t.text != "unknown" {
+	if t.top {
+		return g.unknown()
+	}
+	if nb, ok := n.get("nullable"); ok && nb == true {
 		t = union([]tsType{t, prim("null")})
 	}
 	return t
@@ -194,7 +212,7 @@ func (g *typeGen) base(n *object, ind string) tsType {
 			}
 		}
 		if len(types) == 0 {
-			return tsUnknown
+			return g.unknown()
 		}
 	case nil:
 		switch {
@@ -203,10 +221,10 @@ func (g *typeGen) base(n *object, ind string) tsType {
 		case hasAny(n, "items", "prefixItems"):
 			types = []string{"array"}
 		default:
-			return tsUnknown
+			return g.unknown()
 		}
 	default:
-		return tsUnknown
+		return g.unknown()
 	}
 	members := make([]tsType, 0, len(types))
 	for _, t := range types {
@@ -224,7 +242,7 @@ func (g *typeGen) base(n *object, ind string) tsType {
 		case "object":
 			members = append(members, g.object(n, ind))
 		default:
-			members = append(members, tsUnknown)
+			members = append(members, g.unknown())
 		}
 	}
 	return union(members)
@@ -259,7 +277,7 @@ func (g *typeGen) array(n *object, ind string) tsType {
 	}
 	if !isTuple {
 		if !hasItems {
-			return prim("unknown[]")
+			return prim(g.unknown().text + "[]")
 		}
 		return arrayOf(g.structural(items, ind))
 	}
@@ -318,15 +336,15 @@ func (g *typeGen) object(n *object, ind string) tsType {
 	for _, k := range stringList(n.val("required")) {
 		if !seen[k] {
 			seen[k] = true
-			b.WriteString(inner + propertyKey(k) + ": unknown;\n")
-			propTypes = append(propTypes, tsUnknown)
+			b.WriteString(inner + propertyKey(k) + ": " + g.unknown().text + ";\n")
+			propTypes = append(propTypes, g.unknown())
 		}
 	}
 	if idx, ok := g.indexType(n, inner); ok {
 		// Every property must fit the index signature, so widen it by their types.
-		if idx.text != "unknown" && len(propTypes) > 0 {
+		if !idx.top && len(propTypes) > 0 {
 			idx = union(append([]tsType{idx}, propTypes...))
-			if anyOptional && idx.text != "unknown" {
+			if anyOptional && !idx.top {
 				idx = union([]tsType{idx, prim("undefined")})
 			}
 		}
@@ -337,7 +355,7 @@ func (g *typeGen) object(n *object, ind string) tsType {
 			return tsType{text: "{}", prec: precPrimary, object: true}
 		}
 		// JSON Schema's bare "object" is any object; TypeScript's {} would be any value.
-		b.WriteString(inner + "[key: string]: unknown;\n")
+		b.WriteString(inner + "[key: string]: " + g.unknown().text + ";\n")
 	}
 	b.WriteString(ind + "}")
 	return tsType{text: b.String(), prec: precPrimary, object: true}
@@ -366,17 +384,17 @@ func (g *typeGen) indexType(n *object, ind string) (tsType, bool) {
 func (g *typeGen) ref(ref string) tsType {
 	ptr, ok := localPointer(ref)
 	if !ok {
-		return tsUnknown
+		return g.unknown()
 	}
 	if name, ok := g.refNames[ptr]; ok {
 		if g.open[name] {
-			return tsUnknown
+			return g.unknown()
 		}
 		return prim(name)
 	}
 	target, ok := resolvePointer(g.root, ptr)
 	if !ok {
-		return tsUnknown
+		return g.unknown()
 	}
 	base := "Root"
 	if i := strings.LastIndexByte(ptr, '/'); i >= 0 {
@@ -433,7 +451,8 @@ func resolvePointer(root any, ptr string) (any, bool) {
 	return cur, true
 }
 
-// union joins member types, dropping duplicates and never; unknown absorbs everything.
+// union joins member types, dropping duplicates and never; unknown (or any) absorbs
+// everything.
 func union(members []tsType) tsType {
 	var flat []tsType
 	for _, m := range members {
@@ -446,8 +465,8 @@ func union(members []tsType) tsType {
 	var out []tsType
 	seen := map[string]bool{}
 	for _, m := range flat {
-		if m.text == "unknown" {
-			return tsUnknown
+		if m.top {
+			return m
 		}
 		if m.text == "never" || seen[m.text] {
 			continue
@@ -468,7 +487,8 @@ func union(members []tsType) tsType {
 	return tsType{text: strings.Join(texts, " | "), prec: precUnion, alts: out}
 }
 
-// intersection joins member types, dropping unknown; never absorbs everything.
+// intersection joins member types, dropping unknown (and any, which would erase the
+// rest); never absorbs everything. With nothing left it is unknown.
 func intersection(members []tsType) tsType {
 	var out []tsType
 	seen := map[string]bool{}
@@ -476,7 +496,7 @@ func intersection(members []tsType) tsType {
 		if m.text == "never" {
 			return tsNever
 		}
-		if m.text == "unknown" || seen[m.text] {
+		if m.top || seen[m.text] {
 			continue
 		}
 		seen[m.text] = true

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sync"
+
+	"github.com/pctx-dev/pctx/internal/clientsession"
 )
 
 // Default execution caps: how many executions may run at once on one pctx, and within
@@ -63,17 +65,20 @@ func (l *limiter) acquire(session string) (release func(), err error) {
 	}, nil
 }
 
-type sessionKey struct{}
-
-// WithSession marks ctx as belonging to session key (e.g. "mcp:"+id): Execute counts it
-// against that session's cap as well as the global one. Keys must be unique per session
-// across front doors, so prefix them with the front door's name.
+// WithSession marks ctx as belonging to a client session keyed key that never ends:
+// Execute counts it against that session's cap as well as the global one. Front doors
+// instead begin a clientsession.Session, put it on the context with
+// clientsession.NewContext and end it when their client leaves, which also stops the
+// session's instances of session-scoped upstreams; WithSession suits callers with no
+// such lifecycle (tests).
 func WithSession(ctx context.Context, key string) context.Context {
-	return context.WithValue(ctx, sessionKey{}, key)
+	return clientsession.NewContext(ctx, clientsession.Begin(key))
 }
 
-// SessionFrom returns the session key WithSession put in ctx, or "".
+// SessionFrom returns the key of ctx's client session, or "".
 func SessionFrom(ctx context.Context) string {
-	key, _ := ctx.Value(sessionKey{}).(string)
-	return key
+	if s := clientsession.FromContext(ctx); s != nil {
+		return s.Key()
+	}
+	return ""
 }

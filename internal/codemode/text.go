@@ -3,65 +3,93 @@ package codemode
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/pctx-dev/pctx/internal/runtime"
 )
 
-// The three tools' names and model-facing descriptions. They are the one source of truth:
-// the MCP server publishes them, and SDK clients fetch them from the server (the framework
-// adapters must not carry copies).
+// The tools' names and model-facing descriptions, one source of truth: the MCP server
+// publishes them, and SDK clients fetch the catalog disclosure's three from the server
+// (the framework adapters must not carry copies). Each is as short as still tells a
+// model what it needs; TestToolSetTokens measures every disclosure's tools/list.
 const (
 	ListFunctionsName      = "list_functions"
 	FunctionDetailsName    = "get_function_details"
 	ExecuteTypeScriptName  = "execute_typescript"
-	ListFunctionsSummary   = "List every function you can call from execute_typescript, as compact TypeScript signatures grouped by namespace. Call this first. Optional filters: `namespace` (exact name) and `query` (case-insensitive words matched against names and descriptions)."
-	FunctionDetailsSummary = "Get full TypeScript declarations (argument and result types, documentation, an example call) for the functions you intend to use, named \"namespace.function\" exactly as list_functions shows them. Call this before writing code that uses a function whose types you have not seen."
+	ListFunctionsSummary   = "List the functions execute_typescript can call, one TypeScript signature per line, by namespace. Optional filters: namespace, query (words)."
+	FunctionDetailsSummary = "Get full TypeScript declarations (argument and result types, docs) of functions named \"namespace.function\" as listed."
+	SearchFunctionsSummary = "Find the functions for a need: the best matches, ranked by score, with signature and summary."
+	ExecuteBashSummary     = "Read-only shell over /sdk (cwd): README.md lists every function by namespace with its signature and summary; <namespace>/<function>.d.ts has its TypeScript declarations. Commands: ls, cat, head, tail, grep, find, wc, echo, pwd, joined by |, && and ;."
 )
 
-// ExecuteTypeScriptSummary tells a model how to write programs for execute_typescript.
-const ExecuteTypeScriptSummary = `Run a TypeScript program once in a fresh sandbox and get back only what it returns. Use it to call many functions in one step instead of one tool call each: filter, join and summarise data in code, and return just the answer.
+// How programs are written: the part of execute_typescript's description every
+// disclosure shares.
+const executeRules = "Call `await namespace.function(...)`; Promise.all runs independent calls together. A function listed with an object parameter takes one object ({ repo: \"a/b\" }), one with named parameters takes values in order. Results are parsed values; a failed call throws. End with `return value`. No network, files or require."
 
-How to write the program:
-- First call list_functions (and get_function_details for the functions you will use); call functions exactly as listed: namespace.function(...).
-- Every function is async: use await, and Promise.all to run independent calls concurrently.
-- Functions listed with named parameters take them positionally: ml.predict_churn("cust_1"). Functions listed with one object parameter take an object: github.create_issue({ repo: "a/b", title: "t" }). A function whose object has exactly one required property may also be called with that value alone: stripe.get_customer("cus_1").
-- Results arrive as parsed JavaScript values. A failed call rejects with an Error whose message says which function failed and why; catch it with try/catch if you can recover.
-- Top-level await works. End with a top-level ` + "`return value`" + ` to get the value back as JSON (or define async function run() and it is called for you). console.log output is returned too; use it for progress notes, not for the result.
-- There is no network, file system, require, process or fetch: only the listed functions. setTimeout works within the time limit.`
+// execute_typescript's description per disclosure.
+const (
+	executeIntro      = "Run a TypeScript program in a fresh sandbox; get back its return value and console output. Do the whole task in one program (many calls, filtering in code) and return only the answer."
+	executeCatalog    = executeIntro + " First find functions with list_functions and their types with get_function_details.\n\n" + executeRules
+	executeFilesystem = executeIntro + " First find functions with execute_bash (grep -i WORDS README.md; cat namespace/function.d.ts).\n\n" + executeRules
+	executeSidecar    = executeIntro + " The other tools are the functions it can call, with the arguments their schemas describe: tool ns__fn is `await ns.fn(args)` or `await invoke({ name: \"ns__fn\", arguments: args })`. Prefer one program to calling the tools one by one.\n\n" + executeRules
+	executeInline     = executeIntro + "\n\n" + executeRules + "\n\nFunctions (? marks optional):\n"
+)
 
-// ToolSpec is one of the three tools as a model sees it.
+// ExecuteTypeScriptSummary is execute_typescript's description in the catalog
+// disclosure, the one SDK clients get.
+const ExecuteTypeScriptSummary = executeCatalog
+
+// ToolSpec is one tool as a model sees it.
 type ToolSpec struct {
-	Name        string
-	Description string
-	InputSchema json.RawMessage
-	ReadOnly    bool // it only reads: list and details
+	Name         string
+	Description  string
+	InputSchema  json.RawMessage
+	OutputSchema json.RawMessage // the sidecar's function tools: the function's, if any
+	ReadOnly     bool            // it only reads: list, details, search, bash
+	// Function is "ns.fn" for a sidecar function tool, "" for the Code Mode tools.
+	Function string
 }
 
-var toolSpecs = []ToolSpec{
-	{
+var (
+	listSpec = ToolSpec{
 		Name:        ListFunctionsName,
 		Description: ListFunctionsSummary,
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"namespace":{"type":"string","description":"Only list this namespace."},"query":{"type":"string","description":"Only list functions whose name or description matches these words."}}}`),
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"namespace":{"type":"string"},"query":{"type":"string"}}}`),
 		ReadOnly:    true,
-	},
-	{
+	}
+	detailsSpec = ToolSpec{
 		Name:        FunctionDetailsName,
 		Description: FunctionDetailsSummary,
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"functions":{"type":"array","items":{"type":"string"},"description":"Functions to describe, as \"namespace.function\"."}},"required":["functions"]}`),
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"functions":{"type":"array","items":{"type":"string"}}},"required":["functions"]}`),
 		ReadOnly:    true,
-	},
-	{
+	}
+	searchSpec = ToolSpec{
+		Name:        SearchFunctionsName,
+		Description: SearchFunctionsSummary,
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"query":{"type":"string","description":"What you need, in a few words"},"k":{"type":"integer","description":"How many (default 5)"}},"required":["query"]}`),
+		ReadOnly:    true,
+	}
+	executeBashSpec = ToolSpec{
+		Name:        ExecuteBashName,
+		Description: ExecuteBashSummary,
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"command":{"type":"string"}},"required":["command"]}`),
+		ReadOnly:    true,
+	}
+)
+
+func executeSpec(description string) ToolSpec {
+	return ToolSpec{
 		Name:        ExecuteTypeScriptName,
-		Description: ExecuteTypeScriptSummary,
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"code":{"type":"string","description":"The TypeScript program. End with ` + "`return value`" + `."}},"required":["code"]}`),
-	},
+		Description: description,
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"code":{"type":"string"}},"required":["code"]}`),
+	}
 }
 
-// Tools returns the three tools' names, descriptions and input schemas, in the order a
-// model should use them.
-func Tools() []ToolSpec { return slices.Clone(toolSpecs) }
+// Tools returns the catalog disclosure's three tools, in the order a model should use
+// them: what SDK clients (pctx/1's code_mode_tools) hand their frameworks.
+func Tools() []ToolSpec {
+	return []ToolSpec{listSpec, detailsSpec, executeSpec(executeCatalog)}
+}
 
 // FormatResult renders an execution as the compact text a model reads: the returned value
 // as JSON, then console lines, then one line of stats. For a failed execution it starts

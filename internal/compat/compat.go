@@ -14,7 +14,8 @@ import (
 	"time"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
-	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/clientsession"
+	"github.com/pctx-dev/pctx/internal/codemode"
 	"github.com/pctx-dev/pctx/internal/sdkbridge"
 )
 
@@ -78,8 +79,8 @@ func New(cm CodeMode, opts *Options) *Server {
 	return srv
 }
 
-// Close ends every session and stops the MCP servers they started. Later session
-// creation answers 503.
+// Close ends every session, stopping the MCP servers they started and their instances of
+// session-scoped upstreams. Later session creation answers 503.
 func (srv *Server) Close() error {
 	srv.mu.Lock()
 	srv.closed = true
@@ -88,7 +89,7 @@ func (srv *Server) Close() error {
 	srv.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, s := range sessions {
-		wg.Go(s.stopServers)
+		wg.Go(s.end)
 	}
 	wg.Wait()
 	return nil
@@ -119,9 +120,16 @@ func (a *attached) Namespaces(call sdkbridge.CallFunc) ([]catalog.Namespace, err
 	return append(legacyNamespaces(tools, call), servers...), nil
 }
 
-func (a *attached) Result(code string, started time.Time, r *runtime.Result) any {
-	return legacyResult(code, started, r)
+func (a *attached) Result(rec *codemode.Record) any {
+	_, servers, _ := a.srv.sessionTools(a.id)
+	mcp := map[string]bool{}
+	for _, ns := range servers {
+		mcp[ns.Name] = true
+	}
+	return legacyResult(rec, mcp)
 }
+
+func (a *attached) ClientSession() *clientsession.Session { return a.s.life }
 
 func (a *attached) Naming() catalog.Naming { return Naming }
 

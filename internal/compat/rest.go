@@ -355,7 +355,7 @@ func (srv *Server) serverClashLocked(id string, cfgs []config.Upstream) error {
 // startServer starts u for session id and waits for its first connection attempt.
 func (srv *Server) startServer(ctx context.Context, id string, u config.Upstream) (*clientServer, error) {
 	cs := &clientServer{}
-	cs.mgr = upstream.NewManager(cs, map[string]config.Upstream{u.Name: u}, srv.log.With("session", id[:min(len(id), 8)]))
+	cs.mgr = upstream.NewManager(cs, map[string]config.Upstream{u.Name: u}, &upstream.Options{Logger: srv.log.With("session", id[:min(len(id), 8)])})
 	cs.mgr.Start(ctx)
 	if st := cs.mgr.Status(); len(st) == 1 && st[0].State != upstream.StateReady {
 		cs.mgr.Close()
@@ -523,9 +523,10 @@ func (srv *Server) restDetails(w http.ResponseWriter, r *http.Request, id string
 }
 
 // signature extracts the parameter list and the resolved return type of function fn
-// from its TypeScript declaration text.
+// from its TypeScript declaration text: of its last signature, the main one (a shortcut
+// or named-argument overload comes first).
 func signature(text, fn string) (in, out string) {
-	i := strings.Index(text, "function "+fn+"(")
+	i := strings.LastIndex(text, "function "+fn+"(")
 	if i < 0 {
 		return "", ""
 	}
@@ -572,7 +573,9 @@ func (srv *Server) restBash(w http.ResponseWriter, r *http.Request, id string) {
 		viewError(w, "execute-bash", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v.files().Run(body.Command))
+	ctx, cancel := context.WithTimeout(r.Context(), vshell.DefaultTimeout)
+	defer cancel()
+	writeJSON(w, http.StatusOK, v.files().RunContext(ctx, body.Command))
 }
 
 // files is the filesystem disclosure's tree (vshell.SDK): README.md and one .d.ts per

@@ -56,7 +56,7 @@ func TestCompatREST(t *testing.T) {
 		{"details of an unknown function", "/code-mode/functions/details", `{"functions":["Weather.getWether"]}`, s, 400, []string{`unknown function \"Weather.getWether\" (did you mean Weather.getWeather?)`}, nil},
 		{"empty server list", "/register/servers", `{"servers":[]}`, s, 200, []string{`"registered":[]`}, nil},
 		{"execute-bash ls", "/code-mode/execute-bash", `{"command":"ls"}`, s, 200, []string{`{"exit_code":0,"stdout":"Github/\nREADME.md\nTools/\nWeather/\n","stderr":""}`}, nil},
-		{"execute-bash cat", "/code-mode/execute-bash", `{"command":"cat Weather/getWeather.d.ts | grep function"}`, s, 200, []string{`"stdout":"  function getWeather(args: GetWeatherInput): Promise\u003cGetWeatherOutput\u003e;`}, nil},
+		{"execute-bash cat", "/code-mode/execute-bash", `{"command":"cat Weather/getWeather.d.ts | grep function"}`, s, 200, []string{`"stdout":"  function getWeather(city: string): Promise\u003cGetWeatherOutput\u003e;\n  function getWeather(args: GetWeatherInput): Promise\u003cGetWeatherOutput\u003e;\n"`}, nil},
 		{"execute-bash grep the README", "/code-mode/execute-bash", `{"command":"grep -i 'weather for a city' README.md"}`, s, 200, []string{"- Weather/getWeather.d.ts `Weather.getWeather({city})` — Weather for a city."}, nil},
 		{"execute-bash of another session", "/code-mode/execute-bash", `{"command":"ls"}`, map[string]string{"x-code-mode-session": other}, 200, []string{`"stdout":"Github/\nREADME.md\n"`}, nil},
 		{"unknown endpoint", "/code-mode/nope", nil, s, 404, []string{"no such endpoint"}, nil},

@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
-	"github.com/pctx-dev/pctx/internal/runtime"
+	"github.com/pctx-dev/pctx/internal/clientsession"
+	"github.com/pctx-dev/pctx/internal/codemode"
 	"github.com/pctx-dev/pctx/internal/sdkbridge"
 )
 
@@ -39,6 +40,18 @@ type session struct {
 	lastUsed time.Time
 	conns    int // open compatibility connections
 
+	// life is the client session every execution of this session runs in, over all its
+	// websockets; it ends with the session.
+	life *clientsession.Session
+}
+
+// end stops the session's MCP servers and ends its client session, which stops its
+// instances of session-scoped upstreams ([servers.NAME] scope = "session").
+func (s *session) end() {
+	var wg sync.WaitGroup
+	wg.Go(s.stopServers)
+	wg.Go(s.life.End)
+	wg.Wait()
 }
 
 // maxSessions bounds the published-client sessions alive at once; each may hold up to
@@ -61,11 +74,11 @@ func (srv *Server) CreateSession() (string, error) {
 	}
 	full := len(srv.sessions) >= maxSessions
 	if !full {
-		srv.sessions[id] = &session{servers: map[string]*clientServer{}, lastUsed: now}
+		srv.sessions[id] = &session{servers: map[string]*clientServer{}, lastUsed: now, life: clientsession.Begin("compat:" + id)}
 	}
 	srv.mu.Unlock()
 	for _, s := range expired {
-		s.stopServers()
+		s.end()
 	}
 	if len(expired) > 0 {
 		srv.log.Info("compat: idle code-mode sessions ended", "count", len(expired))
@@ -110,7 +123,8 @@ const DefaultNamespace = "tools"
 // namespace and name of an earlier one, in the session or earlier in tools, replaces it in
 // its place; one without a namespace goes to DefaultNamespace. The limits of a worker's
 // register apply (docs/protocol.md §6): names of at most 128 bytes, 1,000 tools per
-// namespace, 100 namespaces per session.
+// namespace, 100 namespaces per session, 1 MiB of names, descriptions and schemas per
+// namespace and 4 MiB per session.
 func (srv *Server) AddSessionTools(id string, tools []SessionTool) error {
 	tools = slices.Clone(tools)
 	for i, t := range tools {
@@ -124,6 +138,9 @@ func (srv *Server) AddSessionTools(id string, tools []SessionTool) error {
 			return fmt.Errorf("session %q: tools[%d]: namespace %q is longer than %d bytes", id, i, clip(t.Namespace), sdkbridge.MaxNameBytes)
 		case len(t.Name) > sdkbridge.MaxNameBytes:
 			return fmt.Errorf("session %q: tools[%d]: name %q is longer than %d bytes", id, i, clip(t.Name), sdkbridge.MaxNameBytes)
+		}
+		if err := catalog.CheckNames(t.Namespace, t.Name); err != nil {
+			return fmt.Errorf("session %q: tools[%d]: %w", id, i, err)
 		}
 	}
 	srv.mu.Lock()
@@ -190,19 +207,38 @@ func mergeTools(old, add []SessionTool) ([]SessionTool, []string, error) {
 		index[k] = len(out)
 		out = append(out, t)
 	}
+	// The byte limits of a worker's register, counted over the merged result.
+	total := 0
+	nsBytes := map[string]int{}
+	for _, t := range out {
+		n := sdkbridge.ToolBytes(t.Name, t.Description, t.InputSchema, t.OutputSchema, nil)
+		if nsBytes[t.Namespace] == 0 {
+			n += len(t.Namespace)
+		}
+		nsBytes[t.Namespace] += n
+		total += n
+	}
+	for _, ns := range namespaces {
+		if n := nsBytes[ns]; n > sdkbridge.MaxNamespaceBytes {
+			return nil, nil, fmt.Errorf("namespace %q: its names, descriptions and schemas would take %d bytes, more than the limit of %d bytes per namespace; shorten the descriptions or split the tools over several namespaces", ns, n, sdkbridge.MaxNamespaceBytes)
+		}
+	}
+	if total > sdkbridge.MaxRegisteredBytes {
+		return nil, nil, fmt.Errorf("the session's tools would take %d bytes of names, descriptions and schemas, more than the limit of %d bytes per session", total, sdkbridge.MaxRegisteredBytes)
+	}
 	return out, namespaces, nil
 }
 
 // CloseSession ends session id (REST POST /code-mode/session/close), reporting whether it
-// existed, and stops the MCP servers it started. Its open compatibility connections keep
-// running but see no tools.
+// existed, and stops the MCP servers it started and its instances of session-scoped
+// upstreams. Its open compatibility connections keep running but see no tools.
 func (srv *Server) CloseSession(id string) bool {
 	srv.mu.Lock()
 	s, ok := srv.sessions[id]
 	delete(srv.sessions, id)
 	srv.mu.Unlock()
 	if ok {
-		s.stopServers()
+		s.end()
 	}
 	return ok
 }
@@ -248,8 +284,13 @@ func legacyNamespaces(tools []SessionTool, call sdkbridge.CallFunc) []catalog.Na
 	return out
 }
 
-// legacyResult is the published client's execute result (docs/protocol.md §10.2).
-func legacyResult(code string, started time.Time, r *runtime.Result) map[string]any {
+// legacyResult is the published client's execute result (docs/protocol.md §10.2). Its
+// trace lists every call: upstream calls, and calls of the session's own MCP servers
+// (sessionServers, by their names), as mcp_tool_call events, the rest as
+// callback_invocation events. Arguments and outputs are left out: the published client
+// reads them as optional, and they may be large.
+func legacyResult(rec *codemode.Record, sessionServers map[string]bool) map[string]any {
+	r := rec.Result
 	var stdout, stderr []string
 	for _, l := range r.Console {
 		if l.Level == "warn" || l.Level == "error" {
@@ -265,16 +306,38 @@ func legacyResult(code string, started time.Time, r *runtime.Result) map[string]
 		}
 		stderr = append(stderr, msg)
 	}
+	events := make([]any, 0, len(rec.Calls))
+	for _, c := range rec.Calls {
+		outcome := map[string]any{"type": "success"}
+		if c.Outcome != "ok" {
+			msg := c.Error
+			if msg == "" {
+				msg = c.Outcome
+			}
+			outcome = map[string]any{"type": "error", "message": msg}
+		}
+		ev := map[string]any{"outcome": outcome, "started_at": systemTime(c.Started), "ended_at": systemTime(c.Ended)}
+		// Named as registered, as the original's ids are, whatever the program called them.
+		switch {
+		case c.Backend == "upstream":
+			ev["type"], ev["server"], ev["tool"], ev["cached_client"] = "mcp_tool_call", c.Source, c.RegisteredFunction, true
+		case c.Backend == "session" && sessionServers[c.RegisteredNamespace]:
+			ev["type"], ev["server"], ev["tool"], ev["cached_client"] = "mcp_tool_call", c.RegisteredNamespace, c.RegisteredFunction, true
+		default:
+			ev["type"], ev["id"] = "callback_invocation", c.RegisteredNamespace+"."+c.RegisteredFunction
+		}
+		events = append(events, ev)
+	}
 	return map[string]any{
 		"success": r.Error == nil,
 		"stdout":  strings.Join(stdout, "\n"),
 		"stderr":  strings.Join(stderr, "\n"),
 		"output":  r.Value,
 		"trace": map[string]any{
-			"code":       code,
-			"started_at": systemTime(started),
-			"ended_at":   systemTime(started.Add(r.Duration)),
-			"events":     []any{},
+			"code":       rec.Code,
+			"started_at": systemTime(rec.Started),
+			"ended_at":   systemTime(rec.Ended),
+			"events":     events,
 		},
 	}
 }

@@ -3,6 +3,7 @@ package compat
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -51,7 +52,13 @@ func TestPublishedClient(t *testing.T) {
 					StartedAt struct {
 						Secs int64 `json:"secs_since_epoch"`
 					} `json:"started_at"`
-					Events []any
+					Events []struct {
+						Type, ID string
+						Outcome  struct{ Type string }
+						Started  struct {
+							Secs int64 `json:"secs_since_epoch"`
+						} `json:"started_at"`
+					}
 				}
 			}
 			if err := json.Unmarshal(f.Result, &res); err != nil {
@@ -59,8 +66,14 @@ func TestPublishedClient(t *testing.T) {
 			}
 			want := map[string]any{"city": "Paris", "temp": 21.0}
 			if !res.Success || !reflect.DeepEqual(res.Output, want) || res.Stdout != "calling Weather.getWeather" || res.Stderr != "careful" ||
-				res.Trace.Code == "" || res.Trace.StartedAt.Secs < time.Now().Add(-time.Hour).Unix() || res.Trace.Events == nil {
+				res.Trace.Code == "" || res.Trace.StartedAt.Secs < time.Now().Add(-time.Hour).Unix() {
 				t.Errorf("result %s", f.Result)
+			}
+			// The trace lists the call as the original's callback_invocation event, named as
+			// the client registered the tool.
+			if ev := res.Trace.Events; len(ev) != 1 || ev[0].Type != "callback_invocation" || ev[0].ID != "weather.get_weather" ||
+				ev[0].Outcome.Type != "success" || ev[0].Started.Secs < res.Trace.StartedAt.Secs {
+				t.Errorf("trace events %+v", ev)
 			}
 			if c := <-w.calls; c.TimeoutMs > 7000 || c.Namespace != "weather" || c.Name != "get_weather" {
 				t.Errorf("execute_tool %+v, want weather.get_weather within tool_timeout_secs", c)
@@ -86,6 +99,14 @@ func TestPublishedClientFailures(t *testing.T) {
 	}
 	if err := h.compat.AddSessionTools("nope", nil); err == nil {
 		t.Error("tools for an unknown session were accepted")
+	}
+	// Names that would shadow a builtin are refused at registration, naming the clash,
+	// not at every later request of the session.
+	for _, tool := range []SessionTool{{Name: "keys", Namespace: "constructor"}, {Name: "length", Namespace: "escape"}, {Name: "toString", Namespace: "py"}} {
+		err := h.compat.AddSessionTools(session, []SessionTool{tool})
+		if !errors.Is(err, catalog.ErrReservedName) || !strings.Contains(err.Error(), fmt.Sprintf("%q", tool.Namespace)) {
+			t.Errorf("session tool %s.%s: %v, want the clash named", tool.Namespace, tool.Name, err)
+		}
 	}
 	w := dialClient(t, h.srv.URL, session, func(w *publishedClient, c toolCall) {
 		w.fail(c.ID, wireError{Code: -32603, Message: "Failed executing tool: division by zero"})
@@ -187,6 +208,72 @@ func TestSessionLimit(t *testing.T) {
 	}
 	if status, body := h.post(t, "/code-mode/session/create", nil, nil); status != http.StatusServiceUnavailable || !strings.Contains(body, "code-mode sessions") {
 		t.Errorf("session/create over the limit: %d %s", status, body)
+	}
+}
+
+// TestPublishedClientDisclosure: the published client sends its disclosure with each
+// execution; under "sidecar" the program has invoke (the original's form, in the
+// session's names) for the session's own tools too, under "catalog" and "filesystem" it
+// does not, and an unknown one is refused.
+func TestPublishedClientDisclosure(t *testing.T) {
+	h := newHarness(t, nil)
+	session := mustSession(t, h.compat)
+	err := h.compat.AddSessionTools(session, []SessionTool{{Name: "add", Namespace: "tools",
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"a":{"type":"number"},"b":{"type":"number"}},"required":["a","b"]}`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := dialClient(t, h.srv.URL, session, func(w *publishedClient, c toolCall) {
+		w.answer(c.ID, c.Args["a"].(float64)+c.Args["b"].(float64))
+	})
+	for _, tt := range []struct{ disclosure, code, want string }{
+		{"sidecar", `return await invoke({ name: "Tools__add", arguments: { a: 2, b: 3 } })`, "5"},
+		{"catalog", `return typeof invoke`, `"undefined"`},
+		{"filesystem", `return await Tools.add({ a: 1, b: 1 })`, "2"},
+	} {
+		f := w.request("execute_typescript", map[string]any{"code": tt.code, "disclosure": tt.disclosure})
+		var res struct {
+			Success bool
+			Output  json.RawMessage
+			Stderr  string
+		}
+		if err := json.Unmarshal(f.Result, &res); err != nil || !res.Success || string(res.Output) != tt.want {
+			t.Errorf("%s: %s %+v, want output %s", tt.disclosure, f.Result, f.Error, tt.want)
+		}
+	}
+	f := w.request("execute_typescript", map[string]any{"code": "return 1", "disclosure": "telepathy"})
+	if f.Error == nil || !strings.Contains(f.Error.Message, `disclosure "telepathy": want one of catalog, filesystem, sidecar, auto`) {
+		t.Errorf("unknown disclosure: %s %+v", f.Result, f.Error)
+	}
+}
+
+// TestSessionToolBytesBounded: a session's tools are bounded in bytes like a worker's
+// registrations, per namespace and over the session, with errors naming the limit.
+func TestSessionToolBytesBounded(t *testing.T) {
+	h := newHarness(t, nil)
+	session := mustSession(t, h.compat)
+	tool := func(ns, name string, n int) SessionTool {
+		return SessionTool{Namespace: ns, Name: name, Description: strings.Repeat("d", n)}
+	}
+	err := h.compat.AddSessionTools(session, []SessionTool{tool("big", "f", sdkbridge.MaxNamespaceBytes/2), tool("big", "g", sdkbridge.MaxNamespaceBytes/2)})
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf(`namespace "big": its names, descriptions and schemas would take %d bytes, more than the limit of %d bytes per namespace`, sdkbridge.MaxNamespaceBytes+len("bigfg"), sdkbridge.MaxNamespaceBytes)) {
+		t.Fatalf("a namespace over the limit: %v", err)
+	}
+	per := sdkbridge.MaxNamespaceBytes - 100
+	for i := range sdkbridge.MaxRegisteredBytes / sdkbridge.MaxNamespaceBytes {
+		if err := h.compat.AddSessionTools(session, []SessionTool{tool(fmt.Sprintf("ns%d", i), "f", per)}); err != nil {
+			t.Fatalf("namespace %d: %v", i, err)
+		}
+	}
+	if err := h.compat.AddSessionTools(session, []SessionTool{tool("more", "f", 1000)}); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("more than the limit of %d bytes per session", sdkbridge.MaxRegisteredBytes)) {
+		t.Fatalf("a session over the limit: %v", err)
+	}
+	// Replacing a tool counts its new size only.
+	if err := h.compat.AddSessionTools(session, []SessionTool{tool("ns0", "f", 10)}); err != nil {
+		t.Fatalf("replacing a tool with a smaller one: %v", err)
+	}
+	if err := h.compat.AddSessionTools(session, []SessionTool{tool("more", "f", 1000)}); err != nil {
+		t.Fatalf("after the replacement: %v", err)
 	}
 }
 

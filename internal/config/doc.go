@@ -8,8 +8,15 @@
 //
 //	pctx.toml:12: servers.github.url: must be an http:// or https:// URL, not ftp://
 //
-// After decoding, ${env:NAME} in any string value is replaced by the environment
-// variable NAME ("$${env:" escapes it); an unset variable is an error naming it.
+// After decoding, secret references in any string value are replaced ("$${" escapes
+// one): ${env:NAME} by the environment variable NAME; ${cmd:COMMAND} by the trimmed
+// standard output of COMMAND, run once per load by the shell with a timeout
+// (DefaultCommandTimeout); ${file:PATH} by the trimmed content of a file (relative to
+// the config file; "~/" is home); ${keychain:SERVICE/ACCOUNT} by an entry of the OS
+// keychain, or of pctx's 0600-file store where there is none (package keyring). A
+// reference that cannot be resolved is an error naming the key and the reference,
+// never a value or a command's text; a disabled server's commands, files and entries
+// are not read. Config.Secrets lists every value substituted, for redaction.
 //
 // Init, AddServer and RemoveServer edit a file for the CLI while keeping everything
 // they do not touch byte for byte.

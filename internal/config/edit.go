@@ -50,7 +50,7 @@ func AddServer(path string, u Upstream) error {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("config: add server: %w", err)
 	}
-	old, err := load(path, data, loadOptions{ignoreMissingEnv: true})
+	old, err := load(path, data, loadOptions{checkOnly: true})
 	if err != nil {
 		return fmt.Errorf("config: add server %q: %s has problems already:\n%w", u.Name, path, err)
 	}
@@ -65,7 +65,7 @@ func AddServer(path string, u Upstream) error {
 		out = append(out, '\n')
 	}
 	out = append(out, renderUpstream(u)...)
-	if _, err := load(path, out, loadOptions{ignoreMissingEnv: true}); err != nil {
+	if _, err := load(path, out, loadOptions{checkOnly: true}); err != nil {
 		return fmt.Errorf("config: add server %q: %w", u.Name, err)
 	}
 	return writeFileAtomic(path, out)
@@ -201,6 +201,12 @@ func renderUpstream(u Upstream) []byte {
 	}
 	if u.Disabled {
 		b.WriteString("disabled = true\n")
+	}
+	if u.Scope != ScopeShared {
+		str("scope", u.Scope)
+	}
+	if u.MaxSessions > 0 {
+		fmt.Fprintf(&b, "max_sessions = %d\n", u.MaxSessions)
 	}
 	return []byte(b.String())
 }

@@ -79,6 +79,12 @@ func TestAddServer(t *testing.T) {
 			want:   "name = \"x\"\n\n[servers.a]\ncommand = \"x\"\n",
 		},
 		{
+			name: "a session-scoped server",
+			u: Upstream{Name: "scratch", Command: "npx", Env: map[string]string{"MEMORY_FILE_PATH": "/tmp/m-${session.id}.jsonl"},
+				Scope: ScopeSession, MaxSessions: 4},
+			want: "[servers.scratch]\ncommand = \"npx\"\nenv = { MEMORY_FILE_PATH = \"/tmp/m-${session.id}.jsonl\" }\nscope = \"session\"\nmax_sessions = 4\n",
+		},
+		{
 			name:   "quotes what needs quoting",
 			before: "",
 			u: Upstream{Name: "q", Command: `C:\bin\srv.exe`, Args: []string{`say "hi"`, "tab\there", "line\nbreak", "ünï", "\x01"},
@@ -101,7 +107,7 @@ func TestAddServer(t *testing.T) {
 			if got := readFile(t, path); got != tt.want {
 				t.Fatalf("file:\n%s\nwant:\n%s", got, tt.want)
 			}
-			c, err := load(path, []byte(tt.want), loadOptions{ignoreMissingEnv: true})
+			c, err := load(path, []byte(tt.want), loadOptions{checkOnly: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -273,7 +279,7 @@ func TestAddRemoveRoundTrip(t *testing.T) {
 	if got := readFile(t, path); got != string(example) {
 		t.Fatalf("after add and remove the file differs:\n%s", got)
 	}
-	for _, name := range []string{"memory", "github", "everything", "legacy"} {
+	for _, name := range []string{"memory", "github", "scratch", "everything", "linear", "legacy"} {
 		if err := RemoveServer(path, name); err != nil {
 			t.Fatal(err)
 		}

@@ -7,14 +7,16 @@ import (
 )
 
 // FuzzLoad feeds arbitrary bytes to the loader, which must return a config or an error,
-// never panic. Removing any server from a TOML file must leave TOML with every other
+// never panic. Secret references resolve to fixed text (fakeSecrets): the fuzzer must
+// never run the commands it makes up. Removing any server from a TOML file must leave TOML with every other
 // server, and a config that loads must survive renderUpstream: each server written
 // back as TOML reads back the same.
 func FuzzLoad(f *testing.F) {
 	f.Add([]byte("[servers.a]\ncommand = \"x\"\nargs = [\"1\"]\n"))
+	f.Add([]byte("[servers.a]\nurl = \"https://h/${cmd:echo x}\"\nheaders = { A = \"${file:f} ${keychain:s/a}\" }\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkRemove(t, data)
-		c, err := load("f.toml", data, loadOptions{})
+		c, err := load("f.toml", data, fuzzOptions)
 		if err != nil {
 			if err.Error() == "" {
 				t.Fatal("empty error message")
@@ -25,7 +27,7 @@ func FuzzLoad(f *testing.F) {
 			if mentionsEnv(u) {
 				continue // rendering keeps ${env:...} for a later expansion
 			}
-			back, err := load("f.toml", renderUpstream(u), loadOptions{})
+			back, err := load("f.toml", renderUpstream(u), fuzzOptions)
 			if err != nil {
 				t.Fatalf("server %q rendered as\n%s\ndoes not load: %v", name, renderUpstream(u), err)
 			}
@@ -35,6 +37,8 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+var fuzzOptions = loadOptions{fakeSecrets: true}
 
 func checkRemove(t *testing.T, data []byte) {
 	raw, err := parseTOML("f.toml", data)
@@ -83,8 +87,10 @@ func mentionsEnv(u Upstream) bool {
 		s = append(s, v)
 	}
 	for _, v := range s {
-		if strings.Contains(v, "${env:") {
-			return true
+		for _, kind := range sources {
+			if strings.Contains(v, "${"+kind+":") {
+				return true
+			}
 		}
 	}
 	return false

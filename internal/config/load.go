@@ -11,14 +11,24 @@ import (
 	"github.com/knadh/koanf/parsers/toml/v2"
 	"github.com/knadh/koanf/v2"
 
+	"github.com/pctx-dev/pctx/internal/keyring"
+	"github.com/pctx-dev/pctx/internal/redact"
 	"github.com/pctx-dev/pctx/internal/textdist"
 	gotoml "github.com/pelletier/go-toml/v2"
 )
 
 type loadOptions struct {
-	// ignoreMissingEnv checks a file without requiring its ${env:NAME} variables, for
-	// editing commands that run where the secrets are not set.
-	ignoreMissingEnv bool
+	// checkOnly checks a file without resolving its secrets: unset ${env:} variables are
+	// fine, and no ${cmd:} runs, no ${file:} or ${keychain:} is read. For the editing
+	// commands, which run where the secrets may not be.
+	checkOnly bool
+	// cmdTimeout bounds each ${cmd:}; 0 means DefaultCommandTimeout.
+	cmdTimeout time.Duration
+	// keyring answers ${keychain:}; nil means keyring.FromEnv.
+	keyring keyring.Store
+	// fakeSecrets resolves ${cmd:}, ${file:} and ${keychain:} to fixed text without
+	// running or reading anything: the fuzzer writes arbitrary commands.
+	fakeSecrets bool
 }
 
 // bytesProvider hands koanf a document already read, so the same bytes are decoded and
@@ -57,6 +67,11 @@ func load(file string, data []byte, opts loadOptions) (*Config, error) {
 	expandAll(c, p, opts)
 	validate(c, raw, p)
 	if len(p.errs) > 0 {
+		// A check may quote a value, and a value may have come from a secret.
+		secrets := redact.New(c.secrets...)
+		for _, e := range p.errs {
+			e.Msg = secrets.String(e.Msg)
+		}
 		return nil, p.err()
 	}
 	return c, nil
@@ -146,7 +161,7 @@ func decodeServers(v any, p *problems) map[string]Upstream {
 
 var (
 	durationType = reflect.TypeFor[time.Duration]()
-	sizeType     = reflect.TypeFor[int64]() // only the byte sizes of [runtime] are int64
+	sizeType     = reflect.TypeFor[int64]() // only byte sizes are int64
 )
 
 // decodeHook checks every value against the type of the field it lands in, so that
@@ -252,7 +267,12 @@ func decodeProblems(err error, prefix keyPath, p *problems) {
 		}
 		return
 	}
-	k := prefix.with(keyFromDecodeName(de.Name())...)
+	name := de.Name()
+	if name == reflect.TypeFor[Config]().String() || name == reflect.TypeFor[Upstream]().String() {
+		// mapstructure ≥ 2.5 names the root of a decode by its Go type.
+		name = ""
+	}
+	k := prefix.with(keyFromDecodeName(name)...)
 	inner := de.Unwrap()
 	if list, ok := strings.CutPrefix(inner.Error(), "has invalid keys: "); ok {
 		for _, name := range strings.Split(list, ", ") {
@@ -304,8 +324,16 @@ func unknownKey(table keyPath, name string) string {
 		valid = tomlKeys(reflect.TypeFor[Sandbox]())
 	case len(table) == 1 && table[0] == "codemode":
 		valid = tomlKeys(reflect.TypeFor[CodeMode]())
+	case len(table) == 1 && table[0] == "telemetry":
+		valid = tomlKeys(reflect.TypeFor[Telemetry]())
+	case len(table) == 1 && table[0] == "log":
+		valid = tomlKeys(reflect.TypeFor[Log]())
+	case len(table) == 1 && table[0] == "ui":
+		valid = tomlKeys(reflect.TypeFor[UI]())
 	case len(table) == 2 && table[0] == "servers":
 		valid = tomlKeys(reflect.TypeFor[Upstream]())
+	case len(table) == 3 && table[0] == "servers" && table[2] == "oauth":
+		valid = tomlKeys(reflect.TypeFor[OAuth]())
 	}
 	for _, v := range valid {
 		if textdist.Levenshtein(strings.ToLower(name), v) <= 2 {

@@ -55,8 +55,23 @@ func TestLoadErrors(t *testing.T) {
 			want: strings.Join([]string{
 				`pctx.toml:1: nmae: unknown key; did you mean "name"?`,
 				`pctx.toml:3: server.https: unknown key; did you mean "http"?`,
-				`pctx.toml:5: runtime.memory: unknown key (valid keys: timeout, max_memory, max_stack_depth, max_calls, max_calls_in_flight, max_console_bytes, max_result_bytes, max_argument_bytes, max_cpu_time)`,
+				`pctx.toml:5: runtime.memory: unknown key (valid keys: timeout, max_memory, max_stack_depth, max_calls, max_calls_in_flight, max_console_bytes, max_result_bytes, max_argument_bytes, max_cpu_time, typecheck, tsgo)`,
 				`pctx.toml:7: servers.gh.urll: unknown key; did you mean "url"?`,
+			}, "\n"),
+		},
+		{
+			name: "unknown type-check mode",
+			file: "[runtime]\ntypecheck = \"loose\"\n",
+			want: `pctx.toml:2: runtime.typecheck: "loose" is not a mode: use "strict", "warn" or "off"`,
+		},
+		{
+			name: "codemode values",
+			file: "[codemode]\ndisclosure = \"files\"\nsearch_functions = \"sometimes\"\ninline_budget = \"lots\"\ndisclosur = \"auto\"\n",
+			want: strings.Join([]string{
+				`pctx.toml:2: codemode.disclosure: "files": want one of catalog, filesystem, sidecar, auto`,
+				`pctx.toml:3: codemode.search_functions: "sometimes": want one of auto, on, off`,
+				`pctx.toml:4: codemode.inline_budget: invalid size "lots": use a whole number of bytes, or one with a unit (B, KB, MB, GB, KiB, MiB, GiB), like "256MiB"`,
+				`pctx.toml:5: codemode.disclosur: unknown key; did you mean "disclosure"?`,
 			}, "\n"),
 		},
 		{
@@ -64,7 +79,7 @@ func TestLoadErrors(t *testing.T) {
 			file: "Name = \"x\"\nPath = \"/etc\"\n",
 			want: strings.Join([]string{
 				`pctx.toml:1: Name: unknown key; did you mean "name"?`,
-				`pctx.toml:2: Path: unknown key (valid keys: name, server, runtime, sandbox, codemode, servers)`,
+				`pctx.toml:2: Path: unknown key (valid keys: name, server, runtime, sandbox, codemode, servers, telemetry, log, ui)`,
 			}, "\n"),
 		},
 		{
@@ -109,6 +124,27 @@ func TestLoadErrors(t *testing.T) {
 				`pctx.toml:3: runtime.max_console_bytes: size -1 must not be negative`,
 				`pctx.toml:4: runtime.max_result_bytes: expected a size like "256MiB" or a number of bytes, got a boolean (true)`,
 				`pctx.toml:5: runtime.max_calls_in_flight: -5 must not be negative`,
+			}, "\n"),
+		},
+		{
+			name: "scope: bad values, and session keys in a shared server",
+			file: "[server]\nmax_session_upstreams = -1\nsession_idle_timeout = \"0s\"\n" +
+				"[servers.a]\ncommand = \"x\"\nscope = \"per-call\"\n" +
+				"[servers.b]\ncommand = \"x\"\nscope = \"\"\n" +
+				"[servers.c]\ncommand = \"x\"\nmax_sessions = 2\nargs = [\"--dir=/tmp/${session.id}\"]\nenv = { F = \"${session.id}.db\" }\n" +
+				"[servers.d]\nurl = \"https://h/${session.id}\"\nscope = \"shared\"\nheaders = { X-Session = \"${session.id}\" }\n" +
+				"[servers.e]\ncommand = \"x\"\nscope = \"session\"\nmax_sessions = -3\n",
+			want: strings.Join([]string{
+				`pctx.toml:2: server.max_session_upstreams: -1 must not be negative`,
+				`pctx.toml:3: server.session_idle_timeout: duration "0s" must be positive`,
+				`pctx.toml:6: servers.a.scope: must be "shared" (one instance for every client) or "session" (one per client session), got "per-call"`,
+				`pctx.toml:9: servers.b.scope: must not be empty (leave it out for the default "shared")`,
+				`pctx.toml:12: servers.c.max_sessions: applies only to scope = "session"`,
+				`pctx.toml:13: servers.c.args[0]: ${session.id} is replaced only in servers with scope = "session" (a shared server has no session to name)`,
+				`pctx.toml:14: servers.c.env.F: ${session.id} is replaced only in servers with scope = "session" (a shared server has no session to name)`,
+				`pctx.toml:16: servers.d.url: ${session.id} is replaced only in servers with scope = "session" (a shared server has no session to name)`,
+				`pctx.toml:18: servers.d.headers.X-Session: ${session.id} is replaced only in servers with scope = "session" (a shared server has no session to name)`,
+				`pctx.toml:22: servers.e.max_sessions: -3 must not be negative`,
 			}, "\n"),
 		},
 		{
@@ -207,6 +243,28 @@ func TestLoadErrors(t *testing.T) {
 			want: `pctx.toml:2: servers.gh.url: must be an http:// or https:// URL, not ftp://`,
 		},
 		{
+			name: "oauth tables",
+			file: "[servers.a]\nurl = \"https://h\"\n[servers.a.oauth]\nclient_secret = \"s\"\ngrant = \"password\"\nclient_metadata_url = \"http://h/x\"\nredirect_uri = \"http://example.com/cb\"\nscopes = [\"a b\"]\nsigning_alg = \"HS256\"\nprivate_key = \"not pem\"\ntoken_endpoint_auth_method = \"magic\"\nclient_idd = \"x\"\n" +
+				"[servers.b]\nurl = \"https://h\"\nheaders = { Authorization = \"Bearer x\" }\noauth = { client_id = \"c\" }\n" +
+				"[servers.c]\ncommand = \"x\"\noauth = { client_id = \"c\" }\n" +
+				"[servers.d]\nurl = \"https://h\"\noauth = { grant = \"client_credentials\", client_id = \"c\", token_endpoint_auth_method = \"private_key_jwt\" }\n",
+			want: strings.Join([]string{
+				`pctx.toml:4: servers.a.oauth.client_secret: needs client_id`,
+				`pctx.toml:5: servers.a.oauth.grant: must be "authorization_code", "client_credentials" or "id_jag"; got "password"`,
+				`pctx.toml:6: servers.a.oauth.client_metadata_url: must be an https:// URL with a path (the client ID metadata document)`,
+				`pctx.toml:7: servers.a.oauth.redirect_uri: must be http://127.0.0.1:PORT/PATH (or localhost): pctx receives the redirect on this machine's loopback`,
+				`pctx.toml:8: servers.a.oauth.scopes[0]: a scope is one non-empty token without spaces or quotes`,
+				`pctx.toml:9: servers.a.oauth.signing_alg: must be "ES256" or "RS256"; got "HS256"`,
+				`pctx.toml:10: servers.a.oauth.private_key: is not a PEM private key (use "${file:PATH}" to read one from a file)`,
+				`pctx.toml:11: servers.a.oauth.token_endpoint_auth_method: must be one of none, client_secret_basic, client_secret_post, private_key_jwt; got "magic"`,
+				`pctx.toml:12: servers.a.oauth.client_idd: unknown key; did you mean "client_id"?`,
+				`pctx.toml:16: servers.b.oauth: does not apply when headers sets Authorization (pctx sends that header instead of an OAuth token); remove one of them`,
+				`pctx.toml:19: servers.c.oauth: applies only to url servers`,
+				`pctx.toml:22: servers.d.oauth.grant: client_credentials needs client_secret or private_key`,
+				`pctx.toml:22: servers.d.oauth.token_endpoint_auth_method: private_key_jwt needs private_key`,
+			}, "\n"),
+		},
+		{
 			name: "a disabled server is still checked",
 			file: "[servers.off]\nurl = \"https://h\"\ncommand = \"x\"\ndisabled = true\n",
 			want: `pctx.toml:1: servers.off: set either command (stdio) or url (HTTP), not both`,
@@ -244,7 +302,9 @@ func TestLoadGood(t *testing.T) {
 		{
 			name: "empty file is the defaults",
 			file: "",
-			want: func(string) *Config { return &Config{Name: "pctx", Path: FileName, Server: Default().Server} },
+			want: func(string) *Config {
+				return &Config{Name: "pctx", Path: FileName, Server: Default().Server, Telemetry: Default().Telemetry}
+			},
 		},
 		{
 			name: "everything set",
@@ -256,6 +316,7 @@ api_key = "${env:PCTX_TEST_TOKEN}"
 allow_client_servers = true
 max_executions = 100
 max_executions_per_session = 3
+max_connections = 50
 [runtime]
 timeout = "1m30s"
 max_memory = "1GiB"
@@ -264,8 +325,13 @@ max_calls = 20
 max_calls_in_flight = 5
 max_console_bytes = 4096
 max_result_bytes = "1MB"
+typecheck = "warn"
+tsgo = "bin/tsgo"
 [codemode]
 naming = "camel"
+disclosure = "sidecar"
+search_functions = "on"
+inline_budget = "8KB"
 [servers.everything]
 command = "npx"
 args = ["-y", "pkg", "$${env:LITERAL}", "echo ${HOME}"]
@@ -282,14 +348,30 @@ disabled = true
 [servers.off]
 url = "${env:PCTX_TEST_UNSET_URL}"
 disabled = true
+[telemetry]
+enabled = true
+endpoint = "http://127.0.0.1:4318"
+protocol = "grpc"
+headers = { Authorization = "Bearer ${env:PCTX_TEST_TOKEN}" }
+service_name = "agents"
+metrics = false
+metric_interval = "10s"
+[log]
+level = "debug"
+format = "json"
+file = "logs/pctx.log"
+[ui]
+enabled = true
+playground = true
+history = 50
 `,
 			want: func(dir string) *Config {
 				return &Config{
 					Name:     "team",
 					Path:     FileName,
-					Server:   Server{HTTP: "0.0.0.0:9000", APIKey: "s3cret", AllowClientServers: true, MaxExecutions: 100, MaxExecutionsPerSession: 3},
-					Runtime:  Runtime{Timeout: 90 * time.Second, MaxMemory: 1 << 30, MaxStackDepth: 500, MaxCalls: 20, MaxCallsInFlight: 5, MaxConsoleBytes: 4096, MaxResultBytes: 1e6},
-					CodeMode: CodeMode{Naming: NamingCamel},
+					Server:   Server{HTTP: "0.0.0.0:9000", APIKey: "s3cret", AllowClientServers: true, MaxExecutions: 100, MaxExecutionsPerSession: 3, MaxConnections: 50},
+					Runtime:  Runtime{Timeout: 90 * time.Second, MaxMemory: 1 << 30, MaxStackDepth: 500, MaxCalls: 20, MaxCallsInFlight: 5, MaxConsoleBytes: 4096, MaxResultBytes: 1e6, Typecheck: "warn", Tsgo: "bin/tsgo"},
+					CodeMode: CodeMode{Naming: NamingCamel, Disclosure: "sidecar", SearchFunctions: "on", InlineBudget: 8000},
 					Servers: map[string]Upstream{
 						"everything": {
 							Name: "everything", Command: "npx", Args: []string{"-y", "pkg", "${env:LITERAL}", "echo ${HOME}"},
@@ -306,6 +388,27 @@ disabled = true
 							Timeout: DefaultUpstreamTimeout, ProtocolVersion: DefaultProtocolVersion, Disabled: true,
 						},
 					},
+					Telemetry: Telemetry{
+						Enabled: true, EnabledSet: true, Endpoint: "http://127.0.0.1:4318", Protocol: "grpc",
+						Headers: map[string]string{"Authorization": "Bearer s3cret"}, ServiceName: "agents",
+						Traces: true, MetricInterval: 10 * time.Second,
+					},
+					Log: Log{Level: "debug", Format: "json", File: filepath.Join("logs", "pctx.log")},
+					UI:  UI{Enabled: true, Playground: true, History: 50},
+				}
+			},
+		},
+		{
+			name: "a session-scoped server",
+			file: "[server]\nmax_session_upstreams = 10\nsession_idle_timeout = \"5m\"\n[servers.browser]\ncommand = \"npx\"\nargs = [\"--user-data-dir=/tmp/pw-${session.id}\"]\nscope = \"session\"\nmax_sessions = 4\n",
+			want: func(string) *Config {
+				return &Config{
+					Name: "pctx", Path: FileName, Server: Server{HTTP: DefaultHTTP, MaxSessionUpstreams: 10, SessionIdleTimeout: 5 * time.Minute},
+					Telemetry: Default().Telemetry,
+					Servers: map[string]Upstream{
+						"browser": {Name: "browser", Command: "npx", Args: []string{"--user-data-dir=/tmp/pw-${session.id}"}, Scope: ScopeSession, MaxSessions: 4,
+							Timeout: DefaultUpstreamTimeout, ProtocolVersion: DefaultProtocolVersion},
+					},
 				}
 			},
 		},
@@ -314,7 +417,7 @@ disabled = true
 			file: "servers.a.command = \"x\"\n[server]\nhttp = \"localhost:0\"\n[servers.b]\nurl = \"http://127.0.0.1:3001/sse\"\n[servers.b.headers]\n\"X-Api-Key\" = \"k\"\n",
 			want: func(string) *Config {
 				return &Config{
-					Name: "pctx", Path: FileName, Server: Server{HTTP: "localhost:0"},
+					Name: "pctx", Path: FileName, Server: Server{HTTP: "localhost:0"}, Telemetry: Default().Telemetry,
 					Servers: map[string]Upstream{
 						"a": {Name: "a", Command: "x", Timeout: DefaultUpstreamTimeout, ProtocolVersion: DefaultProtocolVersion},
 						"b": {Name: "b", URL: "http://127.0.0.1:3001/sse", Headers: map[string]string{"X-Api-Key": "k"}, Timeout: DefaultUpstreamTimeout, ProtocolVersion: DefaultProtocolVersion},
@@ -330,6 +433,7 @@ disabled = true
 			if err != nil {
 				t.Fatal(err)
 			}
+			got.secrets = nil // TestLoadSecrets covers them
 			if want := tt.want(filepath.Dir(path)); !reflect.DeepEqual(got, want) {
 				t.Errorf("got  %+v\nwant %+v", got, want)
 			}
@@ -367,35 +471,6 @@ func TestLoadMissingFile(t *testing.T) {
 	}
 }
 
-func TestExpandEnv(t *testing.T) {
-	t.Setenv("PCTX_A", "alpha")
-	t.Setenv("PCTX_EMPTY", "")
-	tests := []struct {
-		in, want, err string
-	}{
-		{in: "plain", want: "plain"},
-		{in: "${env:PCTX_A}", want: "alpha"},
-		{in: "x-${env:PCTX_A}-${env:PCTX_A}-y", want: "x-alpha-alpha-y"},
-		{in: "[${env:PCTX_EMPTY}]", want: "[]"},
-		{in: "$${env:PCTX_A}", want: "${env:PCTX_A}"},
-		{in: "$$${env:PCTX_A}", want: "$${env:PCTX_A}"},
-		{in: "${HOME} $PATH ${env} $", want: "${HOME} $PATH ${env} $"},
-		{in: "${env:PCTX_NOT_SET_ANYWHERE}", err: "environment variable PCTX_NOT_SET_ANYWHERE is not set"},
-		{in: "${env:PCTX_A", err: `unterminated "${env:" (close it with "}", or write "$${env:" for a literal "${env:")`},
-		{in: "${env:}", err: `invalid environment variable name "" in ${env:} (use letters, digits and _, not starting with a digit)`},
-		{in: "${env:A B}", err: `invalid environment variable name "A B" in ${env:A B} (use letters, digits and _, not starting with a digit)`},
-	}
-	for _, tt := range tests {
-		got, err := expandEnv(tt.in)
-		switch {
-		case tt.err != "" && (err == nil || err.Error() != tt.err):
-			t.Errorf("expandEnv(%q) error = %v, want %s", tt.in, err, tt.err)
-		case tt.err == "" && (err != nil || got != tt.want):
-			t.Errorf("expandEnv(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
-		}
-	}
-}
-
 func TestParseSize(t *testing.T) {
 	tests := []struct {
 		in   string
@@ -428,6 +503,7 @@ func TestServerValidate(t *testing.T) {
 		{Server{HTTP: "127.0.0.1:99999"}, `server.http: "127.0.0.1:99999" is not a listen address: use host:port, like "127.0.0.1:8080"`},
 		{Server{HTTP: "127.0.0.1:8080", AllowClientServers: true}, ""}, // loopback: any local client may, as with the original
 		{Server{HTTP: "0.0.0.0:8080", APIKey: "k", AllowClientServers: true}, ""},
+		{Server{HTTP: "127.0.0.1:8080", MaxConnections: -1}, `server.max_connections: must be positive (or 0 for the default), got -1`},
 	}
 	for _, tt := range tests {
 		err := tt.s.Validate()
@@ -455,7 +531,7 @@ func TestExampleFile(t *testing.T) {
 	if c.Runtime.Timeout != 30*time.Second || c.Runtime.MaxMemory != 256<<20 || c.Runtime.MaxConsoleBytes != 1<<20 {
 		t.Errorf("example's [runtime] = %+v", c.Runtime)
 	}
-	want := map[string]string{"everything": "npx", "memory": "npx", "github": "", "legacy": ""}
+	want := map[string]string{"everything": "npx", "memory": "npx", "scratch": "npx", "github": "", "linear": "", "legacy": ""}
 	if len(c.Servers) != len(want) {
 		t.Errorf("servers = %v, want %v", c.Servers, want)
 	}
@@ -469,6 +545,9 @@ func TestExampleFile(t *testing.T) {
 	}
 	if !c.Servers["legacy"].Disabled || c.Servers["legacy"].Transport != TransportSSE {
 		t.Errorf("legacy = %+v, want a disabled SSE server", c.Servers["legacy"])
+	}
+	if s := c.Servers["scratch"]; s.Scope != ScopeSession || s.MaxSessions != 16 || s.Env["MEMORY_FILE_PATH"] != "/tmp/pctx-scratch-${session.id}.jsonl" {
+		t.Errorf("scratch = %+v, want a session-scoped server using ${session.id}", s)
 	}
 }
 

@@ -240,6 +240,7 @@ func dialRawWorker(t *testing.T, p *pctx) *rawWorker {
 		resp.Body.Close()
 	}
 	t.Cleanup(func() { ws.CloseNow() })
+	ws.SetReadLimit(-1) // a register's answer lists every function
 	w := &rawWorker{ws: ws}
 	if e := w.call(t, "initialize", map[string]any{"protocolVersion": "pctx/1", "client": map[string]any{"name": "hardening", "version": "1"}}); e != nil {
 		t.Fatalf("initialize: %+v", e)

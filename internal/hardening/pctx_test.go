@@ -100,7 +100,8 @@ func waitListening(t testing.TB, log *pctxlog.Buffer, exited <-chan error) strin
 // httpClient opens one initialised MCP session over streamable HTTP.
 func (p *pctx) httpClient(t testing.TB) *client.Client {
 	t.Helper()
-	c, err := client.NewStreamableHttpClient(p.url + "/mcp")
+	// The catalog disclosure: these tests read the catalog through list_functions.
+	c, err := client.NewStreamableHttpClient(p.url + "/mcp?disclosure=catalog")
 	if err != nil {
 		t.Fatal(err)
 	}

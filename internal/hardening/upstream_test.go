@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -38,6 +39,8 @@ func upstreamConfig(name, mode, extra string) string {
 //     kills the process in the middle of the call.
 //   - "bloat": raw JSON-RPC (see runBloat), answering every call with a response over
 //     pctx's 16 MiB message limit.
+//   - "counter": count() returns {count, pid, args}: how many times it was called, by
+//     which process, started with which arguments. State for session-scoped tests.
 func runFakeUpstream(mode string) int {
 	if mode == "bloat" {
 		return runBloat()
@@ -71,6 +74,12 @@ func runFakeUpstream(mode string) int {
 			func(ctx context.Context, _ mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 				<-ctx.Done()
 				return nil, ctx.Err()
+			})
+	case "counter":
+		var n atomic.Int64
+		s.AddTool(rawTool("count", `{"type":"object"}`),
+			func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+				return jsonResult(map[string]any{"count": n.Add(1), "pid": os.Getpid(), "args": os.Args[1:]})
 			})
 	case "faulty":
 		s.AddTool(rawTool("ok", `{"type":"object"}`),

@@ -13,8 +13,9 @@ import (
 // attribute url=http://HOST:PORT.
 const ListeningMsg = "pctx listening"
 
-// ListeningLine matches the listening line; its first group is the base URL.
-var ListeningLine = regexp.MustCompile(`msg="` + ListeningMsg + `" url=(http://\S+)`)
+// ListeningLine matches the listening line in [log] format text or json; the base URL is
+// its first non-empty group.
+var ListeningLine = regexp.MustCompile(`msg="` + ListeningMsg + `" url=(http://\S+)|"msg":"` + ListeningMsg + `","url":"(http://[^"]+)"`)
 
 // ListeningURL returns the base URL from the first listening line in log.
 func ListeningURL(log string) (string, bool) {
@@ -22,7 +23,7 @@ func ListeningURL(log string) (string, bool) {
 	if m == nil {
 		return "", false
 	}
-	return m[1], true
+	return m[1] + m[2], true
 }
 
 // Buffer collects a child process's output while another goroutine reads it.

@@ -5,14 +5,25 @@ import (
 	"testing"
 )
 
-// TestListeningURL parses the line exactly as the CLI's slog text handler writes it.
+// TestListeningURL parses the line exactly as the CLI's slog handlers write it, in both
+// [log] formats.
 func TestListeningURL(t *testing.T) {
-	var b Buffer
-	slog.New(slog.NewTextHandler(&b, nil)).Info(ListeningMsg, "url", "http://127.0.0.1:4321", "mcp", "/mcp")
-	if got, ok := ListeningURL(b.String()); !ok || got != "http://127.0.0.1:4321" {
-		t.Fatalf("ListeningURL(%q) = %q, %v", b.String(), got, ok)
+	for _, tt := range []struct {
+		format  string
+		handler func(*Buffer) slog.Handler
+	}{
+		{"text", func(b *Buffer) slog.Handler { return slog.NewTextHandler(b, nil) }},
+		{"json", func(b *Buffer) slog.Handler { return slog.NewJSONHandler(b, nil) }},
+	} {
+		var b Buffer
+		slog.New(tt.handler(&b)).Info(ListeningMsg, "url", "http://127.0.0.1:4321", "mcp", "/mcp")
+		if got, ok := ListeningURL(b.String()); !ok || got != "http://127.0.0.1:4321" {
+			t.Errorf("%s: ListeningURL(%q) = %q, %v", tt.format, b.String(), got, ok)
+		}
 	}
-	if _, ok := ListeningURL(`level=INFO msg="upstream: connected"`); ok {
-		t.Fatal("found a URL in a line without one")
+	for _, line := range []string{`level=INFO msg="upstream: connected"`, `{"level":"INFO","msg":"upstream: connected"}`} {
+		if _, ok := ListeningURL(line); ok {
+			t.Errorf("found a URL in %q", line)
+		}
 	}
 }

@@ -425,8 +425,18 @@ func (e *execution) bind(fns Functions) *Error {
 	namespaces := map[string]*goja.Object{}
 	for name, fn := range fns {
 		ns, method, ok := strings.Cut(name, ".")
+		if !ok && name != "" && fn != nil {
+			// A bare name is a global function (the sidecar disclosure's invoke).
+			if ReservedGlobal(name) {
+				return &Error{Kind: KindInternal, Message: fmt.Sprintf("function %q: its name clashes with a JavaScript builtin", name)}
+			}
+			if err := global.Set(name, e.binding(name, fn)); err != nil {
+				return &Error{Kind: KindInternal, Message: fmt.Sprintf("bind %q: %v", name, err)}
+			}
+			continue
+		}
 		if !ok || ns == "" || method == "" || fn == nil {
-			return &Error{Kind: KindInternal, Message: fmt.Sprintf("function %q: want a non-nil Func named namespace.name", name)}
+			return &Error{Kind: KindInternal, Message: fmt.Sprintf("function %q: want a non-nil Func named namespace.name or name", name)}
 		}
 		// Own-property lookups only: an inherited name ("constructor" resolves to Object
 		// through Object.prototype) must never be mistaken for a namespace object, or a
@@ -435,7 +445,21 @@ func (e *execution) bind(fns Functions) *Error {
 		if ReservedGlobal(ns) || ReservedProperty(method) {
 			return &Error{Kind: KindInternal, Message: fmt.Sprintf("function %q: its name clashes with a JavaScript builtin", name)}
 		}
-		obj := namespaces[ns]
+		if method == "*" {
+			if _, taken := namespaces[ns]; taken {
+				return &Error{Kind: KindInternal, Message: fmt.Sprintf("namespace %q has both functions and a catch-all", ns)}
+			}
+			obj := vm.NewDynamicObject(&catchAll{e: e, ns: ns, fn: fn, bound: map[string]goja.Value{}})
+			if err := global.DefineDataProperty(ns, obj, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
+				return &Error{Kind: KindInternal, Message: fmt.Sprintf("bind namespace %q: %v", ns, err)}
+			}
+			namespaces[ns] = nil
+			continue
+		}
+		obj, seen := namespaces[ns]
+		if seen && obj == nil {
+			return &Error{Kind: KindInternal, Message: fmt.Sprintf("namespace %q has both functions and a catch-all", ns)}
+		}
 		if obj == nil {
 			obj = vm.NewObject()
 			if err := global.DefineDataProperty(ns, obj, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
@@ -449,6 +473,34 @@ func (e *execution) bind(fns Functions) *Error {
 	}
 	return nil
 }
+
+// catchAll is a namespace whose every property is a function served by one Func: for a
+// namespace whose functions are not known (an upstream that needs a login), so that a
+// program calling one learns why from the rejection, not from a ReferenceError.
+type catchAll struct {
+	e     *execution
+	ns    string
+	fn    Func
+	bound map[string]goja.Value
+}
+
+func (c *catchAll) Get(key string) goja.Value {
+	// Not functions: what awaiting, printing or converting the namespace object looks up.
+	if key == "then" || key == "toJSON" || ReservedProperty(key) {
+		return nil
+	}
+	v, ok := c.bound[key]
+	if !ok {
+		v = c.e.binding(c.ns+"."+key, c.fn)
+		c.bound[key] = v
+	}
+	return v
+}
+
+func (c *catchAll) Set(string, goja.Value) bool { return false }
+func (c *catchAll) Has(key string) bool         { return c.Get(key) != nil }
+func (c *catchAll) Delete(string) bool          { return false }
+func (c *catchAll) Keys() []string              { return nil }
 
 // installDisposeSymbols defines Symbol.dispose and Symbol.asyncDispose, which goja
 // lacks, as the registered symbols esbuild's lowering of `using` falls back to, so that

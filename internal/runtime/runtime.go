@@ -15,7 +15,11 @@ import (
 // accepted and converted through JSON); a non-nil error rejects the call's promise.
 type Func func(ctx context.Context, args []any) (any, error)
 
-// Functions maps "namespace.name" to the Func that serves it.
+// Functions maps "namespace.name" to the Func that serves it; a name without a dot is a
+// global function (the sidecar disclosure's invoke). A key "namespace.*" makes every
+// property of that namespace a function served by its Func (for a namespace whose
+// functions are not known, so that every call rejects with why); a namespace has either
+// functions or a catch-all.
 type Functions map[string]Func
 
 // Limits bounds one execution. The zero value of every field means its default; a

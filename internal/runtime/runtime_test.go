@@ -355,9 +355,19 @@ func TestNamespaces(t *testing.T) {
 		}
 	}
 
-	bad := Execute(context.Background(), "return 1", Functions{"nodot": fns["ml.predict"]}, Limits{})
-	if bad.Error == nil || bad.Error.Kind != KindInternal || !strings.Contains(bad.Error.Message, `"nodot"`) {
-		t.Errorf("bad name: error = %+v", bad.Error)
+	// A bare name is a global function, counted and limited like any other call.
+	global := Execute(context.Background(), "return [await invoke({ name: 'x' }), typeof invoke]",
+		Functions{"invoke": func(ctx context.Context, args []any) (any, error) { return args[0], nil }}, Limits{})
+	if global.Error != nil || asJSON(t, global.Value) != `[{"name":"x"},"function"]` || global.Calls != 1 {
+		t.Errorf("global function: %+v, value %s, calls %d", global.Error, asJSON(t, global.Value), global.Calls)
+	}
+
+	// A name without a namespace or a function, or a global that would replace a builtin.
+	for _, name := range []string{".fn", "ns.", "", "Object", "console"} {
+		bad := Execute(context.Background(), "return 1", Functions{name: fns["ml.predict"]}, Limits{})
+		if bad.Error == nil || bad.Error.Kind != KindInternal || !strings.Contains(bad.Error.Message, fmt.Sprintf("%q", name)) {
+			t.Errorf("bad name %q: error = %+v", name, bad.Error)
+		}
 	}
 }
 
@@ -706,5 +716,30 @@ func TestResultTooLargeToBuild(t *testing.T) {
 	res = Execute(context.Background(), `const r = await ns.big(); return r.length`, fns, Limits{MaxMemory: 256 << 20})
 	if res.Error != nil || res.Value != int64(100_001) {
 		t.Fatalf("within the limit: %v %+v", res.Value, res.Error)
+	}
+}
+
+// TestCatchAllNamespace: a namespace bound with "ns.*" answers every function name with
+// its Func (here, why it is unavailable), and is harmless to await, print or convert.
+func TestCatchAllNamespace(t *testing.T) {
+	fns := Functions{"gh.*": func(context.Context, []any) (any, error) {
+		return nil, errors.New("needs login: run `pctx auth login gh`")
+	}}
+	res := Execute(context.Background(), `
+		let msg = "";
+		try { await gh.search_issues({q: "x"}) } catch (e) { msg = e.message }
+		const same = gh.search_issues === gh.search_issues;
+		await gh; // not a thenable
+		return [msg, same, typeof gh.anything, String(gh), JSON.stringify(gh)]`, fns, Limits{})
+	if res.Error != nil {
+		t.Fatal(res.Error)
+	}
+	want := "[\"gh.search_issues: needs login: run `pctx auth login gh`\",true,\"function\",\"[object Object]\",\"{}\"]"
+	if got := asJSON(t, res.Value); got != want {
+		t.Errorf("value = %s\nwant    %s", got, want)
+	}
+	clash := Execute(context.Background(), "return 1", Functions{"gh.*": fns["gh.*"], "gh.x": fns["gh.*"]}, Limits{})
+	if clash.Error == nil || !strings.Contains(clash.Error.Message, "both functions and a catch-all") {
+		t.Errorf("functions and catch-all: %+v", clash.Error)
 	}
 }

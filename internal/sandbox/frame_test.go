@@ -55,3 +55,22 @@ func FuzzReadFrame(f *testing.F) {
 		}
 	})
 }
+
+func TestOutOfMemoryWords(t *testing.T) {
+	for _, tc := range []struct {
+		stderr  string
+		limited bool
+		want    bool
+	}{
+		{"fatal error: runtime: out of memory", false, true},
+		{"runtime/cgo: pthread_create failed: Resource temporarily unavailable", true, true},
+		{"runtime/cgo: pthread_create failed: Resource temporarily unavailable", false, false},
+		{"fatal error: unexpected signal during runtime execution\n[signal SIGSEGV", true, true},
+		{"panic: runtime error: invalid memory address or nil pointer dereference\n[signal SIGSEGV", true, false},
+		{"runtime: goroutine stack exceeds 33554432-byte limit\nfatal error: stack overflow", true, false},
+	} {
+		if got := outOfMemory(tc.stderr, tc.limited); got != tc.want {
+			t.Errorf("outOfMemory(%q, %v) = %v", tc.stderr, tc.limited, got)
+		}
+	}
+}

@@ -351,12 +351,9 @@ func (p *Pool) janitor() {
 }
 
 // workerGone is called by a worker's reader when the process has exited.
-func (p *Pool) workerGone(w *proc, hadRuns bool) {
+func (p *Pool) workerGone(w *proc) {
 	p.mu.Lock()
 	p.removeLocked(w)
-	if hadRuns {
-		p.stats.crashed.Add(1)
-	}
 	p.signalLocked()
 	if !p.closed {
 		p.replenishLocked()

@@ -278,11 +278,15 @@ func (w *proc) readLoop(br *bufio.Reader) {
 	runs := w.runs
 	w.runs = nil
 	w.mu.Unlock()
+	if len(runs) > 0 {
+		// Counted before any run learns its outcome, so Stats agrees with what a caller saw.
+		w.pool.stats.crashed.Add(1)
+	}
 	for _, r := range runs {
 		r.finish(outcome{err: w.crashError(r, len(runs))})
 	}
 	close(w.exited)
-	w.pool.workerGone(w, len(runs) > 0)
+	w.pool.workerGone(w)
 }
 
 func (w *proc) protocolError(err error) {
@@ -454,7 +458,7 @@ func (w *proc) crashError(r *run, running int) *runtime.Error {
 			what = "stack overflow while compiling code (code passed to eval or Function nests too deeply)"
 		}
 		return &runtime.Error{Kind: runtime.KindCrashed, Message: "the sandbox process crashed: " + what + shared}
-	case strings.Contains(tail, "out of memory") || strings.Contains(tail, "cannot allocate memory"):
+	case outOfMemory(tail, w.limits):
 		return &runtime.Error{Kind: runtime.KindMemory, Message: fmt.Sprintf("execution used more memory than its sandbox process may (a hard limit of %s); the process was stopped%s", bytesText(w.pool.memoryLimit(r.lim)), shared)}
 	}
 	if w.limits && sigkilled(w.cmd.ProcessState) {
@@ -467,6 +471,20 @@ func (w *proc) crashError(r *run, running int) *runtime.Error {
 		}
 	}
 	return &runtime.Error{Kind: runtime.KindCrashed, Message: "the sandbox process exited unexpectedly: " + w.exitText(w.cmd.ProcessState) + shared}
+}
+
+// outOfMemory reports whether a worker's dying words mean it ran out of memory. Under
+// RLIMIT_DATA a new thread's stack, or a mapping the runtime makes for itself, can be what
+// does not fit, and the runtime then says so in its own words: a failed thread start, or
+// a fault inside the runtime itself (not a Go panic, which a nil dereference in our code
+// would be).
+func outOfMemory(stderr string, limited bool) bool {
+	if strings.Contains(stderr, "out of memory") || strings.Contains(stderr, "cannot allocate memory") {
+		return true
+	}
+	return limited && (strings.Contains(stderr, "pthread_create failed") ||
+		strings.Contains(stderr, "failed to create new OS thread") ||
+		strings.Contains(stderr, "unexpected signal during runtime execution"))
 }
 
 // exitText is the exit status and the first line the process wrote to stderr.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -434,4 +435,46 @@ func seccompProbe() {
 	}
 	fmt.Println("denied")
 	os.Exit(0)
+}
+
+// TestMemoryHogSparesBystanders: heap attacks run while other executions keep running
+// short programs; each attack ends with a memory error and not one short program fails,
+// however the machine schedules them, because each execution has a process of its own.
+func TestMemoryHogSparesBystanders(t *testing.T) {
+	p := newPool(t, Options{Warm: 3})
+	const bystander = "let x = 0; for (let i = 0; i < 20000; i++) x += i % 7; return x"
+	lim := runtime.Limits{MaxMemory: 16 << 20}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	var runs atomic.Int64
+	for range 3 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				res := p.Execute(hangCatcher(t), bystander, nil, lim)
+				if res.Error != nil || string(res.Value.(json.RawMessage)) != "59997" {
+					t.Errorf("bystander: value %v, error %+v", res.Value, res.Error)
+					return
+				}
+				runs.Add(1)
+			}
+		})
+	}
+	for _, hog := range []string{
+		"let s = 'x'; for (;;) s += s;",
+		"const a = []; for (;;) a.push(new Array(1e5).fill(1));",
+		"const a: number[][] = []\nfor (;;) a.push(new Array(1e4).fill(1))",
+	} {
+		res := p.Execute(hangCatcher(t), hog, nil, lim)
+		if res.Error == nil || res.Error.Kind != runtime.KindMemory {
+			t.Errorf("hog %q: error %+v, want kind memory", hog, res.Error)
+		}
+	}
+	close(done)
+	wg.Wait()
+	t.Logf("%d bystander runs, all succeeded", runs.Load())
 }

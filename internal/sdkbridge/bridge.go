@@ -16,6 +16,8 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/clientsession"
+	"github.com/pctx-dev/pctx/internal/codemode"
 	"github.com/pctx-dev/pctx/internal/runtime"
 )
 
@@ -93,8 +95,12 @@ type Session interface {
 	// client-registered tools go to call, the requesting connection. An error means the
 	// session was closed.
 	Namespaces(call CallFunc) ([]catalog.Namespace, error)
-	// Result renders an execution the way the published client reads it.
-	Result(code string, started time.Time, r *runtime.Result) any
+	// Result renders an execution, with its call timeline, the way the published client
+	// reads it.
+	Result(rec *codemode.Record) any
+	// ClientSession is the session the connection's executions run in: the published
+	// client's session, shared by all its websockets, ended when that session closes.
+	ClientSession() *clientsession.Session
 	// Naming is the convention of the names the session's programs call.
 	Naming() catalog.Naming
 	// Detach undoes Attach.
@@ -110,7 +116,7 @@ var (
 	// ErrWorkerGone: the worker disconnected before answering.
 	ErrWorkerGone = errors.New("worker disconnected")
 	// ErrCallTimeout: the worker did not answer within the call's deadline.
-	ErrCallTimeout = errors.New("timed out waiting for the worker")
+	ErrCallTimeout error = timeoutError("timed out waiting for the worker")
 	// ErrBusy: too many calls in flight to the worker.
 	ErrBusy = errors.New("worker too busy")
 )
@@ -313,3 +319,10 @@ func defaultFormat(r *runtime.Result) string {
 	}
 	return string(v)
 }
+
+// timeoutError is an error whose Timeout method says so, so code that classifies
+// failures (telemetry.Outcome) needs no import of this package.
+type timeoutError string
+
+func (e timeoutError) Error() string { return string(e) }
+func (e timeoutError) Timeout() bool { return true }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/telemetry"
 )
 
 // callError is a call failure that unwraps to its causes, so callers can test
@@ -63,8 +64,10 @@ func (c *conn) call(ctx context.Context, ns, tool string, args map[string]any) (
 		args = map[string]any{}
 	}
 	deadline := time.Now().Add(timeout)
+	telemetry.NoteMember(ctx, c.id)
 	req := executeToolRequest{JSONRPC: "2.0", ID: id, Method: "execute_tool", Params: executeToolParams{
 		Namespace: ns, Name: tool, Args: args, TimeoutMs: timeout.Milliseconds(), Deadline: deadline.UnixMilli(),
+		Meta: telemetry.Meta(ctx),
 	}}
 	if err := c.sendJSON(ctx, req); err != nil {
 		c.forget(id)

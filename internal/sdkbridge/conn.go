@@ -14,7 +14,9 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/clientsession"
 	"github.com/pctx-dev/pctx/internal/codemode"
+	"github.com/pctx-dev/pctx/internal/telemetry"
 )
 
 // Per-connection limits of docs/protocol.md §6.
@@ -24,6 +26,8 @@ const (
 	maxNamespaces      = 100
 	maxToolsPerNS      = 1000
 	maxNameBytes       = 128
+	maxNamespaceBytes  = 1 << 20 // names, descriptions, schemas and params of one namespace
+	maxRegisteredBytes = 4 << 20 // the same over all of a connection's namespaces
 	outQueueLen        = 256
 	finalWriteDeadline = time.Second
 )
@@ -39,7 +43,10 @@ type conn struct {
 	since   time.Time
 	session string  // published-client session id; "" for pctx/1 workers
 	compat  Session // that session; nil for pctx/1 workers
-	log     *slog.Logger
+	// life is the client session the connection's executions run in: the connection's
+	// own (a pctx/1 worker's, ended when it disconnects) or the published client's.
+	life *clientsession.Session
+	log  *slog.Logger
 
 	ctx    context.Context // cancelled when the connection ends
 	cancel context.CancelFunc
@@ -69,6 +76,7 @@ type conn struct {
 type registration struct {
 	scope string // "global" or "session"
 	ns    catalog.Namespace
+	size  int // RegistrationBytes of what the worker registered
 }
 
 type pendingCall struct {
@@ -85,9 +93,15 @@ type callReply struct {
 // value).
 func newConn(b *Bridge, ws *websocket.Conn, id, remote, sessionID string, session Session) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
+	var life *clientsession.Session
+	if session != nil {
+		life = session.ClientSession()
+	} else {
+		life = clientsession.Begin("ws:" + id)
+	}
 	return &conn{
 		b: b, ws: ws, id: id, remote: remote, since: time.Now(),
-		session: sessionID, compat: session, log: b.log.With("worker", id),
+		session: sessionID, compat: session, life: life, log: b.log.With("worker", id),
 		ctx: ctx, cancel: cancel,
 		out:        make(chan []byte, outQueueLen),
 		wdone:      make(chan struct{}),
@@ -134,6 +148,11 @@ func (c *conn) terminate(status websocket.StatusCode, reason string) {
 		// Waiting calls select on ctx: they reject at once with ErrWorkerGone.
 		c.cancel()
 		c.reqs.Wait()
+		if c.compat == nil {
+			// A worker's session is its connection: its session-scoped upstream
+			// instances stop now. A published client's session outlives its websockets.
+			c.life.End()
+		}
 		// Closing also unblocks a write or ping stuck on a peer that stopped reading.
 		if status < 0 {
 			c.ws.CloseNow()
@@ -478,20 +497,30 @@ func (c *conn) codeMode(ctx context.Context, m *message) (any, *rpcError) {
 			return nil, errorf(CodeInvalidParams, "%s: params.code is required", m.Method)
 		}
 		ctx = catalog.WithCallTimeouts(ctx, p.callTimeouts())
-		// A worker's executions, or a published-client session's over all its websockets,
-		// share one session's allowance, so executions waiting on its own unanswered tools
-		// cannot take every execution slot of the server.
-		key := "ws:" + c.id
-		if c.session != "" {
-			key = "compat:" + c.session
+		if c.session != "" && p.Disclosure != "" {
+			// The published client's choice: under "sidecar" its program has invoke.
+			d, err := codemode.ParseDisclosure(p.Disclosure)
+			if err != nil {
+				return nil, errorf(CodeInvalidParams, "%s: params.%v", m.Method, err)
+			}
+			ctx = codemode.WithDisclosure(ctx, d)
 		}
-		started := time.Now()
-		res, err := cm.Execute(codemode.WithSession(ctx, key), p.Code, session...)
+		// A worker's executions, or a published-client session's over all its websockets,
+		// share one session: its execution allowance, so executions waiting on its own
+		// unanswered tools cannot take every execution slot of the server, and its
+		// instances of session-scoped upstreams.
+		ctx = clientsession.NewContext(telemetry.FromMeta(ctx, p.Meta), c.life)
+		var rec *codemode.Record
+		if c.session != "" { // the published client's result carries the call timeline
+			rec = new(codemode.Record)
+			ctx = codemode.WithRecord(ctx, rec)
+		}
+		res, err := cm.Execute(ctx, p.Code, session...)
 		if err != nil {
 			return nil, codeModeError(m.Method, err)
 		}
 		if c.session != "" {
-			return c.compat.Result(p.Code, started, res), nil
+			return c.compat.Result(rec), nil
 		}
 		return executeResult(res, c.b.opts.FormatResult(res)), nil
 	}

@@ -238,6 +238,8 @@ type executeToolParams struct {
 	Args      map[string]any `json:"args"`
 	TimeoutMs int64          `json:"timeoutMs"`
 	Deadline  int64          `json:"deadline"`
+	// Meta carries the call's W3C trace context (traceparent, tracestate), when it has one.
+	Meta map[string]any `json:"_meta,omitempty"`
 }
 
 type executeToolRequest struct {
@@ -286,9 +288,13 @@ type textResult struct {
 
 type executeParams struct {
 	Code string `json:"code"`
+	// Meta may carry the caller's W3C trace context (traceparent, tracestate).
+	Meta map[string]any `json:"_meta"`
 	// Per-call limits (docs/protocol.md §5.3), the published pctx-client's fields.
 	ToolTimeoutSecs      *int           `json:"tool_timeout_secs"`
 	ToolTimeoutOverrides map[string]int `json:"tool_timeout_overrides"`
+	// The published client's disclosure (docs/protocol.md §10.3).
+	Disclosure string `json:"disclosure"`
 }
 
 // callTimeouts are p's per-call limits, clamped to 1–600 s as the original pctx does.

@@ -21,7 +21,7 @@ func (c *conn) register(m *message) (any, *rpcError) {
 	if p.Scope == "" {
 		p.Scope = scopeGlobal
 	}
-	ns, names, rerr := c.namespace(p)
+	ns, names, size, rerr := c.namespace(p)
 	if rerr != nil {
 		return nil, rerr
 	}
@@ -38,6 +38,18 @@ func (c *conn) register(m *message) (any, *rpcError) {
 	if prev == nil && len(c.namespaces) >= maxNamespaces {
 		return nil, errorf(CodeInvalidParams, "register: this connection already holds %d namespaces, the limit", maxNamespaces)
 	}
+	total := size
+	for name, r := range c.namespaces {
+		if name != p.Namespace { // a replaced registration no longer counts
+			total += r.size
+		}
+	}
+	if total > maxRegisteredBytes {
+		return nil, &rpcError{Code: CodeInvalidParams,
+			Message: fmt.Sprintf("register: namespace %q (%d bytes of names, descriptions and schemas) would bring this connection's registrations to %d bytes, more than the limit of %d bytes per connection; shorten descriptions, or unregister namespaces it no longer serves",
+				p.Namespace, size, total, maxRegisteredBytes),
+			Data: map[string]any{"namespace": p.Namespace, "bytes": total, "limit": maxRegisteredBytes}}
+	}
 	if p.Scope == scopeGlobal {
 		if err := c.b.joinPool(c, ns, p); err != nil {
 			return nil, err
@@ -45,7 +57,7 @@ func (c *conn) register(m *message) (any, *rpcError) {
 	} else if prev != nil && prev.scope == scopeGlobal {
 		c.b.leavePool(c, p.Namespace) // moved to session scope
 	}
-	c.namespaces[p.Namespace] = &registration{scope: p.Scope, ns: ns}
+	c.namespaces[p.Namespace] = &registration{scope: p.Scope, ns: ns, size: size}
 	c.log.Info("sdkbridge: namespace registered", "namespace", p.Namespace, "scope", p.Scope, "tools", len(names))
 	return registerResult{Namespace: p.Namespace, Scope: p.Scope, Functions: names}, nil
 }
@@ -87,10 +99,10 @@ func (c *conn) unregister(m *message) (any, *rpcError) {
 }
 
 // namespace validates a register request and builds its catalog namespace, whose calls go
-// to this connection.
-func (c *conn) namespace(p registerParams) (catalog.Namespace, []string, *rpcError) {
-	bad := func(format string, args ...any) (catalog.Namespace, []string, *rpcError) {
-		return catalog.Namespace{}, nil, errorf(CodeInvalidParams, "register: "+format, args...)
+// to this connection; size is the request's RegistrationBytes.
+func (c *conn) namespace(p registerParams) (ns catalog.Namespace, names []string, size int, _ *rpcError) {
+	bad := func(format string, args ...any) (catalog.Namespace, []string, int, *rpcError) {
+		return catalog.Namespace{}, nil, 0, errorf(CodeInvalidParams, "register: "+format, args...)
 	}
 	switch {
 	case p.Namespace == "":
@@ -104,8 +116,18 @@ func (c *conn) namespace(p registerParams) (catalog.Namespace, []string, *rpcErr
 	case len(p.Tools) > maxToolsPerNS:
 		return bad("namespace %q: %d tools, more than the limit of %d", p.Namespace, len(p.Tools), maxToolsPerNS)
 	}
-	ns := catalog.Namespace{Name: p.Namespace, Description: p.Description, Tools: make([]catalog.Tool, 0, len(p.Tools)), RefuseReserved: true}
-	names := make([]string, 0, len(p.Tools))
+	size = len(p.Namespace) + len(p.Description)
+	for _, t := range p.Tools {
+		size += ToolBytes(t.Name, t.Description, t.InputSchema, t.OutputSchema, t.Params)
+	}
+	if size > maxNamespaceBytes {
+		return catalog.Namespace{}, nil, 0, &rpcError{Code: CodeInvalidParams,
+			Message: fmt.Sprintf("register: namespace %q: its names, descriptions and schemas take %d bytes, more than the limit of %d bytes per namespace; shorten the descriptions or split the tools over several namespaces",
+				p.Namespace, size, maxNamespaceBytes),
+			Data: map[string]any{"namespace": p.Namespace, "bytes": size, "limit": maxNamespaceBytes}}
+	}
+	ns = catalog.Namespace{Name: p.Namespace, Description: p.Description, Tools: make([]catalog.Tool, 0, len(p.Tools)), RefuseReserved: true}
+	names = make([]string, 0, len(p.Tools))
 	seen := make(map[string]bool, len(p.Tools))
 	for i, t := range p.Tools {
 		switch {
@@ -133,7 +155,12 @@ func (c *conn) namespace(p registerParams) (catalog.Namespace, []string, *rpcErr
 		})
 		names = append(names, t.Name)
 	}
-	return ns, names, nil
+	// Refused here for both scopes: a session-scoped clash would otherwise surface only
+	// later, failing every Code Mode request of this connection.
+	if err := catalog.CheckNames(p.Namespace, names...); err != nil {
+		return catalog.Namespace{}, nil, 0, &rpcError{Code: CodeInvalidParams, Message: "register: " + err.Error(), Data: map[string]any{"namespace": p.Namespace}}
+	}
+	return ns, names, size, nil
 }
 
 // checkTool checks a tool's schemas and positional parameters, returning what is wrong.
@@ -198,12 +225,27 @@ func (c *conn) sessionNamespaces() ([]catalog.Namespace, *rpcError) {
 }
 
 // Limits on what one registration may name (docs/protocol.md §6), shared with the
-// published client's POST /register/tools.
+// published client's POST /register/tools. The byte limits bound what one connection (or
+// published-client session) can make every listing, declaration and search carry:
+// MaxNamespaceBytes per namespace and MaxRegisteredBytes over all of its namespaces, as
+// counted by ToolBytes plus each namespace's name and description.
 const (
 	MaxNamespaces        = maxNamespaces
 	MaxToolsPerNamespace = maxToolsPerNS
 	MaxNameBytes         = maxNameBytes
+	MaxNamespaceBytes    = maxNamespaceBytes
+	MaxRegisteredBytes   = maxRegisteredBytes
 )
+
+// ToolBytes is the size a tool counts for against MaxNamespaceBytes and
+// MaxRegisteredBytes: its name, description, schemas (as sent) and positional parameters.
+func ToolBytes(name, description string, inputSchema, outputSchema json.RawMessage, params []string) int {
+	n := len(name) + len(description) + len(inputSchema) + len(outputSchema)
+	for _, p := range params {
+		n += len(p)
+	}
+	return n
+}
 
 // CheckTool returns why a tool definition cannot be registered ("" when it can): its
 // input schema must describe an object, and both schemas must be JSON Schemas.

@@ -12,11 +12,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/coder/websocket"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/clientsession"
+	"github.com/pctx-dev/pctx/internal/codemode"
 	"github.com/pctx-dev/pctx/internal/runtime"
 )
 
@@ -392,7 +393,11 @@ func (f *fakeSessions) Namespaces(call CallFunc) ([]catalog.Namespace, error) {
 	}}}}}, nil
 }
 
-func (f *fakeSessions) Result(_ string, _ time.Time, r *runtime.Result) any { return r }
+func (f *fakeSessions) Result(rec *codemode.Record) any { return rec.Result }
+
+func (f *fakeSessions) ClientSession() *clientsession.Session {
+	return clientsession.Begin("compat:fake")
+}
 
 func (f *fakeSessions) Naming() catalog.Naming { return catalog.NamingRegistered }
 

@@ -49,7 +49,7 @@ func newService(t testing.TB) *codemode.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return codemode.New(cat, &codemode.Options{Executor: sandboxtest.New(t)})
+	return codemode.New(cat, &codemode.Options{Executor: sandboxtest.New(t), Disclosure: codemode.Catalog})
 }
 
 // number reads a JSON number as the runtime hands it over: int64 when integral.
@@ -71,6 +71,7 @@ func startHTTP(t testing.TB, s *server.Server) string {
 	t.Cleanup(func() {
 		_ = closeSessions(context.Background())
 		ts.Close()
+		s.Close()
 	})
 	return ts.URL
 }
@@ -126,7 +127,7 @@ func TestExactlyThreeTools(t *testing.T) {
 			t.Errorf("tool %s has no description", tool.Name)
 		}
 	}
-	if got, want := strings.Join(names, ","), "execute_typescript,get_function_details,list_functions"; got != want {
+	if got, want := strings.Join(names, ","), "list_functions,get_function_details,execute_typescript"; got != want {
 		t.Fatalf("tools = %s, want %s", got, want)
 	}
 }

@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/pctx-dev/pctx/internal/config"
 )
 
 // BenchmarkCallStdio is one tools/call round trip to a stdio child through
@@ -48,7 +51,7 @@ func BenchmarkConvertResult(b *testing.B) {
 func BenchmarkLineFilter(b *testing.B) {
 	line := []byte(`{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"` + strings.Repeat("x", 10<<20) + `"}]}}` + "\n")
 	logger, _ := newTestLogger(b)
-	sess := newSession(context.Background(), &server{})
+	sess := newSession(context.Background(), &server{}, config.Upstream{}, slog.New(slog.DiscardHandler))
 	b.SetBytes(int64(len(line)))
 	for b.Loop() {
 		f := newLineFilter(bytes.NewReader(line), DefaultMaxResultBytes, sess, logger)

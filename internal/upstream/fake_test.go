@@ -41,11 +41,14 @@ func fakeConfig(t testing.TB, name, mode string) config.Upstream {
 	return config.Upstream{
 		Name:    name,
 		Command: exe,
-		Env:     map[string]string{"PCTX_FAKE_UPSTREAM": mode},
+		// A -race child otherwise sleeps a second at exit, waiting for race reports.
+		Env: map[string]string{"PCTX_FAKE_UPSTREAM": mode, "GORACE": "atexit_sleep_ms=0"},
 	}
 }
 
 type fakeServer struct {
+	mode      string
+	count     int // calls of "count" so far: the state of a "counter" fake
 	out       *bufio.Writer
 	added     bool // the "added" tool exists (after "change")
 	listCalls int
@@ -60,7 +63,13 @@ func runFake(mode string) int {
 		fmt.Fprintln(os.Stderr, "fatal: no configuration found")
 		return 7
 	}
-	f := &fakeServer{out: bufio.NewWriterSize(os.Stdout, 1<<20)}
+	if path := os.Getenv("FAKE_FAIL_IF_EXISTS"); path != "" {
+		if _, err := os.Stat(path); err == nil {
+			fmt.Fprintln(os.Stderr, "fatal: told to fail by", path)
+			return 7
+		}
+	}
+	f := &fakeServer{mode: mode, out: bufio.NewWriterSize(os.Stdout, 1<<20)}
 	in := bufio.NewReaderSize(os.Stdin, 1<<20)
 	for {
 		line, err := in.ReadBytes('\n')
@@ -104,6 +113,9 @@ func text(s string) map[string]any { return map[string]any{"type": "text", "text
 
 func (f *fakeServer) tools() []any {
 	names := []string{"echo", "add", "fail", "mixed", "crash", "hang", "garbage", "badshape", "half", "big", "change", "flood", "listcount", "env", "spawn"}
+	if f.mode == "counter" {
+		names = []string{"count", "info", "crash", "hang", "change"}
+	}
 	if f.added {
 		names = append(names, "added")
 	}
@@ -157,6 +169,13 @@ func (f *fakeServer) call(req fakeRequest) {
 	args := req.Params.Arguments
 	num := func(k string) float64 { v, _ := args[k].(float64); return v }
 	switch req.Params.Name {
+	case "count":
+		f.count++
+		f.result(req.ID, map[string]any{"structuredContent": map[string]any{"count": f.count, "pid": os.Getpid()}, "content": []any{}})
+	case "info":
+		f.result(req.ID, map[string]any{"structuredContent": map[string]any{
+			"pid": os.Getpid(), "args": os.Args[1:], "session": os.Getenv("FAKE_SESSION"),
+		}, "content": []any{}})
 	case "echo":
 		b, _ := json.Marshal(args)
 		f.result(req.ID, map[string]any{"content": []any{text(string(b))}})
@@ -178,7 +197,7 @@ func (f *fakeServer) call(req fakeRequest) {
 		fmt.Fprintln(os.Stderr, "crashing on purpose")
 		os.Exit(3)
 	case "hang":
-		// never answers
+		fmt.Fprintln(os.Stderr, "hang received") // never answers
 	case "garbage":
 		f.out.WriteString("this is {not json\n")
 		f.out.Flush()
@@ -210,6 +229,7 @@ func (f *fakeServer) call(req fakeRequest) {
 		f.result(req.ID, map[string]any{"structuredContent": map[string]any{
 			"env": os.Getenv("FAKE_ENV"), "cwd": wd,
 			"secret": os.Getenv("PCTX_TEST_SECRET"), "node": os.Getenv("NODE_PCTX_TEST"), "path": os.Getenv("PATH") != "",
+			"npm_token": os.Getenv("NODE_AUTH_TOKEN") + os.Getenv("npm_config__authToken"),
 		}, "content": []any{}})
 	case "spawn":
 		cmd := exec.Command(os.Args[0])
@@ -335,13 +355,14 @@ var testTuning = tuning{
 	debounce:       50 * time.Millisecond,
 	maxResultBytes: DefaultMaxResultBytes,
 	stopGrace:      500 * time.Millisecond,
+	loginPoll:      20 * time.Millisecond,
 }
 
 // startManager starts a Manager for servers and closes it when t ends.
 func startManager(t testing.TB, reg Registry, tune tuning, servers ...config.Upstream) (*Manager, *logBuffer) {
 	t.Helper()
 	logger, logs := newTestLogger(t)
-	m := newManager(reg, configMap(servers...), logger, tune)
+	m := newManager(reg, configMap(servers...), &Options{Logger: logger}, tune)
 	m.Start(context.Background())
 	t.Cleanup(func() { m.Close() })
 	return m, logs

@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+
+	"github.com/pctx-dev/pctx/internal/config"
 )
 
 // Upstream output is untrusted: these targets feed arbitrary bytes to the two places that
@@ -28,7 +30,7 @@ func FuzzLineFilter(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte, limit uint8) {
 		max := int(limit) + 16
-		sess := newSession(context.Background(), &server{})
+		sess := newSession(context.Background(), &server{}, config.Upstream{}, slog.New(slog.DiscardHandler))
 		filter := newLineFilter(bytes.NewReader(in), max, sess, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		out, err := io.ReadAll(filter)
 		if err != nil {

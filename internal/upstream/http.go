@@ -5,53 +5,60 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"time"
 
 	"github.com/mark3labs/mcp-go/client/transport"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/pctx-dev/pctx/internal/config"
+	"github.com/pctx-dev/pctx/internal/oauth"
+	"github.com/pctx-dev/pctx/internal/telemetry"
 )
 
 // dialHTTP connects to a URL server. With no transport configured it tries
 // streamable HTTP first and falls back to the legacy SSE transport, as the
 // MCP spec's backwards-compatibility section describes.
-func dialHTTP(life, attempt context.Context, srv *server) (*session, error) {
-	switch srv.cfg.Transport {
+func dialHTTP(life, attempt context.Context, srv *server, cfg config.Upstream, log *slog.Logger) (*session, error) {
+	switch cfg.Transport {
 	case "streamable-http":
-		return dialStreamable(life, attempt, srv)
+		return dialStreamable(attempt, newSession(life, srv, cfg, log))
 	case "sse":
-		return dialSSE(life, attempt, srv)
+		return dialSSE(attempt, newSession(life, srv, cfg, log))
 	case "":
-		sess, err := dialStreamable(life, attempt, srv)
-		if err == nil || life.Err() != nil {
+		sess, err := dialStreamable(attempt, newSession(life, srv, cfg, log))
+		if err == nil || life.Err() != nil || oauth.IsAuthError(err) {
+			// An authorization problem would be the same over SSE.
 			return sess, err
 		}
-		sess, sseErr := dialSSE(life, attempt, srv)
+		sess, sseErr := dialSSE(attempt, newSession(life, srv, cfg, log))
 		if sseErr == nil {
 			return sess, nil
 		}
 		return nil, fmt.Errorf("streamable HTTP: %w; SSE: %w", err, sseErr)
 	default:
-		return nil, fmt.Errorf("unknown transport %q (want \"streamable-http\" or \"sse\")", srv.cfg.Transport)
+		return nil, fmt.Errorf("unknown transport %q (want \"streamable-http\" or \"sse\")", cfg.Transport)
 	}
 }
 
-func dialStreamable(life, attempt context.Context, srv *server) (*session, error) {
-	sess := newSession(life, srv)
+func dialStreamable(attempt context.Context, sess *session) (*session, error) {
+	cfg := sess.cfg
 	sess.transport = "streamable-http"
 	hc := sess.httpClient()
-	t, err := transport.NewStreamableHTTP(srv.cfg.URL,
+	t, err := transport.NewStreamableHTTP(cfg.URL,
 		transport.WithHTTPBasicClient(hc),
-		transport.WithHTTPHeaders(srv.cfg.Headers),
+		transport.WithHTTPHeaders(cfg.Headers),
 		// The standalone GET stream carries tools/list_changed. Deprecated
 		// for 2026-07-28, but our default versions are the 2025 ones.
 		//lint:ignore SA1019 the 2025 protocol versions we offer need it
 		transport.WithContinuousListening(),
-		transport.WithHTTPLogger(srv.log),
+		transport.WithHTTPLogger(sess.log),
 	)
 	if err != nil {
 		sess.close()
-		return nil, fmt.Errorf("streamable HTTP %s: %w", srv.cfg.URL, err)
+		return nil, fmt.Errorf("streamable HTTP %s: %w", cfg.URL, err)
 	}
 	if err := sess.handshake(attempt, t); err != nil {
 		sess.close()
@@ -60,25 +67,25 @@ func dialStreamable(life, attempt context.Context, srv *server) (*session, error
 	return sess, nil
 }
 
-func dialSSE(life, attempt context.Context, srv *server) (*session, error) {
-	sess := newSession(life, srv)
+func dialSSE(attempt context.Context, sess *session) (*session, error) {
+	srv, cfg := sess.srv, sess.cfg
 	sess.transport = "sse"
 	hc := sess.httpClient()
 	wait := srv.t.startTimeout
 	if deadline, ok := attempt.Deadline(); ok {
 		wait = time.Until(deadline)
 	}
-	t, err := transport.NewSSE(srv.cfg.URL,
+	t, err := transport.NewSSE(cfg.URL,
 		transport.WithHTTPClient(hc),
-		transport.WithHeaders(srv.cfg.Headers),
-		transport.WithSSELogger(srv.log),
+		transport.WithHeaders(cfg.Headers),
+		transport.WithSSELogger(sess.log),
 		transport.WithEndpointTimeout(wait),
 		// Calls carry their own deadlines; this only must not be shorter.
 		transport.WithResponseTimeout(24*time.Hour),
 	)
 	if err != nil {
 		sess.close()
-		return nil, fmt.Errorf("SSE %s: %w", srv.cfg.URL, err)
+		return nil, fmt.Errorf("SSE %s: %w", cfg.URL, err)
 	}
 	t.SetConnectionLostHandler(func(err error) {
 		sess.die(fmt.Errorf("event stream lost: %w", err))
@@ -96,8 +103,12 @@ func dialSSE(life, attempt context.Context, srv *server) (*session, error) {
 func (s *session) httpClient() *http.Client {
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	s.cleanup = base.CloseIdleConnections
+	var rt http.RoundTripper = &limitTransport{base: base, max: s.srv.t.maxResultBytes}
+	if s.srv.auth != nil {
+		rt = s.srv.auth.Transport(rt)
+	}
 	return &http.Client{
-		Transport:     &limitTransport{base: base, max: s.srv.t.maxResultBytes},
+		Transport:     rt,
 		CheckRedirect: sameOriginRedirect,
 	}
 }
@@ -129,6 +140,12 @@ type limitTransport struct {
 }
 
 func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if trace.SpanContextFromContext(req.Context()).IsValid() && req.Header.Get(telemetry.TraceParent) == "" {
+		// A tools/call made for a traced execution: the server joins the trace. A
+		// RoundTripper must not modify the caller's request, hence the clone.
+		req = req.Clone(req.Context())
+		telemetry.InjectHeader(req.Context(), req.Header)
+	}
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {
 		return nil, err

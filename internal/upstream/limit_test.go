@@ -3,9 +3,12 @@ package upstream
 import (
 	"context"
 	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pctx-dev/pctx/internal/config"
 )
 
 func TestIDScanner(t *testing.T) {
@@ -60,7 +63,7 @@ func TestLineFilter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			logger, _ := newTestLogger(t)
-			sess := newSession(context.Background(), &server{})
+			sess := newSession(context.Background(), &server{}, config.Upstream{}, slog.New(slog.DiscardHandler))
 			f := newLineFilter(strings.NewReader(tt.in), max, sess, logger)
 			got, err := io.ReadAll(f)
 			if err != nil {

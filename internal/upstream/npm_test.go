@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pctx-dev/pctx/internal/clientsession"
 	"github.com/pctx-dev/pctx/internal/config"
 )
 
@@ -163,5 +165,48 @@ func TestNPMMemoryStdio(t *testing.T) {
 	graph, _ := got.(map[string]any)
 	if err != nil || !reflect.DeepEqual(graph["entities"], []any{entity}) {
 		t.Fatalf("read_graph: %#v, %v", got, err)
+	}
+}
+
+// TestNPMMemoryPerSession: the stateful reference server, session-scoped: each client
+// session has its own process and, through ${session.id}, its own memory file.
+func TestNPMMemoryPerSession(t *testing.T) {
+	bin := npmBin(t, "mcp-server-memory")
+	reg := newFakeRegistry()
+	dir := t.TempDir()
+	cfg := config.Upstream{Name: "memory", Command: bin, Scope: config.ScopeSession,
+		Env: map[string]string{"MEMORY_FILE_PATH": filepath.Join(dir, "memory-"+config.SessionID+".jsonl")}}
+	startManager(t, reg, testTuning, cfg)
+
+	a, b := clientsession.Begin("mcp:a"), clientsession.Begin("mcp:b")
+	defer a.End()
+	defer b.End()
+	call := func(cs *clientsession.Session, tool string, args map[string]any) any {
+		t.Helper()
+		v, err := reg.tool(t, "memory", tool).Call(clientsession.NewContext(context.Background(), cs), args)
+		if err != nil {
+			t.Fatalf("%s in %s: %v", tool, cs.Key(), err)
+		}
+		return plain(t, v)
+	}
+	for _, s := range []struct {
+		cs   *clientsession.Session
+		name string
+	}{{a, "alpha"}, {b, "beta"}} {
+		entity := map[string]any{"name": s.name, "entityType": "project", "observations": []any{"seen by " + s.cs.Key()}}
+		call(s.cs, "create_entities", map[string]any{"entities": []any{entity}})
+	}
+	for _, s := range []struct {
+		cs   *clientsession.Session
+		name string
+	}{{a, "alpha"}, {b, "beta"}} {
+		graph, _ := call(s.cs, "read_graph", nil).(map[string]any)
+		entities, _ := graph["entities"].([]any)
+		if len(entities) != 1 || entities[0].(map[string]any)["name"] != s.name {
+			t.Errorf("session %s reads %v, want only %s", s.cs.Key(), entities, s.name)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "memory-"+s.cs.ID()+".jsonl")); err != nil {
+			t.Errorf("session %s has no memory file of its own: %v", s.cs.Key(), err)
+		}
 	}
 }

@@ -12,7 +12,7 @@ import (
 func TestCloseKillsProcessGroup(t *testing.T) {
 	reg := newFakeRegistry()
 	logger, _ := newTestLogger(t)
-	m := newManager(reg, configMap(fakeConfig(t, "tree", "basic")), logger, testTuning)
+	m := newManager(reg, configMap(fakeConfig(t, "tree", "basic")), &Options{Logger: logger}, testTuning)
 	m.Start(context.Background())
 	got, err := reg.call(t, "tree", "spawn", nil)
 	if err != nil {

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/clientsession"
 	"github.com/pctx-dev/pctx/internal/config"
+	"github.com/pctx-dev/pctx/internal/oauth"
 )
 
 // server is one upstream: its configuration, its current session (if any)
@@ -26,11 +28,20 @@ type server struct {
 	// conflict, when set, is why the server is never started: an earlier
 	// server (in name order) has its namespace.
 	conflict string
+	// auth is the server's OAuth client; nil for stdio servers, servers with an
+	// Authorization header, and Managers without AuthOptions.
+	auth *oauth.Client
 
 	mu       sync.Mutex
-	sess     *session // nil while down
+	sess     *session // nil while down; always nil for a session-scoped server
 	sessions int      // sessions started so far
 	st       ServerStatus
+	// instances are a session-scoped server's, by client session; live counts
+	// them until each is fully stopped (a replaced or ending one may already be
+	// out of the map).
+	instances map[*clientsession.Session]*instance
+	live      int
+	tools     []catalog.Tool // the last tools listed, kept while a login is needed
 }
 
 func newServer(m *Manager, cfg config.Upstream, t tuning) *server {
@@ -50,11 +61,43 @@ func newServer(m *Manager, cfg config.Upstream, t tuning) *server {
 	if s.version == "" {
 		s.version = config.DefaultProtocolVersion
 	}
-	s.st = ServerStatus{Name: cfg.Name, State: StateConnecting, Transport: cfg.Transport}
+	s.st = ServerStatus{Name: cfg.Name, State: StateConnecting, Transport: cfg.Transport, Scope: config.ScopeShared}
+	if s.scoped() {
+		s.st.Scope = config.ScopeSession
+		s.instances = map[*clientsession.Session]*instance{}
+	}
 	if cfg.URL == "" {
 		s.st.Transport = "stdio"
 	}
+	// OAuth serves one resource: a session-scoped URL naming ${session.id} is as many
+	// resources as sessions, which no single login covers.
+	if m.auth != nil && cfg.URL != "" && !hasAuthorizationHeader(cfg.Headers) && !strings.Contains(cfg.URL, config.SessionID) {
+		c, err := oauth.New(oauth.Options{
+			ServerName:      cfg.Name,
+			ServerURL:       cfg.URL,
+			Config:          cfg.OAuth,
+			Store:           m.auth.Store,
+			Agent:           m.auth.Agent,
+			ProtocolVersion: s.version,
+			ClientVersion:   m.auth.ClientVersion,
+			Logger:          s.log,
+			Secrets:         m.secrets,
+		})
+		if err != nil {
+			s.log.Error("upstream: OAuth disabled", "err", err)
+		}
+		s.auth = c
+	}
 	return s
+}
+
+func hasAuthorizationHeader(h map[string]string) bool {
+	for k := range h {
+		if strings.EqualFold(k, "Authorization") {
+			return true
+		}
+	}
+	return false
 }
 
 // run keeps a session up until ctx ends. first is closed once the first
@@ -75,6 +118,13 @@ func (s *server) run(ctx context.Context, first chan<- struct{}) {
 	backoff := s.t.backoffMin
 	for attempt := 0; ctx.Err() == nil; attempt++ {
 		sess, err := s.connect(ctx)
+		if err == nil && s.scoped() {
+			// The probe has listed the tools; instances serve the calls.
+			sess.close()
+			firstDone()
+			<-ctx.Done()
+			return
+		}
 		if err == nil {
 			firstDone()
 			up := time.Now()
@@ -87,6 +137,17 @@ func (s *server) run(ctx context.Context, first chan<- struct{}) {
 		}
 		if ctx.Err() != nil {
 			return
+		}
+		if le, ok := oauth.AsLoginRequired(err); ok && s.auth != nil {
+			// Retrying cannot help until someone logs in: wait for the token store.
+			s.setNeedsLogin(le)
+			firstDone()
+			if s.auth.WaitForLogin(ctx, s.t.loginPoll) != nil {
+				return
+			}
+			s.log.Info("upstream: a login arrived; connecting")
+			attempt, backoff = -1, s.t.backoffMin
+			continue
 		}
 		s.setDown(err, attempt)
 		firstDone()
@@ -102,11 +163,16 @@ func (s *server) run(ctx context.Context, first chan<- struct{}) {
 	}
 }
 
-// connect starts one session, lists its tools and registers them.
+// connect starts one session, lists its tools and registers them. A
+// session-scoped server's session is its probe, with ${session.id} "probe".
 func (s *server) connect(ctx context.Context) (*session, error) {
 	actx, cancel := context.WithTimeout(ctx, s.t.startTimeout)
 	defer cancel()
-	sess, err := dial(ctx, actx, s)
+	cfg, log := s.cfg, s.log
+	if s.scoped() {
+		cfg, log = s.cfg.ForSession(probeSessionID), s.log.With("session", probeSessionID)
+	}
+	sess, err := dial(ctx, actx, s, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -118,13 +184,16 @@ func (s *server) connect(ctx context.Context) (*session, error) {
 	s.mu.Lock()
 	s.sessions++
 	s.st.Restarts = s.sessions - 1
-	s.sess = sess
+	if !s.scoped() {
+		s.sess = sess
+	}
 	s.st.State = StateReady
 	s.st.Transport = sess.transport
 	s.st.Tools = len(tools)
+	s.tools = tools
 	s.mu.Unlock()
 	s.register(catalog.Namespace{Name: s.cfg.Name, Description: sess.description, Tools: tools})
-	s.log.Info("upstream: connected", "transport", sess.transport, "tools", len(tools), "protocol", sess.protocol)
+	log.Info("upstream: connected", "transport", sess.transport, "tools", len(tools), "protocol", sess.protocol)
 	return sess, nil
 }
 
@@ -166,20 +235,41 @@ func (s *server) refresh(ctx context.Context, sess *session) {
 	}
 	s.mu.Lock()
 	s.st.Tools = len(tools)
+	s.tools = tools
 	s.mu.Unlock()
 	if s.register(catalog.Namespace{Name: s.cfg.Name, Description: sess.description, Tools: tools}) {
 		s.log.Info("upstream: tools refreshed", "tools", len(tools))
 	}
 }
 
+// setNeedsLogin records that the server waits for a login. Tools it listed before
+// stay listed, under a note, and their calls reject with the error; a server never
+// listed is unavailable with it.
+func (s *server) setNeedsLogin(le *oauth.LoginRequiredError) {
+	reason := s.m.secrets.String(le.Error())
+	s.mu.Lock()
+	s.sess = nil
+	s.st.State = StateNeedsLogin
+	s.st.LastError = reason
+	tools := s.tools
+	s.mu.Unlock()
+	s.log.Warn("upstream: "+reason, "store", s.m.auth.Store.Where())
+	if len(tools) > 0 {
+		s.register(catalog.Namespace{Name: s.cfg.Name, Description: reason, Tools: tools})
+		return
+	}
+	s.register(catalog.Namespace{Name: s.cfg.Name, Unavailable: reason})
+}
+
 // setDown records why the server is down and marks its namespace unavailable.
 func (s *server) setDown(err error, attempt int) {
-	reason := err.Error()
+	reason := s.m.secrets.String(err.Error())
 	s.mu.Lock()
 	s.sess = nil
 	s.st.State = StateUnavailable
 	s.st.Tools = 0
 	s.st.LastError = reason
+	s.tools = nil
 	s.mu.Unlock()
 	level := slog.LevelWarn
 	if attempt == 0 {
@@ -220,19 +310,36 @@ func (s *server) status() ServerStatus {
 	return s.st
 }
 
-// call serves one tool call on whatever session is current.
+// call serves one tool call on whatever session is current, or a
+// session-scoped server's on the instance of the call's client session. Its error
+// never carries a known secret.
 func (s *server) call(ctx context.Context, tool string, args map[string]any) (any, error) {
+	if s.scoped() {
+		res, err := s.callInstance(ctx, tool, args)
+		return res, s.m.secrets.Error(err)
+	}
 	s.mu.Lock()
 	sess, state, reason := s.sess, s.st.State, s.st.LastError
 	s.mu.Unlock()
 	if sess == nil {
-		if state == StateClosed {
+		switch state {
+		case StateClosed:
 			reason = "pctx is shutting down"
+		case StateNeedsLogin:
+			return nil, fmt.Errorf("upstream %q: tool %q: %w", s.cfg.Name, tool, &loginError{msg: reason})
 		}
-		return nil, fmt.Errorf("upstream %q: tool %q: %w: %s", s.cfg.Name, tool, ErrConnectionLost, reason)
+		return nil, s.m.secrets.Error(fmt.Errorf("upstream %q: tool %q: %w: %s", s.cfg.Name, tool, ErrConnectionLost, reason))
 	}
-	return sess.call(ctx, tool, args)
+	res, err := sess.call(ctx, tool, args)
+	return res, s.m.secrets.Error(err)
 }
+
+// loginError is a needs-login reason kept as text (the status's), still matching
+// oauth.ErrLoginRequired.
+type loginError struct{ msg string }
+
+func (e *loginError) Error() string { return e.msg }
+func (e *loginError) Unwrap() error { return oauth.ErrLoginRequired }
 
 // firstLine returns the first line of text, cut to n runes.
 func firstLine(text string, n int) string {

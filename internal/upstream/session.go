@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,14 +14,22 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/config"
+	"github.com/pctx-dev/pctx/internal/oauth"
+	"github.com/pctx-dev/pctx/internal/telemetry"
 )
 
 // session is one live MCP client session to a server. It dies once (child
 // exit, stream loss, failed probe, close) and is then replaced by a new one.
 type session struct {
 	srv         *server
+	cfg         config.Upstream // srv.cfg, or a session-scoped instance's expansion of it
+	log         *slog.Logger
 	client      *client.Client
 	transport   string // "stdio", "streamable-http", "sse"
 	protocol    string // negotiated protocol version
@@ -46,9 +55,9 @@ type session struct {
 // errClosed is the cause of death of a session closed on purpose.
 var errClosed = errors.New("session closed")
 
-// newSession returns a session that dies at the latest when life ends.
-func newSession(life context.Context, srv *server) *session {
-	s := &session{srv: srv, listChanged: make(chan struct{}, 1)}
+// newSession returns a session with cfg that dies at the latest when life ends.
+func newSession(life context.Context, srv *server, cfg config.Upstream, log *slog.Logger) *session {
+	s := &session{srv: srv, cfg: cfg, log: log, listChanged: make(chan struct{}, 1)}
 	s.life, s.kill = context.WithCancelCause(life)
 	return s
 }
@@ -82,13 +91,14 @@ func (s *session) close() {
 	})
 }
 
-// dial starts a session for srv: life (the Manager's) bounds the session,
+// dial starts a session for srv with cfg (srv.cfg, or a session-scoped
+// instance's expansion of it), logging to log: life bounds the session,
 // attempt bounds the handshake.
-func dial(life, attempt context.Context, srv *server) (*session, error) {
-	if srv.cfg.URL == "" {
-		return dialStdio(life, attempt, srv)
+func dial(life, attempt context.Context, srv *server, cfg config.Upstream, log *slog.Logger) (*session, error) {
+	if cfg.URL == "" {
+		return dialStdio(attempt, newSession(life, srv, cfg, log))
 	}
-	return dialHTTP(life, attempt, srv)
+	return dialHTTP(life, attempt, srv, cfg, log)
 }
 
 // handshake wraps t, starts the client and runs initialize. On failure the
@@ -310,7 +320,7 @@ func (s *session) catalogTools(raw []rawTool) []catalog.Tool {
 	tools := make([]catalog.Tool, 0, len(raw))
 	for _, r := range raw {
 		if r.Name == "" {
-			srv.log.Warn("upstream: skipping a tool without a name")
+			s.log.Warn("upstream: skipping a tool without a name")
 			continue
 		}
 		desc := r.Description
@@ -340,8 +350,31 @@ func nullToNil(raw json.RawMessage) json.RawMessage {
 
 // call runs tools/call with the server's per-call timeout (or the execution's per-call
 // limit in its place, catalog.CallLimit), ctx's cancellation, and rejection as soon as
-// the session dies.
+// the session dies. When ctx's span records, the request gets a client span of its own;
+// when ctx has a span context at all, the server gets it as `_meta.traceparent` (and
+// HTTP servers as the traceparent header, see limitTransport).
 func (s *session) call(ctx context.Context, tool string, args map[string]any) (any, error) {
+	tracer := telemetry.ChildTracer(ctx)
+	if tracer == nil {
+		return s.callTool(ctx, tool, args)
+	}
+	ctx, span := tracer.Start(ctx, "tools/call "+tool, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+		attribute.String("mcp.method.name", "tools/call"),
+		attribute.String("gen_ai.tool.name", tool),
+		attribute.String("pctx.upstream", s.srv.cfg.Name),
+		attribute.String("pctx.transport", s.transport),
+		attribute.String("mcp.protocol.version", s.protocol),
+	))
+	defer span.End()
+	v, err := s.callTool(ctx, tool, args)
+	if err != nil {
+		span.SetAttributes(attribute.String("error.type", telemetry.Outcome(err)))
+		span.SetStatus(codes.Error, err.Error())
+	}
+	return v, err
+}
+
+func (s *session) callTool(ctx context.Context, tool string, args map[string]any) (any, error) {
 	name := s.srv.cfg.Name
 	timeout := s.srv.timeout
 	if d, ok := catalog.CallLimit(ctx); ok {
@@ -361,6 +394,9 @@ func (s *session) call(ctx context.Context, tool string, args map[string]any) (a
 		args = map[string]any{} // the TypeScript SDK rejects "arguments": null
 	}
 	req.Params.Arguments = args
+	if meta := telemetry.Meta(ctx); meta != nil {
+		req.Params.Meta = &mcp.Meta{AdditionalFields: meta}
+	}
 	_, err := s.client.CallTool(cctx, req)
 	if err == nil {
 		return convertResult(name, tool, slot.result)
@@ -374,6 +410,13 @@ func (s *session) call(ctx context.Context, tool string, args map[string]any) (a
 		return nil, fmt.Errorf("upstream %q: tool %q: %w", name, tool, context.Cause(ctx))
 	case errors.Is(context.Cause(cctx), ErrTimeout):
 		return nil, fmt.Errorf("upstream %q: tool %q: %w after %s", name, tool, ErrTimeout, timeout)
+	}
+	if le, ok := oauth.AsLoginRequired(err); ok {
+		if len(le.Scopes) == 0 {
+			// No token any more: the whole server needs a login, not just this tool.
+			s.die(le)
+		}
+		return nil, fmt.Errorf("upstream %q: tool %q: %w", name, tool, le)
 	}
 	if errors.Is(err, transport.ErrSessionTerminated) {
 		s.die(fmt.Errorf("server ended the session: %w", err))

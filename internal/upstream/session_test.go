@@ -2,9 +2,12 @@ package upstream
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/pctx-dev/pctx/internal/config"
 )
 
 // TestBackgroundWorkEndsWithClose: background work (cancel notifications,
@@ -12,7 +15,7 @@ import (
 // never; none outlives it, and under -race no Add races close's Wait.
 func TestBackgroundWorkEndsWithClose(t *testing.T) {
 	for range 200 {
-		s := newSession(context.Background(), nil)
+		s := newSession(context.Background(), nil, config.Upstream{}, slog.New(slog.DiscardHandler))
 		var closed, late atomic.Bool
 		var spawners sync.WaitGroup
 		for range 4 {

@@ -24,15 +24,15 @@ import (
 // stdin/stdout. pctx spawns the child itself (rather than letting mcp-go do
 // it) to put it in its own process group (a job object on Windows), kill that whole group on close,
 // bound the size of each stdout line, and log stderr line by line.
-func dialStdio(life, attempt context.Context, srv *server) (*session, error) {
-	sess := newSession(life, srv)
+func dialStdio(attempt context.Context, sess *session) (*session, error) {
+	srv := sess.srv
 	sess.transport = "stdio"
-	p, err := startProcess(srv)
+	p, err := startProcess(sess.cfg, sess.log)
 	if err != nil {
 		sess.close()
 		return nil, err
 	}
-	out := newLineFilter(p.stdout, srv.t.maxResultBytes, sess, srv.log)
+	out := newLineFilter(p.stdout, srv.t.maxResultBytes, sess, sess.log)
 	sess.cleanup = func() {
 		p.stop(srv.t.stopGrace)
 		// The reader is mcp-go's; it ends once stdout is closed.
@@ -87,7 +87,9 @@ type process struct {
 // Variables a command server gets from pctx's environment unless
 // inherit_env is set: what a program, and npx and node in particular, needs to
 // find itself, its home, cache, locale, proxy and CA certificates. Anything
-// else (PCTX_API_KEY, the secrets other servers' ${env:...} read) stays out.
+// else (PCTX_API_KEY, the secrets other servers' ${env:...} read) stays out, and so
+// do the registry credentials among the NODE_* and npm_config_* variables
+// (npmCredential).
 var (
 	passedEnv = map[string]bool{
 		"PATH": true, "HOME": true, "USER": true, "LOGNAME": true, "SHELL": true,
@@ -106,7 +108,8 @@ func childEnv(cfg config.Upstream, environ []string) []string {
 	env := make([]string, 0, len(passedEnv)+len(cfg.Env)) // never nil: a nil Env inherits everything
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
-		if cfg.InheritEnv || passedEnv[name] || slices.ContainsFunc(passedEnvPrefixes, func(p string) bool { return strings.HasPrefix(name, p) }) {
+		byPrefix := slices.ContainsFunc(passedEnvPrefixes, func(p string) bool { return strings.HasPrefix(name, p) })
+		if cfg.InheritEnv || passedEnv[name] || byPrefix && !npmCredential(name) {
 			env = append(env, kv)
 		}
 	}
@@ -116,8 +119,25 @@ func childEnv(cfg config.Upstream, environ []string) []string {
 	return env
 }
 
-func startProcess(srv *server) (*process, error) {
-	cfg := srv.cfg
+// npmCredential reports whether a NODE_* or npm_config_* variable carries a registry
+// credential, case-insensitively: NODE_AUTH_TOKEN (what setup-node's .npmrc reads), any
+// npm_config_*auth* (_auth, _authToken, the per-registry "//host/:_authToken" forms), and
+// anything naming a token, password or secret, or the TLS client key. An upstream that
+// needs one gets it from its own env table, or from inherit_env.
+func npmCredential(name string) bool {
+	n := strings.ToLower(name)
+	if strings.HasPrefix(n, "npm_config_") && strings.Contains(n, "auth") {
+		return true
+	}
+	for _, s := range []string{"_auth", "token", "password", "passwd", "secret"} { // not NODE_TLS_REJECT_UNAUTHORIZED
+		if strings.Contains(n, s) {
+			return true
+		}
+	}
+	return n == "npm_config_key" || strings.HasSuffix(n, ":key")
+}
+
+func startProcess(cfg config.Upstream, log *slog.Logger) (*process, error) {
 	cmd := exec.Command(cfg.Command, cfg.Args...)
 	cmd.Env = childEnv(cfg, os.Environ())
 	cmd.Dir = cfg.Cwd
@@ -154,7 +174,7 @@ func startProcess(srv *server) (*process, error) {
 
 	p := &process{
 		cmd: cmd, stdin: inW, stdout: outR, stderr: errR,
-		log:        srv.log,
+		log:        log,
 		exited:     make(chan struct{}),
 		stderrDone: make(chan struct{}),
 	}

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pctx-dev/pctx/internal/config"
 )
 
 func TestStdioCalls(t *testing.T) {
@@ -39,7 +42,7 @@ func TestStdioCalls(t *testing.T) {
 		{tool: "echo", args: map[string]any{"x": 1.0, "s": "a"}, want: map[string]any{"x": 1.0, "s": "a"}},
 		{tool: "add", args: map[string]any{"a": 2.0, "b": 3.0}, want: map[string]any{"sum": 5.0}},
 		{tool: "mixed", want: []any{1.0, map[string]any{"type": "image", "data": "aGk=", "mimeType": "image/png"}, "hello"}},
-		{tool: "env", want: map[string]any{"env": "from config", "cwd": dir, "secret": "", "node": "", "path": true}},
+		{tool: "env", want: map[string]any{"env": "from config", "cwd": dir, "secret": "", "node": "", "path": true, "npm_token": ""}},
 		{tool: "fail", args: map[string]any{"msg": "bad input"}, wantErr: `upstream "fake": tool "fail": boom: bad input`, is: ErrToolFailed},
 		{tool: "badshape", wantErr: `upstream "fake": tool "badshape": failed to unmarshal response`},
 		{tool: "nope", wantErr: `upstream "fake": tool "nope": `},
@@ -302,18 +305,20 @@ func TestChildStopsReadingStdin(t *testing.T) {
 }
 
 // TestChildEnvironment: a command server sees pctx's PATH and NODE_*
-// variables but not its other ones (secrets) unless inherit_env is set; its
-// own env wins over pctx's.
+// variables but not its other ones (secrets), nor npm registry credentials, unless
+// inherit_env is set; its own env wins over pctx's.
 func TestChildEnvironment(t *testing.T) {
 	t.Setenv("PCTX_TEST_SECRET", "s3cret")
 	t.Setenv("NODE_PCTX_TEST", "node")
 	t.Setenv("FAKE_ENV", "from pctx")
+	t.Setenv("NODE_AUTH_TOKEN", "npm_t0ken")
+	t.Setenv("npm_config__authToken", "+npm_t0ken2")
 	tests := []struct {
 		inherit bool
 		want    map[string]any
 	}{
-		{false, map[string]any{"secret": "", "node": "node", "path": true, "env": "from config"}},
-		{true, map[string]any{"secret": "s3cret", "node": "node", "path": true, "env": "from config"}},
+		{false, map[string]any{"secret": "", "node": "node", "path": true, "env": "from config", "npm_token": ""}},
+		{true, map[string]any{"secret": "s3cret", "node": "node", "path": true, "env": "from config", "npm_token": "npm_t0ken+npm_t0ken2"}},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint("inherit_env=", tt.inherit), func(t *testing.T) {
@@ -332,5 +337,37 @@ func TestChildEnvironment(t *testing.T) {
 				t.Fatalf("child sees %v, want %v", m, tt.want)
 			}
 		})
+	}
+}
+
+// TestChildEnvCredentials: of the NODE_* and npm_config_* variables a command server gets
+// by default, the registry credentials are withheld, whatever their case; inherit_env
+// passes them, and the server's own env table may name one.
+func TestChildEnvCredentials(t *testing.T) {
+	environ := []string{
+		"PATH=/bin", "HOME=/home/u",
+		"NODE_OPTIONS=--max-old-space-size=512", "NODE_EXTRA_CA_CERTS=/ca.pem", "NODE_TLS_REJECT_UNAUTHORIZED=0",
+		"npm_config_cache=/c", "npm_config_registry=https://r.example/", "NPM_CONFIG_PREFIX=/p", "npm_config_cafile=/ca.pem",
+		"NODE_AUTH_TOKEN=t1", "NPM_CONFIG__AUTH=t2", "npm_config__auth=t3", "npm_config__authToken=t4", "NPM_CONFIG__AUTHTOKEN=t5",
+		"npm_config_//registry.npmjs.org/:_authToken=t6", "NPM_CONFIG_//r.example/:_AUTH=t7", "npm_config_//r.example/:_password=t8",
+		"npm_config_always_auth=true", "npm_config_key=-----BEGIN PRIVATE KEY-----", "npm_config_//r.example/:key=pem",
+		"NODE_PRE_GYP_GITHUB_TOKEN=t9", "npm_config_otp=123456", "NPM_CONFIG_NPM_SECRET=t10",
+		"GITHUB_TOKEN=t11", "PCTX_API_KEY=t12",
+	}
+	passed := []string{
+		"PATH=/bin", "HOME=/home/u",
+		"NODE_OPTIONS=--max-old-space-size=512", "NODE_EXTRA_CA_CERTS=/ca.pem", "NODE_TLS_REJECT_UNAUTHORIZED=0",
+		"npm_config_cache=/c", "npm_config_registry=https://r.example/", "NPM_CONFIG_PREFIX=/p", "npm_config_cafile=/ca.pem",
+		"npm_config_otp=123456",
+	}
+	if got := childEnv(config.Upstream{}, environ); !slices.Equal(got, passed) {
+		t.Errorf("default environment:\n got %q\nwant %q", got, passed)
+	}
+	if got := childEnv(config.Upstream{InheritEnv: true}, environ); !slices.Equal(got, environ) {
+		t.Errorf("inherit_env: got %q, want all of pctx's environment", got)
+	}
+	own := childEnv(config.Upstream{Env: map[string]string{"NODE_AUTH_TOKEN": "${env:NPM_TOKEN} expanded"}}, environ)
+	if !slices.Contains(own, "NODE_AUTH_TOKEN=${env:NPM_TOKEN} expanded") || slices.Contains(own, "NODE_AUTH_TOKEN=t1") {
+		t.Errorf("a credential named in the server's env: got %q", own)
 	}
 }

@@ -26,5 +26,5 @@ func ExampleSDK() {
 	fmt.Print(fs.Run("grep function Tools/addNumbers.d.ts").Stdout)
 	// Output:
 	// - Tools/addNumbers.d.ts `Tools.addNumbers({a, b})` — Add two numbers.
-	//   function addNumbers(args: AddNumbersInput): Promise<unknown>;
+	//   function addNumbers(args: AddNumbersInput): Promise<any>;
 }

@@ -15,7 +15,9 @@ import (
 // lists, `cat <Namespace>/<function>.d.ts` finds.
 func SDK(snap *catalog.Snapshot) FS {
 	outline := snap.Outline()
-	fs := FS{Root + "/README.md": Text(readme(outline))}
+	// Lazy, like the declarations: a command line that never reads it (ls, cat of one
+	// .d.ts) does not pay for a listing of the whole catalog.
+	fs := FS{Root + "/README.md": Lazy(func() string { return readme(outline) })}
 	for _, ns := range outline {
 		for _, f := range ns.Functions {
 			name := ns.Name + "." + f.Name

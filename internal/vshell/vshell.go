@@ -4,17 +4,21 @@
 // namespace with every function and its description, and /sdk/<Namespace>/<function>.d.ts,
 // each function's declarations) with it, over the published client's
 // POST /code-mode/execute-bash and over MCP's execute_bash. Nothing here touches the real
-// file system or runs a process; every command line is bounded in words, commands, output
-// and work.
+// file system or runs a process; every command line is bounded in length, words,
+// commands, output, work and time.
 package vshell
 
 import (
+	"context"
 	"fmt"
+	"math/bits"
 	"path"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Root is the directory the tree lives under and relative paths resolve against.
@@ -37,11 +41,13 @@ func Text(text string) *File { return &File{text: text} }
 // Lazy is a file whose content render produces when a command first reads it.
 func Lazy(render func() string) *File { return &File{render: render} }
 
-func (f *File) read() string {
+// read returns the file's text and whether this read rendered it.
+func (f *File) read() (string, bool) {
 	if f.render != nil {
 		f.text, f.render = f.render(), nil
+		return f.text, true
 	}
-	return f.text
+	return f.text, false
 }
 
 // isDir reports whether p is a directory of the tree.
@@ -93,12 +99,72 @@ type Result struct {
 }
 
 // Bounds of one command line: a model's command must not make pctx build an answer of
-// unbounded size (cat f f f …, grep -r . . . …).
+// unbounded size (cat f f f …, grep -r . . . …), nor spend unbounded time on one.
 const (
 	maxShellOutput   = 1 << 20 // bytes of stdout plus stderr, and of any one pipe
 	maxShellWords    = 1000
 	maxShellCommands = 32
+	maxShellLine     = 64 << 10 // bytes of the command line itself
+	// maxShellWork bounds what one command line may do, in units of about a byte read or
+	// matched: a regexp's bytes count once per few of its instructions, walking the tree
+	// a few units per file (see the costs below). It is about a second of one core here,
+	// and ends `grep -rw PATTERN . . . …` of 1,000 words, which once took 49 s, early with
+	// an error; a real exploration of a large catalog spends a few percent of it.
+	maxShellWork = 512 << 20
+	// DefaultTimeout bounds a command line's wall-clock time in Run: the work budget's
+	// backstop on a slow or busy machine.
+	DefaultTimeout = 5 * time.Second
 )
+
+// workBudget is maxShellWork; tests built with the race detector, which slows matching
+// some 15-fold, lower it so the lines that exhaust it end as soon.
+var workBudget int64 = maxShellWork
+
+// Work costs, in the units of maxShellWork.
+const (
+	costPerFile = 8  // visiting one file of the tree in a directory walk
+	costPerLine = 32 // splitting off and testing one line, beyond its bytes
+)
+
+// budget is what is left of one command line's work and time.
+type budget struct {
+	ctx      context.Context
+	left     int64
+	unpolled int64  // units spent since the context was last polled
+	err      string // why the line was stopped; "" while within its budget
+}
+
+// spend charges n units, reporting false (and setting err) once the work or the time is
+// used up: the caller stops without doing that work.
+func (b *budget) spend(n int) bool {
+	if b.err != "" {
+		return false
+	}
+	b.left -= int64(n)
+	if b.left < 0 {
+		b.err = fmt.Sprintf("bash: the command line needs more work than this virtual shell allows (%d units, about as many bytes read or matched); narrow it: fewer paths, one directory instead of the whole tree, a simpler pattern, grep -l or head\n", workBudget)
+		return false
+	}
+	// Polling the context costs a lock: do it every 64 Ki units, about 50µs of work.
+	if b.unpolled += int64(n); b.unpolled >= 1<<16 {
+		b.unpolled = 0
+		return b.poll()
+	}
+	return true
+}
+
+// poll checks the context, setting err when it has ended.
+func (b *budget) poll() bool {
+	switch err := b.ctx.Err(); {
+	case err == nil:
+		return true
+	case err == context.DeadlineExceeded:
+		b.err = "bash: the command line ran out of its time in this virtual shell; narrow it: fewer paths, one directory instead of the whole tree, a simpler pattern\n"
+	default:
+		b.err = "bash: the command line was cancelled\n"
+	}
+	return false
+}
 
 // capWriter is a strings.Builder that keeps at most limit bytes and then reports itself
 // full; commands check full to stop early.
@@ -120,9 +186,21 @@ func (w *capWriter) Write(p []byte) (int, error) { return w.WriteString(string(p
 
 func (w *capWriter) String() string { return w.b.String() }
 
-// run interprets a command line.
-// Run runs one command line over the tree.
+// Run runs one command line over the tree within DefaultTimeout.
 func (v FS) Run(line string) Result {
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
+	defer cancel()
+	return v.RunContext(ctx, line)
+}
+
+// RunContext runs one command line over the tree until it ends or ctx does (give ctx a
+// deadline: the work budget is counted, not timed, and a slow machine takes longer over
+// it). A line stopped by its work budget or by ctx ends with exit code 1 and a message on
+// stderr that says which, keeping the output so far and running no further command.
+func (v FS) RunContext(ctx context.Context, line string) Result {
+	if len(line) > maxShellLine {
+		return Result{ExitCode: 2, Stderr: fmt.Sprintf("bash: the command line has %d bytes, more than the %d of this virtual shell\n", len(line), maxShellLine)}
+	}
 	toks, err := shellWords(line)
 	if err != nil {
 		return Result{ExitCode: 2, Stderr: "bash: " + err.Error() + "\n"}
@@ -139,6 +217,11 @@ func (v FS) Run(line string) Result {
 	case commands > maxShellCommands:
 		return Result{ExitCode: 2, Stderr: fmt.Sprintf("bash: the command line has more than %d commands, the limit of this virtual shell\n", maxShellCommands)}
 	}
+	b := &budget{ctx: ctx, left: workBudget}
+	if !b.poll() {
+		return Result{ExitCode: 1, Stderr: b.err}
+	}
+	sh := shell{fs: v, b: b}
 	// out and errs share one budget: whatever one takes, the other cannot.
 	var out, errs strings.Builder
 	room := func() int { return maxShellOutput - out.Len() - errs.Len() }
@@ -156,7 +239,7 @@ func (v FS) Run(line string) Result {
 	flush := func(op string) {
 		stage = append(stage, cur)
 		cur = nil
-		if op == "|" || truncated {
+		if op == "|" || truncated || b.err != "" {
 			return
 		}
 		if !skip {
@@ -166,12 +249,15 @@ func (v FS) Run(line string) Result {
 					continue
 				}
 				w := &capWriter{limit: maxShellOutput}
-				e, c := v.exec(argv, stdin, w)
+				e, c := sh.exec(argv, stdin, w)
 				put(&errs, e)
 				o := w.String()
 				stdin, code = &o, c
 				if w.full {
 					truncated = true
+					break
+				}
+				if b.err != "" {
 					break
 				}
 			}
@@ -193,7 +279,10 @@ func (v FS) Run(line string) Result {
 	}
 	flush("end")
 	stderr := errs.String()
-	if truncated {
+	if b.err != "" {
+		code = 1
+		stderr += b.err
+	} else if truncated {
 		code = 1
 		stderr += fmt.Sprintf("bash: output truncated at %d bytes, the limit of this virtual shell; narrow the command (grep -l, head, a single file)\n", maxShellOutput)
 	}
@@ -248,19 +337,47 @@ func shellWords(line string) ([]string, error) {
 
 var shellCommands = []string{"cat", "echo", "find", "grep", "head", "ls", "pwd", "tail", "wc"}
 
+// shell is one command line's run: the tree and what is left of the line's budget.
+type shell struct {
+	fs FS
+	b  *budget
+}
+
+// walk charges visiting every file of the tree once, reporting whether the budget allows it.
+func (sh shell) walk() bool { return sh.b.spend(costPerFile * len(sh.fs)) }
+
+// read returns f's text, charging its bytes when this read rendered it (rendering costs
+// about as much); what a command then does with the text is charged where it does it.
+func (sh shell) read(f *File) (string, bool) {
+	t, rendered := f.read()
+	if rendered {
+		return t, sh.b.spend(len(t))
+	}
+	return t, sh.b.err == ""
+}
+
 // exec runs one command with stdin (nil: none), writing its stdout to out (which stops
-// it once full), and returns its stderr and exit code.
-func (v FS) exec(argv []string, stdin *string, out *capWriter) (string, int) {
+// it once full), and returns its stderr and exit code. A command stopped by the budget
+// returns exit code 1 and no message of its own: the line's stderr says why.
+func (sh shell) exec(argv []string, stdin *string, out *capWriter) (string, int) {
+	v := sh.fs
 	name, args := argv[0], argv[1:]
 	fail := func(format string, a ...any) (string, int) {
 		return name + ": " + fmt.Sprintf(format, a...) + "\n", 1
+	}
+	if !sh.b.spend(len(name) + 1) {
+		return "", 1
 	}
 	switch name {
 	case "pwd":
 		out.WriteString(Root + "\n")
 		return "", 0
 	case "echo":
-		out.WriteString(strings.Join(args, " ") + "\n")
+		text := strings.Join(args, " ") + "\n"
+		if !sh.b.spend(len(text)) {
+			return "", 1
+		}
+		out.WriteString(text)
 		return "", 0
 	case "ls":
 		paths := nonFlags(args)
@@ -270,6 +387,9 @@ func (v FS) exec(argv []string, stdin *string, out *capWriter) (string, int) {
 		for _, p := range paths {
 			if out.full {
 				break
+			}
+			if !sh.walk() {
+				return "", 1
 			}
 			a := v.abs(p)
 			switch {
@@ -303,20 +423,34 @@ func (v FS) exec(argv []string, stdin *string, out *capWriter) (string, int) {
 			a := v.abs(f)
 			file, ok := v[a]
 			if !ok {
+				if !sh.walk() {
+					return "", 1
+				}
 				if v.isDir(a) {
 					return fail("%s: Is a directory", f)
 				}
 				return fail("%s: No such file or directory", f)
 			}
-			texts = append(texts, file.read())
+			text, ok := sh.read(file)
+			if !ok {
+				return "", 1
+			}
+			texts = append(texts, text)
 		}
 		for _, t := range texts {
 			if out.full {
 				break
 			}
 			if name == "cat" {
+				// What a full output would drop costs nothing.
+				if !sh.b.spend(min(len(t), maxShellOutput)) {
+					return "", 1
+				}
 				out.WriteString(t)
 				continue
+			}
+			if !sh.b.spend(len(t) + costPerLine*strings.Count(t, "\n")) {
+				return "", 1
 			}
 			lines := strings.SplitAfter(t, "\n")
 			if lines[len(lines)-1] == "" {
@@ -349,6 +483,9 @@ func (v FS) exec(argv []string, stdin *string, out *capWriter) (string, int) {
 				root = args[i]
 			}
 		}
+		if !sh.b.spend((costPerFile + len(pattern)) * len(v)) { // path.Match is linear here
+			return "", 1
+		}
 		a := v.abs(root)
 		var found []string
 		for f := range v {
@@ -365,7 +502,7 @@ func (v FS) exec(argv []string, stdin *string, out *capWriter) (string, int) {
 		}
 		return "", 0
 	case "grep":
-		return v.grep(args, stdin, out)
+		return sh.grep(args, stdin, out)
 	}
 	return fmt.Sprintf("bash: %s: command not found (this read-only virtual shell has %s)\n", name, strings.Join(shellCommands, ", ")), 127
 }
@@ -412,7 +549,25 @@ func countFlag(args []string) (int, []string, error) {
 	return n, files, nil
 }
 
-func (v FS) grep(args []string, stdin *string, out *capWriter) (string, int) {
+// grepWeight is the work units one byte of a line costs to match against re. Measured
+// here with Go's regexp: a pattern that is one literal scans at about 1 ns a byte; any
+// other runs its matching machine at 10 to 120 ns a byte, growing with the compiled
+// program's size ((a|b|c)*z: 84 ns; [a-z]{1,100}q, 202 instructions: 124 ns).
+func grepWeight(re *regexp.Regexp, pattern string) int {
+	if _, complete := re.LiteralPrefix(); complete {
+		return 2
+	}
+	insts := 0
+	if parsed, err := syntax.Parse(pattern, syntax.Perl); err == nil {
+		if prog, err := syntax.Compile(parsed.Simplify()); err == nil {
+			insts = len(prog.Inst)
+		}
+	}
+	return 64 + insts/2
+}
+
+func (sh shell) grep(args []string, stdin *string, out *capWriter) (string, int) {
+	v := sh.fs
 	var flags = map[byte]bool{}
 	var rest []string
 	literal := false // after --
@@ -441,55 +596,52 @@ func (v FS) grep(args []string, stdin *string, out *capWriter) (string, int) {
 	if flags['i'] {
 		pattern = "(?i)" + pattern
 	}
+	recursive := flags['r'] || flags['R']
+	// Compiling is about linear in the pattern, with a larger constant than matching.
+	if !sh.b.spend(costPerLine * len(pattern)) {
+		return "", 1
+	}
 	re, err := regexp.Compile(pattern)
 	if err != nil {
 		return fmt.Sprintf("grep: invalid pattern %q: %v\n", rest[0], err), 2
 	}
-	type input struct{ name, text string }
-	var inputs []input
+	weight := grepWeight(re, pattern)
 	if len(paths) == 0 {
-		if stdin == nil && !flags['r'] && !flags['R'] {
+		switch {
+		case stdin != nil:
+		case recursive:
+			paths = []string{"."}
+		default:
 			return "grep: no file given\n", 2
 		}
-		if stdin != nil {
-			inputs = append(inputs, input{"", *stdin})
-		} else {
-			paths = []string{"."}
-		}
 	}
+	// Every path is checked before any is searched, so a wrong one prints nothing.
 	for _, p := range paths {
 		a := v.abs(p)
-		if file, ok := v[a]; ok {
-			inputs = append(inputs, input{p, file.read()})
+		if v[a] != nil {
 			continue
+		}
+		if !sh.walk() {
+			return "", 1
 		}
 		if !v.isDir(a) {
 			return fmt.Sprintf("grep: %s: No such file or directory\n", p), 2
 		}
-		if !flags['r'] && !flags['R'] {
+		if !recursive {
 			return fmt.Sprintf("grep: %s: Is a directory\n", p), 2
 		}
-		var files []string
-		for f := range v {
-			if strings.HasPrefix(f, strings.TrimSuffix(a, "/")+"/") {
-				files = append(files, f)
-			}
-		}
-		slices.Sort(files)
-		for _, f := range files {
-			inputs = append(inputs, input{strings.Replace(f, a, strings.TrimSuffix(p, "/"), 1), v[f].read()})
-		}
 	}
-	named := len(inputs) > 1 || flags['r'] || flags['R']
+	named := len(paths) > 1 || recursive
 	found := false
-	for _, in := range inputs {
-		if out.full {
-			break
-		}
+	// search greps one input, reporting false when the budget stopped it.
+	search := func(name, text string) bool {
 		count := 0
-		for i, line := range strings.Split(strings.TrimSuffix(in.text, "\n"), "\n") {
+		for i, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
 			if out.full {
 				break
+			}
+			if !sh.b.spend(costPerLine + weight*len(line)) {
+				return false
 			}
 			if re.MatchString(line) == flags['v'] {
 				continue
@@ -500,7 +652,7 @@ func (v FS) grep(args []string, stdin *string, out *capWriter) (string, int) {
 				continue
 			}
 			if named {
-				out.WriteString(in.name + ":")
+				out.WriteString(name + ":")
 			}
 			if flags['n'] {
 				fmt.Fprintf(out, "%d:", i+1)
@@ -509,11 +661,52 @@ func (v FS) grep(args []string, stdin *string, out *capWriter) (string, int) {
 		}
 		switch {
 		case flags['l'] && count > 0:
-			out.WriteString(in.name + "\n")
+			out.WriteString(name + "\n")
 		case flags['c'] && named:
-			fmt.Fprintf(out, "%s:%d\n", in.name, count)
+			fmt.Fprintf(out, "%s:%d\n", name, count)
 		case flags['c']:
 			fmt.Fprintf(out, "%d\n", count)
+		}
+		return true
+	}
+	if len(paths) == 0 && !search("", *stdin) {
+		return "", 1
+	}
+	// Each path is searched as it comes: a directory's file list is held for one path
+	// at a time, whatever the number of paths.
+	for _, p := range paths {
+		if out.full {
+			break
+		}
+		a := v.abs(p)
+		if file, ok := v[a]; ok {
+			text, ok := sh.read(file)
+			if !ok || !search(p, text) {
+				return "", 1
+			}
+			continue
+		}
+		if !sh.walk() {
+			return "", 1
+		}
+		var files []string
+		for f := range v {
+			if strings.HasPrefix(f, strings.TrimSuffix(a, "/")+"/") {
+				files = append(files, f)
+			}
+		}
+		if !sh.b.spend(costPerFile * len(files) * bits.Len(uint(len(files)))) { // the sort
+			return "", 1
+		}
+		slices.Sort(files)
+		for _, f := range files {
+			if out.full {
+				break
+			}
+			text, ok := sh.read(v[f])
+			if !ok || !search(strings.Replace(f, a, strings.TrimSuffix(p, "/"), 1), text) {
+				return "", 1
+			}
 		}
 	}
 	if !found {

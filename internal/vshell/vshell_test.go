@@ -1,8 +1,11 @@
 package vshell
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestVirtualShell(t *testing.T) {
@@ -73,7 +76,7 @@ func TestVirtualShellLimits(t *testing.T) {
 	}{
 		{"one big file", "cat ns/f.d.ts", "bash: output truncated", maxShellOutput},
 		{"a file repeated", "cat ns/f.d.ts ns/f.d.ts ns/f.d.ts", "bash: output truncated", maxShellOutput},
-		{"recursive grep repeated", "grep -r . . . . .", "bash: output truncated", maxShellOutput},
+		{"recursive grep repeated", "grep -r x . . . . .", "bash: output truncated", maxShellOutput},
 		{"commands after truncation do not run", "cat ns/f.d.ts; echo after", "bash: output truncated", maxShellOutput},
 		{"through a pipe", "cat ns/f.d.ts ns/f.d.ts | grep x", "bash: output truncated", maxShellOutput},
 		{"too many words", manyFiles, "bash: the command line has more than", 0},
@@ -81,7 +84,7 @@ func TestVirtualShellLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := fs.Run(tt.cmd)
+			got := fs.RunContext(context.Background(), tt.cmd) // no deadline: the bounds alone must stop it
 			if got.ExitCode == 0 || !strings.Contains(got.Stderr, tt.wantStderr) {
 				t.Errorf("exit %d, stderr %q; want non-zero and %q", got.ExitCode, clipText(got.Stderr), tt.wantStderr)
 			}
@@ -103,4 +106,74 @@ func textFS(files map[string]string) FS {
 		fs[p] = Text(text)
 	}
 	return fs
+}
+
+// catalogFS is the tree of a large catalog: a README listing of 20,000 lines and 2,000
+// declaration files in 20 namespaces.
+func catalogFS() FS {
+	files := map[string]string{"/sdk/README.md": strings.Repeat("  function_name_here({owner, repo?})\n", 20000)}
+	for i := range 2000 {
+		files[fmt.Sprintf("/sdk/ns%02d/f%04d.d.ts", i%20, i)] = strings.Repeat("declare namespace x { function f(a: string): Promise<void>; }\n", 10)
+	}
+	return textFS(files)
+}
+
+// TestVirtualShellWorkBounded: command lines whose work grows with their words times the
+// tree (a 1,000-word grep line once took 49 s) end with an error naming the work bound,
+// keeping the output before it and running nothing after it; ordinary exploration of the
+// same tree is unaffected.
+func TestVirtualShellWorkBounded(t *testing.T) {
+	fs := catalogFS()
+	words := func(cmd, word string) string {
+		return cmd + strings.Repeat(" "+word, maxShellWords-len(strings.Fields(cmd)))
+	}
+	const workErr = "bash: the command line needs more work than this virtual shell allows"
+	tests := []struct{ name, cmd string }{
+		{"recursive grep of the tree, 1,000 words", words("grep -rlw '(a|b|c|d|e|f|g)+x'", ".")},
+		{"a costly pattern through a pipe", "cat README.md | grep -c '[a-z]{1,1000}q' && echo skipped"},
+		{"commands after the stop do not run", "echo before; grep -c '[a-z]{1,1000}q' README.md; echo after"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// No deadline: the work bound alone must stop these, however slow the machine.
+			got := fs.RunContext(context.Background(), tt.cmd)
+			if got.ExitCode != 1 || !strings.HasSuffix(got.Stderr, "narrow it: fewer paths, one directory instead of the whole tree, a simpler pattern, grep -l or head\n") || !strings.Contains(got.Stderr, workErr) {
+				t.Errorf("exit %d, stderr %q; want 1 and the work bound named", got.ExitCode, clipText(got.Stderr))
+			}
+			if strings.Contains(got.Stdout, "after") || strings.Contains(got.Stdout, "skipped") {
+				t.Errorf("a command ran after the stop: %q", clipText(got.Stdout))
+			}
+			if strings.HasPrefix(tt.cmd, "echo before") && !strings.HasPrefix(got.Stdout, "before\n") {
+				t.Errorf("the output before the stop is lost: %q", clipText(got.Stdout))
+			}
+		})
+	}
+	for _, cmd := range []string{"grep -rl Promise .", "grep -rc 'function f' ns03", "cat README.md | grep -n owner | wc -l", "grep -rliw 'promise' ns01 ns02", "ls ns01 ns02 ns03 | wc -l"} {
+		if got := fs.Run(cmd); got.ExitCode != 0 || got.Stderr != "" {
+			t.Errorf("%s: exit %d, stderr %q", cmd, got.ExitCode, got.Stderr)
+		}
+	}
+	if got := fs.Run("cat README.md | head -c 10" + strings.Repeat("x", maxShellLine)); got.ExitCode != 2 || !strings.Contains(got.Stderr, fmt.Sprintf("more than the %d of this virtual shell", maxShellLine)) {
+		t.Errorf("an over-long line: exit %d, stderr %q", got.ExitCode, clipText(got.Stderr))
+	}
+}
+
+// TestVirtualShellContext: a command line stops when its context ends, at once when it
+// has already ended and mid-way when it ends while the line runs.
+func TestVirtualShellContext(t *testing.T) {
+	fs := catalogFS()
+	expired, cancel := context.WithDeadline(context.Background(), time.Unix(0, 0))
+	defer cancel()
+	if got := fs.RunContext(expired, "pwd"); got.ExitCode != 1 || got.Stdout != "" || !strings.HasPrefix(got.Stderr, "bash: the command line ran out of its time in this virtual shell") {
+		t.Errorf("expired context: %+v", got)
+	}
+	// A lazy file whose rendering cancels the context: the grep that reads it stops at
+	// the next poll, long before it would finish the tree.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fs["/sdk/ns00/a_first.d.ts"] = Lazy(func() string { cancel(); return "function first(): void;\n" })
+	got := fs.RunContext(ctx, "grep -rc function ns00 ns01 ns02 ns03; echo after")
+	if got.ExitCode != 1 || got.Stderr != "bash: the command line was cancelled\n" || strings.Contains(got.Stdout, "after") || strings.Contains(got.Stdout, "ns03") {
+		t.Errorf("cancelled mid-way: exit %d, stdout %q, stderr %q", got.ExitCode, clipText(got.Stdout), got.Stderr)
+	}
 }

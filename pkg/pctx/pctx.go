@@ -19,6 +19,7 @@ package pctx
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,14 +29,24 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/pctx-dev/pctx/internal/catalog"
+	"github.com/pctx-dev/pctx/internal/clientsession"
 	"github.com/pctx-dev/pctx/internal/codemode"
 	"github.com/pctx-dev/pctx/internal/compat"
 	"github.com/pctx-dev/pctx/internal/config"
+	"github.com/pctx-dev/pctx/internal/dashboard"
+	"github.com/pctx-dev/pctx/internal/keyring"
+	"github.com/pctx-dev/pctx/internal/oauth"
+	"github.com/pctx-dev/pctx/internal/redact"
 	"github.com/pctx-dev/pctx/internal/runtime"
 	"github.com/pctx-dev/pctx/internal/sandbox"
 	"github.com/pctx-dev/pctx/internal/sdkbridge"
 	"github.com/pctx-dev/pctx/internal/server"
+	"github.com/pctx-dev/pctx/internal/telemetry"
+	"github.com/pctx-dev/pctx/internal/typecheck"
 	"github.com/pctx-dev/pctx/internal/upstream"
 )
 
@@ -61,6 +72,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is reported to MCP clients and SDK workers. Default "dev".
 	Version string
+	// TracerProvider and MeterProvider, when set, receive pctx's spans and metrics
+	// instead of the OTLP exporters [telemetry] configures (an embedder's own
+	// providers, say). Default: [telemetry] decides.
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
 }
 
 // PCTX is one Code Mode server: a catalog of functions, the backends that fill it and the
@@ -76,6 +92,10 @@ type PCTX struct {
 	compat    *compat.Server
 	bridge    *sdkbridge.Bridge
 	srv       *server.Server
+	tel       *telemetry.Telemetry // nil when off
+	dash      *dashboard.Dashboard // nil when [ui] is off
+	checker   *typecheck.Checker   // nil when programs run unchecked
+	stopWarm  chan struct{}        // ends warmOnChange
 
 	httpOnce      sync.Once
 	handler       http.Handler
@@ -88,7 +108,10 @@ type PCTX struct {
 // New returns a PCTX serving cfg (nil means DefaultConfig). It connects every configured
 // upstream concurrently and returns once each has made its first attempt; an upstream
 // that fails is logged and listed as unavailable, and retried, rather than failing New.
-// ctx bounds those first attempts; the PCTX lives until Close.
+// An upstream that needs an OAuth login waits for one in the token store `pctx auth
+// login` writes ($PCTX_KEYRING, $PCTX_KEYRING_DIR: the OS keychain or 0600 files). Every
+// value cfg's secret references expanded to, and every token obtained, is redacted from
+// the logs and errors. ctx bounds the first attempts; the PCTX lives until Close.
 func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 	if cfg == nil {
 		cfg = DefaultConfig()
@@ -100,6 +123,14 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pctx: codemode.naming: %w", err)
 	}
+	disclosure, err := codemode.ParseDisclosure(cfg.CodeMode.Disclosure)
+	if err != nil {
+		return nil, fmt.Errorf("pctx: codemode: %w", err)
+	}
+	search, err := codemode.ParseSearch(cfg.CodeMode.SearchFunctions)
+	if err != nil {
+		return nil, fmt.Errorf("pctx: codemode: %w", err)
+	}
 	p := &PCTX{cfg: cfg, log: slog.Default(), version: "dev"}
 	if opts != nil {
 		if opts.Logger != nil {
@@ -108,6 +139,14 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 		if opts.Version != "" {
 			p.version = opts.Version
 		}
+	}
+	// Everything a secret reference expanded to, and every OAuth token obtained later,
+	// is kept out of logs, errors and listings.
+	secrets := redact.New(cfg.Secrets()...)
+	p.log = slog.New(secrets.Handler(p.log.Handler()))
+	tokens, err := keyring.FromEnv(p.log)
+	if err != nil {
+		return nil, fmt.Errorf("pctx: %w", err)
 	}
 	maxExec := cfg.Server.MaxExecutions
 	if maxExec <= 0 {
@@ -126,21 +165,45 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 		return nil, fmt.Errorf("pctx: %w", err)
 	}
 	p.pool = pool
+	if p.tel, err = newTelemetry(ctx, cfg, p.log, p.version, opts); err != nil {
+		_ = pool.Close()
+		return nil, fmt.Errorf("pctx: %w", err)
+	}
 	p.cat = catalog.New()
-	p.upstreams = upstream.NewManager(p.cat, cfg.Servers, p.log)
+	p.upstreams = upstream.NewManager(p.cat, cfg.Servers, &upstream.Options{
+		Logger:              p.log,
+		MaxSessionInstances: cfg.Server.MaxSessionUpstreams,
+		Secrets:             secrets,
+		// No Agent: a server that needs a login waits for `pctx auth login NAME`.
+		Auth: &upstream.AuthOptions{Store: oauth.NewStore(tokens), ClientVersion: p.version},
+	})
 	p.upstreams.Start(ctx)
-	p.cm = codemode.New(p.cat, &codemode.Options{
+	cmOpts := &codemode.Options{
 		Executor:      pool,
 		Limits:        runtimeLimits(cfg.Runtime),
 		MaxConcurrent: cfg.Server.MaxExecutions,
 		MaxPerSession: cfg.Server.MaxExecutionsPerSession,
 		Naming:        naming,
-	})
+		Disclosure:    disclosure,
+		Search:        search,
+		InlineBudget:  int(cfg.CodeMode.InlineBudget),
+		Telemetry:     p.tel,
+		Checker:       p.startTypecheck(cfg.Runtime),
+		Typecheck:     codemode.TypecheckMode(cfg.Runtime.Typecheck),
+		Logger:        p.log,
+	}
+	var observe func(*codemode.Record)
+	if cfg.UI.Enabled {
+		// The dashboard needs the service and the service feeds the dashboard.
+		cmOpts.Observer = func(r *codemode.Record) { observe(r) }
+	}
+	p.cm = codemode.New(p.cat, cmOpts)
 	p.compat = compat.New(p.cm, &compat.Options{
 		Logger: p.log,
 		// The published pctx-client's POST /register/servers (docs/protocol.md §10).
 		AllowClientServers: cfg.Server.AllowClientServers,
 		APIKey:             cfg.Server.APIKey,
+		SessionIdleTTL:     cfg.Server.SessionIdleTimeout,
 	})
 	p.bridge = sdkbridge.New(p.cat, p.cm, &sdkbridge.Options{
 		Logger:        p.log,
@@ -151,15 +214,81 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*PCTX, error) {
 		Sessions:      p.compat,
 		Named:         func(n catalog.Naming) sdkbridge.CodeMode { return p.cm.Named(n) },
 	})
+	var ui http.Handler
+	if cfg.UI.Enabled {
+		p.dash = dashboard.New(p.cm, &dashboard.Options{
+			Name: cfg.Name, Version: p.version, History: cfg.UI.History, Playground: cfg.UI.Playground,
+			Upstreams: p.upstreamStates, Workers: p.workerStates, Sandbox: p.sandboxState,
+		})
+		observe = p.dash.Observe
+		ui = p.dash.Handler()
+	}
 	p.srv = server.New(p.cm, &server.Options{
-		Name:      cfg.Name,
-		Version:   p.version,
-		Logger:    p.log,
-		APIKey:    cfg.Server.APIKey,
-		Websocket: p.bridge,
-		Compat:    p.compat.Handler(),
+		Name:           cfg.Name,
+		Version:        p.version,
+		Logger:         p.log,
+		APIKey:         cfg.Server.APIKey,
+		Websocket:      p.bridge,
+		Compat:         p.compat.Handler(),
+		SessionIdleTTL: cfg.Server.SessionIdleTimeout,
+		UI:             ui,
 	})
+	if err := p.tel.ObserveGauges(telemetry.Gauges{
+		CatalogFunctions: func() int64 { _, n := p.cat.Snapshot().Size(); return int64(n) },
+		CatalogSpaces:    func() int64 { n, _ := p.cat.Snapshot().Size(); return int64(n) },
+		Workers:          func() int64 { return int64(len(p.bridge.Workers())) },
+		Sandbox: func() telemetry.SandboxStats {
+			st := p.pool.Stats()
+			return telemetry.SandboxStats{Busy: int64(st.Busy), Idle: int64(st.Workers - st.Busy), Crashes: st.Crashed}
+		},
+	}); err != nil {
+		p.log.Warn("telemetry: gauges not registered", "err", err)
+	}
 	return p, nil
+}
+
+// newTelemetry starts OpenTelemetry export as [telemetry] says, or as the embedder's
+// providers do; nil means off.
+func newTelemetry(ctx context.Context, cfg *Config, log *slog.Logger, version string, opts *Options) (*telemetry.Telemetry, error) {
+	t := cfg.Telemetry
+	tc := telemetry.Config{
+		Enabled:  t.Enabled || (!t.EnabledSet && telemetry.EnvConfigured()),
+		Endpoint: t.Endpoint, Protocol: t.Protocol, Headers: t.Headers,
+		Traces: t.Traces, Metrics: t.Metrics, MetricInterval: t.MetricInterval,
+		ServiceName: t.ServiceName, ServiceVersion: version,
+	}
+	if tc.ServiceName == "" {
+		tc.ServiceName = cfg.Name
+	}
+	to := &telemetry.Options{Logger: log}
+	if opts != nil && (opts.TracerProvider != nil || opts.MeterProvider != nil) {
+		tc.Enabled = true
+		tc.Traces, tc.Metrics = opts.TracerProvider != nil, opts.MeterProvider != nil
+		to.TracerProvider, to.MeterProvider = opts.TracerProvider, opts.MeterProvider
+	}
+	return telemetry.New(ctx, tc, to)
+}
+
+func (p *PCTX) upstreamStates() []dashboard.Upstream {
+	var out []dashboard.Upstream
+	for _, s := range p.upstreams.Status() {
+		out = append(out, dashboard.Upstream{Name: s.Name, Transport: s.Transport, State: string(s.State), Tools: s.Tools, LastError: s.LastError, Restarts: s.Restarts})
+	}
+	return out
+}
+
+func (p *PCTX) sandboxState() dashboard.Sandbox {
+	st := p.pool.Stats()
+	return dashboard.Sandbox{Workers: st.Workers, Busy: st.Busy, Started: st.Started, Crashed: st.Crashed, Recycled: st.Recycled}
+}
+
+func (p *PCTX) workerStates() []dashboard.Worker {
+	var out []dashboard.Worker
+	for _, w := range p.bridge.Workers() {
+		out = append(out, dashboard.Worker{ID: w.ID, Client: w.Client, RemoteAddr: w.RemoteAddr, ConnectedAt: w.ConnectedAt,
+			Namespaces: w.Namespaces, Session: w.Session, CallsInFlight: w.CallsInFlight})
+	}
+	return out
 }
 
 // Function is a Go function an agent's program calls as namespace.name(args).
@@ -239,9 +368,41 @@ func (e *Error) Error() string { return e.Message }
 var ErrBusy = codemode.ErrBusy
 
 // Execute runs a TypeScript program once in a fresh sandbox with every function of the
-// catalog in scope, and blocks until it settles or a limit ([runtime]) ends it.
+// catalog in scope, and blocks until it settles or a limit ([runtime]) ends it. The
+// execution is a session of its own: a session-scoped upstream ([servers.NAME] scope =
+// "session") it calls is started for it and stopped when it ends. Session.Execute runs
+// several executions in one session.
 func (p *PCTX) Execute(ctx context.Context, code string) (*Result, error) {
-	r, err := p.cm.Execute(ctx, code)
+	s := p.NewSession()
+	defer s.Close()
+	return s.Execute(ctx, code)
+}
+
+// Session groups executions the way an MCP session groups a client's: they share the
+// session's instance of each session-scoped upstream ([servers.NAME] scope = "session"),
+// and its share of [server] max_executions_per_session. Close ends it. A Session is safe
+// for concurrent use.
+type Session struct {
+	p  *PCTX
+	cs *clientsession.Session
+}
+
+// NewSession begins a session.
+func (p *PCTX) NewSession() *Session {
+	return &Session{p: p, cs: clientsession.Begin("go:" + rand.Text())}
+}
+
+// ID is the session's id, what ${session.id} becomes in its session-scoped upstreams.
+func (s *Session) ID() string { return s.cs.ID() }
+
+// Close ends the session, stopping its instances of session-scoped upstreams (calls in
+// flight fail); it returns once they are stopped. Executions after Close still run, but
+// a session-scoped upstream refuses their calls.
+func (s *Session) Close() { s.cs.End() }
+
+// Execute is PCTX.Execute within the session.
+func (s *Session) Execute(ctx context.Context, code string) (*Result, error) {
+	r, err := s.p.cm.Execute(clientsession.NewContext(ctx, s.cs), code)
 	if err != nil {
 		return nil, err
 	}
@@ -271,8 +432,9 @@ func (p *PCTX) FunctionDetails(names ...string) (string, error) {
 }
 
 // Handler serves MCP over streamable HTTP at /mcp, the SDK websocket at /ws, the
-// published pctx-client's REST endpoints and /healthz, with [server] api_key, Origin and
-// Host checks applied. Mount it at the root of a server.
+// published pctx-client's REST endpoints, /healthz and, with [ui] enabled, the dashboard
+// at /ui, with [server] api_key, Origin and Host checks applied. Mount it at the root of
+// a server.
 func (p *PCTX) Handler() http.Handler {
 	p.initHTTP()
 	return p.handler
@@ -289,8 +451,17 @@ func (p *PCTX) WorkersHandler() http.Handler {
 func (p *PCTX) initHTTP() {
 	p.httpOnce.Do(func() {
 		p.handler, p.closeSessions = p.srv.HTTPHandler()
+		var ui http.Handler
+		if p.dash != nil {
+			// Beside stdio, a playground without an API key would hand any local process
+			// the stdio client's upstream credentials.
+			ui = p.dash.ReadOnlyHandler()
+			if p.cfg.Server.APIKey != "" {
+				ui = p.dash.Handler()
+			}
+		}
 		workers := server.New(p.cm, &server.Options{Name: p.cfg.Name, Version: p.version, Logger: p.log,
-			APIKey: p.cfg.Server.APIKey, Websocket: p.bridge, WorkersOnly: true})
+			APIKey: p.cfg.Server.APIKey, Websocket: p.bridge, WorkersOnly: true, UI: ui})
 		p.workers, _ = workers.HTTPHandler()
 	})
 }
@@ -304,15 +475,17 @@ func (p *PCTX) ServeStdio(ctx context.Context, in io.Reader, out io.Writer) erro
 // UpstreamStatus is one configured upstream's state, as pctx list and /healthz see it.
 type UpstreamStatus struct {
 	Name      string
-	State     string // connecting, ready, failed, disabled, ...
+	State     string // connecting, ready, unavailable, needs_login, closed
 	LastError string
+	Scope     string // "shared" or "session"
+	Instances int    // a session-scoped upstream's instances running, one per session
 }
 
 // Upstreams reports every configured upstream's state, ordered by name.
 func (p *PCTX) Upstreams() []UpstreamStatus {
 	var out []UpstreamStatus
 	for _, s := range p.upstreams.Status() {
-		out = append(out, UpstreamStatus{Name: s.Name, State: string(s.State), LastError: s.LastError})
+		out = append(out, UpstreamStatus{Name: s.Name, State: string(s.State), LastError: s.LastError, Scope: s.Scope, Instances: s.Instances})
 	}
 	return out
 }
@@ -329,7 +502,14 @@ func (p *PCTX) Close() error {
 		if p.closeSessions != nil {
 			errs = append(errs, p.closeSessions(ctx))
 		}
+		p.srv.Close()
 		errs = append(errs, p.upstreams.Close(), p.pool.Close())
+		if p.checker != nil {
+			close(p.stopWarm)
+			errs = append(errs, p.checker.Close())
+		}
+		// Last, so the spans of executions cancelled above are exported too.
+		errs = append(errs, p.tel.Shutdown(ctx))
 	})
 	return errors.Join(errs...)
 }

@@ -62,6 +62,7 @@ func TestRegisterAndExecute(t *testing.T) {
 func TestHandler(t *testing.T) {
 	cfg := pctx.DefaultConfig()
 	cfg.Server.APIKey = "k"
+	cfg.UI.Enabled, cfg.UI.Playground = true, true
 	p := newPCTX(t, cfg)
 	srv := httptest.NewServer(p.Handler())
 	defer srv.Close()
@@ -76,6 +77,10 @@ func TestHandler(t *testing.T) {
 		{"mcp with the key", srv.URL + "/mcp", "k", 200},
 		{"workers handler has no mcp", workers.URL + "/mcp", "k", 404},
 		{"workers handler has healthz", workers.URL + "/healthz", "", 200},
+		{"the dashboard page holds no data and needs no key", srv.URL + "/ui/", "", 200},
+		{"the dashboard's data needs the key", srv.URL + "/ui/api/state", "", 401},
+		{"the dashboard's data with the key", srv.URL + "/ui/api/state", "k", 200},
+		{"the stdio side serves the dashboard too", workers.URL + "/ui/api/state", "k", 200},
 	}
 	init := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
 	for _, tt := range tests {
@@ -111,6 +116,45 @@ func TestNewRefusesAnOpenAddressWithoutKey(t *testing.T) {
 	cfg.Server.HTTP = "0.0.0.0:0"
 	if _, err := pctx.New(context.Background(), cfg, nil); err == nil {
 		t.Error("New accepted a non-loopback listener without an api_key")
+	}
+}
+
+// TestDashboardOrigin: the playground is a write, so a cross-origin page cannot run a
+// program even with the user's key in hand, and a DNS-rebound Host is refused.
+func TestDashboardOrigin(t *testing.T) {
+	cfg := pctx.DefaultConfig()
+	cfg.UI.Enabled, cfg.UI.Playground = true, true
+	p := newPCTX(t, cfg)
+	srv := httptest.NewServer(p.Handler())
+	defer srv.Close()
+	tests := []struct {
+		name, origin, host string
+		want               int
+	}{
+		{"same origin", "", "", 200},
+		{"cross origin", "http://evil.example", "", 403},
+		{"rebound host", "", "evil.example", 403},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/ui/api/execute", strings.NewReader(`{"code":"return 1"}`))
+			req.Header.Set("Content-Type", "application/json")
+			if tt.origin != "" {
+				req.Header.Set("Origin", tt.origin)
+			}
+			if tt.host != "" {
+				req.Host = tt.host
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			data, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.want {
+				t.Errorf("status %d, want %d: %s", resp.StatusCode, tt.want, data)
+			}
+		})
 	}
 }
 

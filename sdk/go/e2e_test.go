@@ -105,7 +105,8 @@ return { restart, churn, sum };`)
 
 	// The enum is enforced (by pctx from the schema, else by the worker) before the
 	// handler runs; the agent sees why.
-	res = execute(t, w, `try { await infra.restart_service({ service: "mail" }) } catch (e) { return e.message }`)
+	res = execute(t, w, "// @ts-expect-error: the run-time check is under test, not the type check\n"+
+		`try { await infra.restart_service({ service: "mail" }) } catch (e) { return e.message }`)
 	var msg string
 	must(t, res.Decode(&msg))
 	if !strings.HasPrefix(msg, "infra.restart_service:") || !strings.Contains(msg, "service") {
@@ -293,7 +294,7 @@ func TestExampleWorker(t *testing.T) {
 	res := execute(t, w, `
 const services = await infra.list_services({});
 const down = services.filter(s => s.status !== "running");
-const restarted = await Promise.all(down.map(s => infra.restart_service({ service: s.name })));
+const restarted = await Promise.all(down.map(s => infra.restart_service({ service: s.name as "api" | "worker" | "db" })));
 return restarted.map(s => s.name + ":" + s.status + ":" + s.restarts).join(",")`)
 	var got string
 	if res.Err() != nil || res.Decode(&got) != nil || got != "db:running:1,worker:running:1" {

@@ -13,9 +13,14 @@
 //  2. Workflow tokens: the seed's two workflows billed turn by turn as sequential tool
 //     calling and as Code Mode (Workflow.Sequential, Workflow.CodeMode, Conversation.Cost),
 //     with the listing, details and result texts taken from a live pctx that really runs
-//     the seed's programs against the Python worker.
+//     the seed's programs against the Python worker; then (disclosure.go) each workflow in
+//     each disclosure (catalog, filesystem, sidecar, auto) against its own four functions,
+//     all configured tools and the 100-function search catalog, every text an MCP
+//     session's answer in that disclosure, and search_functions' quality on the 50
+//     committed and 30 held-out queries.
 //  3. Latency over HTTP and stdio, upstream overhead, 100 parallel calls, the Python
-//     callback round trip, throughput at GOMAXPROCS 1 vs 2, and RSS.
+//     callback round trip, throughput of 8 concurrent clients against 1, and RSS; the
+//     TypeScript MCP SDK client against mcp-go.
 //  4. The peer @utcp/code-mode on Node 22 (installed into .cache/peer when missing),
 //     beside pctx's codemode.Service run as a library, plus `go test -bench` medians.
 //

@@ -103,18 +103,18 @@ func toolOp(c *client.Client, tool string, args map[string]any, want string) op 
 
 // Throughput is how many executions per second concurrent clients completed.
 type Throughput struct {
-	GOMAXPROCS int     `json:"gomaxprocs"`
 	Clients    int     `json:"clients"`
 	Seconds    float64 `json:"seconds"`
 	Executions int64   `json:"executions"`
 	PerSecond  float64 `json:"per_second"`
-	// CPUSeconds is the server process's CPU time over the rounds: CPUSeconds ÷ Seconds
-	// is how many cores it actually got.
+	// CPUSeconds is the CPU time of pctx and its sandbox workers over the rounds:
+	// CPUSeconds ÷ Seconds is how many cores they actually got.
 	CPUSeconds float64 `json:"server_cpu_seconds"`
 }
 
 // throughput runs clients MCP sessions against url, each executing code back to back
-// for d, and counts completions and the CPU time the server (pid) used meanwhile.
+// for d, and counts completions and the CPU time pctx (pid) and its sandbox workers used
+// meanwhile.
 func throughput(ctx context.Context, url string, pid, clients int, d time.Duration, code, want string) (Throughput, error) {
 	cs := make([]*client.Client, clients)
 	for i := range cs {
@@ -131,7 +131,7 @@ func throughput(ctx context.Context, url string, pid, clients int, d time.Durati
 	var n atomic.Int64
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
-	cpu0, err := CPUSeconds(pid)
+	cpu0, err := TreeCPUSeconds(pid)
 	if err != nil {
 		return Throughput{}, err
 	}
@@ -153,7 +153,7 @@ func throughput(ctx context.Context, url string, pid, clients int, d time.Durati
 	}
 	wg.Wait()
 	elapsed := time.Since(start).Seconds()
-	cpu1, err := CPUSeconds(pid)
+	cpu1, err := TreeCPUSeconds(pid)
 	if err != nil {
 		return Throughput{}, err
 	}

@@ -255,7 +255,8 @@ func measure(ctx context.Context, o options, logf func(string, ...any)) (*Report
 			return err
 		}
 		defer pc.stop()
-		c, err := mcpHTTP(ctx, pc.URL+"/mcp")
+		// Sections 1 and 2 measure the catalog disclosure; the disclosure section all four.
+		c, err := mcpHTTP(ctx, pc.URL+"/mcp?disclosure=catalog")
 		if err != nil {
 			return err
 		}
@@ -375,6 +376,18 @@ func measure(ctx context.Context, o options, logf func(string, ...any)) (*Report
 			r.Workflows = append(r.Workflows, res)
 		}
 
+		// 4b. Each workflow in each disclosure, against its own tools, all configured tools
+		// and the 100-function catalog; search_functions' quality.
+		allURL := ""
+		if worker != nil {
+			allURL = pc.URL + "/mcp"
+		} else {
+			note("no Python worker: the disclosures are not measured against all configured tools")
+		}
+		if err := measureDisclosures(ctx, tk, o, r, workflows, payloads, allURL, allDefs, append(slices.Clone(pyDefs), standins...), logf); err != nil {
+			return fmt.Errorf("disclosures: %w", err)
+		}
+
 		// 5. Latency over real transports.
 		if err := latencySection(ctx, o, r, c, pc, worker != nil, everythingURL, work, logf, note); err != nil {
 			return err
@@ -402,7 +415,7 @@ func measure(ctx context.Context, o options, logf func(string, ...any)) (*Report
 	if o.goBench {
 		logf("Go benchmarks")
 		env := cleanEnv("PCTX_NPM_DIR="+o.npm, "PCTX_BIN="+o.bin)
-		r.GoBench = runGoBenchmarks(ctx, o.root, env, []string{"./runtime", "./catalog", "./sdkbridge", "./upstream", "./config", "."}, 5, "200ms", 4*time.Minute)
+		r.GoBench = runGoBenchmarks(ctx, o.root, env, []string{"./internal/runtime", "./internal/catalog", "./internal/sdkbridge", "./internal/upstream", "./internal/config", "."}, 5, "200ms", 4*time.Minute)
 	} else {
 		note("Go benchmarks not run (-quick or -gobench=false)")
 	}

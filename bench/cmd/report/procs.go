@@ -121,7 +121,7 @@ func startPctx(bin, dir, configText string, extraEnv ...string) (*pctxProc, erro
 		c.stop()
 		return nil, err
 	}
-	return &pctxProc{child: c, URL: m[1]}, nil
+	return &pctxProc{child: c, URL: m[1] + m[2]}, nil
 }
 
 // RSSKiB reads VmRSS of pid from /proc (Linux).
@@ -141,6 +141,65 @@ func CPUSeconds(pid int) (float64, error) {
 		return 0, fmt.Errorf("read CPU time of pid %d: %w", pid, err)
 	}
 	return parseStatCPU(string(b))
+}
+
+// TreeCPUSeconds is the CPU time of pid and its children: the live ones' own, and what
+// pid has reaped (its sandbox workers run the executions, and are recycled).
+func TreeCPUSeconds(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read CPU time of pid %d: %w", pid, err)
+	}
+	total, err := parseStatCPU(string(b))
+	if err != nil {
+		return 0, err
+	}
+	if reaped, err := statField(string(b), 13, 14); err == nil {
+		total += reaped
+	}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		st, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue // gone meanwhile
+		}
+		if ppid, err := statField(string(st), 1); err != nil || int(ppid) != pid {
+			continue
+		}
+		if cpu, err := parseStatCPU(string(st)); err == nil {
+			total += cpu
+		}
+	}
+	return total, nil
+}
+
+// statField sums fields of a /proc stat line, counted from after the command name
+// (0 is the state): 1 the parent pid, 11 and 12 user and system time, 13 and 14 the
+// reaped children's.
+func statField(stat string, idx ...int) (float64, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, errors.New("malformed /proc stat")
+	}
+	f := strings.Fields(stat[i+1:])
+	var sum float64
+	for _, k := range idx {
+		if k >= len(f) {
+			return 0, errors.New("short /proc stat")
+		}
+		v, err := strconv.ParseFloat(f[k], 64)
+		if err != nil {
+			return 0, errors.New("malformed /proc stat")
+		}
+		sum += v
+	}
+	if len(idx) == 1 && idx[0] == 1 {
+		return sum, nil // a pid, not ticks
+	}
+	return sum / 100, nil
 }
 
 func parseStatCPU(stat string) (float64, error) {

@@ -23,7 +23,7 @@ const (
 )
 
 // latencySection measures over real transports against real pctx processes: the main one
-// (upstreams and Python worker), a stdio one, and two plain ones for GOMAXPROCS 1 and 2.
+// (upstreams and Python worker), a stdio one, and a plain one for memory and throughput.
 func latencySection(ctx context.Context, o options, r *Report, c *client.Client, pc *pctxProc, haveWorker bool, everythingURL, work string, logf, note func(string, ...any)) error {
 	n := o.iter
 	warm := max(20, n/10)
@@ -67,6 +67,11 @@ func latencySection(ctx context.Context, o options, r *Report, c *client.Client,
 		return fmt.Errorf("pctx over stdio: %w", err)
 	}
 	add("trivial", "stdio", progTrivial, s)
+
+	logf("MCP clients: the TypeScript SDK over stdio and HTTP, mcp-go, bare HTTP POSTs")
+	if err := tsClientLatency(ctx, o, c, pc.URL, warm, n, add, note); err != nil {
+		return err
+	}
 
 	if everythingURL != "" {
 		logf("one upstream call via pctx vs direct")
@@ -112,44 +117,45 @@ func latencySection(ctx context.Context, o options, r *Report, c *client.Client,
 		note("Python SDK callback round trip not measured: no Python worker")
 	}
 
-	// Fresh plain servers: memory and CPU scaling, without upstreams in the picture.
-	servers := map[int]*pctxProc{}
-	for _, procs := range []int{1, 2} {
-		dir := filepath.Join(work, fmt.Sprintf("procs%d", procs))
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-		p, err := startPctx(o.bin, dir, "", fmt.Sprintf("GOMAXPROCS=%d", procs))
-		if err != nil {
-			return fmt.Errorf("GOMAXPROCS=%d server: %w", procs, err)
-		}
-		defer p.stop()
-		servers[procs] = p
-	}
-	if err := measureRSS(ctx, o, r, servers[2], logf); err != nil {
+	// A fresh plain server: memory, and throughput of 1 against 8 concurrent clients
+	// (each execution runs in a sandbox worker of its own), without upstreams.
+	dir := filepath.Join(work, "plain")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	// Alternate short rounds between the two servers so that load from other jobs on
-	// the machine hits both alike; sum executions and time per server.
+	plain, err := startPctx(o.bin, dir, "")
+	if err != nil {
+		return fmt.Errorf("plain server: %w", err)
+	}
+	defer plain.stop()
+	if err := measureRSS(ctx, o, r, plain, logf); err != nil {
+		return err
+	}
+	// Alternate short rounds between 1 and 8 clients so that load from other jobs on the
+	// machine hits both alike; sum executions and time per client count.
 	rounds, dur := 6, 500*time.Millisecond
 	if o.quick {
 		rounds, dur = 2, 250*time.Millisecond
 	}
-	logf("8 concurrent clients, GOMAXPROCS=1 vs 2, %d rounds of %s each", rounds, dur)
-	total := map[int]*Throughput{1: {GOMAXPROCS: 1, Clients: 8}, 2: {GOMAXPROCS: 2, Clients: 8}}
+	logf("1 vs 8 concurrent clients, %d rounds of %s each", rounds, dur)
+	counts := []int{1, 8}
+	total := map[int]*Throughput{}
+	for _, n := range counts {
+		total[n] = &Throughput{Clients: n}
+	}
 	for range rounds {
-		for _, procs := range []int{1, 2} {
-			t, err := throughput(ctx, servers[procs].URL+"/mcp", servers[procs].cmd.Process.Pid, 8, dur, progConcurrency, wantConcurrency)
+		for _, n := range counts {
+			t, err := throughput(ctx, plain.URL+"/mcp", plain.cmd.Process.Pid, n, dur, progConcurrency, wantConcurrency)
 			if err != nil {
-				return fmt.Errorf("GOMAXPROCS=%d: %w", procs, err)
+				return fmt.Errorf("%d clients: %w", n, err)
 			}
-			total[procs].Executions += t.Executions
-			total[procs].Seconds += t.Seconds
-			total[procs].CPUSeconds += t.CPUSeconds
+			total[n].Executions += t.Executions
+			total[n].Seconds += t.Seconds
+			total[n].CPUSeconds += t.CPUSeconds
 		}
 	}
-	for _, procs := range []int{1, 2} {
-		t := total[procs]
+	for _, n := range counts {
+		t := total[n]
 		t.PerSecond = float64(t.Executions) / t.Seconds
 		r.Latency.Concurrency = append(r.Latency.Concurrency, *t)
 	}

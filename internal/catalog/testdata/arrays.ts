@@ -16,8 +16,8 @@ declare namespace arrays {
    * Plain arrays.
    * @example await arrays.arrays({ objects: [{ id: "..." }] })
    */
-  function arrays(args: ArraysInput): Promise<unknown>;
-  function arrays(objects: ArraysInput["objects"]): Promise<unknown>;
+  function arrays(objects: ArraysInput["objects"]): Promise<any>;
+  function arrays(args: ArraysInput): Promise<any>;
   interface TuplesInput {
     /** @minItems 2 */
     point: [number, number];
@@ -33,7 +33,7 @@ declare namespace arrays {
    * Tuples in both spellings.
    * @example await arrays.tuples({ point: [0, 0], legacy: ["...", false] })
    */
-  function tuples(args: TuplesInput): Promise<unknown>;
+  function tuples(args: TuplesInput): Promise<any>;
 }
 
 // Every example call of the declarations above.

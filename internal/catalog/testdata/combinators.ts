@@ -33,7 +33,7 @@ declare namespace combinators {
    * Unions and intersections.
    * @example await combinators.combine({ id: "...", target: { user: "..." }, merged: { a: "..." }, sibling_and_anyof: { base: "...", x: 0 } })
    */
-  function combine(args: CombineInput): Promise<unknown>;
+  function combine(args: CombineInput): Promise<any>;
 }
 
 // Every example call of the declarations above.

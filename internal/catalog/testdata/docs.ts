@@ -56,8 +56,8 @@ declare namespace docs {
    * A second paragraph with a *\/ comment closer and `code`.
    * @example await docs.documented({ email: "..." })
    */
-  function documented(args: DocumentedInput): Promise<unknown>;
-  function documented(email: string): Promise<unknown>;
+  function documented(email: string): Promise<any>;
+  function documented(args: DocumentedInput): Promise<any>;
 }
 
 // Every example call of the declarations above.

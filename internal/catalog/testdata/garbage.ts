@@ -17,19 +17,19 @@ declare namespace garbage {
    * Keywords with the wrong JSON types.
    * @example await garbage.bad_keywords()
    */
-  function bad_keywords(args?: BadKeywordsInput): Promise<unknown>;
+  function bad_keywords(args?: BadKeywordsInput): Promise<any>;
   type BadTypeInput = unknown;
   /**
    * type is a number.
    * @example await garbage.bad_type()
    */
-  function bad_type(args?: BadTypeInput): Promise<unknown>;
+  function bad_type(args?: BadTypeInput): Promise<any>;
   type BoolSchemaInput = unknown;
   /**
    * Input schema is true.
    * @example await garbage.bool_schema()
    */
-  function bool_schema(args?: BoolSchemaInput): Promise<unknown>;
+  function bool_schema(args?: BoolSchemaInput): Promise<any>;
   interface EmptyAllofInput {
     x?: unknown;
     y?: unknown;
@@ -39,13 +39,13 @@ declare namespace garbage {
    * Empty combinators.
    * @example await garbage.empty_allof()
    */
-  function empty_allof(args?: EmptyAllofInput): Promise<unknown>;
+  function empty_allof(args?: EmptyAllofInput): Promise<any>;
   type NumberSchemaInput = unknown;
   /**
    * Input schema is a number.
    * @example await garbage.number_schema()
    */
-  function number_schema(args?: NumberSchemaInput): Promise<unknown>;
+  function number_schema(args?: NumberSchemaInput): Promise<any>;
   interface PropertiesListInput {
     x: unknown;
   }
@@ -53,8 +53,8 @@ declare namespace garbage {
    * properties is an array.
    * @example await garbage.properties_list({ x: null as any })
    */
-  function properties_list(args: PropertiesListInput): Promise<unknown>;
-  function properties_list(x: unknown): Promise<unknown>;
+  function properties_list(x: unknown): Promise<any>;
+  function properties_list(args: PropertiesListInput): Promise<any>;
 }
 
 // Every example call of the declarations above.

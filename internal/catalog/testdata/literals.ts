@@ -16,7 +16,7 @@ declare namespace literals {
    * Literal unions.
    * @example await literals.literals({ color: "red", kind: "fixed" })
    */
-  function literals(args: LiteralsInput): Promise<unknown>;
+  function literals(args: LiteralsInput): Promise<any>;
 }
 
 // Every example call of the declarations above.

@@ -6,59 +6,59 @@ declare namespace names {
    * dollar is fine
    * @example await names.$dollar()
    */
-  function $dollar(): Promise<unknown>;
+  function $dollar(args?: {}): Promise<any>;
   /**
    * empty name
    * @tool ""
    * @example await names._()
    */
-  function _(): Promise<unknown>;
+  function _(args?: {}): Promise<any>;
   /**
    * leading digit
    * @tool "123abc"
    * @example await names._123abc()
    */
-  function _123abc(): Promise<unknown>;
+  function _123abc(args?: {}): Promise<any>;
   /**
    * non-ASCII
    * @tool "café"
    * @example await names.caf_()
    */
-  function caf_(): Promise<unknown>;
+  function caf_(args?: {}): Promise<any>;
   /**
    * reserved word
    * @tool "delete"
    * @example await names.delete_()
    */
-  function delete_(): Promise<unknown>;
+  function delete_(args?: {}): Promise<any>;
   /**
    * first duplicate
    * @example await names.dup()
    */
-  function dup(): Promise<unknown>;
+  function dup(args?: {}): Promise<any>;
   /**
    * second duplicate
    * @tool "dup"
    * @example await names.dup_2()
    */
-  function dup_2(): Promise<unknown>;
+  function dup_2(args?: {}): Promise<any>;
   /**
    * already valid
    * @example await names.get_sum()
    */
-  function get_sum(): Promise<unknown>;
+  function get_sum(args?: {}): Promise<any>;
   /**
    * dash
    * @tool "get-sum"
    * @example await names.get_sum_2()
    */
-  function get_sum_2(): Promise<unknown>;
+  function get_sum_2(args?: {}): Promise<any>;
   /**
    * dot
    * @tool "get.sum"
    * @example await names.get_sum_3()
    */
-  function get_sum_3(): Promise<unknown>;
+  function get_sum_3(args?: {}): Promise<any>;
 }
 
 // Every example call of the declarations above.

@@ -9,7 +9,7 @@ declare namespace objects {
    * Accepts any properties.
    * @example await objects.anything()
    */
-  function anything(args?: AnythingInput): Promise<unknown>;
+  function anything(args?: AnythingInput): Promise<any>;
   interface ClosedInput {
     x?: number;
   }
@@ -17,7 +17,7 @@ declare namespace objects {
    * No extra properties.
    * @example await objects.closed()
    */
-  function closed(args?: ClosedInput): Promise<unknown>;
+  function closed(args?: ClosedInput): Promise<any>;
   interface CreateUserInput {
     /** Full name */
     name: string;
@@ -38,7 +38,7 @@ declare namespace objects {
    * Creates a user.
    * @example await objects.create_user({ name: "...", address: { street: "..." }, token: null as any })
    */
-  function create_user(args: CreateUserInput): Promise<unknown>;
+  function create_user(args: CreateUserInput): Promise<any>;
   interface InferredInput {
     q: string;
   }
@@ -46,13 +46,13 @@ declare namespace objects {
    * Object without a type keyword.
    * @example await objects.inferred({ q: "..." })
    */
-  function inferred(args: InferredInput): Promise<unknown>;
-  function inferred(q: string): Promise<unknown>;
+  function inferred(q: string): Promise<any>;
+  function inferred(args: InferredInput): Promise<any>;
   /**
    * A tool without an input schema.
    * @example await objects.no_schema()
    */
-  function no_schema(): Promise<unknown>;
+  function no_schema(args?: {}): Promise<any>;
   interface PatternedInput {
     kind?: string;
     [key: string]: string | number | undefined;
@@ -61,7 +61,7 @@ declare namespace objects {
    * Pattern properties.
    * @example await objects.patterned()
    */
-  function patterned(args?: PatternedInput): Promise<unknown>;
+  function patterned(args?: PatternedInput): Promise<any>;
   interface SetLabelsInput {
     id: string;
     labels?: {
@@ -75,8 +75,8 @@ declare namespace objects {
    * Free-form string map plus a fixed property.
    * @example await objects.set_labels({ id: "..." })
    */
-  function set_labels(args: SetLabelsInput): Promise<unknown>;
-  function set_labels(id: string): Promise<unknown>;
+  function set_labels(id: string): Promise<any>;
+  function set_labels(args: SetLabelsInput): Promise<any>;
 }
 
 // Every example call of the declarations above.

@@ -9,22 +9,24 @@ declare namespace positional {
    * Analyze sentiment of text using ML model
    * @example await positional.analyze_sentiment("...")
    */
+  function analyze_sentiment(args: { text: string }): Promise<AnalyzeSentimentOutput>;
   function analyze_sentiment(text: string): Promise<AnalyzeSentimentOutput>;
   type FetchDatabaseMetricsOutput = {
-    [key: string]: unknown;
+    [key: string]: any;
   }[];
   /**
    * Query PostgreSQL for performance metrics
    * @example await positional.fetch_database_metrics()
    */
-  function fetch_database_metrics(): Promise<FetchDatabaseMetricsOutput>;
+  function fetch_database_metrics(args?: {}): Promise<FetchDatabaseMetricsOutput>;
   /**
    * Predict customer churn probability
    * @param customer_id The customer, e.g. cust_12345
    * @param threshold Probability above which the customer counts as churning
    * @example await positional.predict_churn("...")
    */
-  function predict_churn(customer_id: string, threshold?: number): Promise<unknown>;
+  function predict_churn(args: { customer_id: string; threshold?: number }): Promise<any>;
+  function predict_churn(customer_id: string, threshold?: number): Promise<any>;
   interface SearchResult {
     title: string;
     url: string;

@@ -15,7 +15,7 @@ declare namespace refs {
    * Definitions that only refer to each other.
    * @example await refs.circular_alias()
    */
-  function circular_alias(args?: CircularAliasInput): Promise<unknown>;
+  function circular_alias(args?: CircularAliasInput): Promise<any>;
   interface B {
     a?: A;
     n?: number;
@@ -30,7 +30,7 @@ declare namespace refs {
    * Mutually recursive definitions.
    * @example await refs.mutual()
    */
-  function mutual(args?: MutualInput): Promise<unknown>;
+  function mutual(args?: MutualInput): Promise<any>;
   type First = "x" | "y";
   interface AB {
     v?: string;
@@ -56,7 +56,7 @@ declare namespace refs {
    * Other in-document pointers.
    * @example await refs.pointers()
    */
-  function pointers(args?: PointersInput): Promise<unknown>;
+  function pointers(args?: PointersInput): Promise<any>;
   /** A tree node. */
   interface Node {
     name: string;
@@ -75,8 +75,8 @@ declare namespace refs {
    * A recursive tree via $defs.
    * @example await refs.tree({ root: { name: "..." } })
    */
-  function tree(args: TreeInput): Promise<TreeOutput>;
   function tree(root: Node): Promise<TreeOutput>;
+  function tree(args: TreeInput): Promise<TreeOutput>;
 }
 
 // Every example call of the declarations above.

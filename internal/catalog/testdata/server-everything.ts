@@ -9,8 +9,8 @@ declare namespace server_everything {
    * Echoes back the input string
    * @example await server_everything.echo({ message: "..." })
    */
-  function echo(args: EchoInput): Promise<unknown>;
-  function echo(message: string): Promise<unknown>;
+  function echo(message: string): Promise<any>;
+  function echo(args: EchoInput): Promise<any>;
   interface GetAnnotatedMessageInput {
     /** Type of message to demonstrate different annotation patterns */
     messageType: "error" | "success" | "debug";
@@ -25,14 +25,14 @@ declare namespace server_everything {
    * @tool "get-annotated-message"
    * @example await server_everything.get_annotated_message({ messageType: "error" })
    */
-  function get_annotated_message(args: GetAnnotatedMessageInput): Promise<unknown>;
-  function get_annotated_message(messageType: "error" | "success" | "debug"): Promise<unknown>;
+  function get_annotated_message(messageType: "error" | "success" | "debug"): Promise<any>;
+  function get_annotated_message(args: GetAnnotatedMessageInput): Promise<any>;
   /**
    * Returns all environment variables, helpful for debugging MCP server configuration
    * @tool "get-env"
    * @example await server_everything.get_env()
    */
-  function get_env(): Promise<unknown>;
+  function get_env(args?: {}): Promise<any>;
   interface GetResourceLinksInput {
     /**
      * Number of resource links to return (1-10)
@@ -47,7 +47,7 @@ declare namespace server_everything {
    * @tool "get-resource-links"
    * @example await server_everything.get_resource_links()
    */
-  function get_resource_links(args?: GetResourceLinksInput): Promise<unknown>;
+  function get_resource_links(args?: GetResourceLinksInput): Promise<any>;
   interface GetResourceReferenceInput {
     /** @default "Text" */
     resourceType?: "Text" | "Blob";
@@ -62,13 +62,13 @@ declare namespace server_everything {
    * @tool "get-resource-reference"
    * @example await server_everything.get_resource_reference()
    */
-  function get_resource_reference(args?: GetResourceReferenceInput): Promise<unknown>;
+  function get_resource_reference(args?: GetResourceReferenceInput): Promise<any>;
   /**
    * Lists the current MCP roots provided by the client. Demonstrates the roots protocol capability even though this server doesn't access files.
    * @tool "get-roots-list"
    * @example await server_everything.get_roots_list()
    */
-  function get_roots_list(): Promise<unknown>;
+  function get_roots_list(args?: {}): Promise<any>;
   interface GetStructuredContentInput {
     /** Choose city */
     location: "New York" | "Chicago" | "Los Angeles";
@@ -86,8 +86,8 @@ declare namespace server_everything {
    * @tool "get-structured-content"
    * @example await server_everything.get_structured_content({ location: "New York" })
    */
-  function get_structured_content(args: GetStructuredContentInput): Promise<GetStructuredContentOutput>;
   function get_structured_content(location: "New York" | "Chicago" | "Los Angeles"): Promise<GetStructuredContentOutput>;
+  function get_structured_content(args: GetStructuredContentInput): Promise<GetStructuredContentOutput>;
   interface GetSumInput {
     /** First number */
     a: number;
@@ -99,13 +99,13 @@ declare namespace server_everything {
    * @tool "get-sum"
    * @example await server_everything.get_sum({ a: 0, b: 0 })
    */
-  function get_sum(args: GetSumInput): Promise<unknown>;
+  function get_sum(args: GetSumInput): Promise<any>;
   /**
    * Returns a tiny MCP logo image.
    * @tool "get-tiny-image"
    * @example await server_everything.get_tiny_image()
    */
-  function get_tiny_image(): Promise<unknown>;
+  function get_tiny_image(args?: {}): Promise<any>;
   interface GzipFileAsResourceInput {
     /**
      * Name of the output file
@@ -129,7 +129,7 @@ declare namespace server_everything {
    * @tool "gzip-file-as-resource"
    * @example await server_everything.gzip_file_as_resource()
    */
-  function gzip_file_as_resource(args?: GzipFileAsResourceInput): Promise<unknown>;
+  function gzip_file_as_resource(args?: GzipFileAsResourceInput): Promise<any>;
   interface SimulateResearchQueryInput {
     /** The research topic to investigate */
     topic: string;
@@ -144,26 +144,26 @@ declare namespace server_everything {
    * @tool "simulate-research-query"
    * @example await server_everything.simulate_research_query({ topic: "..." })
    */
-  function simulate_research_query(args: SimulateResearchQueryInput): Promise<unknown>;
-  function simulate_research_query(topic: string): Promise<unknown>;
+  function simulate_research_query(topic: string): Promise<any>;
+  function simulate_research_query(args: SimulateResearchQueryInput): Promise<any>;
   /**
    * Toggles simulated, random-leveled logging on or off.
    * @tool "toggle-simulated-logging"
    * @example await server_everything.toggle_simulated_logging()
    */
-  function toggle_simulated_logging(): Promise<unknown>;
+  function toggle_simulated_logging(args?: {}): Promise<any>;
   /**
    * Toggles simulated resource subscription updates on or off.
    * @tool "toggle-subscriber-updates"
    * @example await server_everything.toggle_subscriber_updates()
    */
-  function toggle_subscriber_updates(): Promise<unknown>;
+  function toggle_subscriber_updates(args?: {}): Promise<any>;
   /**
    * Trigger a Request from the Server for User Elicitation
    * @tool "trigger-elicitation-request"
    * @example await server_everything.trigger_elicitation_request()
    */
-  function trigger_elicitation_request(): Promise<unknown>;
+  function trigger_elicitation_request(args?: {}): Promise<any>;
   interface TriggerLongRunningOperationInput {
     /**
      * Duration of the operation in seconds
@@ -181,7 +181,7 @@ declare namespace server_everything {
    * @tool "trigger-long-running-operation"
    * @example await server_everything.trigger_long_running_operation()
    */
-  function trigger_long_running_operation(args?: TriggerLongRunningOperationInput): Promise<unknown>;
+  function trigger_long_running_operation(args?: TriggerLongRunningOperationInput): Promise<any>;
   interface TriggerSamplingRequestInput {
     /** The prompt to send to the LLM */
     prompt: string;
@@ -196,8 +196,8 @@ declare namespace server_everything {
    * @tool "trigger-sampling-request"
    * @example await server_everything.trigger_sampling_request({ prompt: "..." })
    */
-  function trigger_sampling_request(args: TriggerSamplingRequestInput): Promise<unknown>;
-  function trigger_sampling_request(prompt: string): Promise<unknown>;
+  function trigger_sampling_request(prompt: string): Promise<any>;
+  function trigger_sampling_request(args: TriggerSamplingRequestInput): Promise<any>;
 }
 
 // Every example call of the declarations above.

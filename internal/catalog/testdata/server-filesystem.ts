@@ -11,8 +11,8 @@ declare namespace server_filesystem {
    * Create a new directory or ensure a directory exists. Can create multiple nested directories in one operation. If the directory already exists, this operation will succeed silently. Perfect for setting up directory structures for projects or ensuring required paths exist. Only works within allowed directories.
    * @example await server_filesystem.create_directory({ path: "..." })
    */
-  function create_directory(args: CreateDirectoryInput): Promise<CreateDirectoryOutput>;
   function create_directory(path: string): Promise<CreateDirectoryOutput>;
+  function create_directory(args: CreateDirectoryInput): Promise<CreateDirectoryOutput>;
   interface DirectoryTreeInput {
     path: string;
     /** @default [] */
@@ -25,8 +25,8 @@ declare namespace server_filesystem {
    * Get a recursive tree view of files and directories as a JSON structure. Each entry includes 'name', 'type' (file/directory), and 'children' for directories. Files have no children array, while directories always have a children array (which may be empty). The output is formatted with 2-space indentation for readability. Only works within allowed directories.
    * @example await server_filesystem.directory_tree({ path: "..." })
    */
-  function directory_tree(args: DirectoryTreeInput): Promise<DirectoryTreeOutput>;
   function directory_tree(path: string): Promise<DirectoryTreeOutput>;
+  function directory_tree(args: DirectoryTreeInput): Promise<DirectoryTreeOutput>;
   interface EditFileInput {
     path: string;
     edits: {
@@ -59,8 +59,8 @@ declare namespace server_filesystem {
    * Retrieve detailed metadata about a file or directory. Returns comprehensive information including size, creation time, last modified time, permissions, and type. This tool is perfect for understanding file characteristics without reading the actual content. Only works within allowed directories.
    * @example await server_filesystem.get_file_info({ path: "..." })
    */
-  function get_file_info(args: GetFileInfoInput): Promise<GetFileInfoOutput>;
   function get_file_info(path: string): Promise<GetFileInfoOutput>;
+  function get_file_info(args: GetFileInfoInput): Promise<GetFileInfoOutput>;
   interface ListAllowedDirectoriesOutput {
     content: string;
   }
@@ -68,7 +68,7 @@ declare namespace server_filesystem {
    * Returns the list of directories that this server is allowed to access. Subdirectories within these allowed directories are also accessible. Use this to understand which directories and their nested paths are available before trying to access files.
    * @example await server_filesystem.list_allowed_directories()
    */
-  function list_allowed_directories(): Promise<ListAllowedDirectoriesOutput>;
+  function list_allowed_directories(args?: {}): Promise<ListAllowedDirectoriesOutput>;
   interface ListDirectoryInput {
     path: string;
   }
@@ -79,8 +79,8 @@ declare namespace server_filesystem {
    * Get a detailed listing of all files and directories in a specified path. Results clearly distinguish between files and directories with [FILE] and [DIR] prefixes. This tool is essential for understanding directory structure and finding specific files within a directory. Only works within allowed directories.
    * @example await server_filesystem.list_directory({ path: "..." })
    */
-  function list_directory(args: ListDirectoryInput): Promise<ListDirectoryOutput>;
   function list_directory(path: string): Promise<ListDirectoryOutput>;
+  function list_directory(args: ListDirectoryInput): Promise<ListDirectoryOutput>;
   interface ListDirectoryWithSizesInput {
     path: string;
     /**
@@ -96,8 +96,8 @@ declare namespace server_filesystem {
    * Get a detailed listing of all files and directories in a specified path, including sizes. Results clearly distinguish between files and directories with [FILE] and [DIR] prefixes. This tool is useful for understanding directory structure and finding specific files within a directory. Only works within allowed directories.
    * @example await server_filesystem.list_directory_with_sizes({ path: "..." })
    */
-  function list_directory_with_sizes(args: ListDirectoryWithSizesInput): Promise<ListDirectoryWithSizesOutput>;
   function list_directory_with_sizes(path: string): Promise<ListDirectoryWithSizesOutput>;
+  function list_directory_with_sizes(args: ListDirectoryWithSizesInput): Promise<ListDirectoryWithSizesOutput>;
   interface MoveFileInput {
     source: string;
     destination: string;
@@ -124,8 +124,8 @@ declare namespace server_filesystem {
    * Read the complete contents of a file as text. DEPRECATED: Use read_text_file instead.
    * @example await server_filesystem.read_file({ path: "..." })
    */
-  function read_file(args: ReadFileInput): Promise<ReadFileOutput>;
   function read_file(path: string): Promise<ReadFileOutput>;
+  function read_file(args: ReadFileInput): Promise<ReadFileOutput>;
   interface ReadMediaFileInput {
     path: string;
   }
@@ -147,8 +147,8 @@ declare namespace server_filesystem {
    * Read a file and return it as a base64-encoded content block with its MIME type. Image and audio files are returned as image/audio content; any other file type is returned as an embedded resource. Only works within allowed directories.
    * @example await server_filesystem.read_media_file({ path: "..." })
    */
-  function read_media_file(args: ReadMediaFileInput): Promise<ReadMediaFileOutput>;
   function read_media_file(path: string): Promise<ReadMediaFileOutput>;
+  function read_media_file(args: ReadMediaFileInput): Promise<ReadMediaFileOutput>;
   interface ReadMultipleFilesInput {
     /**
      * Array of file paths to read. Each path must be a string pointing to a valid file within allowed directories.
@@ -163,8 +163,8 @@ declare namespace server_filesystem {
    * Read the contents of multiple files simultaneously. This is more efficient than reading files one by one when you need to analyze or compare multiple files. Each file's content is returned with its path as a reference. Failed reads for individual files won't stop the entire operation. Only works within allowed directories.
    * @example await server_filesystem.read_multiple_files({ paths: ["..."] })
    */
-  function read_multiple_files(args: ReadMultipleFilesInput): Promise<ReadMultipleFilesOutput>;
   function read_multiple_files(paths: string[]): Promise<ReadMultipleFilesOutput>;
+  function read_multiple_files(args: ReadMultipleFilesInput): Promise<ReadMultipleFilesOutput>;
   interface ReadTextFileInput {
     path: string;
     /** If provided, returns only the last N lines of the file */
@@ -179,8 +179,8 @@ declare namespace server_filesystem {
    * Read the complete contents of a file from the file system as text. Handles various text encodings and provides detailed error messages if the file cannot be read. Use this tool when you need to examine the contents of a single file. Use the 'head' parameter to read only the first N lines of a file, or the 'tail' parameter to read only the last N lines of a file. Operates on the file as text regardless of extension. Only works within allowed directories.
    * @example await server_filesystem.read_text_file({ path: "..." })
    */
-  function read_text_file(args: ReadTextFileInput): Promise<ReadTextFileOutput>;
   function read_text_file(path: string): Promise<ReadTextFileOutput>;
+  function read_text_file(args: ReadTextFileInput): Promise<ReadTextFileOutput>;
   interface SearchFilesInput {
     path: string;
     pattern: string;

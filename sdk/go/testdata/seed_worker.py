@@ -15,7 +15,9 @@ from seed_tools import SEED_TOOLS  # noqa: E402
 
 
 async def main() -> None:
-    async with Pctx(tools=SEED_TOOLS, url=sys.argv[1], client_name="go-sdk-test-seed") as p:
+    async with Pctx(
+        tools=SEED_TOOLS, url=sys.argv[1], client_name="go-sdk-test-seed", scope="global"
+    ) as p:
         print("ready", flush=True)
         await p.wait_closed()
 

@@ -1,20 +1,21 @@
 """Python callback round trip through a real pctx: Go sandbox → Python tool → Go.
 
 Usage:
-    PCTX_BIN=.cache/bin/pctx python sdk/python/bench/roundtrip.py [-n 300]
+    PCTX_BIN=.cache/bin/pctx python sdk/python/bench/roundtrip.py [-n 300] [--scope session]
     python sdk/python/bench/roundtrip.py --url http://127.0.0.1:8080   # a running pctx
 
-It starts pctx on a free loopback port (unless --url is given), connects one worker with
-an async and a sync `echo` tool, and times three programs, each run N times through the
-worker's own `execute` request:
+It starts pctx on a free loopback port (unless --url is given) and, for each scope, connects
+one client with an async and a sync `echo` tool and times three programs, each run N times
+with ``execute_typescript`` over the client's session:
 
-- trivial:      `return 1`                       (execution overhead, no callback)
-- one call:     `return await bench.echo(1)`     (one Go → Python → Go round trip)
-- 100 parallel: Promise.all of 100 echo calls    (throughput of one worker)
+- trivial:      `return 1`                                 (execution overhead, no callback)
+- one call:     `return await Bench.echo({ x: 1 })`        (one Go → Python → Go round trip)
+- 100 parallel: Promise.all of 100 echo calls              (throughput of one client)
 
-`server ms` is the execution's durationMs measured inside pctx; `client ms` adds the
-websocket request from Python. The callback round trip is estimated as one-call minus
-trivial (server side).
+Scopes: ``session`` (the tools travel over the session's websocket, as the published
+client's do) and ``global`` (over a pctx/1 worker connection). `server ms` is the
+execution's span as pctx reports it (``trace``); `client ms` adds the websocket request
+from Python. The callback round trip is estimated as one-call minus trivial (server side).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from pctx_client import Pctx, tool
+from pctx_client import Pctx, Scope, tool
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -50,17 +51,20 @@ def echo_sync(x: int) -> int:
 
 PROGRAMS = {
     "trivial": "return 1",
-    "one call (async tool)": "return await bench.echo(1)",
-    "one call (sync tool)": "return await bench.echo_sync(1)",
+    "one call (async tool)": "return await Bench.echo({ x: 1 })",
+    "one call (sync tool)": "return await Bench.echoSync({ x: 1 })",
     "100 parallel (async)": (
-        "const r = await Promise.all(Array.from({ length: 100 }, (_, i) => bench.echo(i)));"
+        "const r = await Promise.all(Array.from({ length: 100 }, (_, x) => Bench.echo({ x })));"
         " return r.length"
     ),
     "100 parallel (sync)": (
-        "const r = await Promise.all(Array.from({ length: 100 }, (_, i) => bench.echo_sync(i)));"
-        " return r.length"
+        "const r = await Promise.all("
+        "Array.from({ length: 100 }, (_, x) => Bench.echoSync({ x }))); return r.length"
     ),
 }
+
+Samples = dict[str, tuple[list[float], list[float]]]
+"""Program → (client ms, server ms) per run."""
 
 
 def free_port() -> int:
@@ -81,7 +85,7 @@ def start_pctx(binary: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str
         stderr=log,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             sys.exit(f"pctx exited early; see {workdir / 'pctx.log'}")
@@ -92,61 +96,35 @@ def start_pctx(binary: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str
         except OSError:
             time.sleep(0.05)
     proc.kill()
-    sys.exit("pctx did not become healthy in 30 s")
+    sys.exit("pctx did not become healthy in 60 s")
 
 
 def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
-async def measure(url: str, n: int) -> dict[str, tuple[list[float], list[float]]]:
-    out: dict[str, tuple[list[float], list[float]]] = {}
-    async with Pctx(tools=[echo, echo_sync], url=url) as p:
+async def measure(url: str, n: int, scope: Scope) -> Samples:
+    out: Samples = {}
+    async with Pctx(tools=[echo, echo_sync], url=url, scope=scope) as p:
         for name, code in PROGRAMS.items():
-            for _ in range(max(20, n // 10)):  # warm-up (esbuild cache, threads, JIT-free VM)
-                await p.execute(code)
+            for _ in range(max(20, n // 10)):  # warm-up (esbuild cache, threads, sandboxes)
+                await p.execute_typescript(code)
             client: list[float] = []
             server: list[float] = []
             for _ in range(n):
                 t0 = time.perf_counter()
-                res = await p.execute(code)
+                res = await p.execute_typescript(code)
                 client.append((time.perf_counter() - t0) * 1000)
-                if not res.ok:
-                    sys.exit(f"{name}: {res.text}")
-                server.append(res.duration_ms)
+                if not res.success:
+                    sys.exit(f"{scope} {name}: {res.stderr}")
+                span = res.trace.ended_at - res.trace.started_at
+                server.append(span.total_seconds() * 1000)
             out[name] = (client, server)
     return out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument("-n", type=int, default=300, help="runs per program (default 300)")
-    ap.add_argument("--url", help="use a running pctx instead of starting one")
-    args = ap.parse_args()
-
-    proc = None
-    if args.url:
-        url = args.url
-    else:
-        binary = os.environ.get("PCTX_BIN") or str(REPO / ".cache/bin/pctx")
-        if not Path(binary).exists():
-            sys.exit(f"pctx binary not found at {binary}; set PCTX_BIN or pass --url")
-        proc, url = start_pctx(binary, Path(tempfile.mkdtemp(prefix="pctx-bench-")))
-    try:
-        results = asyncio.run(measure(url, args.n))
-    finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-    print(
-        f"pctx Python callback round trip, n={args.n} per program, Python {sys.version.split()[0]}"
-    )
+def report(scope: str, results: Samples) -> None:
+    print(f"\nscope={scope}")
     print(f"{'program':<24} {'server p50':>10} {'p90':>8} {'client p50':>11} {'p90':>8}  (ms)")
     for name, (client, server) in results.items():
         print(
@@ -162,6 +140,46 @@ def main() -> None:
             f"100 parallel: {hundred:.3f} ms total, "
             f"{(hundred - trivial) / 100 * 1000:.1f} us per call"
         )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("-n", type=int, default=300, help="runs per program (default 300)")
+    ap.add_argument("--url", help="use a running pctx instead of starting one")
+    ap.add_argument(
+        "--scope",
+        choices=["session", "global", "both"],
+        default="both",
+        help="where the tools are registered (default both, session first)",
+    )
+    args = ap.parse_args()
+    scopes: list[Scope] = ["session", "global"] if args.scope == "both" else [args.scope]
+
+    proc = None
+    if args.url:
+        url = args.url
+    else:
+        binary = os.environ.get("PCTX_BIN") or str(REPO / ".cache/bin/pctx")
+        if not Path(binary).exists():
+            sys.exit(f"pctx binary not found at {binary}; set PCTX_BIN or pass --url")
+        proc, url = start_pctx(binary, Path(tempfile.mkdtemp(prefix="pctx-bench-")))
+    try:
+        results = {scope: asyncio.run(measure(url, args.n, scope)) for scope in scopes}
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    print(
+        f"pctx Python callback round trip, n={args.n} per program, Python {sys.version.split()[0]}"
+    )
+    for scope, samples in results.items():
+        report(scope, samples)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from pctx_client import Pctx
 
 
 async def main() -> None:
-    """Connect, give the analyst the three Code Mode tools, run one task."""
+    """Connect, give the analyst the Code Mode tools, run one task."""
     require_api_key()
     async with Pctx(tools=TOOLS, url=PCTX_URL) as p:
         analyst = Agent(

@@ -15,7 +15,7 @@ from pctx_client import Pctx
 
 
 async def main() -> None:
-    """Connect, build the agent with the three Code Mode tools, ask one question."""
+    """Connect, build the agent with the Code Mode tools, ask one question."""
     require_api_key()
     async with Pctx(tools=TOOLS, url=PCTX_URL) as p:
         agent = create_agent(f"openai:{MODEL}", p.langchain_tools())

@@ -15,14 +15,14 @@ from pctx_client import Pctx
 
 
 async def main() -> None:
-    """Connect, build the agent with the three Code Mode tools, run it once."""
+    """Connect, build the agent with the Code Mode tools, run it once."""
     require_api_key()
     async with Pctx(tools=TOOLS, url=PCTX_URL) as p:
         agent = Agent(
             name="analyst",
-            instructions="Call list_functions first, then answer with one execute_typescript.",
+            instructions="Find the functions you need, then answer with one execute_typescript.",
             model=MODEL,
-            tools=p.openai_tools(),
+            tools=p.openai_agents_tools(),
         )
         result = await Runner.run(agent, QUESTION)
         print(result.final_output)

@@ -15,7 +15,7 @@ from pctx_client import Pctx
 
 
 async def main() -> None:
-    """Connect, build the agent with the three Code Mode tools, run it once."""
+    """Connect, build the agent with the Code Mode tools, run it once."""
     require_api_key()
     async with Pctx(tools=TOOLS, url=PCTX_URL) as p:
         agent = Agent(f"openai:{MODEL}", tools=p.pydantic_ai_tools())

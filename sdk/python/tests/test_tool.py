@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import threading
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from pctx_client import AsyncTool, Pctx, Tool, ToolContext, tool
 from pctx_client._tool import ArgumentsInvalid
+from tests import seed_tools
 
 
 class Point(BaseModel):
@@ -62,6 +67,13 @@ def test_positional_only_parameters_and_wire_order() -> None:
     assert scale.wire()["params"] == ["p", "factor"]
     out = asyncio.run(scale._serve({"p": {"x": 1, "y": 2}}, ToolContext()))
     assert out == {"x": 2, "y": 4}
+
+    @tool
+    def tagged(ctx: ToolContext, /, label: str, *rest: str, **extra: str) -> str:
+        return f"{ctx.name}:{label}"
+
+    assert tagged.wire()["params"] == ["label"]
+    assert asyncio.run(tagged._serve({"label": "a"}, ToolContext(name="tagged"))) == "tagged:a"
 
 
 def test_sync_tools_run_off_the_loop() -> None:
@@ -140,3 +152,231 @@ def test_deprecated_positional_url() -> None:
     with pytest.warns(DeprecationWarning, match="second parameter is servers"):
         p = Pctx([add_numbers], "http://127.0.0.1:9")  # type: ignore[arg-type]
     assert p.url == "http://127.0.0.1:9"
+
+
+def google(customer_id: str, score: float, **extra: Any) -> None:
+    """Update customer risk score in database.
+
+    Writes the score and logs it.
+
+    Args:
+        customer_id: The customer's id,
+            as Stripe knows it.
+        score (float): Risk in [0, 1].
+        **extra: Ignored (not in the schema).
+
+    Returns:
+        Nothing useful.
+    """
+
+
+def numpy(customer_id: str, horizon: int = 30) -> dict[str, Any]:
+    """Predict churn.
+
+    Parameters
+    ----------
+    customer_id : str
+        The customer.
+    horizon : int, optional
+        Days ahead.
+
+    Returns
+    -------
+    dict
+        Probability and factors.
+    """
+    return {}
+
+
+def rest(path: str, mode: str = "r") -> bytes:
+    """Read a file.
+
+    :param path: Where the file is.
+    :param mode: How to open it.
+    :returns: The content.
+    """
+    return b""
+
+
+def epydoc(user_id: int, city: str) -> str:
+    """Update a city.
+
+    @param user_id: Whose city.
+    @param city: The new city.
+    @return: The stored city.
+    """
+    return city
+
+
+def one_line(text: str) -> str:
+    """Analyze sentiment of text using ML model"""
+    return text
+
+
+def undocumented(text: str) -> str:
+    return text
+
+
+@pytest.mark.parametrize(
+    ("fn", "description", "params", "returns"),
+    [
+        (
+            google,
+            "Update customer risk score in database.\n\nWrites the score and logs it.",
+            {"customer_id": "The customer's id,\nas Stripe knows it.", "score": "Risk in [0, 1]."},
+            "Nothing useful.",
+        ),
+        (
+            numpy,
+            "Predict churn.\n",  # the trailing newline: as the published client has it
+            {"customer_id": "The customer.", "horizon": "Days ahead."},
+            "Probability and factors.",
+        ),
+        (
+            rest,
+            "Read a file.\n",
+            {"path": "Where the file is.", "mode": "How to open it."},
+            "The content.",
+        ),
+        (
+            epydoc,
+            "Update a city.\n",
+            {"user_id": "Whose city.", "city": "The new city."},
+            "The stored city.",
+        ),
+        (one_line, "Analyze sentiment of text using ML model", {"text": None}, None),
+        (undocumented, "", {"text": None}, None),
+    ],
+    ids=["google", "numpy", "rest", "epydoc", "one-line", "none"],
+)
+def test_docstrings_of_every_style(
+    fn: Any, description: str, params: dict[str, str | None], returns: str | None
+) -> None:
+    t = tool(fn)
+    assert t.description == description
+    schema = t.input_json_schema()
+    assert schema is not None
+    assert {k: v.get("description") for k, v in schema["properties"].items()} == params
+    assert (t.output_json_schema() or {}).get("description") == returns
+
+
+def test_a_description_override_keeps_the_parameter_docs() -> None:
+    t = tool(description="Read a file, briefly.")(rest)
+    assert t.description == "Read a file, briefly."
+    schema = t.input_json_schema()
+    assert schema is not None
+    assert schema["properties"]["path"]["description"] == "Where the file is."
+
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "seed_schemas.json"
+
+
+def test_seed_schemas_snapshot() -> None:
+    """What registering each seed tool sends, over REST and over pctx/1, pinned.
+
+    ``UPDATE_SNAPSHOTS=1`` rewrites the file; review the diff.
+    """
+    got = {
+        f"{t.namespace}.{t.name}": {"rest": t.config(), "pctx/1": t.wire()}
+        for t in seed_tools.SEED_TOOLS
+    }
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        SNAPSHOT.write_text(json.dumps(got, indent=2, sort_keys=True) + "\n")
+    assert got == json.loads(SNAPSHOT.read_text())
+
+
+def test_arguments_are_validated_and_coerced() -> None:
+    serve = seed_tools.update_risk_score._serve
+    assert asyncio.run(serve({"customer_id": "cust_12345", "score": "0.5"}, ToolContext())) is None
+    assert seed_tools.DB.risk_score("cust_12345") == 0.5
+    for args, problem in [
+        ({"customer_id": "c", "score": "high"}, "score"),
+        ({"customer_id": "c", "score": 1, "x": 1}, "Extra inputs"),
+        ({"customer_id": "c"}, "Field required"),
+    ]:
+        with pytest.raises(ArgumentsInvalid, match=problem):
+            asyncio.run(serve(args, ToolContext()))
+
+
+def test_parameter_names_that_clash_with_pydantic() -> None:
+    @tool
+    def f(json: str, schema: int, model_config: bool = False) -> list[Any]:
+        return [json, schema, model_config]
+
+    assert f.wire()["params"] == ["json", "schema", "model_config"]
+    assert asyncio.run(f._serve({"json": "j", "schema": "2"}, ToolContext())) == ["j", 2, False]
+
+
+def test_undescribable_parameter_types_are_refused() -> None:
+    class Opaque:
+        pass
+
+    with pytest.raises(TypeError, match="tool 'f': a parameter type cannot be described"):
+
+        @tool
+        def f(x: Opaque) -> None: ...
+
+    with pytest.raises(TypeError, match="tool 'g': a parameter type cannot be described"):
+
+        @tool
+        def g(x: NoSuchType) -> None: ...  # type: ignore[name-defined] # noqa: F821
+
+
+class Dated(BaseModel):
+    x: int
+    when: date
+
+
+@dataclass
+class Pair:
+    left: Dated
+    right: float
+
+
+@pytest.mark.parametrize(
+    ("annotation", "value", "want"),
+    [
+        (Dated, Dated(x=1, when=date(2026, 1, 2)), {"x": 1, "when": "2026-01-02"}),
+        (list[Dated], [Dated(x=1, when=date(2026, 1, 2))], [{"x": 1, "when": "2026-01-02"}]),
+        (
+            Pair,
+            Pair(Dated(x=2, when=date(2026, 3, 4)), 0.5),
+            {"left": {"x": 2, "when": "2026-03-04"}, "right": 0.5},
+        ),
+        (None, None, None),
+        (dict[str, float], {"a": 1.0}, {"a": 1.0}),
+        (Any, {"t": (1, 2), "s": {3}}, {"t": [1, 2], "s": [3]}),
+    ],
+)
+def test_return_values_serialise_to_json(annotation: Any, value: Any, want: Any) -> None:
+    async def fn() -> Any:
+        return value
+
+    fn.__annotations__["return"] = annotation  # this module's annotations are strings
+    got = asyncio.run(tool(fn)._serve({}, ToolContext()))
+    assert got == want
+    json.dumps(got)  # really plain JSON
+
+
+def test_output_schemas_of_models_and_of_no_annotation() -> None:
+    @tool
+    def f() -> list[Dated]:
+        return []
+
+    schema = f.output_json_schema()
+    assert schema is not None
+    assert (schema["type"], schema["items"]) == ("array", {"$ref": "#/$defs/Dated"})
+
+    @tool
+    def g():  # type: ignore[no-untyped-def]
+        return 1
+
+    assert g.output_json_schema() == {}  # anything, as the published client derives it
+
+
+def test_a_class_tool_without_a_name_is_refused() -> None:
+    class NoName(Tool):
+        def _invoke(self) -> None: ...
+
+    with pytest.raises(ValidationError, match="name"):
+        NoName()

@@ -120,8 +120,12 @@ async def serve(url: str) -> None:
         "zendesk": DATA["ticket"],
     }
     stand_ins = [StandIn(s, results[s["namespace"]]) for s in DATA["standins"]]
+    # Global scope: every MCP client of the pctx sees them, as the benchmark's do.
     async with Pctx(
-        tools=[*SEED_TOOLS, *stand_ins, echo], url=url, client_name="pctx-bench"
+        tools=[*SEED_TOOLS, *stand_ins, echo],
+        url=url,
+        client_name="pctx-bench",
+        scope="global",
     ) as p:
         print(json.dumps({"ready": True, "registered": p.registered}), flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import traceback
 from collections.abc import Mapping
 from typing import Any, Literal
+
+from pydantic import ValidationError
 
 from pctx_client import _protocol as wire
 from pctx_client._tool import ArgumentsInvalid, BaseTool, ToolContext
@@ -15,6 +18,12 @@ logger = logging.getLogger("pctx_client")
 
 # Tracebacks go to pctx's debug log only; keep the tail, where the cause is.
 _MAX_TRACEBACK_CHARS = 8192
+
+# A call still running this long after pctx's deadline is cancelled here: pctx stopped
+# waiting at the deadline and, on a session's websocket, sends no `cancel` (the published
+# client could not decode it), so a hung tool would otherwise run forever. The margin
+# leaves the deadline's error to pctx.
+_DEADLINE_GRACE = 2.0
 
 Style = Literal["session", "worker"]
 """How errors are worded: ``"session"`` as the published client words them (the session
@@ -48,18 +57,33 @@ async def answer(
         timeout=timeout,
         deadline=time.monotonic() + timeout if timeout is not None else None,
     )
+    key = "output" if style == "session" else "value"
+    limit = asyncio.timeout(None if timeout is None else timeout + _DEADLINE_GRACE)
     try:
-        value = await t._serve(dict(args), ctx)
+        async with limit:
+            value = await t._serve(dict(args), ctx)
+        # Encoded here so a result that is not JSON (NaN, say) fails like the tool did.
+        return wire.result(id_, {key: value})
     except ArgumentsInvalid as exc:
         if style == "session":
             return wire.error(
                 id_, wire.INVALID_PARAMS, f"Failed validating tool params: {exc.error}"
             )
-        # pctx prefixes "ns.fn: ValidationError: ".
+        # pctx prefixes "ns.fn: ValidationError: "; one line per problem reads best there.
         return wire.error(
-            id_, wire.INVALID_PARAMS, f"invalid arguments: {exc.error}", {"type": "ValidationError"}
+            id_,
+            wire.INVALID_PARAMS,
+            f"invalid arguments: {_problems(exc)}",
+            {"type": "ValidationError"},
         )
     except Exception as exc:
+        if isinstance(exc, TimeoutError) and limit.expired():  # not the tool's own
+            logger.info("pctx-client: %s.%s cancelled past pctx's deadline", namespace, name)
+            return wire.error(
+                id_,
+                wire.CALL_CANCELLED,
+                f"cancelled: still running {_DEADLINE_GRACE}s after pctx's deadline of {timeout}s",
+            )
         logger.info("pctx-client: tool %s.%s raised", namespace, name, exc_info=True)
         trace = "".join(traceback.format_exception(exc))[-_MAX_TRACEBACK_CHARS:]
         if style == "session":
@@ -76,5 +100,14 @@ async def answer(
             str(exc) or "(no message)",
             {"type": type(exc).__name__, "traceback": trace},
         )
-    key = "output" if style == "session" else "value"
-    return wire.result(id_, {key: value})
+
+
+def _problems(exc: ArgumentsInvalid) -> str:
+    """``field: what is wrong`` for each problem, joined by ``; ``."""
+    err = exc.error
+    if isinstance(err, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'args'}: {e['msg']}" for e in err.errors()
+        )
+    where = ".".join(str(p) for p in err.absolute_path)
+    return f"{where or 'args'}: {err.message}"

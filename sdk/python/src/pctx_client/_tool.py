@@ -8,7 +8,7 @@ import textwrap
 import time
 import typing
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Generic, ParamSpec, TypeVar, overload
 
@@ -37,6 +37,13 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+Binder = Callable[[dict[str, Any], "ToolContext"], tuple[list[Any], dict[str, Any]]]
+"""Validates a call's arguments into the function's positional and keyword arguments."""
+Executor = Callable[[list[Any], dict[str, Any]], Awaitable[Any]]
+"""Runs the tool with bound arguments."""
+Server = Callable[[dict[str, Any], "ToolContext"], Awaitable[Any]]
+"""Serves one call from pctx: validated arguments in, a JSON-ready result out."""
 
 DEFAULT_NAMESPACE = "tools"
 """The namespace of a tool that names none; sessions show it as ``Tools``."""
@@ -144,6 +151,7 @@ class BaseTool(BaseModel, metaclass=_ToolMeta):
     # Positional order for a global registration (pctx/1 `params`): set for functions
     # whose input schema comes from their signature, None for one object argument.
     _params: list[str] | None = PrivateAttr(default=None)
+    _server: Server | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _compile_schema_validators(self) -> BaseTool:
@@ -174,23 +182,15 @@ class BaseTool(BaseModel, metaclass=_ToolMeta):
 
     def validate_input(self, obj: Any) -> None:
         """Raise ``ValidationError`` (pydantic or jsonschema) if ``obj`` does not fit."""
-        if self.input_schema is None:
-            return
-        if isinstance(self.input_schema, dict):
-            assert self._input_validator is not None
-            self._input_validator.validate(obj)
-        else:
-            self.input_schema.model_validate(obj)
+        check = self._input_check()
+        if check is not None:
+            check(obj)
 
     def validate_output(self, obj: Any) -> None:
         """Raise ``ValidationError`` (pydantic or jsonschema) if ``obj`` does not fit."""
-        if self.output_schema is None:
-            return
-        if isinstance(self.output_schema, dict):
-            assert self._output_validator is not None
-            self._output_validator.validate(obj)
-        else:
-            self._adapter().validate_python(obj)
+        check = self._output_check()
+        if check is not None:
+            check(obj)
 
     def input_json_schema(self) -> dict[str, Any] | None:
         """The input schema as JSON Schema, None when the tool takes no arguments."""
@@ -262,15 +262,23 @@ class BaseTool(BaseModel, metaclass=_ToolMeta):
         tool_name = name or getattr(func, "__name__", None) or type(func).__name__
         params: list[str] | None = None
         context_param: str | None = None
-        positional_only: set[str] = set()
+        plan: list[tuple[str, str | None, bool]] = []
         if input_schema is None:
             model, context_param, positional_only = infer_input_model(
                 f"{tool_name}_Input", func, docstring=doc
             )
             if not is_empty_schema(model):
                 input_schema = model
-                params = [
-                    n for n in inspect.signature(func).parameters if n in model_field_names(model)
+                fields = {alias_of(model, f): f for f in model.model_fields}
+                names = list(inspect.signature(func).parameters)
+                params = [n for n in names if n in fields]
+                # How each call's validated input becomes the call's arguments, worked
+                # out once: (parameter, its model field or None for the context,
+                # positional-only). *args and **kwargs take nothing.
+                plan = [
+                    (n, fields.get(n), n in positional_only)
+                    for n in names
+                    if n in fields or n == context_param
                 ]
         if output_schema is None:
             output_schema = infer_output_type(func, docstring=doc)
@@ -290,7 +298,7 @@ class BaseTool(BaseModel, metaclass=_ToolMeta):
         made._fn = func
         made._params = params
         made._context_param = context_param
-        made._positional_only = positional_only
+        made._plan = tuple(plan)
         made._inferred = params is not None
         return made
 
@@ -325,20 +333,58 @@ class BaseTool(BaseModel, metaclass=_ToolMeta):
             self._output_adapter = TypeAdapter(typing.cast(Any, self.output_schema))
         return self._output_adapter
 
-    def _bind(self, args: dict[str, Any], ctx: ToolContext) -> tuple[list[Any], dict[str, Any]]:
-        """Validate ``args`` into call arguments; raises :class:`ArgumentsInvalid`.
+    def _input_check(self) -> Callable[[Any], object] | None:
+        if self.input_schema is None:
+            return None
+        if isinstance(self.input_schema, dict):
+            assert self._input_validator is not None
+            return self._input_validator.validate
+        return self.input_schema.model_validate
+
+    def _output_check(self) -> Callable[[Any], object] | None:
+        if self.output_schema is None:
+            return None
+        if isinstance(self.output_schema, dict):
+            assert self._output_validator is not None
+            return self._output_validator.validate
+        return self._adapter().validate_python
+
+    def _binder(self) -> Binder:
+        """Validates a call's arguments; binds them as the tool's ``_invoke`` takes them.
 
         Class-based tools get the arguments as sent (after validation), as the published
         client passes them; a tool without an input schema gets none.
         """
-        try:
-            self.validate_input(args)
-        except (ValidationError, jsonschema.ValidationError) as exc:
-            raise ArgumentsInvalid(exc) from exc
-        return [], (dict(args) if self.input_schema is not None else {})
+        check = self._input_check()
 
-    async def _execute(self, pos: list[Any], kw: dict[str, Any]) -> Any:
+        def bind(args: dict[str, Any], ctx: ToolContext) -> tuple[list[Any], dict[str, Any]]:
+            if check is None:
+                return [], {}
+            try:
+                check(args)
+            except (ValidationError, jsonschema.ValidationError) as exc:
+                raise ArgumentsInvalid(exc) from exc
+            return [], dict(args)
+
+        return bind
+
+    def _executor(self) -> Executor:
         raise NotImplementedError
+
+    def _dumper(self) -> Callable[[Any], Any]:
+        """Makes a result JSON-ready, by its declared type where it has one."""
+        declared = self.output_schema is not None and not isinstance(self.output_schema, dict)
+        adapter = self._adapter() if declared else _ANY
+
+        def dump(value: Any) -> Any:
+            try:
+                return adapter.dump_python(value, mode="json", warnings=False)
+            except PydanticSerializationError:
+                if adapter is _ANY:
+                    raise
+                return _ANY.dump_python(value, mode="json", warnings=False)
+
+        return dump
 
     async def _serve(self, args: dict[str, Any], ctx: ToolContext) -> Any:
         """Run a call from pctx and return its JSON-ready result.
@@ -348,23 +394,27 @@ class BaseTool(BaseModel, metaclass=_ToolMeta):
             Exception: Whatever the tool raised, or a ValidationError when its result does
                 not fit its output schema.
         """
-        pos, kw = self._bind(args, ctx)
-        out = await self._execute(pos, kw)
-        self.validate_output(out)
-        return self._dump(out)
+        server = self._server
+        if server is None:
+            server = self._server = self._make_server()
+        return await server(args, ctx)
 
-    def _dump(self, value: Any) -> Any:
-        adapter = (
-            self._adapter()
-            if self.output_schema is not None and not isinstance(self.output_schema, dict)
-            else _ANY
-        )
-        try:
-            return adapter.dump_python(value, mode="json", warnings=False)
-        except PydanticSerializationError:
-            if adapter is _ANY:
-                raise
-            return _ANY.dump_python(value, mode="json", warnings=False)
+    def _make_server(self) -> Server:
+        """:meth:`_serve`'s work with the tool's parts looked up once, not on every call.
+
+        A tool's schemas and function are not meant to change once it serves.
+        """
+        bind, execute = self._binder(), self._executor()
+        check, dump = self._output_check(), self._dumper()
+
+        async def serve(args: dict[str, Any], ctx: ToolContext) -> Any:
+            pos, kw = bind(args, ctx)
+            out = await execute(pos, kw)
+            if check is not None:
+                check(out)
+            return dump(out)
+
+        return serve
 
 
 class Tool(BaseTool, ABC):
@@ -404,9 +454,14 @@ class Tool(BaseTool, ABC):
     def _call(self, pos: list[Any], kw: dict[str, Any]) -> Any:
         return self._invoke(*pos, **kw)
 
-    async def _execute(self, pos: list[Any], kw: dict[str, Any]) -> Any:
-        # A thread keeps the event loop (other calls, websocket pings) running meanwhile.
-        return await asyncio.to_thread(self._call, pos, kw)
+    def _executor(self) -> Executor:
+        call = self._call
+
+        async def execute(pos: list[Any], kw: dict[str, Any]) -> Any:
+            # A thread keeps the event loop (other calls, websocket pings) running meanwhile.
+            return await asyncio.to_thread(call, pos, kw)
+
+        return execute
 
 
 class AsyncTool(BaseTool, ABC):
@@ -430,8 +485,8 @@ class AsyncTool(BaseTool, ABC):
     async def _acall(self, pos: list[Any], kw: dict[str, Any]) -> Any:
         return await self._ainvoke(*pos, **kw)
 
-    async def _execute(self, pos: list[Any], kw: dict[str, Any]) -> Any:
-        return await self._acall(pos, kw)
+    def _executor(self) -> Executor:
+        return self._acall
 
 
 class _FunctionMixin:
@@ -440,13 +495,13 @@ class _FunctionMixin:
     if TYPE_CHECKING:  # provided by the pydantic classes it is mixed into
         _fn: Callable[..., Any]
         _context_param: str | None
-        _positional_only: set[str]
+        _plan: tuple[tuple[str, str | None, bool], ...]
         _inferred: bool
         input_schema: type[BaseModel] | dict[str, Any] | None
         name: str
         namespace: str
 
-        def validate_input(self, obj: Any) -> None: ...
+        def _input_check(self) -> Callable[[Any], object] | None: ...
 
     @property
     def __wrapped__(self) -> Callable[..., Any]:
@@ -458,41 +513,47 @@ class _FunctionMixin:
         """The decorated function's name."""
         return str(getattr(self._fn, "__name__", self.name))
 
-    def _bind(self, args: dict[str, Any], ctx: ToolContext) -> tuple[list[Any], dict[str, Any]]:
-        if not self._inferred:
-            try:
-                self.validate_input(args)
-            except (ValidationError, jsonschema.ValidationError) as exc:
-                raise ArgumentsInvalid(exc) from exc
-            kw = dict(args) if self.input_schema is not None else {}
-            if self._context_param:
-                kw[self._context_param] = ctx
-            return [], kw
+    def _binder(self) -> Binder:
+        context_param = self._context_param
+        if not self._inferred:  # an explicit input schema: the arguments as sent
+            check = self._input_check()
+
+            def bind_as_sent(
+                args: dict[str, Any], ctx: ToolContext
+            ) -> tuple[list[Any], dict[str, Any]]:
+                kw: dict[str, Any] = {}
+                if check is not None:
+                    try:
+                        check(args)
+                    except (ValidationError, jsonschema.ValidationError) as exc:
+                        raise ArgumentsInvalid(exc) from exc
+                    kw = dict(args)
+                if context_param:
+                    kw[context_param] = ctx
+                return [], kw
+
+            return bind_as_sent
         # Validated and coerced by the signature's model: a `datetime` parameter gets a
         # datetime, a pydantic-model parameter an instance.
-        assert isinstance(self.input_schema, type)
-        try:
-            validated = self.input_schema.model_validate(args)
-        except ValidationError as exc:
-            raise ArgumentsInvalid(exc) from exc
-        pos: list[Any] = []
-        kw = {}
-        values = {
-            alias_of(self.input_schema, field): getattr(validated, field)
-            for field in type(validated).model_fields
-        }
-        for pname in inspect.signature(self._fn).parameters:
-            if pname == self._context_param:
-                value: Any = ctx
-            elif pname in values:
-                value = values[pname]
-            else:
-                continue  # *args / **kwargs
-            if pname in self._positional_only:
-                pos.append(value)
-            else:
-                kw[pname] = value
-        return pos, kw
+        model, plan = self.input_schema, self._plan
+        assert isinstance(model, type)
+
+        def bind(args: dict[str, Any], ctx: ToolContext) -> tuple[list[Any], dict[str, Any]]:
+            try:
+                validated = model.model_validate(args)
+            except ValidationError as exc:
+                raise ArgumentsInvalid(exc) from exc
+            pos: list[Any] = []
+            kw: dict[str, Any] = {}
+            for pname, field, positional in plan:
+                value = ctx if field is None else getattr(validated, field)
+                if positional:
+                    pos.append(value)
+                else:
+                    kw[pname] = value
+            return pos, kw
+
+        return bind
 
 
 class FunctionTool(_FunctionMixin, Tool, Generic[P, R]):
@@ -500,7 +561,7 @@ class FunctionTool(_FunctionMixin, Tool, Generic[P, R]):
 
     _fn: Callable[..., Any] = PrivateAttr()
     _context_param: str | None = PrivateAttr(default=None)
-    _positional_only: set[str] = PrivateAttr(default_factory=set)
+    _plan: tuple[tuple[str, str | None, bool], ...] = PrivateAttr(default=())
     _inferred: bool = PrivateAttr(default=False)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
@@ -517,7 +578,7 @@ class FunctionTool(_FunctionMixin, Tool, Generic[P, R]):
             pydantic.ValidationError | jsonschema.ValidationError: Input or output misfit.
         """
         try:
-            pos, kw = self._bind(kwargs, ToolContext(self.namespace, self.name))
+            pos, kw = self._binder()(kwargs, ToolContext(self.namespace, self.name))
         except ArgumentsInvalid as exc:
             raise exc.error from None
         out = self._fn(*pos, **kw)
@@ -533,7 +594,7 @@ class AsyncFunctionTool(_FunctionMixin, AsyncTool, Generic[P, R]):
 
     _fn: Callable[..., Any] = PrivateAttr()
     _context_param: str | None = PrivateAttr(default=None)
-    _positional_only: set[str] = PrivateAttr(default_factory=set)
+    _plan: tuple[tuple[str, str | None, bool], ...] = PrivateAttr(default=())
     _inferred: bool = PrivateAttr(default=False)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Coroutine[Any, Any, R]:
@@ -550,7 +611,7 @@ class AsyncFunctionTool(_FunctionMixin, AsyncTool, Generic[P, R]):
             pydantic.ValidationError | jsonschema.ValidationError: Input or output misfit.
         """
         try:
-            pos, kw = self._bind(kwargs, ToolContext(self.namespace, self.name))
+            pos, kw = self._binder()(kwargs, ToolContext(self.namespace, self.name))
         except ArgumentsInvalid as exc:
             raise exc.error from None
         out = await self._fn(*pos, **kw)
@@ -575,10 +636,11 @@ def infer_input_model(
     Raises:
         TypeError: The signature or a parameter's type cannot be described.
     """
+    label = model_name.removesuffix("_Input")
     try:
         sig = inspect.signature(func)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"tool {model_name!r}: cannot read the signature: {exc}") from exc
+        raise TypeError(f"tool {label!r}: cannot read the signature: {exc}") from exc
     try:
         hints = typing.get_type_hints(func, include_extras=True)
     except Exception:
@@ -595,11 +657,11 @@ def infer_input_model(
         annotation = hints.get(pname, param.annotation)
         if annotation is inspect.Parameter.empty:
             annotation = Any
+        if param.kind is inspect.Parameter.POSITIONAL_ONLY:
+            positional_only.add(pname)
         if annotation is ToolContext:
             context_param = pname
             continue
-        if param.kind is inspect.Parameter.POSITIONAL_ONLY:
-            positional_only.add(pname)
         default: Any = ... if param.default is inspect.Parameter.empty else param.default
         fields[f"p{i}"] = (
             annotation,
@@ -610,7 +672,7 @@ def infer_input_model(
         model.model_json_schema()
     except (PydanticSchemaGenerationError, PydanticUserError) as exc:
         raise TypeError(
-            f"tool {model_name!r}: a parameter type cannot be described as JSON Schema: {exc}"
+            f"tool {label!r}: a parameter type cannot be described as JSON Schema: {exc}"
         ) from exc
     return model, context_param, positional_only
 
@@ -630,11 +692,6 @@ def is_empty_schema(schema: type[BaseModel]) -> bool:
     """Whether the model takes no properties at all."""
     json_schema = schema.model_json_schema()
     return json_schema.get("type") == "object" and not json_schema.get("properties")
-
-
-def model_field_names(model: type[BaseModel]) -> set[str]:
-    """The names a model's fields take on the wire (aliases where set)."""
-    return {alias_of(model, f) for f in model.model_fields}
 
 
 def alias_of(model: type[BaseModel], field: str) -> str:

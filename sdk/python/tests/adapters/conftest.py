@@ -1,8 +1,10 @@
 """A real pctx with an upstream MCP server (server-everything) and one Python tool.
 
 Every framework test drives its agent loop against it: the scripted model calls
-list_functions, then execute_typescript with PROGRAM, which calls the Python tool
-``weather.forecast`` and the MCP tool ``everything.get_sum`` together.
+list_functions (or search_functions), get_function_details, then execute_typescript with
+PROGRAM, which calls the session's Python tool ``Weather.forecast`` and the MCP tool
+``Everything.getSum`` together, in the original pctx's naming that a code-mode session
+shows.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from typing import Any
 
 import pytest
 
-from pctx_client import Pctx, tool
+from pctx_client import Pctx, ToolDisclosure, tool
+from pctx_client.adapters._core import INPUTS
+from pctx_client.descriptions import get_tool_description
 from tests.integration.conftest import (
     Launcher,
     PctxProcess,
@@ -23,13 +27,17 @@ from tests.integration.conftest import (
 
 PROGRAM = """
 const [forecast, sum] = await Promise.all([
-  weather.forecast("Oslo"),
-  everything.get_sum({ a: 19, b: 23 }),
+  Weather.forecast({ city: "Oslo" }),
+  Everything.getSum({ a: 19, b: 23 }),
 ]);
 return { city: forecast.city, condition: forecast.condition, sum };
 """
 
 QUESTION = "What is the weather in Oslo, and what is 19 + 23?"
+
+# The catalog disclosure's tools, in the order the published adapters return them.
+CATALOG = ["execute_typescript", "list_functions", "search_functions", "get_function_details"]
+FILESYSTEM = ["execute_bash", "execute_typescript"]
 
 
 @tool(namespace="weather")
@@ -43,11 +51,23 @@ def check_answer(answer: str) -> None:
     assert "Oslo" in answer, answer
     assert "sunny" in answer, answer  # from the Python tool
     assert "42" in answer, answer  # from the MCP tool
+    assert "Code Executed Successfully: True" in answer, answer  # the published markdown
 
 
 def check_listing(listing: str) -> None:
-    assert "forecast" in listing, listing
-    assert "get_sum" in listing, listing
+    assert "namespace Weather {" in listing, listing
+    assert "forecast({city})" in listing, listing
+    assert "getSum({a, b})" in listing, listing
+
+
+def description(name: str, disclosure: ToolDisclosure = ToolDisclosure.CATALOG) -> str:
+    """The description the published adapters give tool ``name``."""
+    return get_tool_description(name, disclosure=disclosure)  # type: ignore[arg-type]
+
+
+def properties(name: str) -> dict[str, Any]:
+    """The JSON Schema properties of tool ``name``'s input, as the published client has them."""
+    return dict(INPUTS[name].model_json_schema().get("properties", {}))  # type: ignore[index]
 
 
 @pytest.fixture(scope="module")
@@ -62,5 +82,5 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PctxProcess]:
 @pytest.fixture
 async def p(server: PctxProcess) -> AsyncIterator[Pctx]:
     async with server.client([forecast]) as client:
-        await wait_for_namespaces(client, ["weather", "everything"])
+        await wait_for_namespaces(client, ["Weather", "Everything"])
         yield client

@@ -20,7 +20,16 @@ from crewai.llms.base_llm import BaseLLM
 from crewai.tools import BaseTool
 
 from pctx_client import Pctx
-from tests.adapters.conftest import PROGRAM, QUESTION, check_answer, check_listing
+from tests.adapters.conftest import (
+    CATALOG,
+    FILESYSTEM,
+    PROGRAM,
+    QUESTION,
+    check_answer,
+    check_listing,
+    description,
+    properties,
+)
 
 os.environ.setdefault("CREWAI_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("OTEL_SDK_DISABLED", "true")
@@ -30,52 +39,53 @@ def tools_by_name(p: Pctx) -> dict[str, BaseTool]:
     return {t.name: t for t in p.crewai_tools()}
 
 
-async def test_tools_carry_the_server_descriptions(p: Pctx):
+def test_tools_are_the_published_adapters(server: Any) -> None:
+    p = Pctx(url=server.url)  # built before connect(), as the published adapters can be
     tools = p.crewai_tools()
-    published = {t["name"]: t for t in await p.code_mode_tools()}
-    assert [t.name for t in tools] == [
-        "list_functions",
-        "get_function_details",
-        "execute_typescript",
-    ]
+    assert [t.name for t in tools] == CATALOG
     for t in tools:
         assert isinstance(t, BaseTool)
         # crewai < 1.15 prefixes the name and arguments to the description.
-        assert published[t.name]["description"] in t.description
-        props = published[t.name]["inputSchema"]["properties"]
-        assert set(t.args_schema.model_fields) == set(props)
+        assert description(t.name) in t.description
+        assert set(t.args_schema.model_fields) == set(properties(t.name))
+    assert [t.name for t in p.crewai_tools(disclosure="filesystem")] == FILESYSTEM
 
 
-async def test_run_from_a_worker_thread(p: Pctx):
+async def test_run_from_a_worker_thread(p: Pctx) -> None:
     # What Crew.kickoff_async does: the crew, and so tool.run, in a thread off the loop.
     by_name = tools_by_name(p)
     check_listing(await asyncio.to_thread(by_name["list_functions"].run))
-    only = await asyncio.to_thread(lambda: by_name["list_functions"].run(namespace="everything"))
-    assert "get_sum" in only
-    assert "forecast" not in only
+    found = await asyncio.to_thread(lambda: by_name["search_functions"].run(query="sum", k=1))
+    assert found.startswith("Everything.getSum: "), found
     details = await asyncio.to_thread(
-        lambda: by_name["get_function_details"].run(functions=["weather.forecast"])
+        lambda: by_name["get_function_details"].run(functions=["Weather.forecast"])
     )
     assert "city: string" in details
     check_answer(await asyncio.to_thread(lambda: by_name["execute_typescript"].run(code=PROGRAM)))
 
 
-async def test_run_on_the_loop_thread_is_refused(p: Pctx):
+async def test_run_on_the_loop_thread_is_refused(p: Pctx) -> None:
     with pytest.raises(RuntimeError, match="would deadlock"):
         tools_by_name(p)["execute_typescript"].run(code="return 1")
 
 
-async def test_arun(p: Pctx):
+async def test_arun(p: Pctx) -> None:
     tool = tools_by_name(p)["execute_typescript"]
     if not hasattr(BaseTool, "arun"):
         pytest.skip("this crewai has no BaseTool.arun")
     check_answer(await tool.arun(code=PROGRAM))
 
 
-async def test_bad_arguments_are_rejected_by_the_schema(p: Pctx):
+async def test_bad_arguments_are_rejected_by_the_schema(p: Pctx) -> None:
     tool = tools_by_name(p)["get_function_details"]
     with pytest.raises(ValueError, match="functions"):
         await asyncio.to_thread(lambda: tool.run(functions=3))
+
+
+async def test_unknown_function_raises_value_error(p: Pctx) -> None:
+    tool = tools_by_name(p)["get_function_details"]
+    with pytest.raises(ValueError, match=r'unknown function "Weather\.forcast"'):
+        await asyncio.to_thread(lambda: tool.run(functions=["Weather.forcast"]))
 
 
 class ScriptedLLM(BaseLLM):
@@ -103,7 +113,7 @@ class ScriptedLLM(BaseLLM):
 
 
 @pytest.mark.parametrize("kickoff", ["kickoff_async", "akickoff"])
-async def test_crew_runs_the_code_mode_loop(p: Pctx, kickoff: str):
+async def test_crew_runs_the_code_mode_loop(p: Pctx, kickoff: str) -> None:
     # kickoff_async runs the crew (and tool.run) in a thread; akickoff is native async.
     if not hasattr(Crew, kickoff):
         pytest.skip(f"this crewai has no Crew.{kickoff}")
@@ -117,9 +127,3 @@ async def test_crew_runs_the_code_mode_loop(p: Pctx, kickoff: str):
     task = Task(description=QUESTION, expected_output="the weather and the sum", agent=agent)
     out = await getattr(Crew(agents=[agent], tasks=[task]), kickoff)()
     check_answer(out.raw)
-
-
-async def test_unknown_function_raises_value_error(p: Pctx):
-    tool = tools_by_name(p)["get_function_details"]
-    with pytest.raises(ValueError, match=r'unknown function "weather\.forcast"'):
-        await asyncio.to_thread(lambda: tool.run(functions=["weather.forcast"]))

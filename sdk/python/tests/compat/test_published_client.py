@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
 from typing import Any
 
 import httpx
@@ -99,7 +100,43 @@ async function run() {
 
         failed = await run(p, "async function run() { return await Nosuch.fn(); }")
         assert not failed.success
-        assert "Nosuch is not defined" in failed.stderr
+        # Refused by the type check when pctx has tsgo, else failing when it runs.
+        assert (
+            "Nosuch is not defined" in failed.stderr or "Cannot find name 'Nosuch'" in failed.stderr
+        ), failed.stderr
+
+
+async def test_type_errors_are_refused_before_any_call(pctx: Server) -> None:
+    if not os.environ.get("PCTX_TSGO"):
+        if os.environ.get("CI"):
+            pytest.fail("CI is set and $PCTX_TSGO is not: pctx would run programs unchecked")
+        pytest.skip("no $PCTX_TSGO: pctx runs programs unchecked")
+    cities: list[str] = []
+
+    @tool
+    def record_city(city: str) -> str:
+        """Record a city."""
+        cities.append(city)
+        return city
+
+    async with Pctx(tools=[record_city], url=pctx.url) as p:
+        bad = await run(
+            p,
+            "async function run() {\n"
+            '  await Tools.recordCity({ city: "Oslo" });\n'
+            "  return Tools.recordCity({ city: 5 });\n"
+            "}",
+        )
+        assert not bad.success
+        assert "does not type-check, so nothing ran" in bad.stderr, bad.stderr
+        assert "\n3:29 TS2769 No overload matches this call." in bad.stderr
+        assert "Type 'number' is not assignable to type 'string'." in bad.stderr
+        assert cities == []  # the first, correct call was not made either
+        good = await run(
+            p, 'async function run() { return await Tools.recordCity({ city: "Oslo" }); }'
+        )
+        assert good.success, good.stderr
+        assert cities == ["Oslo"]
 
 
 async def test_sessions_are_isolated(pctx: Server) -> None:

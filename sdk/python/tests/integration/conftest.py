@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -28,7 +29,8 @@ from pctx_client import Pctx
 
 REPO = Path(__file__).resolve().parents[4]
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-START_TIMEOUT = 30.0
+# Only catches a hang: on a loaded machine pctx and its upstreams take a while to start.
+START_TIMEOUT = 120.0
 
 
 def _need(what: str, path: Path | None) -> Path:
@@ -156,9 +158,8 @@ class PctxProcess:
             return "(no log)"
 
     def client(self, tools: list[Any] | None = None, **kw: Any) -> Pctx:
+        """A client of this pctx (session-scoped tools unless ``scope="global"``)."""
         kw.setdefault("api_key", self.api_key)
-        # These tests exercise global tools (pctx/1 workers): positional calls, pools.
-        kw.setdefault("scope", "global")
         return Pctx(tools=tools or [], url=self.url, **kw)
 
 
@@ -174,13 +175,13 @@ class Launcher:
         *,
         api_key: str | None = None,
         runtime: Mapping[str, Any] | None = None,
+        server: Mapping[str, Any] | None = None,
     ) -> PctxProcess:
         workdir = Path(tempfile.mkdtemp(dir=self.root))
         port = free_port()
         config = workdir / "pctx.toml"
-        config.write_text(
-            render_config(port, servers or {}, {"api_key": api_key} if api_key else None, runtime)
-        )
+        server = {**(server or {}), **({"api_key": api_key} if api_key else {})}
+        config.write_text(render_config(port, servers or {}, server, runtime))
         p = PctxProcess(self.binary, workdir, port, config, api_key)
         p.start()
         self.started.append(p)
@@ -211,7 +212,7 @@ def read_events(state: Path, server: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-async def wait_for_namespaces(p: Pctx, namespaces: list[str], timeout: float = 30.0) -> str:
+async def wait_for_namespaces(p: Pctx, namespaces: list[str], timeout: float = 120.0) -> str:
     """Wait until list_functions shows every namespace (upstreams connect in the background)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -235,6 +236,20 @@ async def connected() -> AsyncIterator[list[Pctx]]:
 
 
 def first_json(text: str) -> Any:
-    """The first JSON value of an execute_typescript text result."""
+    """The first JSON value of an MCP execute_typescript text result."""
     value, _ = json.JSONDecoder().raw_decode(text.lstrip())
     return value
+
+
+def mcp_calls(text: str) -> int:
+    """The call count of an MCP execute_typescript text result (``--- 3 ms, 4 calls ---``)."""
+    found = re.search(r"--- [0-9.]+ ms, (\d+) calls? ---\s*$", text)
+    assert found, text
+    return int(found.group(1))
+
+
+async def function_named(p: Pctx, name: str) -> str:
+    """``Namespace.function`` as the session calls the one function called ``name``."""
+    matches = [f for f in (await p.list_functions()).functions if f.name == name]
+    assert len(matches) == 1, matches
+    return f"{matches[0].namespace}.{matches[0].name}"

@@ -69,14 +69,17 @@ def http_server(launch: Launcher, tmp_path_factory: pytest.TempPathFactory) -> P
 
 
 async def test_streamable_http(http_server: PctxProcess):
-    async with Client(f"{http_server.url}/mcp", mode="legacy") as client:
+    # The catalog disclosure, chosen by the session: exercise() reads list_functions.
+    async with Client(f"{http_server.url}/mcp?disclosure=catalog", mode="legacy") as client:
         await exercise(client, "http")
 
 
 async def test_stdio(tmp_path: Path):
     binary = pctx_binary()
     config = tmp_path / "pctx.toml"
-    config.write_text(render_config(free_port(), upstreams(tmp_path)))
+    config.write_text(
+        render_config(free_port(), upstreams(tmp_path)) + '\n[codemode]\ndisclosure = "catalog"\n'
+    )
     params = StdioServerParameters(
         command=str(binary), args=["start", "--stdio", "--config", str(config)], cwd=str(tmp_path)
     )

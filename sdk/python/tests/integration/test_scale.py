@@ -1,6 +1,6 @@
 """Many Python apps at once against a real pctx: session-scoped namespaces of the same name,
-a pool of identical global workers that loses a member mid-run, and the error a worker
-with a different definition gets."""
+a pool of identical global workers that loses a member mid-run, and the error a client
+registering a different definition gets."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pctx_client import tool
-from pctx_client.errors import RegistrationError
+from pctx_client.exceptions import RegistrationError
 from tests.integration.conftest import Launcher, PctxProcess
 
 CALLS = 300
@@ -43,7 +43,7 @@ async def fetch(i: int) -> dict:
     return {"i": i, "pid": os.getpid()}
 
 async def main():
-    async with Pctx(tools=[fetch], url=url) as p:
+    async with Pctx(tools=[fetch], url=url, scope="global") as p:
         print("ready", flush=True)
         await p.wait_closed()
 
@@ -58,7 +58,7 @@ async function lane() {{
   while (next < N) {{
     const i = next++;
     try {{
-      const r = await data.fetch(i);
+      const r = await Data.fetch({{ i }});
       if (r.i !== i) throw new Error(`row ${{r.i}} for call ${{i}}`);
       ok++;
       byPid[r.pid] = (byPid[r.pid] || 0) + 1;
@@ -94,27 +94,27 @@ async def test_two_apps_with_their_own_session_data_namespaces(server, connected
         """Only app B has this."""
         return 42
 
-    a = server.client([rows], scope="session")
-    b = server.client([rows_b, count], scope="session")
+    a = server.client([rows])  # session-scoped: the default
+    b = server.client([rows_b, count])
     outsider = server.client()
     connected += [a, b, outsider]
     for c in (a, b, outsider):
         await c.connect()
 
     ra, rb = await asyncio.gather(
-        a.execute("return await data.rows(2)"),
-        b.execute('return [await data.rows(2, "x"), await data.count()]'),
+        a.execute_typescript("return await Data.rows({ n: 2 })"),
+        b.execute_typescript('return [await Data.rows({ n: 2, prefix: "x" }), await Data.count()]'),
     )
-    assert ra.ok, ra.text
-    assert ra.value == ["a0", "a1"]
-    assert rb.ok, rb.text
-    assert rb.value == [["x0", "x1"], 42]
-    assert "count" not in await a.list_functions()
-    assert "count" in await b.list_functions()
+    assert ra.success, ra.stderr
+    assert ra.output == ["a0", "a1"]
+    assert rb.success, rb.stderr
+    assert rb.output == [["x0", "x1"], 42]
+    assert "count" not in (await a.list_functions()).code
+    assert "count()" in (await b.list_functions()).code
     # Neither is visible to anyone else.
-    assert "namespace data" not in await outsider.list_functions()
-    res = await outsider.execute("return typeof data")
-    assert res.value == "undefined", res.text
+    assert "namespace Data" not in (await outsider.list_functions()).code
+    res = await outsider.execute_typescript("return typeof Data")
+    assert res.output == "undefined", res.stderr
 
 
 async def _start_worker(script: Path, url: str, role: str, log: Path) -> asyncio.subprocess.Process:
@@ -162,35 +162,35 @@ async def test_pool_serves_every_call_while_a_member_is_killed(server, connected
         driver = server.client()
         connected.append(driver)
         await driver.connect()
-        listing = await driver.list_functions()
+        listing = (await driver.list_functions()).code
         assert listing.count("fetch(") == 1, listing  # one namespace for the three workers
 
-        run = asyncio.create_task(driver.execute(AGENT))
+        run = asyncio.create_task(driver.execute_typescript(AGENT))
         await _held(victim_log, 3)
         procs[0].kill()  # SIGKILL: no goodbye
         await procs[0].wait()
         held = _held_now(victim_log)
         res = await run
         # The namespace survives with the two remaining members.
-        after = await driver.execute("return await data.fetch(7)")
+        after = await driver.execute_typescript("return await Data.fetch({ i: 7 })")
     finally:
         for p in procs:
             if p.returncode is None:
                 p.kill()
                 await p.wait()
 
-    assert res.ok, res.text
-    v = res.value
+    assert res.success, res.stderr
+    v = res.output
     assert v["ok"] + v["rejected"] == CALLS
     # Only the calls the killed worker had in flight reject, each with the named error.
     assert v["rejected"] <= held, v
     for msg in v["errors"]:
-        assert msg == 'data.fetch: worker for namespace "data" disconnected', msg
+        assert msg == 'Data.fetch: worker for namespace "data" disconnected', msg
     # Every member served calls before that.
     assert len(v["byPid"]) == 3, v["byPid"]
     assert v["byPid"][str(procs[0].pid)] == SERVE_BEFORE_HOLDING
-    assert after.ok, after.text
-    assert after.value["pid"] in (procs[1].pid, procs[2].pid)
+    assert after.success, after.stderr
+    assert after.output["pid"] in (procs[1].pid, procs[2].pid)
 
 
 async def test_conflicting_global_registration_is_explained(server, connected):
@@ -204,8 +204,8 @@ async def test_conflicting_global_registration_is_explained(server, connected):
         """Score x, a newer signature."""
         return 0.5
 
-    first = server.client([predict])
-    second = server.client([predict_v2])
+    first = server.client([predict], scope="global")
+    second = server.client([predict_v2], scope="global")
     connected += [first, second]
     await first.connect()
     with pytest.raises(RegistrationError) as info:
@@ -218,8 +218,8 @@ async def test_conflicting_global_registration_is_explained(server, connected):
     )
     assert 'scope "session"' in msg
     # The same definition joins the pool instead.
-    third = server.client([predict])
+    third = server.client([predict], scope="global")
     connected.append(third)
     await third.connect()
-    res = await first.execute("return await scoring.predict(5)")
-    assert res.value == 0.5, res.text
+    res = await first.execute_typescript("return await Scoring.predict({ x: 5 })")
+    assert res.output == 0.5, res.stderr

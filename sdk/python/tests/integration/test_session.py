@@ -4,6 +4,9 @@ reconnection. (The same scenarios with the published client: tests/compat/.)"""
 from __future__ import annotations
 
 import asyncio
+import math
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -12,7 +15,13 @@ import httpx
 import pytest
 
 from pctx_client import Pctx, ToolContext, tool
-from pctx_client.exceptions import HTTPStatusError, SessionError
+from pctx_client.exceptions import (
+    ConnectionError,
+    ConnectionLostError,
+    HTTPStatusError,
+    RemoteError,
+    SessionError,
+)
 from tests.integration.conftest import Launcher, PctxProcess, pctx_binary
 
 CALLS: list[tuple[str, float, float]] = []
@@ -196,5 +205,145 @@ async def test_reconnects_after_pctx_restarts(tmp_path_factory: pytest.TempPathF
             assert len(listed.functions) == 5  # tools registered again
         finally:
             await p.disconnect()
+    finally:
+        launcher.stop_all()
+
+
+async def test_sync_calls_run_in_parallel_threads(server: PctxProcess) -> None:
+    barrier = threading.Barrier(3, timeout=60)
+
+    @tool
+    def meet() -> int:
+        return barrier.wait()  # needs three threads at once; the loop stays free
+
+    async with Pctx(tools=[meet], url=server.url) as p:
+        out = await p.execute_typescript(
+            "return await Promise.all([1, 2, 3].map(() => Tools.meet()))"
+        )
+    assert out.success, out.stderr
+    assert sorted(out.output) == [0, 1, 2]
+
+
+async def test_a_result_that_is_not_json_fails_the_call(server: PctxProcess) -> None:
+    @tool
+    def ratio() -> float:
+        return math.nan
+
+    async with Pctx(tools=[ratio], url=server.url) as p:
+        out = await p.execute_typescript(
+            "try { return await Tools.ratio(); } catch (e) { return e.message; }"
+        )
+    assert out.success, out.stderr
+    assert out.output.startswith("Tools.ratio: Failed executing tool: Out of range float"), (
+        out.output
+    )
+
+
+async def test_a_request_over_pctx_limit_is_refused_here(server: PctxProcess) -> None:
+    async with Pctx(url=server.url) as p:
+        with pytest.raises(ValueError, match="over pctx's limit of 16777216 bytes"):
+            await p.execute_typescript("//" + "x" * (16 << 20))
+        assert p.connected  # nothing was sent; the connection lives on
+        assert (await p.execute_typescript("return 2")).output == 2
+
+
+async def test_unreachable_server_says_how_to_start_it() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    p = Pctx(url=f"http://127.0.0.1:{port}")
+    with pytest.raises(
+        ConnectionError, match=f"Failed to connect to PCTX server at http://127.0.0.1:{port}"
+    ):
+        await p.connect()
+    assert not p.connected
+    with pytest.raises(SessionError):
+        await p.list_functions()
+
+
+def test_scope_is_checked() -> None:
+    with pytest.raises(ValueError, match="scope must be 'session' or 'global'"):
+        Pctx(scope="everywhere")  # type: ignore[arg-type]
+
+
+async def test_connection_loss_fails_the_run_and_connect_starts_over(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    entered = asyncio.Event()
+
+    @tool
+    async def hang() -> None:
+        entered.set()
+        await asyncio.Event().wait()
+
+    launcher = Launcher(pctx_binary(), tmp_path_factory.mktemp("loss"))
+    try:
+        proc = launcher({})
+        p = Pctx(tools=[hang], url=proc.url, reconnect=False)
+        await p.connect()
+        run = asyncio.create_task(p.execute_typescript("return await Tools.hang()"))
+        await entered.wait()
+        assert proc.proc is not None
+        proc.proc.kill()  # no goodbye
+        with pytest.raises(ConnectionLostError, match="pctx connection ended"):
+            await run
+        async with asyncio.timeout(60):  # only catches a hang
+            await p.wait_closed()
+        assert not p.connected
+        with pytest.raises(ConnectionLostError, match="connection lost"):
+            await p.execute_typescript("return 1")
+        proc.proc.wait()
+        proc.start()
+        await p.connect()  # starts over: a new session, the tools registered again
+        assert [f.name for f in (await p.list_functions()).functions] == ["hang"]
+        await p.disconnect()
+        await p.disconnect()  # idempotent
+    finally:
+        launcher.stop_all()
+
+
+async def test_reconnection_refused_by_the_key_stops_the_client(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    launcher = Launcher(pctx_binary(), tmp_path_factory.mktemp("refused"))
+    try:
+        proc = launcher({})
+        p = client(proc, connect_timeout=30.0)
+        p._backoff = (0.05, 0.5)
+        await p.connect()
+        proc.stop()
+        proc.config.write_text(proc.config.read_text() + 'api_key = "k"\n')
+        proc.start()  # the same port, now with a key this client does not send
+        async with asyncio.timeout(60):  # only catches a hang
+            await p.wait_closed()
+        with pytest.raises(ConnectionLostError, match=r"reconnect refused.*401"):
+            await p.execute_typescript("return 1")
+        await p.disconnect()
+    finally:
+        launcher.stop_all()
+
+
+async def test_a_timed_out_run_is_stopped_in_pctx(tmp_path_factory: pytest.TempPathFactory) -> None:
+    launcher = Launcher(pctx_binary(), tmp_path_factory.mktemp("one"))
+    try:
+        proc = launcher({}, server={"max_executions_per_session": 1})
+        async with Pctx(url=proc.url, execute_timeout=0.5) as p:
+            with pytest.raises(TimeoutError):
+                await p.execute_typescript("while (true) {}")
+            # The client told pctx to stop (a cancel notification); the session's only
+            # execution slot is free again well before pctx's own 30 s limit.
+            deadline = time.monotonic() + 20
+
+            async def run() -> Any:
+                try:
+                    return await p.execute_typescript("return 3")
+                except RemoteError as exc:
+                    return exc
+
+            while isinstance(out := await run(), RemoteError):
+                assert out.code == -32011, out  # too busy: the old run still holds the slot
+                assert time.monotonic() < deadline, "the timed-out run kept its slot"
+                await asyncio.sleep(0.05)
+            assert out.output == 3
     finally:
         launcher.stop_all()

@@ -124,8 +124,9 @@ async def call_tool(
     if name not in INPUTS or not disclosure.contains_tool(name):
         offered = ", ".join(t.name for t in code_mode_tools(disclosure, None))
         raise ValueError(f"unknown Code Mode tool {name!r}; expected one of {offered}")
+    raw = parse_arguments(name, arguments)  # its errors name the tool already
     try:
-        args = INPUTS[name].model_validate(parse_arguments(name, arguments))
+        args = INPUTS[name].model_validate(raw)
     except ValueError as exc:
         raise ValueError(f"{name}: {exc}") from None
     try:
@@ -182,24 +183,34 @@ async def call_tool_async(
     )
 
 
+_USE_ASYNC = (
+    "use the framework's async API (ainvoke, arun, kickoff_async, Runner.run) "
+    "or call it from another thread"
+)
+
+
 def call_tool_sync(
     p: Pctx, name: str, arguments: Mapping[str, Any] | str | None, disclosure: ToolDisclosure
 ) -> str:
     """:func:`call_tool` for a framework's synchronous path, from a thread other than the loop's.
 
     Raises:
-        RuntimeError: Called on the thread running the connection's loop, where blocking
-            would deadlock: use the framework's async API there.
+        RuntimeError: Called on a thread running an event loop (the connection's, where
+            blocking would deadlock, or another, which it would block): use the
+            framework's async API there.
     """
-    loop = _connection_loop(p)
-    if loop is None:
-        return asyncio.run(call_tool(p, name, arguments, disclosure))
-    if _running_loop() is loop:
+    loop, running = _connection_loop(p), _running_loop()
+    if running is not None and running is loop:
         raise RuntimeError(
             f"{name}: called synchronously on the event loop that runs the pctx connection, "
-            "which would deadlock; use the framework's async API (ainvoke, arun, "
-            "kickoff_async, Runner.run) or call it from another thread"
+            f"which would deadlock; {_USE_ASYNC}"
         )
+    if loop is None:
+        if running is not None:
+            raise RuntimeError(
+                f"{name}: called synchronously on a running event loop; {_USE_ASYNC}"
+            )
+        return asyncio.run(call_tool(p, name, arguments, disclosure))
     return asyncio.run_coroutine_threadsafe(
         call_tool(p, name, arguments, disclosure), loop
     ).result()
