@@ -66,7 +66,7 @@ $(PCTX): $(shell find . -name '*.go' -not -path './.cache/*') go.mod go.sum
 	CGO_ENABLED=0 $(GO) build -ldflags "-X main.version=$(VERSION)" -o $@ .
 
 ## run: serve MCP over HTTP on 127.0.0.1:8080 with built-in defaults (or ./pctx.toml).
-run: build
+run: build $(NPM_DIR)/.stamp
 	$(PCTX) start
 
 ## test: install what tests need, then lint and run every Go and Python test.
