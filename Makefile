@@ -38,6 +38,11 @@ NPM_PACKAGES := \
 	typescript@5.9.3 \
 	@typescript/native-preview@7.0.0-dev.20260707.2
 
+# What test-dist needs offline: the module cache (for go install), the pinned tsgo for the
+# two targets it builds (make dist fetches the rest), and the SDK's dependencies and build
+# backend as wheels, for installing pctx-client[server] into a fresh venv.
+DIST_DEPS := $(CACHE)/.go-deps $(CACHE)/tsgo/.stamp $(CACHE)/wheelhouse/.stamp
+
 export PCTX_BIN     := $(PCTX)
 export PCTX_NPM_DIR := $(NPM_DIR)
 export PCTX_TSC     := $(NPM_DIR)/node_modules/.bin/tsc
@@ -47,7 +52,7 @@ export PCTX_TSGO    := $(NPM_DIR)/node_modules/.bin/tsgo
 export PCTX_PYTHON  := $(VENV)/bin/python
 export CONF_DIR     := $(CACHE)/conformance
 
-.PHONY: all build run test test-fast deps deps-fast chromium lint go-test go-test-fast py-test py-test-fast py-test-compat conformance fuzz bench bench-quick clean
+.PHONY: all build run test test-fast deps deps-fast chromium lint go-test go-test-fast py-test py-test-fast py-test-compat conformance fuzz bench bench-quick dist test-dist docker clean
 
 # Go modules of their own in this repository: the Go SDK must not drag pctx's
 # dependencies into a worker's build, and the example worker builds against it.
@@ -61,7 +66,7 @@ $(PCTX): $(shell find . -name '*.go' -not -path './.cache/*') go.mod go.sum
 	CGO_ENABLED=0 $(GO) build -ldflags "-X main.version=$(VERSION)" -o $@ .
 
 ## run: serve MCP over HTTP on 127.0.0.1:8080 with built-in defaults (or ./pctx.toml).
-run: build
+run: build $(NPM_DIR)/.stamp
 	$(PCTX) start
 
 ## test: install what tests need, then lint and run every Go and Python test.
@@ -71,7 +76,7 @@ test: deps lint go-test py-test conformance bench-quick fuzz test-dist
 ## no compatibility venvs, no conformance, no bench.
 test-fast: deps-fast lint go-test-fast py-test-fast
 
-deps: deps-fast $(addsuffix /.stamp,$(COMPAT_VENVS)) $(FASTMCP_VENV)/.stamp $(CREWAI_VENV)/.stamp
+deps: deps-fast $(addsuffix /.stamp,$(COMPAT_VENVS)) $(FASTMCP_VENV)/.stamp $(CREWAI_VENV)/.stamp $(DIST_DEPS)
 
 deps-fast: $(CACHE)/.go-deps $(NPM_DIR)/.stamp $(VENV)/.stamp $(BIN)/staticcheck chromium
 
@@ -114,6 +119,14 @@ $(FASTMCP_VENV)/.stamp: Makefile
 	$(@D)/bin/pip install --quiet --disable-pip-version-check "mcp==$(MCP_FASTMCP_VERSION)"
 	@touch $@
 
+$(CACHE)/tsgo/.stamp: packaging/tsgo/tsgo.lock
+	TSGO_CACHE=$(@D) scripts/fetch-tsgo.sh $$($(GO) env GOOS)/$$($(GO) env GOARCH) windows/amd64 >/dev/null
+	@touch $@
+
+$(CACHE)/wheelhouse/.stamp: sdk/python/pyproject.toml $(VENV)/.stamp
+	$(VENV)/bin/pip download --quiet --disable-pip-version-check --dest $(@D) hatchling ./sdk/python
+	@touch $@
+
 $(CREWAI_VENV)/.stamp: sdk/python/pyproject.toml
 	PYTHON=$(PYTHON) PCTX_CREWAI_VENV=$(@D) sdk/python/scripts/test-crewai.sh --install
 
@@ -124,6 +137,10 @@ lint:
 	$(VENV)/bin/ruff check sdk/python
 	$(VENV)/bin/ruff format --check sdk/python
 	cd sdk/python && $(VENV)/bin/mypy
+	# The release scripts, under the SDK's rules.
+	$(VENV)/bin/ruff check --config sdk/python/pyproject.toml packaging scripts
+	$(VENV)/bin/ruff format --check --config sdk/python/pyproject.toml packaging scripts
+	$(VENV)/bin/mypy --strict packaging/pypi/build_wheels.py scripts/goproxy.py
 
 go-test: build
 	for m in $(GO_MODULES); do (cd $$m && $(GO) test -race -count=1 ./...); done
@@ -170,15 +187,23 @@ bench: deps build
 bench-quick: deps build
 	$(GO) run ./bench/cmd/report -quick -out $(CACHE)/bench-quick
 
-## dist: release archives for linux, darwin, windows x amd64, arm64 in dist/ with SHA256SUMS:
-## static, trimmed, stamped with VERSION, reproducible (scripts/dist.sh).
+## dist: release files for linux, darwin, windows x amd64, arm64 in dist/, each with tsgo
+## beside pctx: archives, npm packages, Python wheels, SHA256SUMS; static, trimmed, stamped
+## with VERSION, reproducible (scripts/dist.sh; fetches the pinned tsgo once, by npm).
 dist:
-	VERSION=$(VERSION) GO=$(GO) scripts/dist.sh
+	VERSION=$(VERSION) GO=$(GO) PYTHON=$(PYTHON) scripts/dist.sh
 
-## test-dist: offline release-path tests: reproducible builds (two targets twice), install.sh
-## against a local HTTP server (good, corrupted, unlisted, foreign), Windows go vet.
-test-dist:
-	GO=$(GO) scripts/test-dist.sh
+## test-dist: offline release-path tests (scripts/test-dist.sh): reproducible builds (two
+## targets twice), install.sh against a local HTTP server, npm, pip, go install from a
+## file:// module proxy, docker (skipped without a daemon), Windows go vet.
+test-dist: $(DIST_DEPS)
+	GO=$(GO) PYTHON=$(PYTHON) WHEELHOUSE=$(CACHE)/wheelhouse scripts/test-dist.sh
+
+## docker: the container image `pctx` (Dockerfile) for this machine's CPU, from a linux dist
+## build in dist/; --target node for the image with Node.js.
+docker:
+	DIST_TARGETS=linux/$$($(GO) env GOARCH) VERSION=$(VERSION) GO=$(GO) PYTHON=$(PYTHON) scripts/dist.sh
+	docker build -f Dockerfile -t pctx dist
 
 clean:
 	rm -rf $(CACHE) dist

@@ -1,6 +1,7 @@
 #!/bin/sh
 # pctx installer: detects OS and architecture, downloads the release archive, verifies it
-# against SHA256SUMS and installs the binary.
+# against SHA256SUMS and installs the binary, with tsgo (the type checker pctx runs) in a
+# tsgo/ directory beside it.
 #
 #   curl -fsSL https://raw.githubusercontent.com/pctx-dev/pctx/main/install.sh | sh
 #   curl -fsSL .../install.sh | sh -s -- --dir /usr/local/bin
@@ -21,7 +22,7 @@ while [ $# -gt 0 ]; do
     --dir) [ $# -ge 2 ] || die "--dir needs a value"; install_dir=$2; shift 2 ;;
     --base-url) [ $# -ge 2 ] || die "--base-url needs a value"; base_url=$2; shift 2 ;;
     --version) [ $# -ge 2 ] || die "--version needs a value"; version=$2; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0" 2>/dev/null | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0" 2>/dev/null | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $1" ;;
   esac
 done
@@ -75,7 +76,8 @@ else
 fi
 
 tmp=$(mktemp -d 2>/dev/null || mktemp -d -t pctx)
-trap 'rm -rf "$tmp"' EXIT
+new= new_tsgo=
+trap 'rm -rf "$tmp" ${new:+"$new"} ${new_tsgo:+"$new_tsgo"}' EXIT
 trap 'exit 130' INT TERM
 
 echo "pctx install: downloading $base_url/$archive" >&2
@@ -101,11 +103,28 @@ new=$install_dir/.$exe.new.$$
 cp "$tmp/x/$exe" "$new" || die "cannot write to $install_dir"
 chmod 0755 "$new"
 if ! out=$("$new" version 2>&1); then
-  rm -f "$new"
   die "the downloaded $exe does not run on this machine: $out"
 fi
+# tsgo/ replaces a tsgo/ of an earlier install (it holds lib.d.ts); anything else by that
+# name is the user's, and stays.
+with=
+if [ -d "$tmp/x/tsgo" ]; then
+  if [ ! -e "$install_dir/tsgo" ] || [ -f "$install_dir/tsgo/lib.d.ts" ]; then
+    new_tsgo=$install_dir/.tsgo.new.$$
+    cp -R "$tmp/x/tsgo" "$new_tsgo" || die "cannot write to $install_dir"
+    with=" with tsgo"
+  else
+    echo "pctx install: $install_dir/tsgo is not from pctx: left as it is, no type checker installed" >&2
+  fi
+fi
 mv -f "$new" "$install_dir/$exe"
-echo "pctx install: installed $out to $install_dir/$exe" >&2
+new=
+if [ -n "$new_tsgo" ]; then
+  rm -rf "$install_dir/tsgo"
+  mv "$new_tsgo" "$install_dir/tsgo"
+  new_tsgo=
+fi
+echo "pctx install: installed $out$with to $install_dir/$exe" >&2
 case ":${PATH:-}:" in
   *":$install_dir:"*) ;;
   *) echo "pctx install: $install_dir is not on your PATH; add it, e.g. export PATH=\"$install_dir:\$PATH\"" >&2 ;;

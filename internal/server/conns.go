@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -189,13 +190,23 @@ func (l *ConnLimiter) evictable(now time.Time) *limitedConn {
 	return best
 }
 
-// reject answers a connection over the cap with a 503 that says why, then closes it. The
-// request it may have sent is drained for a moment first: closing with unread data would
-// reset the connection, and the client could lose the answer.
+// reject answers a connection over the cap with a 503 that says why, then closes it. It
+// reads the request's head first (for a moment at most): an HTTP client drops an answer
+// that arrives before it has sent its request, and closing with unread data would reset
+// the connection, so the client could lose the answer either way.
 func reject(c net.Conn, max int) {
 	defer c.Close()
 	body := fmt.Sprintf("pctx: too many open connections (the limit is %d, [server] max_connections); retry later\n", max)
 	_ = c.SetDeadline(time.Now().Add(rejectTimeout))
+	head := make([]byte, 0, 1024)
+	buf := make([]byte, 1024)
+	for len(head) < 16<<10 && !bytes.Contains(head, []byte("\r\n\r\n")) {
+		n, err := c.Read(buf)
+		head = append(head, buf[:n]...)
+		if err != nil {
+			break
+		}
+	}
 	if _, err := fmt.Fprintf(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\nConnection: close\r\nRetry-After: 1\r\n\r\n%s", len(body), body); err != nil {
 		return
 	}

@@ -2,9 +2,11 @@ package typecheck
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -182,4 +184,46 @@ func recordingProxy(log string, argv []string) int {
 		return 1
 	}
 	return 0
+}
+
+// TestCloseDuringStart: a process whose start finishes after Close is dropped without a
+// warning (a short `pctx exec` closes while its spare tsgo is still starting).
+func TestCloseDuringStart(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	release := filepath.Join(dir, "release")
+	// The fake tsgo starts only once the test has seen Close begin.
+	script := filepath.Join(dir, "tsgo")
+	body := fmt.Sprintf("#!/bin/sh\nwhile [ ! -e %q ]; do sleep 0.01; done\n%s=ok exec %q \"$@\"\n", release, fakeEnv, exe)
+	if err := os.WriteFile(script, []byte(body), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	c, err := New(Options{Tsgo: script, Processes: 1, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- c.Close() }()
+	for {
+		c.p.mu.Lock()
+		began := c.p.closed
+		c.p.mu.Unlock()
+		if began {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := os.WriteFile(release, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-closed; err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if strings.Contains(log.String(), "cannot start tsgo") {
+		t.Errorf("Close during a start logged: %s", log.String())
+	}
 }

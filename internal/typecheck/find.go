@@ -23,7 +23,9 @@ var ErrNotFound = errors.New("tsgo not found")
 //  1. configured, when not empty (the [runtime] tsgo setting): it must exist;
 //  2. $PCTX_TSGO, when set: it must exist;
 //  3. beside the running executable: tsgo, or tsgo/tsgo (a release puts tsgo and its
-//     lib.*.d.ts files in a tsgo directory next to pctx);
+//     lib.*.d.ts files in a tsgo directory next to pctx), or ../lib/pctx/tsgo/tsgo (an
+//     install into a prefix: the Python wheel puts pctx in PREFIX/bin, or Scripts on
+//     Windows, and tsgo in PREFIX/lib/pctx/tsgo);
 //  4. tsgo on PATH.
 //
 // A launcher script, as npm installs for @typescript/native-preview, resolves to the
@@ -37,17 +39,12 @@ func Find(configured string) (string, error) {
 	if env := os.Getenv(EnvVar); env != "" {
 		return resolve(env, "$"+EnvVar)
 	}
-	name := "tsgo"
-	if runtime.GOOS == "windows" {
-		name += ".exe"
-	}
 	var looked []string
 	if exe, err := os.Executable(); err == nil {
 		if real, err := filepath.EvalSymlinks(exe); err == nil {
 			exe = real
 		}
-		dir := filepath.Dir(exe)
-		for _, p := range []string{filepath.Join(dir, name), filepath.Join(dir, "tsgo", name)} {
+		for _, p := range besideCandidates(exe) {
 			if isFile(p) {
 				return resolve(p, "beside pctx")
 			}
@@ -59,6 +56,21 @@ func Find(configured string) (string, error) {
 	}
 	looked = append(looked, "tsgo on PATH")
 	return "", fmt.Errorf("%w: looked at $%s, %s", ErrNotFound, EnvVar, strings.Join(looked, ", "))
+}
+
+// besideCandidates lists where a release puts tsgo relative to the pctx executable exe,
+// in the order Find tries them.
+func besideCandidates(exe string) []string {
+	name := "tsgo"
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	dir := filepath.Dir(exe)
+	return []string{
+		filepath.Join(dir, name),
+		filepath.Join(dir, "tsgo", name),
+		filepath.Join(dir, "..", "lib", "pctx", "tsgo", name),
+	}
 }
 
 // resolve checks that p is a file and turns an npm launcher into its native binary.

@@ -2,6 +2,7 @@ package typecheck
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 )
@@ -46,7 +47,10 @@ func (p *pool) replenish() {
 		defer p.starts.Done()
 		w, err := p.start()
 		if err != nil {
-			p.opts.Logger.Warn("type checker: cannot start tsgo", "tsgo", p.opts.Tsgo, "err", err)
+			// A start that finished after Close is no news: a short `pctx exec` ends so.
+			if !errors.Is(err, ErrClosed) {
+				p.opts.Logger.Warn("type checker: cannot start tsgo", "tsgo", p.opts.Tsgo, "err", err)
+			}
 			w = nil
 		}
 		p.idle <- w

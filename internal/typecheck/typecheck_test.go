@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -292,6 +293,53 @@ func TestFind(t *testing.T) {
 				t.Fatalf("Find = %q, %v; want %q", got, err, tt.want)
 			}
 		})
+	}
+}
+
+// TestBesideCandidates: the layouts of the release files, each found from its pctx (an
+// archive or npm package: tsgo/ beside it; a wheel: PREFIX/bin/pctx and
+// PREFIX/lib/pctx/tsgo/), and tsgo beside pctx wins over tsgo/ and lib/.
+func TestBesideCandidates(t *testing.T) {
+	exe, tsgo := "pctx", "tsgo"
+	if runtime.GOOS == "windows" {
+		exe, tsgo = "pctx.exe", "tsgo.exe"
+	}
+	first := func(pctx string) string {
+		for _, p := range besideCandidates(pctx) {
+			if isFile(p) {
+				return p
+			}
+		}
+		return ""
+	}
+	put := func(p string) string {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("\x7fELF"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	dir := t.TempDir()
+	archive := filepath.Join(dir, "archive")
+	put(filepath.Join(archive, exe))
+	inDir := put(filepath.Join(archive, "tsgo", tsgo))
+	wheel := filepath.Join(dir, "venv")
+	put(filepath.Join(wheel, "bin", exe))
+	inLib := put(filepath.Join(wheel, "lib", "pctx", "tsgo", tsgo))
+	if got := first(filepath.Join(archive, exe)); got != inDir {
+		t.Errorf("archive layout: found %q, want %q", got, inDir)
+	}
+	if got := first(filepath.Join(wheel, "bin", exe)); got != inLib {
+		t.Errorf("wheel layout: found %q, want %q", got, inLib)
+	}
+	beside := put(filepath.Join(wheel, "bin", tsgo))
+	if got := first(filepath.Join(wheel, "bin", exe)); got != beside {
+		t.Errorf("tsgo beside pctx: found %q, want it first", got)
+	}
+	if got := first(filepath.Join(dir, "elsewhere", exe)); got != "" {
+		t.Errorf("no release layout: found %q", got)
 	}
 }
 

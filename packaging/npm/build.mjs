@@ -1,10 +1,11 @@
 // Builds the npm packages from dist/bin/<os>-<arch>/ (scripts/dist.sh): one per platform
-// (@pctx-dev/pctx-<platform>-<cpu>, with os/cpu so npm installs only the matching one) and
+// (@pctx-dev/pctx-<platform>-<cpu>, with os/cpu so npm installs only the matching one;
+// bin/ holds pctx and tsgo/, the type checker pctx finds beside itself) and
 // the main package `pctx` (the launcher, with every platform package as an optional
 // dependency), then `npm pack`s each into <dist>/npm.
 // Usage: node packaging/npm/build.mjs DIST_DIR NPM_VERSION
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,19 +40,19 @@ for (const [goos, goarch, os, cpu] of targets) {
   const name = `@pctx-dev/pctx-${os}-${cpu}`;
   optional[name] = version;
   const exe = goos === "windows" ? "pctx.exe" : "pctx";
-  const bin = join(dist, "bin", `${goos}-${goarch}`, exe);
-  if (!existsSync(bin)) {
-    console.error(`npm: no ${bin}: ${name} not packed`);
+  const bin = join(dist, "bin", `${goos}-${goarch}`);
+  if (!existsSync(join(bin, exe))) {
+    console.error(`npm: no ${join(bin, exe)}: ${name} not packed`);
     continue;
   }
   const dir = join(work, `${os}-${cpu}`);
-  mkdirSync(join(dir, "bin"), { recursive: true });
-  copyFileSync(bin, join(dir, "bin", exe));
+  cpSync(bin, join(dir, "bin"), { recursive: true });
   chmodSync(join(dir, "bin", exe), 0o755);
-  writeFileSync(join(dir, "README.md"), `# ${name}\n\nThe pctx binary for ${os} ${cpu}. Install \`pctx\` instead.\n`);
+  writeFileSync(join(dir, "README.md"), `# ${name}\n\nThe pctx binary for ${os} ${cpu}, with tsgo (TypeScript's native compiler, ` +
+    `Apache-2.0: bin/tsgo/LICENSE) beside it. Install \`pctx\` instead.\n`);
   writeFileSync(join(dir, "package.json"), JSON.stringify({
-    name, ...common, description: `The pctx binary for ${os} ${cpu}`,
-    os: [os], cpu: [cpu], files: [`bin/${exe}`], preferUnplugged: true,
+    name, ...common, license: "MIT AND Apache-2.0", description: `The pctx binary for ${os} ${cpu}`,
+    os: [os], cpu: [cpu], files: ["bin/"], preferUnplugged: true,
   }, null, 2) + "\n");
   pack(dir);
 }
