@@ -75,8 +75,9 @@ async def test_listings_show_python_and_mcp_functions(worker: Pctx, server: Pctx
         "search": ["vector_search"],
         "ml": ["predict_churn"],
     }
-    # An agent over MCP sees the names as registered, which the programs call.
-    async with Client(f"{server.url}/mcp", mode="legacy") as mcp:
+    # An agent over MCP sees the names as registered, which the programs call (in the
+    # catalog disclosure, which offers list_functions; auto puts them in a description).
+    async with Client(f"{server.url}/mcp?disclosure=catalog", mode="legacy") as mcp:
         listing = await mcp.call_tool("list_functions", {})
     text = listing.content[0].text  # type: ignore[union-attr]
     for fn in [
