@@ -36,6 +36,15 @@ func BenchmarkTrivialWithFunctions(b *testing.B) {
 	benchExecute(b, "return 1+1", fns)
 }
 
+// BenchmarkTrivialWith1000Functions binds a catalog of 1,000 functions in 20 namespaces.
+func BenchmarkTrivialWith1000Functions(b *testing.B) {
+	fns := Functions{}
+	for i := range 1000 {
+		fns[fmt.Sprintf("ns%d.fn%d", i%20, i)] = func(context.Context, []any) (any, error) { return nil, nil }
+	}
+	benchExecute(b, "return 1+1", fns)
+}
+
 var echo = Functions{"ns.echo": func(_ context.Context, args []any) (any, error) { return args[0], nil }}
 
 // BenchmarkPromiseAll100 runs 100 concurrent calls to an instant Go function.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -418,11 +419,14 @@ func (e *execution) setupGlobals() *Error {
 	return nil
 }
 
-// bind defines fns as namespace objects on globalThis.
+// bind defines fns as namespace objects on globalThis. A namespace's functions are made
+// on first use: a catalog of a thousand functions costs a program that calls two of them
+// little more than an empty one.
 func (e *execution) bind(fns Functions) *Error {
 	vm := e.vm
 	global := vm.GlobalObject()
-	namespaces := map[string]*goja.Object{}
+	spaces := map[string]*lazyNamespace{}
+	catchAlls := map[string]Func{}
 	for name, fn := range fns {
 		ns, method, ok := strings.Cut(name, ".")
 		if !ok && name != "" && fn != nil {
@@ -430,7 +434,7 @@ func (e *execution) bind(fns Functions) *Error {
 			if ReservedGlobal(name) {
 				return &Error{Kind: KindInternal, Message: fmt.Sprintf("function %q: its name clashes with a JavaScript builtin", name)}
 			}
-			if err := global.Set(name, e.binding(name, fn)); err != nil {
+			if err := global.DefineDataProperty(name, e.binding(name, fn), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
 				return &Error{Kind: KindInternal, Message: fmt.Sprintf("bind %q: %v", name, err)}
 			}
 			continue
@@ -446,33 +450,62 @@ func (e *execution) bind(fns Functions) *Error {
 			return &Error{Kind: KindInternal, Message: fmt.Sprintf("function %q: its name clashes with a JavaScript builtin", name)}
 		}
 		if method == "*" {
-			if _, taken := namespaces[ns]; taken {
-				return &Error{Kind: KindInternal, Message: fmt.Sprintf("namespace %q has both functions and a catch-all", ns)}
-			}
-			obj := vm.NewDynamicObject(&catchAll{e: e, ns: ns, fn: fn, bound: map[string]goja.Value{}})
-			if err := global.DefineDataProperty(ns, obj, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
-				return &Error{Kind: KindInternal, Message: fmt.Sprintf("bind namespace %q: %v", ns, err)}
-			}
-			namespaces[ns] = nil
+			catchAlls[ns] = fn
 			continue
 		}
-		obj, seen := namespaces[ns]
-		if seen && obj == nil {
+		l := spaces[ns]
+		if l == nil {
+			l = &lazyNamespace{e: e, ns: ns, fns: map[string]Func{}, bound: map[string]goja.Value{}}
+			spaces[ns] = l
+		}
+		l.fns[method] = fn
+	}
+	for ns, fn := range catchAlls {
+		if spaces[ns] != nil {
 			return &Error{Kind: KindInternal, Message: fmt.Sprintf("namespace %q has both functions and a catch-all", ns)}
 		}
-		if obj == nil {
-			obj = vm.NewObject()
-			if err := global.DefineDataProperty(ns, obj, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
-				return &Error{Kind: KindInternal, Message: fmt.Sprintf("bind namespace %q: %v", ns, err)}
-			}
-			namespaces[ns] = obj
+		obj := vm.NewDynamicObject(&catchAll{e: e, ns: ns, fn: fn, bound: map[string]goja.Value{}})
+		if err := global.DefineDataProperty(ns, obj, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
+			return &Error{Kind: KindInternal, Message: fmt.Sprintf("bind namespace %q: %v", ns, err)}
 		}
-		if err := obj.DefineDataProperty(method, e.binding(name, fn), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
-			return &Error{Kind: KindInternal, Message: fmt.Sprintf("bind %q: %v", name, err)}
+	}
+	for ns, l := range spaces {
+		l.keys = slices.Sorted(maps.Keys(l.fns))
+		if err := global.DefineDataProperty(ns, vm.NewDynamicObject(l), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
+			return &Error{Kind: KindInternal, Message: fmt.Sprintf("bind namespace %q: %v", ns, err)}
 		}
 	}
 	return nil
 }
+
+// lazyNamespace is a namespace object whose functions are made when first read. It has
+// exactly its functions as own properties (Object.keys lists them, in name order), and
+// is read-only like a frozen object: a program cannot replace a binding.
+type lazyNamespace struct {
+	e     *execution
+	ns    string
+	fns   map[string]Func
+	keys  []string
+	bound map[string]goja.Value
+}
+
+func (l *lazyNamespace) Get(key string) goja.Value {
+	if v, ok := l.bound[key]; ok {
+		return v
+	}
+	fn := l.fns[key]
+	if fn == nil {
+		return nil
+	}
+	v := l.e.binding(l.ns+"."+key, fn)
+	l.bound[key] = v
+	return v
+}
+
+func (l *lazyNamespace) Set(string, goja.Value) bool { return false }
+func (l *lazyNamespace) Has(key string) bool         { return l.fns[key] != nil }
+func (l *lazyNamespace) Delete(string) bool          { return false }
+func (l *lazyNamespace) Keys() []string              { return l.keys }
 
 // catchAll is a namespace whose every property is a function served by one Func: for a
 // namespace whose functions are not known (an upstream that needs a login), so that a

@@ -743,3 +743,22 @@ func TestCatchAllNamespace(t *testing.T) {
 		t.Errorf("functions and catch-all: %+v", clash.Error)
 	}
 }
+
+// TestNamespaceObjects: a namespace's functions are its own properties, listed in name
+// order and made on first read, and a program cannot replace one.
+func TestNamespaceObjects(t *testing.T) {
+	f := func(context.Context, []any) (any, error) { return "ok", nil }
+	fns := Functions{"gh.search": f, "gh.create_issue": f, "ml.predict": f}
+	res := Execute(context.Background(), `
+		const keys = Object.keys(gh);
+		const same = gh.search === gh.search;
+		const before = gh.search;
+		try { (gh as any).search = () => "mine" } catch {}
+		return [keys, same, typeof gh.missing, "search" in gh, await gh.search(), gh.search === before, typeof ml.predict]`, fns, Limits{})
+	if res.Error != nil {
+		t.Fatal(res.Error)
+	}
+	if got := asJSON(t, res.Value); got != `[["create_issue","search"],true,"undefined",true,"ok",true,"function"]` {
+		t.Errorf("value = %s", got)
+	}
+}
