@@ -41,6 +41,7 @@ func Main() {
 	_ = time.Now().Local()
 	runtime.Execute(context.Background(), "return 1", nil, runtime.Limits{})
 
+	exitOnCPULimit()
 	secc := "off (" + envSeccomp + "=0)"
 	if os.Getenv(envSeccomp) != "0" {
 		secc = "on"
@@ -70,6 +71,7 @@ type worker struct {
 	nextCall uint64
 	calls    map[uint64]chan frame         // pending calls by call id
 	execs    map[uint64]context.CancelFunc // running executions by id
+	sets     fnSets                        // function sets by id
 }
 
 func (w *worker) send(typ frameType, exec, call uint64, parts ...[]byte) error {
@@ -102,6 +104,12 @@ func (w *worker) serve(in *bufio.Reader) error {
 			if err := json.Unmarshal(f.payload, &req); err != nil {
 				return fmt.Errorf("exec frame: %w", err)
 			}
+			// Resolved here, in frame order, so the sets kept match the parent's mirror.
+			names, err := w.functionSet(&req)
+			if err != nil {
+				return err
+			}
+			req.Fns = names
 			ctx, cancel := context.WithCancel(context.Background())
 			w.mu.Lock()
 			w.execs[f.exec] = cancel
@@ -160,6 +168,22 @@ func (w *worker) run(ctx context.Context, cancel context.CancelFunc, id uint64, 
 	if err := w.send(fDone, id, 0, b); err != nil {
 		os.Exit(2) // the parent is gone
 	}
+}
+
+// functionSet resolves an execution's function names: listed with it the first time,
+// kept by id afterwards.
+func (w *worker) functionSet(req *execRequest) ([]string, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if req.Fns != nil {
+		w.sets.add(req.FnsID, req.Fns)
+		return req.Fns, nil
+	}
+	names, ok := w.sets.names[req.FnsID]
+	if !ok && req.FnsID != 0 {
+		return nil, fmt.Errorf("sandbox worker: function set %d was never sent", req.FnsID)
+	}
+	return names, nil
 }
 
 // stub forwards a call to the parent and hands its raw JSON result to the runtime.

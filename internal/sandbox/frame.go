@@ -43,8 +43,13 @@ type frame struct {
 
 // execRequest starts one execution in a worker.
 type execRequest struct {
-	Code   string         `json:"code"`
-	Fns    []string       `json:"fns"` // "namespace.name" of every function the program may call
+	Code string `json:"code"`
+	// FnsID names the set of functions the program may call; Fns lists it ("namespace.name")
+	// only the first time this worker is sent it: a worker keeps the last few sets, and
+	// the parent mirrors what it keeps (fnSets), so a catalog of a thousand functions is
+	// not sent with every execution.
+	FnsID  uint64         `json:"fnsId"`
+	Fns    []string       `json:"fns,omitempty"`
 	Limits runtime.Limits `json:"limits"`
 	// SoftMemory is the worker's Go soft memory limit while this runs (debug.SetMemoryLimit):
 	// the GC works harder before the hard RLIMIT_DATA aborts the process.
@@ -151,4 +156,37 @@ func parseCall(p []byte) (name string, args []byte, err error) {
 		return "", nil, fmt.Errorf("%w: call name", errFrame)
 	}
 	return string(p[k : k+int(l)]), p[k+int(l):], nil
+}
+
+// keptSets is how many function sets a worker keeps.
+const keptSets = 8
+
+// fnSets is the sets of function names a worker keeps, oldest first. The worker keeps one
+// and the parent a mirror of it; both add and evict alike, in the order exec frames are
+// sent and read.
+type fnSets struct {
+	ids   []uint64
+	names map[uint64][]string
+}
+
+// has reports whether id is kept.
+func (s *fnSets) has(id uint64) bool {
+	_, ok := s.names[id]
+	return ok
+}
+
+// add keeps names as id, evicting the oldest set beyond keptSets.
+func (s *fnSets) add(id uint64, names []string) {
+	if s.names == nil {
+		s.names = map[uint64][]string{}
+	}
+	if _, ok := s.names[id]; ok {
+		return
+	}
+	s.ids = append(s.ids, id)
+	s.names[id] = names
+	if len(s.ids) > keptSets {
+		delete(s.names, s.ids[0])
+		s.ids = s.ids[1:]
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,7 +67,9 @@ type Pool struct {
 	starting int
 	freed    chan struct{} // closed and replaced when a worker's capacity frees
 	closed   bool
-	logged   bool // the first worker's sandboxing has been logged
+	logged   bool       // the first worker's sandboxing has been logged
+	sets     []namedSet // function maps named by id, most recently used first
+	nextSet  uint64
 
 	wg   sync.WaitGroup // starters, readers, the janitor
 	stop chan struct{}
@@ -363,7 +366,8 @@ func (p *Pool) workerGone(w *proc) {
 
 // Execute runs code in a worker with runtime.Execute's contract: fns stay in this process
 // and serve the worker's calls; the result's Value is the program's value as raw JSON
-// (json.RawMessage), or nil.
+// (json.RawMessage), or nil. fns must not change once passed: the pool names a map by its
+// identity, so executions that share one (a catalog snapshot's) send its names once.
 func (p *Pool) Execute(ctx context.Context, code string, fns runtime.Functions, lim runtime.Limits) *runtime.Result {
 	start := time.Now()
 	lim = lim.WithDefaults()
@@ -385,6 +389,7 @@ func (p *Pool) execute(ctx context.Context, code string, fns runtime.Functions, 
 			return &runtime.Result{Error: &runtime.Error{Kind: runtime.KindInternal, Message: "sandbox: " + err.Error()}}
 		}
 		r := newRun(ctx, p.nextExec.Add(1), fns, lim)
+		r.setID, r.setNames = p.functionSet(fns)
 		if !w.register(r) {
 			// It died between acquire and now, before the execution started: take another.
 			r.cancel()
@@ -396,6 +401,47 @@ func (p *Pool) execute(ctx context.Context, code string, fns runtime.Functions, 
 		p.release(w, rep, memLimit)
 		return res
 	}
+}
+
+// functionSet names fns for the workers: the same map (a catalog snapshot's, which
+// executions share) gets the same id, so a worker is sent its names once. The pool keeps
+// a strong reference to the last few maps it named, so a map's address cannot be reused
+// by another while it is remembered.
+func (p *Pool) functionSet(fns runtime.Functions) (uint64, []string) {
+	if len(fns) == 0 {
+		return 0, nil
+	}
+	key := reflect.ValueOf(fns).Pointer()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, s := range p.sets {
+		if s.key == key && len(s.fns) == len(fns) {
+			if i > 0 { // most recently used first
+				copy(p.sets[1:i+1], p.sets[:i])
+				p.sets[0] = s
+			}
+			return s.id, s.names
+		}
+	}
+	names := make([]string, 0, len(fns))
+	for n := range fns {
+		names = append(names, n)
+	}
+	p.nextSet++
+	s := namedSet{key: key, fns: fns, id: p.nextSet, names: names}
+	p.sets = append([]namedSet{s}, p.sets[:min(len(p.sets), rememberedSets-1)]...)
+	return s.id, s.names
+}
+
+// rememberedSets is how many function maps the pool names by id at once.
+const rememberedSets = 32
+
+// namedSet is a function map the pool has named.
+type namedSet struct {
+	key   uintptr
+	fns   runtime.Functions // held so that no other map can take its address meanwhile
+	id    uint64
+	names []string
 }
 
 // memoryLimit is the hard bound a worker gets while it runs an execution with lim.

@@ -25,6 +25,7 @@ const (
 	reasonClosed   = "closed"
 	reasonProtocol = "protocol"
 	reasonRetired  = "retired"
+	reasonCPU      = "cpu"
 )
 
 // proc is one worker process, seen from the parent.
@@ -54,6 +55,7 @@ type proc struct {
 	exited  chan struct{} // closed once the process has exited and every run has its outcome
 	waitErr error         // cmd.Wait's, valid after exited
 	usage   time.Duration // CPU time at exit, valid after exited
+	sets    fnSets        // the function sets the worker keeps (a mirror of its own)
 	cpuBase time.Duration // CPU time when the latest execution started
 }
 
@@ -387,7 +389,14 @@ func (w *proc) execute(r *run, code string, memLimit int64, grace time.Duration)
 			w.pool.log.Warn("sandbox: cannot set a worker's kernel limits", "pid", w.pid, "err", err)
 		}
 	}
-	req, err := json.Marshal(execRequest{Code: code, Fns: r.names(), Limits: r.lim, SoftMemory: softMemory(memLimit)})
+	er := execRequest{Code: code, FnsID: r.setID, Limits: r.lim, SoftMemory: softMemory(memLimit)}
+	w.mu.Lock()
+	if !w.sets.has(r.setID) {
+		er.Fns = r.setNames
+		w.sets.add(r.setID, r.setNames)
+	}
+	w.mu.Unlock()
+	req, err := json.Marshal(er)
 	if err != nil {
 		w.take(r.id)
 		return nil, &runtime.Result{Error: &runtime.Error{Kind: runtime.KindInternal, Message: fmt.Sprintf("encode execution: %v", err)}}
@@ -396,6 +405,14 @@ func (w *proc) execute(r *run, code string, memLimit int64, grace time.Duration)
 
 	hard := time.NewTimer(r.lim.Timeout + grace)
 	defer hard.Stop()
+	// A CPU budget below the wall clock is watched from here as well: the worker exits at
+	// its kernel limit on its own, and this does not rely on it.
+	var cpuC <-chan time.Time
+	if w.limits && r.lim.MaxCPUTime < r.lim.Timeout+grace {
+		t := time.NewTicker(cpuPoll)
+		defer t.Stop()
+		cpuC = t.C
+	}
 	var graceC <-chan time.Time
 	parentDone := r.parent.Done()
 	for {
@@ -412,9 +429,20 @@ func (w *proc) execute(r *run, code string, memLimit int64, grace time.Duration)
 			w.killFor(reasonCanceled)
 		case <-hard.C:
 			w.killFor(reasonTimeout)
+		case <-cpuC:
+			w.mu.Lock()
+			base := w.cpuBase
+			w.mu.Unlock()
+			if cpu, err := procCPU(w.pid); err == nil && cpu-base > r.lim.MaxCPUTime {
+				w.killFor(reasonCPU)
+			}
 		}
 	}
 }
+
+// cpuPoll is how often the parent reads a worker's CPU time when the CPU budget is below
+// the wall-clock limit.
+const cpuPoll = 100 * time.Millisecond
 
 // softMemory is the Go soft limit a worker runs with under a hard limit: close enough
 // below it that the GC gets a chance to keep the process under.
@@ -461,14 +489,8 @@ func (w *proc) crashError(r *run, running int) *runtime.Error {
 	case outOfMemory(tail, w.limits):
 		return &runtime.Error{Kind: runtime.KindMemory, Message: fmt.Sprintf("execution used more memory than its sandbox process may (a hard limit of %s); the process was stopped%s", bytesText(w.pool.memoryLimit(r.lim)), shared)}
 	}
-	if w.limits && sigkilled(w.cmd.ProcessState) {
-		w.mu.Lock()
-		before := w.cpuBase
-		w.mu.Unlock()
-		// RLIMIT_CPU counts whole seconds: a kill within a second of the budget is it.
-		if w.usage-before >= r.lim.MaxCPUTime-time.Second {
-			return &runtime.Error{Kind: runtime.KindCPU, Message: fmt.Sprintf("execution used more than its %s of CPU time; its sandbox process was stopped%s", r.lim.MaxCPUTime, shared)}
-		}
+	if strings.Contains(tail, cpuLimitWords) || reason == reasonCPU {
+		return &runtime.Error{Kind: runtime.KindCPU, Message: fmt.Sprintf("execution used more than its %s of CPU time; its sandbox process was stopped%s", r.lim.MaxCPUTime, shared)}
 	}
 	return &runtime.Error{Kind: runtime.KindCrashed, Message: "the sandbox process exited unexpectedly: " + w.exitText(w.cmd.ProcessState) + shared}
 }
@@ -514,6 +536,9 @@ type run struct {
 	cancel context.CancelFunc
 	fns    runtime.Functions
 	lim    runtime.Limits
+	// setID and setNames name fns for the worker (Pool.functionSet).
+	setID    uint64
+	setNames []string
 
 	calls    atomic.Int32
 	inFlight atomic.Int32
@@ -533,14 +558,6 @@ func newRun(parent context.Context, id uint64, fns runtime.Functions, lim runtim
 func (r *run) finish(o outcome) {
 	r.cancel() // calls still running are abandoned
 	r.done <- o
-}
-
-func (r *run) names() []string {
-	names := make([]string, 0, len(r.fns))
-	for n := range r.fns {
-		names = append(names, n)
-	}
-	return names
 }
 
 // result turns the worker's outcome into the caller's result.

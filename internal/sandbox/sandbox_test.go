@@ -478,3 +478,45 @@ func TestMemoryHogSparesBystanders(t *testing.T) {
 	wg.Wait()
 	t.Logf("%d bystander runs, all succeeded", runs.Load())
 }
+
+// TestFunctionSets: a worker is sent a function map's names once and keeps the last few;
+// the parent's mirror of what it keeps stays right as sets come, go and come back.
+func TestFunctionSets(t *testing.T) {
+	p := newPool(t, Options{Warm: 1, MaxWorkers: 1})
+	sets := make([]runtime.Functions, keptSets+3)
+	for i := range sets {
+		i := i
+		sets[i] = runtime.Functions{fmt.Sprintf("s%d.id", i): func(context.Context, []any) (any, error) { return i, nil }}
+	}
+	order := []int{0, 1, 0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0, 1, 10, 0}
+	for _, i := range order {
+		res := p.Execute(hangCatcher(t), fmt.Sprintf("return await s%d.id()", i), sets[i], runtime.Limits{})
+		if res.Error != nil || string(res.Value.(json.RawMessage)) != fmt.Sprint(i) {
+			t.Fatalf("set %d: %v %+v", i, res.Value, res.Error)
+		}
+	}
+	if s := p.Stats(); s.Crashed != 0 || s.Started != 1 {
+		t.Fatalf("one worker should have served them all: %+v", s)
+	}
+}
+
+// TestCPUBudgetPerExecution: the CPU limit is per execution, not per worker: one worker
+// runs executions whose CPU time adds up to well past one budget, and none is stopped.
+func TestCPUBudgetPerExecution(t *testing.T) {
+	p := newPool(t, Options{Warm: 1, MaxWorkers: 1})
+	if !kernelLimits(p) {
+		t.Skip("no kernel limits for these workers (not Linux, or a -race copy of this binary: set PCTX_BIN)")
+	}
+	// Each burns CPU until the worker's own CPU clock has moved 0.6 s (a count of work
+	// would depend on the machine's speed).
+	burn := `const t0 = Date.now(); let x = 0; while (Date.now() - t0 < 600) { x++ } return x > 0`
+	for i := range 4 {
+		res := p.Execute(hangCatcher(t), burn, nil, runtime.Limits{MaxCPUTime: 2 * time.Second, Timeout: time.Minute})
+		if res.Error != nil {
+			t.Fatalf("execution %d: %+v", i, res.Error)
+		}
+	}
+	if s := p.Stats(); s.Started != 1 || s.Crashed != 0 {
+		t.Fatalf("one worker should have run them all: %+v", s)
+	}
+}

@@ -3,7 +3,9 @@ package sandbox
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
 	"syscall"
@@ -25,23 +27,48 @@ const hardLimits = true
 
 // setLimits bounds a running worker from outside: its data segment (what the Go heap
 // and goroutine stacks map; an allocation past it fails and the runtime aborts with
-// "out of memory") and its total CPU time in whole seconds (past it the kernel kills it).
-// Zero leaves a limit as it is.
+// "out of memory") and its total CPU time in whole seconds (past it the kernel signals
+// SIGXCPU, on which the worker exits). Only the soft limits are set, and the hard ones
+// left as they are: lowering a hard limit cannot be undone without privilege, and a
+// worker's limits change with every execution. The worker cannot raise them itself: its
+// syscall filter denies setrlimit. Zero leaves a limit as it is.
 func setLimits(pid int, dataBytes int64, cpu time.Duration) error {
 	if dataBytes > 0 {
-		l := unix.Rlimit{Cur: uint64(dataBytes), Max: uint64(dataBytes)}
-		if err := unix.Prlimit(pid, unix.RLIMIT_DATA, &l, nil); err != nil {
+		if err := setSoft(pid, unix.RLIMIT_DATA, uint64(dataBytes)); err != nil {
 			return err
 		}
 	}
 	if cpu > 0 {
-		secs := uint64((cpu + time.Second - 1) / time.Second)
-		l := unix.Rlimit{Cur: secs, Max: secs}
-		if err := unix.Prlimit(pid, unix.RLIMIT_CPU, &l, nil); err != nil {
+		if err := setSoft(pid, unix.RLIMIT_CPU, uint64((cpu+time.Second-1)/time.Second)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func setSoft(pid, resource int, v uint64) error {
+	var old unix.Rlimit
+	if err := unix.Prlimit(pid, resource, nil, &old); err != nil {
+		return err
+	}
+	l := unix.Rlimit{Cur: min(v, old.Max), Max: old.Max}
+	return unix.Prlimit(pid, resource, &l, nil)
+}
+
+// cpuLimitWords is what a worker writes before it exits on SIGXCPU.
+const cpuLimitWords = "pctx sandbox: CPU time limit reached"
+
+// exitOnCPULimit makes the worker end at its soft CPU limit: the kernel signals SIGXCPU
+// there (once a second until the hard limit, which is left unlimited), which the Go
+// runtime otherwise ignores.
+func exitOnCPULimit() {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGXCPU)
+	go func() {
+		<-ch
+		fmt.Fprintln(os.Stderr, cpuLimitWords)
+		os.Exit(3)
+	}()
 }
 
 // procCPU is a process's CPU time so far, user and system, read from outside it
@@ -66,11 +93,4 @@ func procCPU(pid int) (time.Duration, error) {
 		return 0, errors.New("malformed /proc stat")
 	}
 	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
-}
-
-// sigkilled reports whether the process was killed by SIGKILL (by the kernel at its CPU
-// limit, or by the OOM killer, when the pool did not kill it).
-func sigkilled(ps *os.ProcessState) bool {
-	ws, ok := ps.Sys().(syscall.WaitStatus)
-	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
 }

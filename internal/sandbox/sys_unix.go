@@ -4,7 +4,6 @@ package sandbox
 
 import (
 	"errors"
-	"os"
 	"syscall"
 	"time"
 )
@@ -23,7 +22,7 @@ func procCPU(int) (time.Duration, error) { return 0, errors.New("not measured on
 
 func restrictSyscalls() error { return errors.New("no seccomp on this OS") }
 
-func sigkilled(ps *os.ProcessState) bool {
-	ws, ok := ps.Sys().(syscall.WaitStatus)
-	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
-}
+const cpuLimitWords = "pctx sandbox: CPU time limit reached"
+
+// exitOnCPULimit: no kernel CPU limit is set on this OS.
+func exitOnCPULimit() {}

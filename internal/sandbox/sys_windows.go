@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"errors"
-	"os"
 	"syscall"
 	"time"
 )
@@ -23,4 +22,7 @@ func procCPU(int) (time.Duration, error) { return 0, errors.New("not measured on
 
 func restrictSyscalls() error { return errors.New("no seccomp on Windows") }
 
-func sigkilled(*os.ProcessState) bool { return false }
+const cpuLimitWords = "pctx sandbox: CPU time limit reached"
+
+// exitOnCPULimit: no kernel CPU limit is set on this OS.
+func exitOnCPULimit() {}
