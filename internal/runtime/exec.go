@@ -46,10 +46,11 @@ type execution struct {
 	consoleBytes int
 	unhandled    []*goja.Promise // rejected promises without a handler, in order
 	errorCtor    *goja.Object    // the original Error constructor, safe from agent tampering
+	caller       Caller          // serves every call when set (ExecuteCalls); else each Func
 	nativeDepth  int             // nesting of guarded builtins (see installGuards)
 }
 
-func execute(ctx context.Context, code string, fns Functions, lim Limits) (res *Result) {
+func execute(ctx context.Context, code string, fns Functions, caller Caller, lim Limits) (res *Result) {
 	start := time.Now()
 	res = &Result{}
 	defer func() { res.Duration = time.Since(start) }()
@@ -61,6 +62,7 @@ func execute(ctx context.Context, code string, fns Functions, lim Limits) (res *
 		return res
 	}
 	e := newExecution(ctx, code, lim)
+	e.caller = caller
 	defer e.finish()
 	defer func() {
 		// A panic here is a bug in pctx (or in goja); it must not take the server down.
@@ -594,8 +596,8 @@ func (e *execution) binding(name string, fn Func) goja.Value {
 		e.mu.Lock()
 		e.inFlight[name]++
 		e.mu.Unlock()
-		go func() {
-			v, err := callFunc(e.ctx, fn, args)
+		// done settles the call's promise; any goroutine may call it, once.
+		done := func(v any, err error) {
 			e.mu.Lock()
 			if e.inFlight[name]--; e.inFlight[name] == 0 {
 				delete(e.inFlight, name)
@@ -619,7 +621,14 @@ func (e *execution) binding(name string, fn Func) goja.Value {
 				}
 				return resolve(jv)
 			})
-		}()
+		}
+		if e.caller != nil {
+			// Handed over on the loop: the caller starts the call without blocking and
+			// reports through done (one goroutine hop fewer per call than below).
+			e.caller(e.ctx, name, args, done)
+		} else {
+			go func() { done(callFunc(e.ctx, fn, args)) }()
+		}
 		return vm.ToValue(p)
 	})
 }

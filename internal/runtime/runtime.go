@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -116,7 +117,29 @@ type Result struct {
 // goroutines at once. When Execute returns, every Func call it started has seen its
 // context cancelled; Execute does not wait for a Func that ignores its context.
 func Execute(ctx context.Context, code string, fns Functions, lim Limits) *Result {
-	return execute(ctx, code, fns, lim.withDefaults())
+	return execute(ctx, code, fns, nil, lim.withDefaults())
+}
+
+// Caller starts one call of function name ("namespace.name") without blocking and reports
+// its outcome by calling done exactly once, from any goroutine. It runs on the
+// execution's loop, so it must not wait for the outcome. ctx ends with the execution;
+// after that, done may still be called and is ignored.
+type Caller func(ctx context.Context, name string, args []any, done func(v any, err error))
+
+// ExecuteCalls is Execute for functions that one Caller serves: names lists the
+// functions the program may call. It saves a goroutine per call, which is what a sandbox
+// worker forwarding calls to its parent wants.
+func ExecuteCalls(ctx context.Context, code string, names []string, call Caller, lim Limits) *Result {
+	fns := make(Functions, len(names))
+	for _, name := range names {
+		fns[name] = servedByCaller
+	}
+	return execute(ctx, code, fns, call, lim.withDefaults())
+}
+
+// servedByCaller stands for a function that the execution's Caller serves.
+func servedByCaller(context.Context, []any) (any, error) {
+	return nil, errors.New("served by the execution's Caller")
 }
 
 func (l Limits) withDefaults() Limits {

@@ -762,3 +762,34 @@ func TestNamespaceObjects(t *testing.T) {
 		t.Errorf("value = %s", got)
 	}
 }
+
+// TestExecuteCalls: one Caller serves every function, answering on the loop itself or
+// later from another goroutine; limits and errors work as with Funcs.
+func TestExecuteCalls(t *testing.T) {
+	call := func(_ context.Context, name string, args []any, done func(any, error)) {
+		switch name {
+		case "ns.now":
+			done(json.RawMessage(`{"n":1}`), nil) // on the loop, before the call returns
+		case "ns.later":
+			go done(args[0], nil)
+		default:
+			go done(nil, errors.New("no such tool"))
+		}
+	}
+	res := ExecuteCalls(context.Background(), `
+		const a = await ns.now();
+		const b = await Promise.all([ns.later(2), ns.later(3)]);
+		let msg = "";
+		try { await ns.other() } catch (e) { msg = e.message }
+		return [a.n, b, msg]`, []string{"ns.now", "ns.later", "ns.other"}, call, Limits{})
+	if res.Error != nil {
+		t.Fatal(res.Error)
+	}
+	if got := asJSON(t, res.Value); got != `[1,[2,3],"ns.other: no such tool"]` {
+		t.Errorf("value = %s", got)
+	}
+	over := ExecuteCalls(context.Background(), `for (;;) await ns.now()`, []string{"ns.now"}, call, Limits{MaxCalls: 5})
+	if over.Error == nil || over.Error.Kind != KindCalls {
+		t.Errorf("call limit: %+v", over.Error)
+	}
+}

@@ -32,7 +32,7 @@ const maxStack = 32 << 20
 // closes, then exits. It never returns.
 func Main() {
 	debug.SetMaxStack(maxStack)
-	frames := os.Stdout
+	in, out := os.Stdin, os.Stdout
 	// Nothing but frames may reach fd 1: anything printed by accident goes to stderr.
 	os.Stdout = os.Stderr
 
@@ -49,12 +49,13 @@ func Main() {
 			secc = "unavailable: " + err.Error()
 		}
 	}
-	w := &worker{out: bufio.NewWriter(frames), calls: map[uint64]chan frame{}, execs: map[uint64]context.CancelFunc{}}
+	w := &worker{out: bufio.NewWriter(out), calls: map[uint64]pendingCall{}, execs: map[uint64]context.CancelFunc{}}
 	ready, _ := json.Marshal(readyReport{Pid: os.Getpid(), Seccomp: secc})
 	if err := w.send(fReady, 0, 0, ready); err != nil {
+		fmt.Fprintf(os.Stderr, "sandbox worker: %v\n", err)
 		os.Exit(2)
 	}
-	err := w.serve(bufio.NewReaderSize(os.Stdin, 64<<10))
+	err := w.serve(bufio.NewReaderSize(in, 64<<10))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "sandbox worker: %v\n", err)
 		os.Exit(2)
@@ -69,7 +70,7 @@ type worker struct {
 
 	mu       sync.Mutex
 	nextCall uint64
-	calls    map[uint64]chan frame         // pending calls by call id
+	calls    map[uint64]pendingCall        // forwarded calls by call id
 	execs    map[uint64]context.CancelFunc // running executions by id
 	sets     fnSets                        // function sets by id
 }
@@ -124,11 +125,11 @@ func (w *worker) serve(in *bufio.Reader) error {
 			}
 		case fRet:
 			w.mu.Lock()
-			ch := w.calls[f.call]
+			c, ok := w.calls[f.call]
 			delete(w.calls, f.call)
 			w.mu.Unlock()
-			if ch != nil {
-				ch <- f // buffered: never blocks
+			if ok {
+				c.answer(f)
 			}
 		default:
 			return fmt.Errorf("unexpected frame type %d", f.typ)
@@ -146,11 +147,14 @@ func (w *worker) run(ctx context.Context, cancel context.CancelFunc, id uint64, 
 	if req.SoftMemory > 0 {
 		debug.SetMemoryLimit(req.SoftMemory)
 	}
-	fns := make(runtime.Functions, len(req.Fns))
-	for _, name := range req.Fns {
-		fns[name] = w.stub(id, name)
+	res := runtime.ExecuteCalls(ctx, req.Code, req.Fns, w.caller(id), req.Limits)
+	w.mu.Lock()
+	for cid, c := range w.calls { // calls the parent never answered are abandoned
+		if c.exec == id {
+			delete(w.calls, cid)
+		}
 	}
-	res := runtime.Execute(ctx, req.Code, fns, req.Limits)
+	w.mu.Unlock()
 	rep := doneReport{Console: res.Console, Error: res.Error, Calls: res.Calls}
 	if res.Error == nil && res.Value != nil {
 		v, err := json.Marshal(res.Value)
@@ -186,37 +190,41 @@ func (w *worker) functionSet(req *execRequest) ([]string, error) {
 	return names, nil
 }
 
-// stub forwards a call to the parent and hands its raw JSON result to the runtime.
-func (w *worker) stub(exec uint64, name string) runtime.Func {
-	return func(ctx context.Context, args []any) (any, error) {
+// caller forwards the calls of execution exec to the parent; the reader hands each
+// reply straight to the call's done, so a call costs no goroutine of its own.
+func (w *worker) caller(exec uint64) runtime.Caller {
+	return func(_ context.Context, name string, args []any, done func(any, error)) {
 		a, err := json.Marshal(args)
 		if err != nil {
-			return nil, fmt.Errorf("encode arguments: %w", err)
+			done(nil, fmt.Errorf("encode arguments: %w", err))
+			return
 		}
-		ch := make(chan frame, 1)
 		w.mu.Lock()
 		w.nextCall++
 		id := w.nextCall
-		w.calls[id] = ch
+		w.calls[id] = pendingCall{exec: exec, done: done}
 		w.mu.Unlock()
 		if err := w.send(fCall, exec, id, callPayload(name, a)...); err != nil {
 			os.Exit(2) // the parent is gone
 		}
-		select {
-		case r := <-ch:
-			if len(r.payload) == 0 {
-				return nil, errors.New("empty reply")
-			}
-			if r.payload[0] == retErr {
-				return nil, errors.New(string(r.payload[1:]))
-			}
-			return json.RawMessage(r.payload[1:]), nil
-		case <-ctx.Done():
-			w.mu.Lock()
-			delete(w.calls, id)
-			w.mu.Unlock()
-			return nil, ctx.Err()
-		}
+	}
+}
+
+// pendingCall is a call forwarded to the parent and not answered yet.
+type pendingCall struct {
+	exec uint64
+	done func(any, error)
+}
+
+// answer settles a call with the parent's reply.
+func (c pendingCall) answer(f frame) {
+	switch {
+	case len(f.payload) == 0:
+		c.done(nil, errors.New("empty reply"))
+	case f.payload[0] == retErr:
+		c.done(nil, errors.New(string(f.payload[1:])))
+	default:
+		c.done(json.RawMessage(f.payload[1:]), nil)
 	}
 }
 
