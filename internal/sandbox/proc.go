@@ -590,6 +590,13 @@ func (r *run) result(o outcome) *runtime.Result {
 func (r *run) call(name string, rawArgs []byte) (json.RawMessage, error) {
 	fn := r.fns[name]
 	if fn == nil {
+		// A call on a catch-all namespace ("ns.*", one whose functions are not known)
+		// arrives under the name the program used.
+		if ns, _, ok := strings.Cut(name, "."); ok {
+			fn = r.fns[ns+".*"]
+		}
+	}
+	if fn == nil {
 		return nil, fmt.Errorf("%s is not a function", name)
 	}
 	var args []any

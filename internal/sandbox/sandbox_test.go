@@ -73,6 +73,7 @@ func TestExecute(t *testing.T) {
 		},
 		"bad.fail":  func(context.Context, []any) (any, error) { return nil, errors.New("no such row") },
 		"bad.panic": func(context.Context, []any) (any, error) { panic("boom") },
+		"gh.*":      func(context.Context, []any) (any, error) { return nil, errors.New("needs login") },
 	}
 	res := p.Execute(hangCatcher(t), `
 		const s = await math.add({a: 2, b: 40});
@@ -81,8 +82,10 @@ func TestExecute(t *testing.T) {
 		try { await bad.fail() } catch (e) { msg = e.message }
 		let pmsg = "";
 		try { await bad.panic() } catch (e) { pmsg = e.message }
+		let gmsg = "";
+		try { await gh.search({q: "x"}) } catch (e) { gmsg = e.message }
 		console.log("sum", s);
-		return {s, keys: Object.keys(r), msg, pmsg};`, fns, runtime.Limits{})
+		return {s, keys: Object.keys(r), msg, pmsg, gmsg};`, fns, runtime.Limits{})
 	if res.Error != nil {
 		t.Fatalf("error: %+v", res.Error)
 	}
@@ -90,12 +93,12 @@ func TestExecute(t *testing.T) {
 	if !ok {
 		t.Fatalf("Value is %T, want json.RawMessage", res.Value)
 	}
-	want := `{"keys":["z","a"],"msg":"bad.fail: no such row","pmsg":"bad.panic: panic: boom","s":42}`
+	want := `{"gmsg":"gh.search: needs login","keys":["z","a"],"msg":"bad.fail: no such row","pmsg":"bad.panic: panic: boom","s":42}`
 	if string(raw) != want {
 		t.Errorf("value %s\nwant  %s", raw, want)
 	}
-	if res.Calls != 4 {
-		t.Errorf("calls = %d, want 4", res.Calls)
+	if res.Calls != 5 {
+		t.Errorf("calls = %d, want 5", res.Calls)
 	}
 	if len(res.Console) != 1 || res.Console[0].Text != "sum 42" {
 		t.Errorf("console = %+v", res.Console)
