@@ -67,6 +67,9 @@ func TestOutOfMemoryWords(t *testing.T) {
 		{"runtime/cgo: pthread_create failed: Resource temporarily unavailable", false, false},
 		{"fatal error: unexpected signal during runtime execution\n[signal SIGSEGV", true, true},
 		{"panic: runtime error: invalid memory address or nil pointer dereference\n[signal SIGSEGV", true, false},
+		{"SIGSEGV: segmentation violation\nPC=0x4a1f2c m=3 sigcode=1 addr=0x0\n", true, true},
+		{"SIGSEGV: segmentation violation\nPC=0x4a1f2c m=3 sigcode=1 addr=0x0\n", false, false},
+		{"panic: boom\n[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x4a1f2c]", true, false},
 		{"runtime: goroutine stack exceeds 33554432-byte limit\nfatal error: stack overflow", true, false},
 	} {
 		if got := outOfMemory(tc.stderr, tc.limited); got != tc.want {

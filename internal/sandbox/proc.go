@@ -499,14 +499,28 @@ func (w *proc) crashError(r *run, running int) *runtime.Error {
 // RLIMIT_DATA a new thread's stack, or a mapping the runtime makes for itself, can be what
 // does not fit, and the runtime then says so in its own words: a failed thread start, or
 // a fault inside the runtime itself (not a Go panic, which a nil dereference in our code
-// would be).
+// would be). A fault the runtime cannot even turn into a throw, on a system stack, is
+// reported as a bare "SIGSEGV: segmentation violation" line with the PC (seen once in
+// the hostile corpus on a loaded machine, JSON.parse of millions of objects; Go under a
+// low RLIMIT_DATA is known to die this way).
 func outOfMemory(stderr string, limited bool) bool {
 	if strings.Contains(stderr, "out of memory") || strings.Contains(stderr, "cannot allocate memory") {
 		return true
 	}
 	return limited && (strings.Contains(stderr, "pthread_create failed") ||
 		strings.Contains(stderr, "failed to create new OS thread") ||
-		strings.Contains(stderr, "unexpected signal during runtime execution"))
+		strings.Contains(stderr, "unexpected signal during runtime execution") ||
+		hasLine(stderr, "SIGSEGV: segmentation violation"))
+}
+
+// hasLine reports whether line is one of s's lines, whole.
+func hasLine(s, line string) bool {
+	for l := range strings.Lines(s) {
+		if strings.TrimRight(l, "\r\n") == line {
+			return true
+		}
+	}
+	return false
 }
 
 // exitText is the exit status and the first line the process wrote to stderr.
