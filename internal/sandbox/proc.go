@@ -468,7 +468,7 @@ func (w *proc) crashError(r *run, running int) *runtime.Error {
 	}
 	switch reason {
 	case reasonTimeout:
-		return &runtime.Error{Kind: runtime.KindTimeout, Message: fmt.Sprintf("execution exceeded the %s time limit and did not stop when interrupted (a long native operation), so its sandbox process was killed", r.lim.Timeout)}
+		return killedAfterTimeout(r)
 	case reasonCanceled:
 		e := ctxError(r.parent)
 		e.Message += "; the sandbox process did not stop in time and was killed"
@@ -490,9 +490,19 @@ func (w *proc) crashError(r *run, running int) *runtime.Error {
 		return &runtime.Error{Kind: runtime.KindMemory, Message: fmt.Sprintf("execution used more memory than its sandbox process may (a hard limit of %s); the process was stopped%s", bytesText(w.pool.memoryLimit(r.lim)), shared)}
 	}
 	if strings.Contains(tail, cpuLimitWords) || reason == reasonCPU {
+		// A process uses CPU on several threads at once (the GC's), so a program stuck in
+		// a native operation can spend its CPU budget during the grace after its wall-clock
+		// limit: the limit it broke first is the one to name.
+		if time.Since(r.started) > r.lim.Timeout {
+			return killedAfterTimeout(r)
+		}
 		return &runtime.Error{Kind: runtime.KindCPU, Message: fmt.Sprintf("execution used more than its %s of CPU time; its sandbox process was stopped%s", r.lim.MaxCPUTime, shared)}
 	}
 	return &runtime.Error{Kind: runtime.KindCrashed, Message: "the sandbox process exited unexpectedly: " + w.exitText(w.cmd.ProcessState) + shared}
+}
+
+func killedAfterTimeout(r *run) *runtime.Error {
+	return &runtime.Error{Kind: runtime.KindTimeout, Message: fmt.Sprintf("execution exceeded the %s time limit and did not stop when interrupted (a long native operation), so its sandbox process was killed", r.lim.Timeout)}
 }
 
 // outOfMemory reports whether a worker's dying words mean it ran out of memory. Under
@@ -544,12 +554,13 @@ func bytesText(n int64) string {
 
 // run is one execution, seen from the parent.
 type run struct {
-	id     uint64
-	parent context.Context // the caller's
-	ctx    context.Context // given to every call; ends with the execution
-	cancel context.CancelFunc
-	fns    runtime.Functions
-	lim    runtime.Limits
+	id      uint64
+	parent  context.Context // the caller's
+	started time.Time       // when a worker was acquired for it
+	ctx     context.Context // given to every call; ends with the execution
+	cancel  context.CancelFunc
+	fns     runtime.Functions
+	lim     runtime.Limits
 	// setID and setNames name fns for the worker (Pool.functionSet).
 	setID    uint64
 	setNames []string
@@ -566,7 +577,7 @@ type outcome struct {
 
 func newRun(parent context.Context, id uint64, fns runtime.Functions, lim runtime.Limits) *run {
 	ctx, cancel := context.WithCancel(parent)
-	return &run{id: id, parent: parent, ctx: ctx, cancel: cancel, fns: fns, lim: lim, done: make(chan outcome, 1)}
+	return &run{id: id, parent: parent, started: time.Now(), ctx: ctx, cancel: cancel, fns: fns, lim: lim, done: make(chan outcome, 1)}
 }
 
 func (r *run) finish(o outcome) {
