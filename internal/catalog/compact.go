@@ -42,52 +42,17 @@ const maxCompactType = 48
 func (f *function) compactLine() string {
 	s := f.schemas()
 	g := newTypeGen(s.in, newTypeNamer())
-	typed := func(name string, p param, ok bool) string {
+	return f.callLine(0, func(key, name string) string {
+		p, ok := s.param(name)
 		if !ok {
-			return name
+			return key
 		}
 		t := strings.Join(strings.Fields(g.structural(p.schema, "").text), " ")
 		// A named type would be declared elsewhere; unknown says nothing.
 		if len(g.decls) > 0 || t == "unknown" || len(t) > maxCompactType {
 			g.decls = nil
-			return name
+			return key
 		}
-		return name + ": " + t
-	}
-	var b strings.Builder
-	b.WriteString(f.name)
-	b.WriteByte('(')
-	switch {
-	case f.tool.Params != nil:
-		for i, name := range f.tool.Params {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			p, ok := s.param(name)
-			id := sanitizeIdent(name)
-			if !ok || !p.required {
-				id += "?"
-			}
-			b.WriteString(typed(id, p, ok))
-		}
-	case len(s.props) > 0:
-		b.WriteByte('{')
-		for i, p := range s.props {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			key := propertyKey(p.name)
-			if !p.required {
-				key += "?"
-			}
-			b.WriteString(typed(key, p, true))
-		}
-		b.WriteByte('}')
-	}
-	b.WriteByte(')')
-	if r := shortReturn(f.outTop); r != "" {
-		b.WriteString(": ")
-		b.WriteString(r)
-	}
-	return b.String()
+		return key + ": " + t
+	})
 }

@@ -26,39 +26,44 @@ const maxSignatureBytes = 400
 
 // signature renders the listing line of f (without indentation).
 func (f *function) signature() string {
+	return f.callLine(maxSignatureBytes, func(key, _ string) string { return key })
+}
+
+// callLine renders f's call form: its name, its parameters (positional, or the input
+// object's top-level properties) and a short return. Each parameter is written as
+// text(key, name), key being its identifier or property key with "?" when optional;
+// with limit > 0 the line stops naming parameters ("…") once it would pass limit bytes.
+func (f *function) callLine(limit int, text func(key, name string) string) string {
 	var b strings.Builder
+	// add writes one parameter; false when the limit stops the line.
+	add := func(i int, bare string, optional bool, name string) bool {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if limit > 0 && b.Len()+len(bare) > limit {
+			b.WriteString("…")
+			return false
+		}
+		if optional {
+			bare += "?"
+		}
+		b.WriteString(text(bare, name))
+		return true
+	}
 	b.WriteString(f.name)
 	b.WriteByte('(')
 	switch {
 	case f.tool.Params != nil:
 		for i, p := range f.tool.Params {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			name := sanitizeIdent(p)
-			if b.Len()+len(name) > maxSignatureBytes {
-				b.WriteString("…")
+			if !add(i, sanitizeIdent(p), !f.paramRequired(p), p) {
 				break
-			}
-			b.WriteString(name)
-			if !f.paramRequired(p) {
-				b.WriteByte('?')
 			}
 		}
 	case len(f.top) > 0:
 		b.WriteByte('{')
 		for i, p := range f.top {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			key := propertyKey(p.name)
-			if b.Len()+len(key) > maxSignatureBytes {
-				b.WriteString("…")
+			if !add(i, propertyKey(p.name), !p.required, p.name) {
 				break
-			}
-			b.WriteString(key)
-			if !p.required {
-				b.WriteByte('?')
 			}
 		}
 		b.WriteByte('}')
