@@ -11,12 +11,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pctx-dev/pctx/internal/keyring"
 	"github.com/pctx-dev/pctx/internal/oauth"
+	"github.com/pctx-dev/pctx/internal/pctxlog"
 )
 
 // tokenTTL is the access token lifetime the test peer is given: short, so that the
@@ -57,28 +57,10 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// lockedBuffer collects a process's output for assertions while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startSDKOAuthServer runs the SDK's example streamable HTTP server with its demo OAuth
 // provider (--oauth-strict: tokens must be issued for this server's resource), with the
 // refresh grant added by testdata/demo-oauth-refresh.mjs. It returns the MCP URL.
-func startSDKOAuthServer(t *testing.T) (string, *lockedBuffer) {
+func startSDKOAuthServer(t *testing.T) (string, *pctxlog.Buffer) {
 	t.Helper()
 	ex := sdkExample(t)
 	patch, err := filepath.Abs(filepath.Join("testdata", "demo-oauth-refresh.mjs"))
@@ -93,7 +75,7 @@ func startSDKOAuthServer(t *testing.T) (string, *lockedBuffer) {
 		"DEMO_PROVIDER_JS="+filepath.Join(ex, "demoInMemoryOAuthProvider.js"),
 		fmt.Sprintf("DEMO_TOKEN_TTL_SECONDS=%d", int(tokenTTL/time.Second)),
 	)
-	out := &lockedBuffer{}
+	out := &pctxlog.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -124,7 +106,7 @@ func login(t *testing.T, configPath, name string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stderr := &lockedBuffer{}
+	stderr := &pctxlog.Buffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -1,36 +1,18 @@
 package oauth
 
 import (
-	"bytes"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/pctx-dev/pctx/internal/pctxlog"
 )
 
-// syncBuffer is a bytes.Buffer safe to read while the agent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestLoopbackRedirect(t *testing.T) {
-	var out syncBuffer
+	var out pctxlog.Buffer
 	var opened []string
 	l := &Loopback{Out: &out, Browser: true, ServerName: "gh", open: func(u string) error { opened = append(opened, u); return nil }}
 	p, err := l.Begin(ctxT(t), nil)

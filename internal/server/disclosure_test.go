@@ -1,14 +1,12 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 
 	"github.com/pctx-dev/pctx/internal/catalog"
 	"github.com/pctx-dev/pctx/internal/codemode"
+	"github.com/pctx-dev/pctx/internal/pctxlog"
 	"github.com/pctx-dev/pctx/internal/sandbox/sandboxtest"
 	"github.com/pctx-dev/pctx/internal/server"
 )
@@ -249,7 +248,7 @@ func TestDisclosureStdio(t *testing.T) {
 		`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`,
 	}, "\n") + "\n"
 	r, w := io.Pipe()
-	var out syncBuffer
+	var out pctxlog.Buffer
 	done := make(chan error, 1)
 	go func() { done <- srv.ServeStdio(context.Background(), r, &out) }()
 	if _, err := io.WriteString(w, in); err != nil {
@@ -329,21 +328,4 @@ func TestListChanged(t *testing.T) {
 	if got := toolNames(listTools(t, sidecar)); slices.Contains(got, "weather__forecast") {
 		t.Errorf("sidecar tools after the removal: %v", got)
 	}
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
