@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -59,7 +60,10 @@ func Join(os ...*Overlay) (*Overlay, error) {
 }
 
 func newOverlay(spaces []*namespace) (*Overlay, error) {
-	slices.SortStableFunc(spaces, func(a, b *namespace) int { return strings.Compare(a.name, b.name) })
+	// By name, then as registered, so that a clash is reported the same way every time.
+	slices.SortFunc(spaces, func(a, b *namespace) int {
+		return cmp.Or(strings.Compare(a.name, b.name), strings.Compare(a.raw, b.raw))
+	})
 	for i := 1; i < len(spaces); i++ {
 		a, b := spaces[i-1], spaces[i]
 		switch {
